@@ -1,0 +1,58 @@
+"""Encoder registry: a name maps to a factory taking the common build options.
+
+Adding an encoder is one module: subclass :class:`~codecprobe.encoders.base.Encoder`
+and decorate its factory with ``@register("name")``, then list the module in
+``_BUILTIN_MODULES`` (or import it before calling :func:`build_encoder`). See
+``docs/encoders.md`` for a worked WavLM example.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Callable
+
+from codecprobe.encoders.base import Encoder
+
+_BUILTIN_MODULES = ("codecprobe.encoders.mimi", "codecprobe.encoders.ge2e", "codecprobe.encoders.features")
+_FACTORIES: dict[str, Callable[["BuildOptions"], Encoder]] = {}
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """Options every encoder accepts.
+
+    weights: a hub id or local path (encoder-specific meaning); None = the encoder's default.
+    random_init: build the architecture with seeded random weights instead (never implicit).
+    """
+
+    weights: str | None = None
+    random_init: bool = False
+    seed: int = 0
+    device: str = "cpu"
+
+
+def register(name: str):
+    def decorator(factory: Callable[[BuildOptions], Encoder]):
+        if name in _FACTORIES:
+            raise ValueError(f"encoder {name!r} registered twice")
+        _FACTORIES[name] = factory
+        return factory
+
+    return decorator
+
+
+def available_encoders() -> list[str]:
+    _load_builtins()
+    return sorted(_FACTORIES)
+
+
+def build_encoder(name: str, options: BuildOptions | None = None) -> Encoder:
+    _load_builtins()
+    if name not in _FACTORIES:
+        raise ValueError(f"unknown encoder {name!r}; available: {', '.join(sorted(_FACTORIES))}")
+    return _FACTORIES[name](options or BuildOptions())
+
+
+def _load_builtins() -> None:
+    for module in _BUILTIN_MODULES:
+        importlib.import_module(module)

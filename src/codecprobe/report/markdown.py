@@ -1,0 +1,23 @@
+"""Markdown tables for reports."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], float_format: str = "{:.2f}") -> str:
+    """A GitHub-flavoured Markdown table; floats are formatted with ``float_format``.
+
+    >>> print(markdown_table(["file", "DER"], [["a", 12.3456], ["TOTAL", 10]]))
+    | file | DER |
+    |---|---|
+    | a | 12.35 |
+    | TOTAL | 10 |
+    """
+    def cell(value: Any) -> str:
+        if isinstance(value, float):
+            return float_format.format(value)
+        return str(value).replace("|", "\\|")
+
+    lines = ["| " + " | ".join(map(str, headers)) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
