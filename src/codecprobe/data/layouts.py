@@ -1,0 +1,257 @@
+"""Loaders from a folder on disk to a :class:`Corpus`, one per layout.
+
+========================  ==========================================================
+layout                    what the folder holds
+========================  ==========================================================
+``speaker-folders``       ``<speaker>/**/<file>.<wav|flac|mp3|ogg>``
+``fsdd``                  Free Spoken Digit naming ``{digit}_{speaker}_{index}.wav``
+                          (text = the digit)
+``librispeech``           LibriSpeech: ``<part>/<spk>/<chapter>/`` with transcripts
+                          (via lhotse's recipe), or ``<spk>/<spk>-<chapter>-<utt>.flac``
+``voxceleb``              ``[wav/]<speaker>/<video>/<utt>.wav`` (VoxCeleb1/2)
+``rttm``                  audio files with RTTM references beside them (diarization)
+``manifest``              a CSV or JSONL file (or a folder holding ``manifest.csv`` /
+                          ``manifest.jsonl``) with columns ``path, speaker`` and
+                          optional ``id, start, end, text``; or lhotse manifests
+                          (``recordings.jsonl.gz`` + ``supervisions.jsonl.gz``)
+========================  ==========================================================
+
+Segment ids are file paths relative to the corpus root without extension, so a
+trial list's ``enroll test`` paths map onto them directly. Files that cannot be read
+are listed in ``Corpus.failures`` and skipped.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+from typing import Callable, Iterable
+
+from lhotse import RecordingSet, SupervisionSegment, SupervisionSet
+
+from codecprobe.audio import AudioError
+from codecprobe.data.corpus import Corpus, make_recording, segment_id_for_path
+from codecprobe.errors import InputError
+
+AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg")
+_FSDD_NAME = re.compile(r"^(\d)_([A-Za-z]+)_(\d+)$")
+_LIBRISPEECH_NAME = re.compile(r"^(\d+)-(\d+)-(\d+)$")
+
+
+def load_corpus(root: str | Path, layout: str | None = None, name: str | None = None) -> Corpus:
+    """Load the corpus in ``root``; ``layout=None`` guesses it from the folder's contents."""
+    root = Path(root)
+    if not root.exists():
+        raise InputError(f"{root}: corpus folder or manifest does not exist")
+    layout = layout or detect_layout(root)
+    if layout not in LAYOUTS:
+        raise InputError(f"unknown layout {layout!r}; known: {', '.join(LAYOUTS)}")
+    corpus = LAYOUTS[layout](root)
+    corpus.name = name or root.stem
+    return corpus
+
+
+def detect_layout(root: Path) -> str:
+    if root.is_file() or any((root / n).exists() for n in ("manifest.csv", "manifest.jsonl", "recordings.jsonl.gz")):
+        return "manifest"
+    if any(root.glob("*.rttm")):
+        return "rttm"
+    if (root / "wav").is_dir() or any(p.name.startswith("id") and p.is_dir() for p in root.glob("id*")):
+        return "voxceleb"
+    files = _audio_files(root)
+    if files and all(_FSDD_NAME.match(f.stem) for f in files[:50]):
+        return "fsdd"
+    if files and all(_LIBRISPEECH_NAME.match(f.stem) for f in files[:50]):
+        return "librispeech"
+    return "speaker-folders"
+
+
+# -- utterance corpora: one segment per file ---------------------------------------------
+def load_speaker_folders(root: Path) -> Corpus:
+    return _per_file_corpus(root, "speaker-folders", _audio_files(root), lambda rel: (rel.parts[0], None))
+
+
+def load_fsdd(root: Path) -> Corpus:
+    def label(rel: Path) -> tuple[str, str]:
+        match = _FSDD_NAME.match(rel.stem)
+        if not match:
+            raise InputError(f"{root / rel}: not named {{digit}}_{{speaker}}_{{index}}.wav")
+        return match.group(2), match.group(1)
+
+    return _per_file_corpus(root, "fsdd", _audio_files(root), label)
+
+
+def load_voxceleb(root: Path) -> Corpus:
+    """VoxCeleb's ``<speaker>/<video>/<utt>.wav`` tree.
+
+    Not lhotse's ``prepare_voxceleb``: it downloads the trial list from the internet while
+    preparing and requires ``vox1_meta.csv``; here trials come from ``--trials`` and speaker
+    ids from the folder names. Ids are paths relative to ``wav/`` (as in the trial lists).
+    """
+    base = root / "wav" if (root / "wav").is_dir() else root
+    corpus = _per_file_corpus(base, "voxceleb", _audio_files(base), lambda rel: (rel.parts[0], None))
+    corpus.root = root
+    return corpus
+
+
+def load_librispeech(root: Path) -> Corpus:
+    """The standard LibriSpeech tree through lhotse's recipe, else ``<spk>/<spk>-<ch>-<utt>``."""
+    if any(root.glob("*/*/*/*.trans.txt")) or any(root.glob("*/*/*.trans.txt")):
+        return _librispeech_with_lhotse(root)
+
+    def label(rel: Path) -> tuple[str, None]:
+        match = _LIBRISPEECH_NAME.match(rel.stem)
+        return (match.group(1) if match else rel.parts[0]), None
+
+    corpus = _per_file_corpus(root, "librispeech", _audio_files(root), label)
+    genders = _librispeech_genders(root / "SPEAKERS.TXT")
+    for segment in corpus.supervisions:
+        segment.gender = genders.get(segment.speaker)
+    return corpus
+
+
+def _librispeech_with_lhotse(root: Path) -> Corpus:
+    from lhotse.recipes import prepare_librispeech
+
+    parts_root = root.parent if any(root.glob("*/*/*.trans.txt")) else root
+    manifests = prepare_librispeech(parts_root, dataset_parts="auto")
+    recordings = RecordingSet.from_recordings(r for m in manifests.values() for r in m["recordings"])
+    supervisions = SupervisionSet.from_segments(s for m in manifests.values() for s in m["supervisions"])
+    return Corpus(root.stem, root, "librispeech", recordings, supervisions)
+
+
+def _librispeech_genders(path: Path) -> dict[str, str]:
+    genders = {}
+    if path.is_file():
+        for line in path.read_text(errors="replace").splitlines():
+            fields = [f.strip() for f in line.split("|")]
+            if len(fields) >= 2 and not line.startswith(";"):
+                genders[fields[0]] = fields[1]
+    return genders
+
+
+# -- manifests -------------------------------------------------------------------------
+def load_manifest(root: Path) -> Corpus:
+    if root.is_dir() and (root / "recordings.jsonl.gz").exists():
+        if (root / "corpus.json").exists():
+            return Corpus.load(root)
+        recordings = RecordingSet.from_file(root / "recordings.jsonl.gz")
+        supervisions = SupervisionSet.from_file(root / "supervisions.jsonl.gz")
+        return Corpus(root.stem, root, "manifest", recordings, supervisions)
+    path = root
+    if root.is_dir():
+        candidates = [root / "manifest.csv", root / "manifest.jsonl"]
+        path = next((p for p in candidates if p.exists()), None)
+        if path is None:
+            raise InputError(f"{root}: no manifest.csv, manifest.jsonl or lhotse manifests in this folder")
+    rows = list(_manifest_rows(path))
+    base = path.parent
+    recordings, segments, failures = {}, [], []
+    for line, row in rows:
+        if not row.get("path"):
+            raise InputError(f"{path}:{line}: missing 'path'")
+        relative = row["path"]
+        recording_id = segment_id_for_path(relative)
+        if recording_id not in recordings:
+            try:
+                recordings[recording_id] = make_recording(recording_id, base / relative)
+            except AudioError as error:
+                failures.append((error.path, error.reason))
+                continue
+        recording = recordings[recording_id]
+        try:
+            start = float(row.get("start") or 0.0)
+            end = float(row["end"]) if row.get("end") not in (None, "") else recording.duration
+        except ValueError:
+            raise InputError(f"{path}:{line}: start/end must be numbers") from None
+        if not 0 <= start < end <= recording.duration + 1e-3:
+            raise InputError(f"{path}:{line}: segment {start}-{end} s outside {relative} (0-{recording.duration:.3f} s)")
+        segments.append(SupervisionSegment(
+            id=row.get("id") or (recording_id if start == 0 and end >= recording.duration else f"{recording_id}_{start:.3f}_{end:.3f}"),
+            recording_id=recording_id, start=start, duration=min(end, recording.duration) - start,
+            speaker=row.get("speaker") or None, text=row.get("text") or None,
+        ))
+    return Corpus(path.stem, base, "manifest", RecordingSet.from_recordings(recordings.values()),
+                  _segment_set(segments, path), failures=failures)
+
+
+def _manifest_rows(path: Path) -> Iterable[tuple[int, dict]]:
+    if path.suffix == ".csv":
+        with open(path, newline="") as handle:
+            for line, row in enumerate(csv.DictReader(handle), start=2):
+                yield line, row
+        return
+    for line, text in enumerate(path.read_text().splitlines(), start=1):
+        if text.strip():
+            try:
+                yield line, json.loads(text)
+            except json.JSONDecodeError as error:
+                raise InputError(f"{path}:{line}: invalid JSON ({error.msg})") from None
+
+
+# -- diarization corpora: whole recordings with reference turns ------------------------
+def load_rttm_folder(root: Path) -> Corpus:
+    """Audio files with RTTM references (``<file id>.rttm`` or any RTTMs naming the file ids)."""
+    from codecprobe.score.rttm import read_rttm
+
+    turns = [turn for path in sorted(root.glob("*.rttm")) for turn in read_rttm(path)]
+    recordings, failures = {}, []
+    for path in _audio_files(root):
+        try:
+            recordings[path.stem] = make_recording(path.stem, path)
+        except AudioError as error:
+            failures.append((error.path, error.reason))
+    segments = [
+        SupervisionSegment(id=f"{t.file_id}-{i:06d}", recording_id=t.file_id, start=t.onset,
+                           duration=t.duration, speaker=t.speaker)
+        for i, t in enumerate(turns) if t.file_id in recordings
+    ]
+    return Corpus(root.stem, root, "rttm", RecordingSet.from_recordings(recordings.values()),
+                  SupervisionSet.from_segments(segments), whole_recordings=True, failures=failures)
+
+
+# -- shared helpers --------------------------------------------------------------------
+def _audio_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file())
+
+
+def _per_file_corpus(root: Path, layout: str, files: list[Path],
+                     label: Callable[[Path], tuple[str | None, str | None]]) -> Corpus:
+    """One recording and one whole-file segment per audio file; ``label`` gives (speaker, text)."""
+    if not files:
+        raise InputError(f"{root}: no audio files ({', '.join(AUDIO_SUFFIXES)}) found for layout {layout!r}")
+    recordings, segments, failures = [], [], []
+    for path in files:
+        relative = path.relative_to(root)
+        segment_id = segment_id_for_path(str(relative))
+        try:
+            recording = make_recording(segment_id, path)
+        except AudioError as error:
+            failures.append((error.path, error.reason))
+            continue
+        speaker, text = label(relative)
+        recordings.append(recording)
+        segments.append(SupervisionSegment(id=segment_id, recording_id=segment_id, start=0.0,
+                                           duration=recording.duration, speaker=speaker, text=text))
+    return Corpus(root.stem, root, layout, RecordingSet.from_recordings(recordings),
+                  _segment_set(segments, root), failures=failures)
+
+
+def _segment_set(segments: list[SupervisionSegment], source: Path) -> SupervisionSet:
+    seen = set()
+    for segment in segments:
+        if segment.id in seen:
+            raise InputError(f"{source}: duplicate segment id {segment.id!r}")
+        seen.add(segment.id)
+    return SupervisionSet.from_segments(segments)
+
+
+LAYOUTS: dict[str, Callable[[Path], Corpus]] = {
+    "speaker-folders": load_speaker_folders,
+    "fsdd": load_fsdd,
+    "librispeech": load_librispeech,
+    "voxceleb": load_voxceleb,
+    "rttm": load_rttm_folder,
+    "manifest": load_manifest,
+}
