@@ -1,0 +1,58 @@
+"""``codecprobe extract``: encode a corpus into the latent store."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from codecprobe.cli.common import add_corpus_args, add_encoder_args, add_store_args
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "extract", help="extract encoder taps over a corpus into the latent store (resumable)",
+        description="Encode every segment of a corpus at the chosen tap points and cache the frame "
+                    "sequences in the store. Work already stored is skipped, so rerunning after an "
+                    "interruption resumes. Prints a summary (segments, audio hours, real-time factor, failures).",
+    )
+    add_corpus_args(parser)
+    add_encoder_args(parser)
+    add_store_args(parser)
+    parser.add_argument("--batch-seconds", type=float, default=120.0,
+                        help="padded audio per batch, in seconds (default 120)")
+    parser.add_argument("--max-batch-size", type=int, default=32, help="segments per batch at most (default 32)")
+    parser.add_argument("--json", dest="json_out", help="also write the summary as JSON to this file")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from codecprobe.cli.common import corpus_from_args, describe_weights, encoder_from_args
+    from codecprobe.extract import extract
+    from codecprobe.report import write_json
+    from codecprobe.store import LatentStore
+
+    corpus = corpus_from_args(args)
+    encoder = encoder_from_args(args)
+    print(describe_weights(encoder.identity()), file=sys.stderr)
+    with LatentStore(args.store) as store:
+        summary = extract(corpus, encoder, args.taps, store, batch_seconds=args.batch_seconds,
+                          max_batch_size=args.max_batch_size, progress=not args.quiet)
+    print(format_summary(summary, corpus.name))
+    if args.json_out:
+        write_json(args.json_out, summary.to_dict())
+    return 0
+
+
+def format_summary(summary, corpus_name: str) -> str:
+    lines = [
+        f"corpus {corpus_name}: {summary.n_segments} segments, {summary.n_cached} already stored, "
+        f"{summary.n_extracted} extracted ({summary.audio_seconds / 3600:.3f} h of audio in "
+        f"{summary.wall_seconds:.1f} s, {summary.real_time_factor:.1f}x real time)",
+        f"encoder {summary.encoder} taps {', '.join(summary.taps)}; weights {summary.weights_id}"
+        + ("" if summary.trained else " (RANDOM INIT: untrained control)"),
+        f"failures: {len(summary.failures)}",
+    ]
+    lines += [f"  {where}: {reason}" for where, reason in summary.failures[:20]]
+    if len(summary.failures) > 20:
+        lines.append(f"  ... and {len(summary.failures) - 20} more")
+    return "\n".join(lines)

@@ -1,0 +1,192 @@
+"""A resumable, crash-safe cache of encoder outputs.
+
+Layout of a store folder::
+
+    index.sqlite          one row per (segment, encoder identity, tap)
+    shards/<uuid>.npz     deflate-compressed arrays, one zip member per row
+
+Why not zarr + parquet (the seeds' choice): a batch of variable-length arrays would
+need a ragged layout or one array per utterance, and neither format commits a batch
+atomically. Here a batch is written as one shard (temporary file, fsync, rename) and
+only then indexed in one SQLite transaction, so a run killed at any moment leaves
+either a complete batch or none (at worst an unindexed shard, which ``vacuum``
+removes). Reading one utterance decompresses one zip member; nothing else is loaded.
+
+Rows are keyed by segment id, tap and an *encoder key*: a hash of encoder name,
+weights identity and every setting that changes the numbers. Each row also records the
+segment's source fingerprint (file size and mtime, span); a segment whose audio or span
+changed is extracted again.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import sqlite3
+import uuid
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+import numpy as np
+
+from codecprobe.encoders.base import EncoderIdentity
+from codecprobe.report.files import atomic_write_bytes
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    segment_id  TEXT NOT NULL,
+    encoder_key TEXT NOT NULL,
+    tap         TEXT NOT NULL,
+    encoder     TEXT NOT NULL,
+    weights_id  TEXT NOT NULL,
+    trained     INTEGER NOT NULL,
+    settings    TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    frames      INTEGER NOT NULL,
+    dim         INTEGER NOT NULL,
+    frame_rate  REAL NOT NULL,
+    shard       TEXT NOT NULL,
+    member      TEXT NOT NULL,
+    PRIMARY KEY (segment_id, encoder_key, tap)
+);
+"""
+
+
+def encoder_key(identity: EncoderIdentity) -> str:
+    """A short hash of everything about an encoder that changes its output."""
+    payload = json.dumps(
+        {"encoder": identity.encoder, "weights": identity.weights_id, "settings": identity.settings},
+        sort_keys=True, default=str,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class StoredEntry:
+    segment_id: str
+    encoder: str
+    tap: str
+    weights_id: str
+    trained: bool
+    settings: dict
+    frames: int
+    dim: int
+    frame_rate: float
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    """One array to add: ``frames`` is ``[T, D]`` float32."""
+
+    segment_id: str
+    tap: str
+    fingerprint: str
+    frames: np.ndarray
+    frame_rate: float
+
+
+class LatentStore:
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+        (self.root / "shards").mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.root / "index.sqlite", isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> "LatentStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- writing ---------------------------------------------------------------
+    def put_many(self, identity: EncoderIdentity, entries: Sequence[NewEntry]) -> None:
+        """Write one batch atomically: the shard first, then its index rows in one transaction."""
+        if not entries:
+            return
+        shard = f"{uuid.uuid4().hex}.npz"
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+            for index, entry in enumerate(entries):
+                with archive.open(f"{index}.npy", "w", force_zip64=True) as member:
+                    np.lib.format.write_array(member, np.ascontiguousarray(entry.frames, dtype=np.float32))
+        atomic_write_bytes(self.root / "shards" / shard, buffer.getvalue())
+        key = encoder_key(identity)
+        settings = json.dumps(identity.settings, sort_keys=True, default=str)
+        rows = [
+            (e.segment_id, key, e.tap, identity.encoder, identity.weights_id, int(identity.trained), settings,
+             e.fingerprint, int(e.frames.shape[0]), int(e.frames.shape[1]), float(e.frame_rate), shard, f"{i}.npy")
+            for i, e in enumerate(entries)
+        ]
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany("INSERT OR REPLACE INTO entries VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+
+    # -- reading ---------------------------------------------------------------
+    def fingerprints(self, identity: EncoderIdentity, tap: str) -> dict[str, str]:
+        """segment id -> source fingerprint of every stored row for this encoder and tap."""
+        cursor = self._db.execute(
+            "SELECT segment_id, fingerprint FROM entries WHERE encoder_key=? AND tap=?", (encoder_key(identity), tap)
+        )
+        return dict(cursor.fetchall())
+
+    def read(self, segment_id: str, identity: EncoderIdentity, tap: str) -> np.ndarray:
+        """The ``[frames, dim]`` array of one segment; ``KeyError`` if it was never extracted."""
+        row = self._db.execute(
+            "SELECT shard, member FROM entries WHERE segment_id=? AND encoder_key=? AND tap=?",
+            (segment_id, encoder_key(identity), tap),
+        ).fetchone()
+        if row is None:
+            raise KeyError(f"{segment_id} / {identity.encoder}:{tap} ({identity.weights_id}) is not in {self.root}")
+        with zipfile.ZipFile(self.root / "shards" / row[0]) as archive, archive.open(row[1]) as member:
+            return np.lib.format.read_array(member)
+
+    def read_many(self, segment_ids: Iterable[str], identity: EncoderIdentity, tap: str) -> Iterator[tuple[str, np.ndarray]]:
+        """``(segment_id, array)`` for each id, opening every shard once."""
+        wanted = list(segment_ids)
+        key = encoder_key(identity)
+        rows = {}
+        for start in range(0, len(wanted), 900):  # SQLite caps the number of bound parameters
+            chunk = wanted[start:start + 900]
+            cursor = self._db.execute(
+                f"SELECT segment_id, shard, member FROM entries WHERE encoder_key=? AND tap=? "
+                f"AND segment_id IN ({','.join('?' * len(chunk))})", (key, tap, *chunk))
+            rows.update({segment: (shard, member) for segment, shard, member in cursor})
+        missing = [s for s in wanted if s not in rows]
+        if missing:
+            raise KeyError(f"{len(missing)} segment(s) not extracted for {identity.encoder}:{tap}, e.g. {missing[0]}")
+        by_shard: dict[str, list[tuple[str, str]]] = {}
+        for segment in wanted:
+            shard, member = rows[segment]
+            by_shard.setdefault(shard, []).append((segment, member))
+        for shard, members in by_shard.items():
+            with zipfile.ZipFile(self.root / "shards" / shard) as archive:
+                for segment, member in members:
+                    with archive.open(member) as handle:
+                        yield segment, np.lib.format.read_array(handle)
+
+    def entries(self) -> list[StoredEntry]:
+        cursor = self._db.execute(
+            "SELECT segment_id, encoder, tap, weights_id, trained, settings, frames, dim, frame_rate, fingerprint "
+            "FROM entries ORDER BY encoder, weights_id, tap, segment_id"
+        )
+        return [StoredEntry(s, e, t, w, bool(tr), json.loads(st), f, d, fr, fp) for s, e, t, w, tr, st, f, d, fr, fp in cursor]
+
+    # -- housekeeping ----------------------------------------------------------
+    def vacuum(self) -> int:
+        """Delete shards no row points to (left by a crash or by re-extraction); returns how many."""
+        used = {row[0] for row in self._db.execute("SELECT DISTINCT shard FROM entries")}
+        removed = 0
+        for path in (self.root / "shards").iterdir():
+            if path.name not in used:
+                path.unlink()
+                removed += 1
+        return removed
