@@ -45,6 +45,8 @@ def audio_info(path: str | os.PathLike) -> AudioInfo:
         raise AudioError(path, _reason(error)) from None
     if info.frames <= 0:
         raise AudioError(path, "file holds no audio samples")
+    if info.format == "WAV":
+        _check_wav_complete(path)
     return AudioInfo(str(path), int(info.samplerate), int(info.frames), int(info.channels))
 
 
@@ -94,6 +96,24 @@ def resample(samples: np.ndarray, rate: int, target_rate: int) -> np.ndarray:
     if rate == target_rate:
         return samples
     return soxr.resample(samples, rate, target_rate, quality="VHQ").astype(np.float32, copy=False)
+
+
+def _check_wav_complete(path: str | os.PathLike) -> None:
+    """libsndfile silently shortens a truncated WAV to the bytes present; compare with the header."""
+    size = os.path.getsize(path)
+    with open(path, "rb") as handle:
+        header = handle.read(12)
+        if header[:4] != b"RIFF" or header[8:12] != b"WAVE":
+            return
+        offset = 12
+        while offset + 8 <= size:
+            handle.seek(offset)
+            chunk, length = handle.read(4), int.from_bytes(handle.read(4), "little")
+            if chunk == b"data":
+                if length != 0xFFFFFFFF and offset + 8 + length > size:
+                    raise AudioError(path, f"truncated: header declares {length} data bytes, file has {size - offset - 8}")
+                return
+            offset += 8 + length + (length & 1)
 
 
 def _reason(error: Exception) -> str:

@@ -195,7 +195,7 @@ def load_rttm_folder(root: Path) -> Corpus:
     """Audio files with RTTM references (``<file id>.rttm`` or any RTTMs naming the file ids)."""
     from codecprobe.score.rttm import read_rttm
 
-    turns = [turn for path in sorted(root.glob("*.rttm")) for turn in read_rttm(path)]
+    turns = [turn for path in sorted(root.glob("*.rttm")) for file_turns in read_rttm(path).values() for turn in file_turns]
     recordings, failures = {}, []
     for path in _audio_files(root):
         try:

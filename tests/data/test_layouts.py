@@ -1,0 +1,109 @@
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from codecprobe.data import Corpus, load_corpus, segment_id_for_path
+from codecprobe.data.layouts import detect_layout
+from codecprobe.errors import InputError
+from tests.fakes import write_tone_corpus
+
+
+def test_speaker_folders_records_unreadable_files_and_goes_on(tmp_path):
+    write_tone_corpus(tmp_path, per_speaker=2)
+    (tmp_path / "bob" / "broken.wav").write_bytes(b"RIFF....garbage")
+    corpus = load_corpus(tmp_path, "speaker-folders")
+    assert corpus.speakers() == ["alice", "bob", "carol"]
+    assert len(corpus.segments()) == 6
+    assert [path.endswith("broken.wav") for path, _ in corpus.failures] == [True]
+    segment = next(s for s in corpus.segments() if s.id == "alice/alice_1")
+    assert segment.speaker == "alice" and segment.start == 0.0
+    assert segment.duration == pytest.approx(sf.info(tmp_path / "alice" / "alice_1.wav").duration)
+
+
+def test_manifest_csv_and_jsonl(tmp_path):
+    write_tone_corpus(tmp_path / "audio", speakers=("a", "b"), per_speaker=1)
+    (tmp_path / "manifest.csv").write_text(
+        "path,speaker,start,end,text\naudio/a/a_0.wav,a,0.0,0.2,hello\naudio/b/b_0.wav,b,,,\n")
+    corpus = load_corpus(tmp_path)
+    assert corpus.layout == "manifest"
+    first, second = sorted(corpus.segments(), key=lambda s: s.id)
+    assert (first.speaker, first.start, first.duration, first.text) == ("a", 0.0, 0.2, "hello")
+    assert second.duration == pytest.approx(0.3 + 0.17)
+    jsonl = tmp_path / "m.jsonl"
+    jsonl.write_text(json.dumps({"path": "audio/a/a_0.wav", "speaker": "a"}) + "\n{not json\n")
+    with pytest.raises(InputError, match=r"m\.jsonl:2: invalid JSON"):
+        load_corpus(jsonl, "manifest")
+
+
+def test_manifest_segment_outside_file_names_line(tmp_path):
+    write_tone_corpus(tmp_path / "audio", speakers=("a",), per_speaker=1)
+    (tmp_path / "manifest.csv").write_text("path,speaker,start,end\naudio/a/a_0.wav,a,0.1,9.0\n")
+    with pytest.raises(InputError, match=r"manifest\.csv:2: segment"):
+        load_corpus(tmp_path)
+
+
+def test_corpus_manifests_round_trip(tmp_path):
+    write_tone_corpus(tmp_path / "c", per_speaker=1)
+    corpus = load_corpus(tmp_path / "c")
+    corpus.save(tmp_path / "saved")
+    again = load_corpus(tmp_path / "saved")
+    assert isinstance(again, Corpus) and again.layout == "speaker-folders"
+    assert [s.id for s in again.segments()] == [s.id for s in corpus.segments()]
+
+
+def test_segment_id_for_trial_paths():
+    assert segment_id_for_path("id10270/5r0dWxy17C8/00001.wav") == "id10270/5r0dWxy17C8/00001"
+    assert segment_id_for_path("p225/p225_003") == "p225/p225_003"
+
+
+def test_voxceleb_tree(tmp_path):
+    for speaker, video in [("id10001", "abc"), ("id10002", "xyz")]:
+        (tmp_path / "wav" / speaker / video).mkdir(parents=True)
+        sf.write(tmp_path / "wav" / speaker / video / "00001.wav", np.zeros(1600, np.float32), 16000)
+    corpus = load_corpus(tmp_path)
+    assert corpus.layout == "voxceleb"
+    assert sorted(s.id for s in corpus.segments()) == ["id10001/abc/00001", "id10002/xyz/00001"]
+    assert corpus.speakers() == ["id10001", "id10002"]
+
+
+# -- the real sets in ../shared/data ----------------------------------------------------
+@pytest.mark.parametrize(
+    "folder, layout, n_segments, n_speakers",
+    [
+        ("fsdd/recordings", "fsdd", 3000, 6),
+        ("librispeech-test-other", "librispeech", 100, 10),
+        ("vctk-autovc", "speaker-folders", 40, 4),
+    ],
+)
+def test_real_utterance_sets(shared_data, folder, layout, n_segments, n_speakers):
+    corpus = load_corpus(shared_data / folder)
+    assert corpus.layout == layout and not corpus.failures
+    assert len(corpus.segments()) == n_segments
+    assert len(corpus.speakers()) == n_speakers
+
+
+def test_fsdd_text_is_the_digit(shared_data):
+    corpus = load_corpus(shared_data / "fsdd" / "recordings")
+    segment = next(s for s in corpus.segments() if s.id == "7_jackson_12")
+    assert (segment.speaker, segment.text) == ("jackson", "7")
+
+
+def test_librispeech_genders_from_speakers_txt(shared_data):
+    corpus = load_corpus(shared_data / "librispeech-test-other")
+    genders = {s.speaker: s.gender for s in corpus.segments()}
+    assert set(genders.values()) == {"M", "F"}
+
+
+def test_real_rttm_folder(shared_data):
+    corpus = load_corpus(shared_data / "pyannote-sample")
+    assert corpus.layout == "rttm" and corpus.whole_recordings
+    (whole,) = corpus.segments()
+    assert whole.id == "sample" and whole.duration == pytest.approx(30.0, abs=0.1)
+    assert set(corpus.speakers()) == {s.split()[7] for s in (shared_data / "pyannote-sample" / "sample.rttm").read_text().splitlines()}
+
+
+def test_detects_layouts_of_real_sets(shared_data):
+    assert detect_layout(shared_data / "fsdd" / "recordings") == "fsdd"
+    assert detect_layout(shared_data / "vctk-autovc") == "speaker-folders"

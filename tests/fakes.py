@@ -1,0 +1,66 @@
+"""A tiny deterministic encoder for testing the pipeline without a neural network.
+
+Frames are 10 ms windows at 16 kHz; tap ``energy`` gives [log energy, mean], tap
+``peak`` gives [max |x|]. Its output is a known function of the input, so tests can
+compare stored arrays with values computed here.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from codecprobe.encoders.base import Encoder, EncoderIdentity
+
+
+class FrameStatsEncoder(Encoder):
+    name = "framestats"
+    sample_rate = 16000
+    hop = 160
+
+    def __init__(self, scale: float = 1.0, fail_on_call: int | None = None):
+        self.scale = scale
+        self.calls = 0
+        self.fail_on_call = fail_on_call
+
+    @property
+    def taps(self):
+        return ("energy", "peak")
+
+    @property
+    def default_taps(self):
+        return ("energy",)
+
+    def identity(self) -> EncoderIdentity:
+        return EncoderIdentity(self.name, "none", True, {"scale": self.scale, "hop": self.hop})
+
+    def encode_batch(self, audios, taps):
+        self.calls += 1
+        if self.fail_on_call is not None and self.calls == self.fail_on_call:
+            raise RuntimeError("simulated crash")
+        return [{tap: self.frames(self.expected(audio, tap), 100.0, tap) for tap in taps} for audio in audios]
+
+    def expected(self, audio: np.ndarray, tap: str) -> np.ndarray:
+        n = int(np.ceil(len(audio) / self.hop))
+        padded = np.zeros(n * self.hop, np.float32)
+        padded[: len(audio)] = audio
+        windows = padded.reshape(n, self.hop) * self.scale
+        if tap == "energy":
+            return np.stack([np.log(np.mean(windows**2, axis=1) + 1e-9), windows.mean(axis=1)], axis=1)
+        return np.abs(windows).max(axis=1, keepdims=True)
+
+
+def write_tone_corpus(root, speakers=("alice", "bob", "carol"), per_speaker=3, rate=16000, seed=0):
+    """Speaker folders of short seeded tones+noise wavs with distinct lengths; returns the file paths."""
+    import soundfile as sf
+
+    rng = np.random.default_rng(seed)
+    paths = []
+    for s, speaker in enumerate(speakers):
+        (root / speaker).mkdir(parents=True, exist_ok=True)
+        for u in range(per_speaker):
+            n = int(rate * (0.3 + 0.17 * (s * per_speaker + u)))
+            t = np.arange(n) / rate
+            audio = 0.3 * np.sin(2 * np.pi * (120 + 60 * s) * t) + 0.01 * rng.standard_normal(n)
+            path = root / speaker / f"{speaker}_{u}.wav"
+            sf.write(path, audio.astype(np.float32), rate)
+            paths.append(path)
+    return paths
