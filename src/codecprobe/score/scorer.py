@@ -1,0 +1,126 @@
+"""The diarization scorer: DER (md-eval), JER and clustering metrics (dscore), per file and pooled.
+
+``DiarizationScorer`` keeps running totals as files are added (pyannote.metrics'
+component idea); ``score`` scores whole sets. Pooling is md-eval's: seconds are
+summed over files and the percentages taken from the sums; a file with no reference
+turns inside its UEM is reported (DER 100 if the system spoke, else 0) but adds
+nothing to the pooled totals, because md-eval never scores it.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from codecprobe.errors import InputError
+from codecprobe.report import markdown_table
+from codecprobe.score.clustering import ClusteringScores, Contingency, clustering_scores, contingency
+from codecprobe.score.der import DerComponents, file_der
+from codecprobe.score.frames import frame_counts
+from codecprobe.score.jer import file_jer, overall_jer, speaker_jers
+from codecprobe.score.prepare import PreparedFile, prepare
+from codecprobe.score.rttm import FileTurns
+from codecprobe.score.uem import Uem, default_uem
+
+
+@dataclass
+class FileScores:
+    file_id: str
+    der: DerComponents
+    jer: float | None = None
+    clustering: ClusteringScores | None = None
+    mapping: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        out = self.der.to_dict()
+        if self.jer is not None:
+            out["jer"] = self.jer
+        if self.clustering is not None:
+            out.update(asdict(self.clustering))
+        return out
+
+
+@dataclass
+class Scores:
+    files: dict[str, FileScores]
+    overall: FileScores
+
+    def to_dict(self) -> dict:
+        return {"overall": self.overall.to_dict(), "files": {fid: s.to_dict() for fid, s in self.files.items()}}
+
+    def table(self, per_file: bool = True) -> str:
+        """Markdown table, one row per file and a TOTAL row (seconds scored, percentages otherwise)."""
+        columns = [k for k in self.overall.to_dict() if not k.endswith("_s")]
+        rows = [[fid, *[s.to_dict()[k] for k in columns]] for fid, s in sorted(self.files.items())] if per_file else []
+        rows.append(["TOTAL", *[self.overall.to_dict()[k] for k in columns]])
+        return markdown_table(["file", *columns], rows)
+
+
+class DiarizationScorer:
+    """Score files one at a time, keeping md-eval/dscore running totals.
+
+    collar: seconds on each side of every reference boundary left unscored (md-eval's ``-c``).
+    ignore_overlaps: score only where the reference has at most one speaker (md-eval's ``-1``).
+    step: frame step of JER and the clustering metrics (dscore's ``--step``).
+    digits: times are rounded to this many decimals for DER, as dscore writes them for md-eval;
+        ``None`` scores the times as given.
+    """
+
+    def __init__(self, collar: float = 0.0, ignore_overlaps: bool = False, step: float = 0.01,
+                 digits: int | None = 3, jer: bool = True, clustering: bool = True):
+        if collar < 0 or step <= 0:
+            raise InputError(f"collar must be >= 0 and step > 0 (got collar={collar}, step={step})")
+        self.collar, self.ignore_overlaps, self.step, self.digits = collar, ignore_overlaps, step, digits
+        self.with_jer, self.with_clustering = jer, clustering
+        self.files: dict[str, FileScores] = {}
+        self._total = DerComponents()
+        self._speaker_jers: list[np.ndarray | None] = []
+        self._tables: list[Contingency] = []
+
+    def add(self, file_id: str, reference: FileTurns | None, system: FileTurns | None,
+            regions: np.ndarray) -> FileScores:
+        prepared = prepare(file_id, reference, system, regions)
+        result = file_der(prepared.rounded(self.digits), (self.collar,), self.ignore_overlaps)
+        der = result.components[0]
+        if prepared.reference.n or len(prepared.ref_points):
+            self._total = self._total + der
+        scores = FileScores(file_id, der, mapping={prepared.reference.labels[r]: prepared.system.labels[s]
+                                                   for r, s in result.mapping})
+        if self.with_jer or self.with_clustering:
+            self._add_frame_metrics(prepared, scores)
+        self.files[file_id] = scores
+        return scores
+
+    def _add_frame_metrics(self, prepared: PreparedFile, scores: FileScores) -> None:
+        counts = frame_counts(prepared, self.step)
+        if self.with_jer:
+            jers = speaker_jers(counts)
+            self._speaker_jers.append(jers)
+            scores.jer = file_jer(jers)
+        if self.with_clustering:
+            table = contingency(counts)
+            self._tables.append(table)
+            scores.clustering = clustering_scores(table) if table.count.sum() > 0 else None
+
+    def result(self) -> Scores:
+        overall = FileScores("TOTAL", self._total)
+        if self.with_jer:
+            overall.jer = overall_jer(self._speaker_jers)
+        if self.with_clustering and self._tables:
+            overall.clustering = clustering_scores(Contingency.block_diagonal(self._tables))
+        return Scores(dict(self.files), overall)
+
+
+def score(reference: dict[str, FileTurns], system: dict[str, FileTurns], uem: Uem | None = None,
+          **options) -> Scores:
+    """Score a system against a reference, file by file over the UEM (dscore's default UEM if none).
+
+    Files of the reference or system missing from a given UEM are not scored (as dscore).
+    ``options`` are those of :class:`DiarizationScorer`.
+    """
+    if uem is None:
+        uem = default_uem(reference, system)
+    scorer = DiarizationScorer(**options)
+    for file_id in sorted(uem):
+        scorer.add(file_id, reference.get(file_id), system.get(file_id), uem[file_id])
+    return scorer.result()

@@ -1,0 +1,80 @@
+"""UEM scoring regions: ``<file> <chnl> <onset> <offset>`` lines, several regions per file.
+
+Regions are kept as an ``(n, 2)`` float array per file, sorted, with overlapping (not
+merely touching) regions merged as dscore does. File ids are taken verbatim; md-eval
+strips a directory and the first ``.ext`` from UEM ids and dscore the last one, which
+silently un-matches ids that contain dots (see docs/scoring.md).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from codecprobe.errors import InputError
+from codecprobe.score.rttm import FileTurns, Problems, _parse_time
+
+Uem = dict  # {file_id: (n, 2) float64 array of [onset, offset) regions}
+
+
+def merge_regions(regions: np.ndarray) -> np.ndarray:
+    """Sort regions and merge those that overlap; touching regions stay apart (measure is the same)."""
+    regions = np.asarray(regions, dtype=np.float64).reshape(-1, 2)
+    regions = regions[np.argsort(regions[:, 0], kind="stable")]
+    if len(regions) < 2:
+        return regions
+    ends = np.maximum.accumulate(regions[:, 1])
+    starts_group = np.r_[True, regions[1:, 0] >= ends[:-1]]
+    group = np.cumsum(starts_group) - 1
+    out = np.empty((group[-1] + 1, 2))
+    out[:, 0] = regions[starts_group, 0]
+    out[:, 1] = np.maximum.reduceat(regions[:, 1], np.flatnonzero(starts_group))
+    return out
+
+
+def read_uem(path: str | os.PathLike, strict: bool = True, problems: Problems | None = None) -> Uem:
+    regions: dict[str, list[tuple[float, float]]] = {}
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: cannot read UEM ({error})") from None
+    for number, line in enumerate(text.splitlines(), start=1):
+        fields = line.split()
+        if not fields or fields[0].startswith((";", "#")):
+            continue
+        where = f"{path}:{number}"
+        try:
+            if len(fields) != 4:
+                raise InputError(f"{where}: a UEM line has 4 fields (file chnl onset offset), found {len(fields)}")
+            onset = _parse_time(fields[2], "onset", where)
+            offset = _parse_time(fields[3], "offset", where)
+            if offset <= onset:
+                raise InputError(f"{where}: offset {offset} is not after onset {onset}")
+        except InputError as error:
+            if strict:
+                raise
+            if problems is not None:
+                problems.messages.append(str(error))
+            continue
+        regions.setdefault(fields[0], []).append((onset, offset))
+    return {fid: merge_regions(np.array(r)) for fid, r in regions.items()}
+
+
+def write_uem(path: str | os.PathLike, uem: Uem, digits: int = 3) -> None:
+    from codecprobe.report import atomic_write_text
+
+    lines = [f"{fid} 1 {on:.{digits}f} {off:.{digits}f}\n" for fid in sorted(uem) for on, off in uem[fid]]
+    atomic_write_text(path, "".join(lines))
+
+
+def default_uem(reference: dict[str, FileTurns], system: dict[str, FileTurns]) -> Uem:
+    """dscore's default: per file, from the earliest onset to the latest offset of reference or system."""
+    uem = {}
+    for fid in sorted(set(reference) | set(system)):
+        parts = [t for t in (reference.get(fid), system.get(fid)) if t is not None and len(t)]
+        onset = min(float(t.onset.min()) for t in parts)
+        offset = max(float(t.offset.max()) for t in parts)
+        if offset > onset:
+            uem[fid] = np.array([[onset, offset]])
+    return uem
