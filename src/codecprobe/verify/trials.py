@@ -1,0 +1,119 @@
+"""Verification trials: pairs of segments labelled same speaker (1) or different (0).
+
+A trial list file is VoxCeleb's format, one trial per line::
+
+    1 id10270/x6uYqmx31kE/00001.wav id10270/8jEAjG6SegY/00008.wav
+    0 id10270/x6uYqmx31kE/00001.wav id10300/ize_eiCFEg0/00003.wav
+
+``label enroll test``, whitespace separated; paths are relative to the corpus root and
+map onto segment ids with :func:`codecprobe.data.segment_id_for_path`. Blank lines and
+lines starting with ``#`` are skipped. Trials can also be generated from any
+speaker-labelled set of segments (:func:`generate_trials`).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+from lhotse import SupervisionSegment
+
+from codecprobe.data import segment_id_for_path
+from codecprobe.errors import InputError
+
+
+@dataclass(frozen=True)
+class Trials:
+    """``enroll[i]`` against ``test[i]`` (segment ids) with ``labels[i]`` True for same speaker."""
+
+    enroll: tuple[str, ...]
+    test: tuple[str, ...]
+    labels: np.ndarray  # bool [n]
+    source: str  # the file, or how the trials were generated
+
+    def __post_init__(self) -> None:
+        if not len(self.enroll) == len(self.test) == len(self.labels):
+            raise ValueError("enroll, test and labels must have the same length")
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    @property
+    def n_target(self) -> int:
+        return int(self.labels.sum())
+
+    def segment_ids(self) -> list[str]:
+        """Every segment a trial names, each once, in first-seen order."""
+        return list(dict.fromkeys(self.enroll + self.test))
+
+
+def read_trials(path: str | os.PathLike, known_ids: Iterable[str] | None = None) -> Trials:
+    """Read a ``label enroll test`` file; with ``known_ids``, every path must name a known segment."""
+    path = Path(path)
+    known = set(known_ids) if known_ids is not None else None
+    enroll, test, labels = [], [], []
+    try:
+        lines = path.read_text().splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: cannot read trial list ({error})") from None
+    for number, line in enumerate(lines, start=1):
+        fields = line.split()
+        if not fields or fields[0].startswith("#"):
+            continue
+        if len(fields) != 3 or fields[0] not in ("0", "1"):
+            raise InputError(f"{path}:{number}: expected 'label enroll test' with label 0 or 1, got {line.strip()!r}")
+        pair = [segment_id_for_path(name) for name in fields[1:]]
+        if known is not None:
+            for name, segment_id in zip(fields[1:], pair):
+                if segment_id not in known:
+                    raise InputError(f"{path}:{number}: {name} is not a segment of the corpus")
+        labels.append(fields[0] == "1")
+        enroll.append(pair[0])
+        test.append(pair[1])
+    if not labels:
+        raise InputError(f"{path}: no trials")
+    return Trials(tuple(enroll), tuple(test), np.array(labels, dtype=bool), source=str(path))
+
+
+def write_trials(trials: Trials, path: str | os.PathLike) -> None:
+    from codecprobe.report import atomic_write_text
+
+    atomic_write_text(path, "".join(f"{int(l)} {e} {t}\n" for l, e, t in zip(trials.labels, trials.enroll, trials.test)))
+
+
+def generate_trials(
+    segments: Sequence[SupervisionSegment],
+    max_per_class: int | None = None,
+    seed: int = 0,
+    exclude_same_recording: bool = False,
+) -> Trials:
+    """Trials from speaker-labelled segments.
+
+    Every unordered pair of distinct segments, or, with ``max_per_class``, a seeded sample
+    of at most that many same-speaker and as many different-speaker pairs (balanced
+    when both classes have enough). ``exclude_same_recording`` drops pairs cut from one
+    recording, whose shared channel would flatter the same-speaker scores.
+    """
+    segments = [s for s in segments if s.speaker is not None]
+    ids = [s.id for s in segments]
+    speakers = np.array([s.speaker for s in segments])
+    recordings = np.array([s.recording_id for s in segments])
+    first, second = np.triu_indices(len(segments), k=1)
+    if exclude_same_recording:
+        keep = recordings[first] != recordings[second]
+        first, second = first[keep], second[keep]
+    same = speakers[first] == speakers[second]
+    if max_per_class is not None:
+        rng = np.random.default_rng(seed)
+        chosen = [rng.permutation(np.flatnonzero(same == cls))[:max_per_class] for cls in (True, False)]
+        keep = np.sort(np.concatenate(chosen))
+        first, second, same = first[keep], second[keep], same[keep]
+    how = "all pairs" if max_per_class is None else f"at most {max_per_class} pairs per class, seed {seed}"
+    if exclude_same_recording:
+        how += ", no pair from one recording"
+    return Trials(
+        tuple(ids[i] for i in first), tuple(ids[i] for i in second), same,
+        source=f"generated from {len(segments)} segments of {len(set(speakers.tolist()))} speakers ({how})",
+    )
