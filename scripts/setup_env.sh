@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Create ./.venv and install codecprobe into it; torch==2.13.0 (the CPU wheel) goes in first,
+# because any other torch requirement pulls gigabytes of CUDA packages.
+# Usage: scripts/setup_env.sh [test]     ("test" adds the test oracles)
+# Idempotent: a stamp keyed by this script and pyproject.toml skips work already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+extras="${1:-}"
+python="${PYTHON:-python3}"
+"$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+  || { echo "codecprobe needs Python 3.11+ (found $("$python" --version)); set PYTHON=..." >&2; exit 1; }
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+stamp=".venv/.setup-$(cat scripts/setup_env.sh pyproject.toml | sha256sum | cut -c1-16)-${extras:-main}"
+if [ ! -f "$stamp" ]; then
+  pip=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
+  "${pip[@]}" torch==2.13.0
+  "${pip[@]}" -e ".${extras:+[$extras]}"
+  # Declared requirements that are wrong or pin an old torch: installed without them (see docs/install.md).
+  # resemblyzer: obsolete 'typing' and plain webrtcvad; silero-vad's extras pin torchaudio<2.10.
+  "${pip[@]}" --no-deps resemblyzer==0.1.4 silero-vad==6.2.3
+  # moshi (tests only: the checkpoint-conversion oracle) pins torch<2.10 but runs on 2.13.
+  if [ "$extras" = test ]; then "${pip[@]}" --no-deps moshi==0.2.13; fi
+  touch "$stamp"
+fi

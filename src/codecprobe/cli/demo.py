@@ -1,0 +1,44 @@
+"""``codecprobe demo``: the main job, end to end on local data."""
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "demo", help="run the whole pipeline on local data (real sets in ../shared/data, else synthetic voices)",
+        description="Extract every encoder and tap over a small corpus and report. With no --corpus, uses "
+                    "the real speech in ../shared/data where it exists, else synthetic voices made offline. "
+                    "It states which data and which weights (trained or random) it used.",
+    )
+    parser.add_argument("--corpus", action="append", dest="corpora", default=[], metavar="DIR",
+                        help="corpus folder (repeatable); default: see above")
+    parser.add_argument("--layout", default=None, help="layout of --corpus (default: guessed)")
+    parser.add_argument("--out", help="output folder (default runs/demo)")
+    parser.add_argument("--encoder", action="append", dest="encoders", metavar="NAME",
+                        help="encoders to run (repeatable; default mfcc, logmel, ge2e, mimi)")
+    parser.add_argument("--mimi-weights",
+                        help="'auto' (trained kyutai/mimi if loadable, else random init, reported), "
+                             "'random', a Hugging Face id, a transformers folder or a moshi checkpoint file")
+    parser.add_argument("--config", help="YAML file with DemoConfig fields (options given here override it)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from codecprobe.config import load_config
+    from codecprobe.demo import DemoConfig, run_demo
+
+    overrides = [f"progress={not args.quiet}"]
+    if args.out:
+        overrides.append(f"out={args.out}")
+    if args.mimi_weights:
+        overrides.append(f"mimi_weights={args.mimi_weights}")
+    if args.corpora:
+        overrides.append(f"corpora={args.corpora}")
+    if args.layout:
+        overrides.append(f"layout={args.layout}")
+    if args.encoders:
+        overrides.append(f"encoders={args.encoders}")
+    run_demo(load_config(DemoConfig, args.config, overrides))
+    return 0
