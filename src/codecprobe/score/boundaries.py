@@ -1,0 +1,163 @@
+"""Where does the error come from? Boundary errors under the optimal speaker mapping.
+
+Reference boundaries are the onsets and offsets of the (UEM-cut, merged) reference
+turns. Each is a *speech* boundary (silence on the other side in the reference) or
+a *speaker-change* boundary (another reference speaker is speaking there). Under the
+DER speaker mapping, a reference onset of speaker r is matched to an onset of the
+system speaker mapped to r (offsets likewise) when the two are each other's nearest
+(mutual nearest neighbours) and at most ``max_distance`` apart; everything else is
+unmatched. Unmapped speakers' boundaries are all unmatched.
+
+Because md-eval's mapping does not depend on the collar, the error within N seconds
+of a reference boundary is exactly DER(collar=0) - DER(collar=N) in seconds; its
+share of the total error is the "boundary jitter" share.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from codecprobe.score.der import DerComponents, file_der
+from codecprobe.score.prepare import prepare
+from codecprobe.score.rttm import FileTurns
+from codecprobe.score.timeline import Speakers, merge_overlapping
+from codecprobe.score.uem import Uem, default_uem
+
+TOLERANCES = (0.05, 0.1, 0.2, 0.5)
+COLLARS = tuple(round(0.05 * i, 2) for i in range(11))
+
+
+def _nearest(sorted_values: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    """Index of the nearest of ``sorted_values`` for each query (``sorted_values`` non-empty)."""
+    right = np.clip(np.searchsorted(sorted_values, queries), 1, len(sorted_values) - 1) if len(sorted_values) > 1 \
+        else np.zeros(len(queries), dtype=int)
+    if len(sorted_values) == 1:
+        return right
+    left = right - 1
+    return np.where(np.abs(queries - sorted_values[left]) <= np.abs(sorted_values[right] - queries), left, right)
+
+
+def match_boundaries(ref: np.ndarray, sys: np.ndarray, max_distance: float) -> np.ndarray:
+    """Signed errors (system - reference) of mutual-nearest pairs within ``max_distance``; NaN if unmatched."""
+    errors = np.full(len(ref), np.nan)
+    if len(ref) == 0 or len(sys) == 0:
+        return errors
+    ref_order, sys_sorted = np.argsort(ref), np.sort(sys)
+    ref_sorted = ref[ref_order]
+    to_sys = _nearest(sys_sorted, ref_sorted)
+    back = _nearest(ref_sorted, sys_sorted[to_sys])
+    delta = sys_sorted[to_sys] - ref_sorted
+    ok = (back == np.arange(len(ref_sorted))) & (np.abs(delta) <= max_distance)
+    errors[ref_order[ok]] = delta[ok]
+    return errors
+
+
+@dataclass
+class BoundaryErrors:
+    """Matched signed errors (s) of one or more files, by kind, and the counts of unmatched boundaries."""
+
+    errors: dict[str, list[np.ndarray]] = field(default_factory=lambda: {"speech": [], "change": []})
+    unmatched_ref: int = 0
+    unmatched_sys: int = 0
+
+    def all(self, kind: str | None = None) -> np.ndarray:
+        kinds = [kind] if kind else list(self.errors)
+        parts = [e for k in kinds for e in self.errors[k]]
+        return np.concatenate(parts) if parts else np.zeros(0)
+
+    def summary(self, kind: str | None = None) -> dict:
+        errors = np.abs(self.all(kind))
+        out = {"matched": int(len(errors)),
+               "mean_abs_error_s": float(errors.mean()) if len(errors) else None,
+               "median_abs_error_s": float(np.median(errors)) if len(errors) else None}
+        for tol in TOLERANCES:
+            out[f"within_{int(tol * 1000)}ms"] = float(np.mean(errors <= tol)) if len(errors) else None
+        return out
+
+
+def _is_change(ref: Speakers, onsets: bool) -> np.ndarray:
+    """For each reference onset (or offset): is another reference speaker speaking right there?
+
+    An onset at t is a change when another speaker's turn has onset < t <= offset (so one
+    speaker handing over to the next counts); an offset at t when onset <= t < offset.
+    """
+    times = ref.onset if onsets else ref.offset
+    change = np.zeros(len(times), dtype=bool)
+    for code in range(ref.n):
+        mine, others = ref.code == code, ref.code != code
+        on, off, _ = merge_overlapping(ref.onset[others], ref.offset[others], np.zeros(int(others.sum()), dtype=int))
+        if len(on) == 0:
+            continue
+        k = np.searchsorted(on, times[mine], side="left" if onsets else "right") - 1
+        last_off = off[np.maximum(k, 0)]
+        change[mine] = (k >= 0) & ((last_off >= times[mine]) if onsets else (last_off > times[mine]))
+    return change
+
+
+def file_boundary_errors(ref: Speakers, sys: Speakers, mapping: list[tuple[int, int]],
+                         max_distance: float) -> BoundaryErrors:
+    out = BoundaryErrors()
+    mapped = dict(mapping)
+    for onsets in (True, False):
+        ref_times = ref.onset if onsets else ref.offset
+        sys_times = sys.onset if onsets else sys.offset
+        change = _is_change(ref, onsets)
+        errors = np.full(len(ref_times), np.nan)
+        for r, s in mapped.items():
+            mine = ref.code == r
+            errors[mine] = match_boundaries(ref_times[mine], sys_times[sys.code == s], max_distance)
+        matched = ~np.isnan(errors)
+        out.errors["speech"].append(errors[matched & ~change])
+        out.errors["change"].append(errors[matched & change])
+        out.unmatched_ref += int(np.sum(~matched))
+        out.unmatched_sys += len(sys_times) - int(np.sum(matched))
+    return out
+
+
+@dataclass
+class BoundaryReport:
+    """Per-file DER parts, boundary errors, the collar curve and the error share near boundaries."""
+
+    files: dict[str, DerComponents]
+    boundaries: BoundaryErrors
+    collar_curve: dict[float, DerComponents]
+
+    def jitter_share(self, within: float) -> float:
+        """Share of the (collar 0) DER error lying within ``within`` s of a reference boundary."""
+        total = self.collar_curve[0.0].error
+        return (total - self.collar_curve[within].error) / total if total > 0 else 0.0
+
+    def to_dict(self) -> dict:
+        return {
+            "files": {fid: der.to_dict() for fid, der in self.files.items()},
+            "boundaries": {"all": self.boundaries.summary(), "speech": self.boundaries.summary("speech"),
+                           "change": self.boundaries.summary("change"),
+                           "unmatched_reference": self.boundaries.unmatched_ref,
+                           "unmatched_system": self.boundaries.unmatched_sys},
+            "collar_curve": {f"{c:.2f}": der.to_dict() for c, der in self.collar_curve.items()},
+            "error_share_near_boundary": {f"{c:.2f}": self.jitter_share(c) for c in self.collar_curve if c > 0},
+        }
+
+
+def analyse_boundaries(reference: dict[str, FileTurns], system: dict[str, FileTurns], uem: Uem | None = None,
+                       collars=COLLARS, max_distance: float = 1.0, ignore_overlaps: bool = False,
+                       digits: int | None = 3) -> BoundaryReport:
+    """Boundary errors and DER at each collar (0 must be among them), over all files of the UEM."""
+    collars = tuple(sorted({0.0, *map(float, collars)}))
+    uem = default_uem(reference, system) if uem is None else uem
+    files, errors = {}, BoundaryErrors()
+    curve = {c: DerComponents() for c in collars}
+    for fid in sorted(uem):
+        prepared = prepare(fid, reference.get(fid), system.get(fid), uem[fid]).rounded(digits)
+        result = file_der(prepared, collars, ignore_overlaps)
+        files[fid] = result.components[0]
+        if prepared.reference.n or len(prepared.ref_points):
+            for c, der in zip(collars, result.components):
+                curve[c] = curve[c] + der
+        found = file_boundary_errors(prepared.reference, prepared.system, result.mapping, max_distance)
+        for kind in errors.errors:
+            errors.errors[kind].extend(found.errors[kind])
+        errors.unmatched_ref += found.unmatched_ref
+        errors.unmatched_sys += found.unmatched_sys
+    return BoundaryReport(files, errors, curve)
