@@ -1,0 +1,42 @@
+import json
+
+from codecprobe.cli.main import main
+from tests.fakes import write_tone_corpus
+
+
+def test_extract_then_show(tmp_path, capsys):
+    write_tone_corpus(tmp_path / "corpus", per_speaker=2)
+    store = tmp_path / "store"
+    code = main(["extract", "--corpus", str(tmp_path / "corpus"), "--encoder", "mfcc", "--store", str(store),
+                 "--quiet", "--json", str(tmp_path / "summary.json")])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "6 segments, 0 already stored, 6 extracted" in printed and "failures: 0" in printed
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["n_extracted"] == 6 and summary["trained"] is True
+
+    assert main(["extract", "--corpus", str(tmp_path / "corpus"), "--encoder", "mfcc", "--store", str(store),
+                 "--quiet"]) == 0
+    assert "6 already stored, 0 extracted" in capsys.readouterr().out
+
+    assert main(["store", "show", str(store), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert sorted(r["segment"] for r in rows) == ["alice/alice_0", "alice/alice_1", "bob/bob_0", "bob/bob_1",
+                                                 "carol/carol_0", "carol/carol_1"]
+    assert {(r["encoder"], r["tap"], r["dim"], r["frame rate"]) for r in rows} == {("mfcc", "mfcc", 20, 100.0)}
+
+
+def test_bad_input_is_a_clean_error(tmp_path, capsys):
+    assert main(["extract", "--corpus", str(tmp_path / "nowhere"), "--encoder", "mfcc",
+                 "--store", str(tmp_path / "s")]) == 2
+    assert "nowhere: corpus folder or manifest does not exist" in capsys.readouterr().err
+    assert main(["store", "show", str(tmp_path)]) == 2
+
+
+def test_random_init_is_announced(tmp_path, capsys):
+    write_tone_corpus(tmp_path / "corpus", speakers=("a",), per_speaker=1)
+    assert main(["extract", "--corpus", str(tmp_path / "corpus"), "--encoder", "mimi", "--random-init",
+                 "--store", str(tmp_path / "store"), "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert "RANDOM weights (random-init:seed=0)" in captured.err
+    assert "RANDOM INIT: untrained control" in captured.out
