@@ -17,6 +17,15 @@ normalisation (raise quiet audio to -30 dBFS, the level the model was trained at
 gain, so it keeps time alignment and is on by default. Trimming long silences with
 WebRTC VAD removes audio, so frame times no longer match the input: it is off by
 default, and when switched on only the ``utterance`` tap is offered.
+
+Weights (``BuildOptions.weights``) and their ``weights_id``:
+
+- default, the ``pretrained.pt`` inside the Resemblyzer wheel:
+  ``resemblyzer:<version>:<sha256 prefix>``;
+- a local checkpoint in Resemblyzer's format (``{"model_state": ...}``):
+  ``file:<sha256 prefix>``;
+- ``random_init=True``: PyTorch's default initialisation from the seed:
+  ``random-init:seed=<n>``, ``trained=False``.
 """
 from __future__ import annotations
 
@@ -188,7 +197,7 @@ def _load_weights(model: VoiceEncoder, path: Path) -> str:
     if missing:
         raise InputError(f"{path}: checkpoint lacks {missing}")
     model.load_state_dict({key: state[key] for key in model.state_dict()})
-    return f"file:{path.name}:{_sha256_prefix(path)}"
+    return f"file:{_sha256_prefix(path)}"  # content, not name: a renamed copy is the same weights
 
 
 def _builtin_weights_id() -> str:
@@ -196,7 +205,7 @@ def _builtin_weights_id() -> str:
     return f"resemblyzer:{version('resemblyzer')}:{_sha256_prefix(weights)}"
 
 
-def _sha256_prefix(path: Path, length: int = 12) -> str:
+def _sha256_prefix(path: Path, length: int = 16) -> str:  # as Mimi's weights ids
     return hashlib.sha256(path.read_bytes()).hexdigest()[:length]
 
 
