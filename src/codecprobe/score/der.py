@@ -18,7 +18,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from codecprobe.score.prepare import PreparedFile
-from codecprobe.score.timeline import activity, coverage, cut_points
+from codecprobe.score.timeline import activity, coverage, cut_points, weighted_cooccurrence
 
 
 def percent(part: float, total: float) -> float:
@@ -80,7 +80,7 @@ def file_der(prepared: PreparedFile, collars=(0.0,), ignore_overlaps: bool = Fal
     on_ref = activity(edges, ref.onset, ref.offset, ref.code, ref.n)
     on_sys = activity(edges, sys.onset, sys.offset, sys.code, sys.n)
     in_uem = coverage(edges, regions[:, 0], regions[:, 1]) > 0
-    mapping = optimal_mapping((on_ref * (duration * in_uem)[:, None]).T @ on_sys)
+    mapping = optimal_mapping(weighted_cooccurrence(duration * in_uem, on_ref, on_sys))
     n_ref, n_sys = on_ref.sum(axis=1), on_sys.sum(axis=1)
     rows = [r for r, _ in mapping]
     cols = [c for _, c in mapping]
@@ -93,9 +93,9 @@ def file_der(prepared: PreparedFile, collars=(0.0,), ignore_overlaps: bool = Fal
             scored = scored & (coverage(edges, boundaries - collar, boundaries + collar) == 0)
         weight = duration * scored
         components.append(DerComponents(
-            scored=float(weight @ n_ref),
-            miss=float(weight @ np.maximum(n_ref - n_sys, 0)),
-            fa=float(weight @ np.maximum(n_sys - n_ref, 0)),
-            conf=float(weight @ (np.minimum(n_ref, n_sys) - n_map)),
+            scored=float(np.sum(weight * n_ref)),
+            miss=float(np.sum(weight * np.maximum(n_ref - n_sys, 0))),
+            fa=float(np.sum(weight * np.maximum(n_sys - n_ref, 0))),
+            conf=float(np.sum(weight * (np.minimum(n_ref, n_sys) - n_map))),
         ))
     return FileDer(components, mapping)

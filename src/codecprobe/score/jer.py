@@ -15,6 +15,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from codecprobe.score.frames import FrameCounts
+from codecprobe.score.timeline import weighted_cooccurrence
 
 
 def speaker_jers(counts: FrameCounts) -> np.ndarray | None:
@@ -24,10 +25,9 @@ def speaker_jers(counts: FrameCounts) -> np.ndarray | None:
         return None if n_sys > 0 else np.zeros(0)
     if n_sys == 0:
         return np.full(n_ref, 100.0)
-    weighted = counts.ref * counts.frames[:, None]
-    ref_frames = weighted.sum(axis=0)
-    sys_frames = counts.frames @ counts.sys
-    intersect = weighted.T @ counts.sys
+    ref_frames = np.sum(counts.ref * counts.frames[:, None], axis=0)
+    sys_frames = np.sum(counts.sys * counts.frames[:, None], axis=0)
+    intersect = weighted_cooccurrence(counts.frames, counts.ref, counts.sys)
     with np.errstate(invalid="ignore", divide="ignore"):
         jer = 1 - intersect / (ref_frames[:, None] + sys_frames[None, :] - intersect)
     rows, cols = linear_sum_assignment(np.nan_to_num(jer, nan=1.0))

@@ -67,12 +67,19 @@ def merge_overlapping(onset, offset, code):
 
 
 def activity(edges, onset, offset, code, n):
-    """``(K, n)`` count of active turns of each of ``n`` labels in each of the K elementary intervals."""
+    """``(K, n)`` int32 count of active turns of each of ``n`` labels in each of the K elementary intervals."""
     k = len(edges)
-    events = np.concatenate([np.searchsorted(edges, onset) * n + code, np.searchsorted(edges, offset) * n + code])
-    weights = np.concatenate([np.ones(len(onset)), -np.ones(len(offset))])
-    delta = np.bincount(events, weights, minlength=k * n).reshape(k, n)
-    return np.cumsum(delta[:-1], axis=0)
+    starts = np.bincount(np.searchsorted(edges, onset) * n + code, minlength=k * n)
+    stops = np.bincount(np.searchsorted(edges, offset) * n + code, minlength=k * n)
+    return np.cumsum((starts - stops).reshape(k, n)[:-1], axis=0, dtype=np.int32)
+
+
+def weighted_cooccurrence(weight, a, b):
+    """``sum_k weight[k] * a[k, i] * b[k, j]``: seconds (or frames) two labels are active together.
+
+    ``einsum`` keeps this off BLAS, whose thread start-up costs more than these thin products.
+    """
+    return np.einsum("ki,kj->ij", a * weight[:, None], b)
 
 
 def coverage(edges, onset, offset):
