@@ -67,13 +67,6 @@ class FileTurns:
         return cls(file_id, np.asarray(onset, dtype=np.float64), np.asarray(duration, dtype=np.float64),
                    codes.astype(np.int64).reshape(-1), [str(x) for x in labels])
 
-    @classmethod
-    def empty(cls, file_id: str) -> "FileTurns":
-        return cls.build(file_id, [], [], [])
-
-
-Segmentation = dict  # {file_id: FileTurns}
-
 
 def group_turns(turns: Iterable[Turn]) -> dict[str, FileTurns]:
     """Turns (any order, any files) to ``{file_id: FileTurns}``."""
