@@ -176,7 +176,7 @@ class LinearProbe(CosineBackend):
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
-                total += float(loss) * len(batch)
+                total += loss.item() * len(batch)
             self.loss_curve_.append(total / len(targets))
         with torch.no_grad():
             predicted = layer(inputs).argmax(dim=1)

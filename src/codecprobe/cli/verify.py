@@ -1,0 +1,117 @@
+"""``codecprobe verify``: speaker-verification EER/minDCF of an encoder's latents, with controls."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from codecprobe.cli.common import add_corpus_args, add_encoder_args, add_store_args
+
+BACKENDS = ("cosine", "center", "pca", "lda", "probe", "asnorm")
+
+TRIALS_HELP = """\
+trial list format (VoxCeleb, e.g. the 37,611-pair VoxCeleb1-O list), one trial per line:
+  1 id10270/x6uYqmx31kE/00001.wav id10270/8jEAjG6SegY/00008.wav
+  0 id10270/x6uYqmx31kE/00001.wav id10300/ize_eiCFEg0/00003.wav
+label (1 same speaker, 0 different) then the enrollment and test files, relative to
+the corpus root (for VoxCeleb: to its wav/ folder). Blank lines and '#' lines are
+skipped. Without --trials, trials are every pair of the evaluation segments (or a
+seeded sample: --max-trials-per-class).
+
+back-ends (--backend, repeatable; default cosine and center):
+  cosine  raw cosine (the seeds' Step 0)       center  mean removed, then cosine
+  pca     PCA with whitening (seed 002)        lda     LDA (shrinkage) projection
+  probe   Step 0.5 linear probe: softmax layer to the training speakers, cosine
+          in its projection                    asnorm  adaptive s-norm over center
+Back-ends are fitted on data disjoint from the trials: --train-corpus, else the corpus
+speakers no trial names, else a seeded split of the speakers (--train-fraction).
+
+Every knob (thresholds, probe epochs, minDCF costs...) is in the config:
+--config FILE.yaml and --set key=value (e.g. --set thresholds.eer_viable=25);
+the merged config is saved to OUT/config.yaml.
+"""
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "verify", help="speaker-verification EER and minDCF of encoder latents (seeds' Step 0 / 0.5)",
+        description="Mean-pool each segment's latents, score speaker-verification trials with one or more "
+                    "back-ends, and write OUT/report.md, OUT/results.json and DET / score plots. A trained "
+                    "neural encoder is also run with seeded random weights as an untrained control.",
+        epilog=TRIALS_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_study_args(parser)
+    parser.add_argument("--backend", action="append", dest="backends", choices=BACKENDS,
+                        help="scoring back-end (repeatable; default cosine and center)")
+    parser.add_argument("--trials", type=Path, help="trial list (format below); default: generated")
+    parser.add_argument("--max-trials-per-class", type=int,
+                        help="generated trials: a seeded sample of at most this many same- and different-speaker pairs")
+    parser.add_argument("--trial-seed", type=int, help="seed of the trial sample (default 0)")
+    parser.add_argument("--exclude-same-recording", action="store_true", default=None,
+                        help="generated trials: no pair of segments from one recording")
+    parser.set_defaults(run=run)
+
+
+def add_study_args(parser: argparse.ArgumentParser) -> None:
+    """The options verify and diagnose share."""
+    add_corpus_args(parser)
+    add_encoder_args(parser)
+    add_store_args(parser)
+    parser.add_argument("--out", type=Path, required=True, help="report folder")
+    parser.add_argument("--train-corpus", type=Path, help="fit back-ends on this corpus (disjoint speakers)")
+    parser.add_argument("--train-layout", help="layout of --train-corpus (default: guessed)")
+    parser.add_argument("--train-fraction", type=float,
+                        help="without --train-corpus: share of speakers held out for fitting (default 0.5)")
+    parser.add_argument("--split-seed", type=int, help="seed of that speaker split (default 0)")
+    parser.add_argument("--sweep", action="store_true", default=None,
+                        help="every tap of the encoder (mimi: seanet, layer1-8, prequant, quant1/2/4/8)")
+    parser.add_argument("--pooling", choices=("mean", "mean+std"), help="utterance pooling (default mean)")
+    parser.add_argument("--vad", action="store_true", default=None, help="pool Silero-VAD speech frames only")
+    parser.add_argument("--no-control", dest="control", action="store_false", default=None,
+                        help="skip the untrained (random-weights) control")
+    parser.add_argument("--control-seed", type=int, help="seed of the control's random weights (default 0)")
+    parser.add_argument("--config", type=Path, help="YAML config (see docs/verify.md)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="config override, e.g. probe.max_epochs=50 (repeatable; applied last)")
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def config_from_args(args: argparse.Namespace):
+    """Defaults, then --config, then the options given on the command line, then --set."""
+    from codecprobe.config import load_config
+    from codecprobe.verify.config import StudyConfig
+
+    given = {
+        "corpus": args.corpus, "layout": args.layout, "train_corpus": args.train_corpus,
+        "train_layout": args.train_layout, "train_fraction": args.train_fraction, "split_seed": args.split_seed,
+        "encoder": args.encoder, "taps": args.taps, "weights": args.weights,
+        "random_init": args.random_init or None, "seed": args.seed, "device": args.device, "store": args.store,
+        "sweep": args.sweep, "pooling": args.pooling, "vad": args.vad, "control": args.control,
+        "control_seed": args.control_seed, "backends": getattr(args, "backends", None),
+        "trials": getattr(args, "trials", None), "max_trials_per_class": getattr(args, "max_trials_per_class", None),
+        "trial_seed": getattr(args, "trial_seed", None),
+        "exclude_same_recording": getattr(args, "exclude_same_recording", None),
+    }
+    overrides = [f"{key}={json.dumps(str(value) if isinstance(value, Path) else value)}"
+                 for key, value in given.items() if value is not None]
+    return load_config(StudyConfig, args.config, overrides + list(args.set))
+
+
+def run(args: argparse.Namespace) -> int:
+    from codecprobe.verify.report import write_verify_report
+    from codecprobe.verify.study import run_verify
+
+    results = write_verify_report(run_verify(config_from_args(args), progress=not args.quiet), args.out)
+    print(summary_line(results))
+    print(f"report: {args.out / 'report.md'}", file=sys.stderr)
+    return 0
+
+
+def summary_line(results: dict) -> str:
+    encoder = results["encoder"]
+    weights = encoder["weights_id"] + ("" if encoder["trained"] else " (RANDOM INIT: untrained control)")
+    primary = results["results"][0]
+    return (f"{encoder['encoder']}:{primary['tap']} {primary['backend']} [{weights}]: EER {results['eer']:.2f}% "
+            f"minDCF " + ", ".join(f"{p}: {v:.3f}" for p, v in results["min_dcf"].items())
+            + f" over {results['n_trials']} trials; {primary['verdict']}")

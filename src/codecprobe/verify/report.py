@@ -1,0 +1,358 @@
+"""Reports of a verify / diagnose study: ``report.md``, PNG plots, ``results.json``, ``config.yaml``.
+
+The verdicts use the seeds' thresholds (all in :class:`~codecprobe.verify.config.Thresholds`):
+EER < 15 % the adapter's job is straightforward, < 20 % viable, ~50 % speaker-agnostic;
+acoustics score > 0.10, separability > 2.0, consistency > 0.80. A trained encoder is
+also judged against its untrained control: an EER that random weights match says
+nothing about what training put in the latents.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from codecprobe.config import config_to_dict, save_config
+from codecprobe.report import atomic_write_text, markdown_table, provenance, write_json
+from codecprobe.verify.config import Thresholds
+from codecprobe.verify.study import DiagnoseRow, StudyResult, VerifyRow
+
+
+# -- verdicts -----------------------------------------------------------------------------
+def eer_verdict(eer: float, thresholds: Thresholds) -> str:
+    """The seeds' reading of an EER in percent."""
+    if eer < thresholds.eer_straightforward:
+        return f"adapter straightforward (EER < {thresholds.eer_straightforward:g}%)"
+    if eer < thresholds.eer_viable:
+        return f"adapter viable (EER < {thresholds.eer_viable:g}%)"
+    if eer >= thresholds.eer_agnostic:
+        return f"speaker-agnostic (EER >= {thresholds.eer_agnostic:g}%, chance is 50%)"
+    return f"weak speaker signal ({thresholds.eer_viable:g}% <= EER < {thresholds.eer_agnostic:g}%)"
+
+
+def control_verdict(eer: float, control_eer: float, thresholds: Thresholds) -> str:
+    gain = control_eer - eer
+    if gain > thresholds.control_margin:
+        return f"{gain:.1f} EER points better than the untrained control"
+    return (f"no better than the untrained control ({eer:.1f}% vs {control_eer:.1f}%): "
+            "the architecture and the signal, not training, explain this EER")
+
+
+def diagnostic_verdicts(row: dict, thresholds: Thresholds) -> dict[str, str]:
+    checks = {"acoustics_score": thresholds.acoustics_score, "separability": thresholds.separability,
+              "consistency": thresholds.consistency}
+    verdicts = {}
+    for key, target in checks.items():
+        value = row[key]
+        if value is None:
+            verdicts[key] = "not measurable (needs the same text from several speakers)"
+        else:
+            verdicts[key] = f"{'meets' if value > target else 'below'} target (> {target:g})"
+    return verdicts
+
+
+# -- verify -------------------------------------------------------------------------------
+def write_verify_report(result: StudyResult, out: str | Path) -> dict:
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    config, thresholds = result.config, result.config.thresholds
+    rows: list[VerifyRow] = result.rows
+    controls = {(r.tap, r.backend): r for r in rows if r.role == "control"}
+    primary = rows[0]
+
+    records = []
+    for row in rows:
+        record = row.to_dict() | {"verdict": eer_verdict(row.eer, thresholds)}
+        control = controls.get((row.tap, row.backend)) if row.role == "encoder" else None
+        if control is not None:
+            record["control_eer"] = control.eer
+            record["against_control"] = control_verdict(row.eer, control.eer, thresholds)
+        records.append(record)
+
+    plots = [_det_plot(result, out / "det.png"), _score_plot(result, out / "scores.png")]
+    if len(result.taps) > 1:
+        plots.append(_sweep_plot(result, out / "sweep.png", "eer", "EER (%)"))
+
+    results = {
+        "command": "verify",
+        "eer": primary.eer,
+        "min_dcf": {str(p): v for p, v in primary.min_dcf.items()},
+        "mean_pos": primary.summary.mean_pos,
+        "mean_neg": primary.summary.mean_neg,
+        "n_trials": primary.summary.n_trials,
+        "primary": {"tap": primary.tap, "backend": primary.backend},
+        "encoder": _identity(result.roles[0].identity),
+        "control": _identity(result.roles[1].identity) if len(result.roles) > 1 else None,
+        "control_note": result.control_note,
+        "data": _data(result),
+        "results": records,
+        "config": config_to_dict(config),
+        "provenance": provenance(),
+    }
+    write_json(out / "results.json", results)
+    save_config(config, out / "config.yaml")
+
+    p_targets = list(config.dcf.p_targets)
+    headers = ["role", "weights", "tap", "back-end", "EER %", *[f"minDCF {p:g}" for p in p_targets],
+               "mean same", "mean diff", "gap", "score range", "probe train acc", "verdict", "vs control"]
+    table = [[r["role"], _weights(r), r["tap"], r["backend"], r["eer"], *[f"{r['min_dcf'][str(p)]:.4f}" for p in p_targets],
+              f"{r['mean_pos']:.3f}", f"{r['mean_neg']:.3f}", f"{r['gap']:.3f}",
+              f"[{r['score_min']:.3f}, {r['score_max']:.3f}]",
+              "" if r["training_accuracy"] is None else f"{100 * r['training_accuracy']:.1f}%",
+              r["verdict"], r.get("against_control", "")] for r in records]
+    headline = (f"**{primary.identity.encoder}:{primary.tap}, {primary.backend}: EER {primary.eer:.2f}%** "
+                f"({eer_verdict(primary.eer, thresholds)})")
+    if "against_control" in records[0]:
+        headline += f"; {records[0]['against_control']}"
+    text = "\n\n".join([
+        f"# Speaker verification: {config.encoder} on {result.split.corpus.name}",
+        _header(result),
+        headline,
+        markdown_table(headers, table),
+        "Verdict thresholds (EER, percent): " + ", ".join(
+            f"{k} {v:g}" for k, v in config_to_dict(thresholds).items() if k.startswith("eer") or k == "control_margin"),
+        *[f"![{p.stem}]({p.name})" for p in plots],
+        _footer(result),
+    ])
+    atomic_write_text(out / "report.md", text + "\n")
+    return results
+
+
+# -- diagnose -----------------------------------------------------------------------------
+def write_diagnose_report(result: StudyResult, out: str | Path) -> dict:
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    config, thresholds = result.config, result.config.thresholds
+    rows: list[DiagnoseRow] = result.rows
+    records = [row.to_dict() for row in rows]
+    for record in records:
+        record["verdicts"] = diagnostic_verdicts(record, thresholds)
+
+    plots = [_fisher_plot(result, out / "fisher.png"), _variance_plot(result, out / "variance.png")]
+    if len(result.taps) > 1:
+        for key in ("acoustics_score", "separability", "consistency"):
+            plots.append(_sweep_plot(result, out / f"sweep_{key}.png", key, key.replace("_", " ")))
+
+    results = {
+        "command": "diagnose",
+        "primary": records[0],
+        "encoder": _identity(result.roles[0].identity),
+        "control": _identity(result.roles[1].identity) if len(result.roles) > 1 else None,
+        "control_note": result.control_note,
+        "data": _data(result),
+        "results": records,
+        "config": config_to_dict(config),
+        "provenance": provenance(),
+    }
+    write_json(out / "results.json", results)
+    save_config(config, out / "config.yaml")
+
+    def fmt(value):
+        return "n/a" if value is None else f"{value:.3f}"
+
+    headers = ["role", "weights", "tap", "back-end", "acoustics", "intra-voice", "inter-voice", "separability",
+               "consistency", "Fisher mean", "Fisher max", "dims 90%", "dims 95%", "participation ratio"]
+    table = [[r["role"], _weights(r), r["tap"], r["backend"], fmt(r["acoustics_score"]), fmt(r["intra_voice"]),
+              fmt(r["inter_voice"]), fmt(r["separability"]), fmt(r["consistency"]), fmt(r["fisher_mean"]),
+              fmt(r["fisher_max"]), r["dims_90"], r["dims_95"], fmt(r["participation_ratio"])] for r in records]
+    verdict_rows = [[r["role"], r["tap"], r["backend"], *r["verdicts"].values()] for r in records]
+    text = "\n\n".join([
+        f"# Speaker diagnostics (seed 002): {config.encoder} on {result.split.corpus.name}",
+        _header(result),
+        "acoustics = intra-voice (same speaker, different text) minus inter-voice (same text, different "
+        "speakers) cosine; separability = mean distance between speaker centroids / mean distance to the own "
+        "centroid; consistency = mean same-speaker cosine; Fisher = per-channel between/within speaker variance; "
+        f"diagnostics over {rows[0].diagnostics.n_segments} evaluation segments of "
+        f"{rows[0].diagnostics.n_speakers} speakers.",
+        markdown_table(headers, table),
+        "## Verdicts",
+        markdown_table(["role", "tap", "back-end",
+                        f"acoustics > {thresholds.acoustics_score:g}", f"separability > {thresholds.separability:g}",
+                        f"consistency > {thresholds.consistency:g}"], verdict_rows),
+        *[f"![{p.stem}]({p.name})" for p in plots],
+        _footer(result),
+    ])
+    atomic_write_text(out / "report.md", text + "\n")
+    return results
+
+
+# -- shared pieces ------------------------------------------------------------------------
+def _identity(identity) -> dict:
+    return {"encoder": identity.encoder, "weights_id": identity.weights_id, "trained": identity.trained,
+            "settings": identity.settings}
+
+
+def _weights(record: dict) -> str:
+    return record["weights_id"] if record["trained"] else f"UNTRAINED {record['weights_id']}"
+
+
+def _data(result: StudyResult) -> dict:
+    split = result.split
+    data = {
+        "corpus": str(result.config.corpus), "layout": split.corpus.layout,
+        "eval_segments": len(split.eval_segments), "eval_speakers": len({s.speaker for s in split.eval_segments}),
+        "train_corpus": split.train_corpus.name, "train_segments": len(split.train_segments),
+        "train_speakers": len({s.speaker for s in split.train_segments}), "split": split.description,
+    }
+    if split.trials is not None:
+        data |= {"trials": split.trials.source, "n_trials": len(split.trials), "n_target": split.trials.n_target}
+    return data
+
+
+def _header(result: StudyResult) -> str:
+    data = _data(result)
+    lines = []
+    for role in result.roles:
+        identity = role.identity
+        state = "trained or fixed weights" if identity.trained else "RANDOM weights: an untrained control, not the real model"
+        lines.append(f"- {role.name}: `{identity.encoder}` {identity.weights_id} ({state})")
+    lines.append(f"- control: {result.control_note}")
+    lines.append(f"- evaluation: {data['eval_segments']} segments of {data['eval_speakers']} speakers "
+                 f"({result.split.corpus.name}, layout {data['layout']})")
+    if "trials" in data:
+        lines.append(f"- trials: {data['n_trials']} ({data['n_target']} same-speaker), {data['trials']}")
+    lines.append(f"- disjointness: {data['split']}; {data['train_segments']} segments of "
+                 f"{data['train_speakers']} speakers")
+    lines.append(f"- pooling: {result.config.pooling}" + (" over Silero-VAD speech frames" if result.config.vad else ""))
+    return "\n".join(lines)
+
+
+def _footer(result: StudyResult) -> str:
+    import yaml
+
+    meta = provenance()
+    versions = ", ".join(f"{k} {v}" for k, v in meta["versions"].items() if v)
+    return (f"## Config\n\n```yaml\n{yaml.safe_dump(config_to_dict(result.config), sort_keys=False)}```\n\n"
+            f"## Versions\n\n{versions}; Python {meta['python']} on {meta['platform']}; {meta['created']}")
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _det_plot(result: StudyResult, path: Path) -> Path:
+    """DET curves (normal-deviate axes) of the first tap, one panel per encoder role."""
+    from scipy.stats import norm
+
+    plt = _pyplot()
+    roles = [r.name for r in result.roles]
+    fig, axes = plt.subplots(1, len(roles), figsize=(5.5 * len(roles), 5), squeeze=False)
+    ticks = np.array([0.001, 0.01, 0.05, 0.1, 0.2, 0.4, 0.5])
+    for ax, role in zip(axes[0], roles):
+        for row in (r for r in result.rows if r.role == role and r.tap == result.taps[0]):
+            p_fa, p_miss = _thin(row.points.p_fa, row.points.p_miss)
+            ax.plot(norm.ppf(np.clip(p_fa, 1e-4, 1 - 1e-4)), norm.ppf(np.clip(p_miss, 1e-4, 1 - 1e-4)),
+                    label=f"{row.backend} (EER {row.eer:.1f}%)")
+        ax.plot(norm.ppf([1e-3, 0.6]), norm.ppf([1e-3, 0.6]), color="grey", lw=0.5, ls=":")
+        ax.set_xticks(norm.ppf(ticks), [f"{100 * t:g}" for t in ticks])
+        ax.set_yticks(norm.ppf(ticks), [f"{100 * t:g}" for t in ticks])
+        ax.set_xlim(norm.ppf(1e-3), norm.ppf(0.6))
+        ax.set_ylim(norm.ppf(1e-3), norm.ppf(0.6))
+        ax.set_xlabel("false alarm rate (%)")
+        ax.set_ylabel("miss rate (%)")
+        ax.set_title(f"{role}: {_role_title(result, role)}:{result.taps[0]}")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _score_plot(result: StudyResult, path: Path) -> Path:
+    """Same- and different-speaker score histograms of the first tap: roles x back-ends."""
+    plt = _pyplot()
+    roles = [r.name for r in result.roles]
+    backends = list(result.config.backends)
+    fig, axes = plt.subplots(len(roles), len(backends), figsize=(3.6 * len(backends), 2.8 * len(roles)), squeeze=False)
+    labels = result.split.trials.labels
+    for i, role in enumerate(roles):
+        for j, backend in enumerate(backends):
+            row = next(r for r in result.rows if r.role == role and r.tap == result.taps[0] and r.backend == backend)
+            ax = axes[i][j]
+            bins = np.linspace(row.scores.min(), row.scores.max(), 50)
+            ax.hist(row.scores[~labels], bins=bins, alpha=0.6, density=True, label="different speaker")
+            ax.hist(row.scores[labels], bins=bins, alpha=0.6, density=True, label="same speaker")
+            ax.set_title(f"{role} {backend}: EER {row.eer:.1f}%", fontsize=9)
+    axes[0][0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _sweep_plot(result: StudyResult, path: Path, key: str, label: str) -> Path:
+    """One value across the taps, a line per back-end; the control dashed."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(max(6, 0.6 * len(result.taps)), 4))
+    for role, style in (("encoder", "-"), ("control", "--")):
+        for backend in result.config.backends:
+            values = [_value(next((r for r in result.rows if r.role == role and r.tap == tap and r.backend == backend),
+                                  None), key) for tap in result.taps]
+            if any(v is not None for v in values):
+                ax.plot(result.taps, [np.nan if v is None else v for v in values], style, marker="o",
+                        label=f"{role} {backend}")
+    ax.set_xlabel("tap")
+    ax.set_ylabel(label)
+    ax.tick_params(axis="x", rotation=45)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _fisher_plot(result: StudyResult, path: Path) -> Path:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for row in (r for r in result.rows if r.tap == result.taps[0]):
+        ax.plot(np.sort(row.diagnostics.fisher)[::-1], label=f"{row.role} {row.backend}")
+    ax.set_yscale("log")
+    ax.set_xlabel("channel (sorted)")
+    ax.set_ylabel("Fisher ratio")
+    ax.set_title(f"per-channel speaker discriminability, tap {result.taps[0]}")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _variance_plot(result: StudyResult, path: Path) -> Path:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for row in (r for r in result.rows if r.tap == result.taps[0]):
+        ax.plot(np.arange(1, len(row.diagnostics.explained_variance_ratio) + 1),
+                np.cumsum(row.diagnostics.explained_variance_ratio), label=f"{row.role} {row.backend}")
+    ax.set_xscale("log")
+    ax.set_xlabel("principal components")
+    ax.set_ylabel("cumulative explained variance")
+    ax.set_title(f"effective dimensionality, tap {result.taps[0]}")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _value(row, key: str):
+    if row is None:
+        return None
+    return row.eer if isinstance(row, VerifyRow) else row.diagnostics.summary()[key]
+
+
+def _role_title(result: StudyResult, role: str) -> str:
+    identity = next(r.identity for r in result.roles if r.name == role)
+    return identity.encoder if identity.trained else f"{identity.encoder} (untrained)"
+
+
+def _thin(x: np.ndarray, y: np.ndarray, limit: int = 2000) -> tuple[np.ndarray, np.ndarray]:
+    """At most ``limit`` points of a curve, for plotting."""
+    if len(x) <= limit:
+        return x, y
+    keep = np.unique(np.linspace(0, len(x) - 1, limit).astype(int))
+    return x[keep], y[keep]

@@ -1,0 +1,296 @@
+"""The pipelines behind ``codecprobe verify`` and ``codecprobe diagnose``.
+
+1. :func:`split_data`: which segments are evaluated and which (disjoint) ones the
+   back-ends are fitted on: a ``train_corpus``, or the corpus speakers that no trial
+   names, or else a seeded split of the corpus speakers.
+2. :class:`EmbeddingSource`: extract the encoder's taps into the latent store (cached)
+   and pool each segment's frames into one utterance embedding.
+3. For the encoder and its untrained control (same architecture, seeded random
+   weights), every tap and every back-end: fit, score the trials (:func:`run_verify`)
+   or compute seed 002's diagnostics (:func:`run_diagnose`).
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+
+import numpy as np
+from lhotse import SupervisionSegment
+
+from codecprobe.data import Corpus, load_corpus
+from codecprobe.encoders import BuildOptions, Encoder, EncoderIdentity, build_encoder
+from codecprobe.errors import InputError
+from codecprobe.verify import metrics
+from codecprobe.verify.backends import CenterLengthNorm, CosineBackend, build_backend
+from codecprobe.verify.config import StudyConfig
+from codecprobe.verify.diagnostics import Diagnostics, diagnose
+from codecprobe.verify.pooling import pool
+from codecprobe.verify.trials import Trials, generate_trials, read_trials
+
+
+# -- which data plays which part ---------------------------------------------------------
+@dataclass
+class Split:
+    corpus: Corpus
+    eval_segments: list[SupervisionSegment]
+    train_corpus: Corpus
+    train_segments: list[SupervisionSegment]
+    trials: Trials | None
+    description: str  # for the report: where the back-ends were fitted
+
+
+def split_data(config: StudyConfig, with_trials: bool = True) -> Split:
+    corpus = load_corpus(config.corpus, config.layout)
+    segments = [s for s in corpus.segments() if s.speaker is not None]
+    if not segments:
+        raise InputError(f"{config.corpus}: no speaker-labelled segments")
+    train_corpus = load_corpus(config.train_corpus, config.train_layout) if config.train_corpus else None
+
+    if config.trials:
+        trials = read_trials(config.trials, known_ids={s.id for s in segments})
+        named = set(trials.segment_ids())
+        eval_segments = [s for s in segments if s.id in named]
+        trial_speakers = {s.speaker for s in eval_segments}
+        if train_corpus is None:
+            train_segments = [s for s in segments if s.speaker not in trial_speakers]
+            description = (f"back-ends fitted on the {len({s.speaker for s in train_segments})} speakers of "
+                           f"{corpus.name} that no trial names")
+    else:
+        trials = None
+        if train_corpus is None:
+            rng = np.random.default_rng(config.split_seed)
+            speakers = corpus.speakers()
+            n_train = int(round(config.train_fraction * len(speakers)))
+            if not 2 <= n_train <= len(speakers) - 2:
+                raise InputError(f"{config.corpus}: {len(speakers)} speakers cannot be split into >= 2 for fitting "
+                                 f"and >= 2 for trials (train_fraction {config.train_fraction}); give --train-corpus")
+            held_out = set(rng.permutation(speakers)[:n_train].tolist())
+            train_segments = [s for s in segments if s.speaker in held_out]
+            eval_segments = [s for s in segments if s.speaker not in held_out]
+            description = (f"back-ends fitted on {n_train} of {len(speakers)} speakers of {corpus.name} "
+                           f"({', '.join(sorted(held_out))}; seeded split, seed {config.split_seed}), "
+                           f"evaluated on the other {len(speakers) - n_train}")
+        else:
+            eval_segments = segments
+        if with_trials:
+            trials = generate_trials(eval_segments, config.max_trials_per_class, config.trial_seed,
+                                     config.exclude_same_recording)
+
+    if train_corpus is not None:
+        train_segments = [s for s in train_corpus.segments() if s.speaker is not None]
+        overlap = {s.speaker for s in train_segments} & {s.speaker for s in eval_segments}
+        description = f"back-ends fitted on the separate corpus {train_corpus.name}"
+        if overlap:
+            description += f" (WARNING: {len(overlap)} speaker labels also occur in the trials)"
+    if with_trials and trials is not None and (trials.n_target == 0 or trials.n_target == len(trials)):
+        raise InputError(f"{trials.source}: trials need both same-speaker and different-speaker pairs")
+    return Split(corpus, eval_segments, train_corpus or corpus, train_segments, trials, description)
+
+
+# -- embeddings ---------------------------------------------------------------------------
+class EmbeddingSource:
+    """Pooled utterance embeddings of one encoder, extracted through the latent store."""
+
+    def __init__(self, encoder: Encoder, store, config: StudyConfig, progress: bool = True):
+        self.encoder = encoder
+        self.identity = encoder.identity()
+        self.store = store
+        self.config = config
+        self.progress = progress
+        self._frame_rates: dict[str, float] = {}
+        self._speech: dict[tuple[str, str], list[tuple[float, float]]] = {}  # VAD segments, shared by taps
+
+    def extract(self, corpus: Corpus, taps: list[str]) -> None:
+        from codecprobe.extract import extract
+
+        summary = extract(corpus, self.encoder, taps, self.store, progress=self.progress)
+        failed = {where for where, _ in summary.failures} & {s.id for s in corpus.segments()}
+        if failed:
+            raise InputError(f"{corpus.name}: {len(failed)} segment(s) could not be encoded, e.g. "
+                             f"{sorted(failed)[0]}; fix or remove them")
+
+    def embeddings(self, corpus: Corpus, segments: list[SupervisionSegment], tap: str) -> np.ndarray:
+        rows = []
+        for segment in segments:
+            frames = self.store.read(segment.id, self.identity, tap)
+            mask = self._speech_mask(corpus, segment, tap, len(frames)) if self.config.vad else None
+            rows.append(pool(frames, self.config.pooling, mask))
+        return np.stack(rows)
+
+    def _speech_mask(self, corpus: Corpus, segment: SupervisionSegment, tap: str, n_frames: int) -> np.ndarray:
+        from codecprobe.audio import read_audio
+        from codecprobe.audio.vad import VAD_RATE, segments_to_frame_mask, speech_segments
+
+        key = (corpus.name, segment.id)
+        if key not in self._speech:
+            audio, _ = read_audio(corpus.audio_path(segment.recording_id), segment.start,
+                                  segment.start + segment.duration, target_rate=VAD_RATE)
+            self._speech[key] = speech_segments(audio, VAD_RATE, self.config.vad_threshold)
+        if tap not in self._frame_rates:  # the store keeps arrays only; one second of silence tells the rate
+            silence = np.zeros(self.encoder.sample_rate, dtype=np.float32)
+            self._frame_rates[tap] = self.encoder.encode(silence, [tap])[tap].frame_rate
+        return segments_to_frame_mask(self._speech[key], self._frame_rates[tap], n_frames)
+
+
+# -- encoders -----------------------------------------------------------------------------
+@dataclass
+class Role:
+    """One encoder the study runs: the encoder asked for, or its untrained control."""
+
+    name: str  # "encoder" or "control"
+    encoder: Encoder
+    identity: EncoderIdentity
+
+
+def build_roles(config: StudyConfig) -> tuple[list[Role], str]:
+    """The encoder and (where it applies) its untrained control, and a note on the control."""
+    main = build_encoder(config.encoder, BuildOptions(config.weights, config.random_init, config.seed, config.device))
+    roles = [Role("encoder", main, main.identity())]
+    if not config.control:
+        return roles, "no untrained control (control=false)"
+    if not roles[0].identity.trained:
+        return roles, "this run's encoder has random weights: it is itself the untrained control"
+    try:
+        control = build_encoder(config.encoder, BuildOptions(None, True, config.control_seed, config.device))
+    except InputError:
+        return roles, f"{config.encoder} has no learned weights, so there is no untrained control"
+    roles.append(Role("control", control, control.identity()))
+    return roles, f"untrained control: {config.encoder} with random weights ({control.identity().weights_id})"
+
+
+def study_taps(config: StudyConfig, encoder: Encoder) -> list[str]:
+    if config.sweep:
+        return sweep_taps(encoder)
+    return encoder.check_taps(config.taps or list(encoder.default_taps))
+
+
+def sweep_taps(encoder: Encoder) -> list[str]:
+    """Every tap, except that of the quantizer's n-codebook taps only n = 1, 2, 4, 8 are kept."""
+    quant = [t for t in encoder.taps if t.startswith("quant")]
+    keep = {f"quant{n}" for n in (1, 2, 4, 8)}
+    return [t for t in encoder.taps if t not in quant or t in keep]
+
+
+def make_backend(name: str, config: StudyConfig) -> CosineBackend:
+    params = {
+        "pca": {"n_components": config.pca_components},
+        "lda": {"n_components": config.lda_components},
+        "probe": {**config.probe.__dict__, "seed": config.seed},
+        "asnorm": {"backend": CenterLengthNorm(), "top_k": config.asnorm_top_k},
+    }.get(name, {})
+    return build_backend(name, **params)
+
+
+# -- results ------------------------------------------------------------------------------
+@dataclass
+class VerifyRow:
+    role: str
+    identity: EncoderIdentity
+    tap: str
+    backend: str
+    eer: float  # percent
+    min_dcf: dict[float, float]
+    summary: metrics.ScoreSummary
+    training_accuracy: float | None  # the linear probe's, on its training speakers
+    scores: np.ndarray = field(repr=False)
+    points: metrics.OperatingPoints = field(repr=False)
+
+    def to_dict(self) -> dict:
+        s = self.summary
+        return {
+            "role": self.role, "encoder": self.identity.encoder, "weights_id": self.identity.weights_id,
+            "trained": self.identity.trained, "tap": self.tap, "backend": self.backend, "eer": self.eer,
+            "min_dcf": {str(p): v for p, v in self.min_dcf.items()}, "mean_pos": s.mean_pos, "mean_neg": s.mean_neg,
+            "gap": s.gap, "score_min": s.score_min, "score_max": s.score_max, "n_trials": s.n_trials,
+            "n_target": s.n_target, "training_accuracy": self.training_accuracy,
+        }
+
+
+@dataclass
+class DiagnoseRow:
+    role: str
+    identity: EncoderIdentity
+    tap: str
+    backend: str
+    diagnostics: Diagnostics
+
+    def to_dict(self) -> dict:
+        return {"role": self.role, "encoder": self.identity.encoder, "weights_id": self.identity.weights_id,
+                "trained": self.identity.trained, "tap": self.tap, "backend": self.backend,
+                **self.diagnostics.summary()}
+
+
+@dataclass
+class StudyResult:
+    config: StudyConfig
+    split: Split
+    roles: list[Role]
+    control_note: str
+    taps: list[str]
+    rows: list  # VerifyRow or DiagnoseRow
+
+
+def run_verify(config: StudyConfig, progress: bool = True) -> StudyResult:
+    """Score the trials for every encoder role, tap and back-end."""
+    split = split_data(config)
+    trials = split.trials
+    index = {s.id: i for i, s in enumerate(split.eval_segments)}
+    enroll = np.array([index[i] for i in trials.enroll])
+    test = np.array([index[i] for i in trials.test])
+
+    def evaluate(role, tap, name, backend, X):
+        scores = backend.score_trials(X, enroll, test)
+        points = metrics.operating_points(scores, trials.labels)
+        dcf = {p: metrics.min_dcf_from_points(points, p, config.dcf.c_miss, config.dcf.c_fa) for p in config.dcf.p_targets}
+        return VerifyRow(role.name, role.identity, tap, name, 100 * metrics.eer_from_points(points), dcf,
+                         metrics.score_summary(scores, trials.labels), getattr(backend, "training_accuracy_", None),
+                         scores, points)
+
+    return _run(config, split, evaluate, progress)
+
+
+def run_diagnose(config: StudyConfig, progress: bool = True) -> StudyResult:
+    """Seed 002's diagnostics for every encoder role, tap and back-end."""
+    split = split_data(config, with_trials=False)
+    keep = np.arange(len(split.eval_segments))
+    if len(keep) > config.max_diagnostic_segments:
+        rng = np.random.default_rng(config.trial_seed)
+        keep = np.sort(rng.permutation(len(keep))[:config.max_diagnostic_segments])
+    speakers = [split.eval_segments[i].speaker for i in keep]
+    texts = [split.eval_segments[i].text for i in keep]
+
+    def evaluate(role, tap, name, backend, X):
+        return DiagnoseRow(role.name, role.identity, tap, name, diagnose(backend.transform(X[keep]), speakers, texts))
+
+    return _run(config, split, evaluate, progress)
+
+
+def _run(config: StudyConfig, split: Split, evaluate, progress: bool) -> StudyResult:
+    from codecprobe.store import LatentStore
+
+    roles, control_note = build_roles(config)
+    rows = []
+    with LatentStore(config.store) as store:
+        for role in roles:
+            taps = study_taps(config, role.encoder)
+            source = EmbeddingSource(role.encoder, store, config, progress)
+            source.extract(split.corpus, taps)
+            if split.train_corpus is not split.corpus:
+                source.extract(split.train_corpus, taps)
+            for tap in taps:
+                X = source.embeddings(split.corpus, split.eval_segments, tap)
+                X_train = source.embeddings(split.train_corpus, split.train_segments, tap) if split.train_segments else None
+                y_train = [s.speaker for s in split.train_segments]
+                for name in config.backends:
+                    backend = make_backend(name, config)
+                    if X_train is None:
+                        if name != "cosine":
+                            raise InputError(f"back-end {name!r} needs training data disjoint from the trials; "
+                                             "give --train-corpus")
+                        backend.fit(X)  # raw cosine learns nothing
+                    else:
+                        backend.fit(X_train, y_train)
+                    rows.append(evaluate(role, tap, name, backend, X))
+                    if progress:
+                        print(f"{role.name} {role.identity.encoder}:{tap} {name} done", file=sys.stderr)
+    return StudyResult(config, split, roles, control_note, study_taps(config, roles[0].encoder), rows)
