@@ -1,0 +1,285 @@
+"""Kyutai's Mimi codec encoder (transformers' ``MimiModel``), with taps along the way.
+
+Mimi turns 24 kHz audio into a 512-dim latent at 12.5 Hz (one frame per 1920 samples):
+a causal SEANet convolution stack down to 25 Hz, an 8-layer causal transformer
+(250-frame sliding window) at 25 Hz, a stride-2 convolution down to 12.5 Hz, and a
+split residual vector quantizer with 32 codebooks. The taps, in network order:
+
+- ``seanet``: SEANet output, the transformer's input (512-dim, 25 Hz);
+- ``layer1`` .. ``layer8``: the output of each transformer layer (512-dim, 25 Hz);
+- ``prequant``: the latent before quantization (512-dim, 12.5 Hz), the default tap;
+- ``quant1`` .. ``quant32``: the quantizer's decoding of the first n codes, i.e. the
+  latent the codec reconstructs from n codebooks (512-dim, 12.5 Hz).
+
+Frames: the input is zero-padded on the right to a multiple of 1920 samples (as moshi
+does), so a signal of ``s`` samples gives ``ceil(s / 1920)`` frames at 12.5 Hz and
+twice that at 25 Hz; frame i covers samples ``[i * hop, (i + 1) * hop)``. Every part of
+Mimi is causal, so padding on the right never changes earlier frames: a batch is padded
+to its longest signal and each output cut back to its own length.
+
+Long recordings are encoded in chunks with transformers' streaming path, which carries
+the convolutions' left context (``padding_cache``) and the transformer's key/value cache
+(the last 249 frames, all the 250-frame window needs) from chunk to chunk. Chunked
+latents equal one-pass latents up to float rounding (~1e-6), so the chunk length is not
+part of the encoder's identity; it bounds memory, which grows linearly with it (one
+pass over 60 s of audio needs ~2.3 GB).
+
+Weights (``BuildOptions.weights``) and their ``weights_id``:
+
+- a Hugging Face id, default ``kyutai/mimi`` (``owner/name`` or ``owner/name@revision``),
+  read through the Hugging Face cache: ``hf:kyutai/mimi@<commit>``;
+- a local transformers-format folder (``config.json`` + ``*.safetensors``):
+  ``dir:<sha256 prefix of those files>``;
+- Kyutai's original moshi-format checkpoint file
+  (``tokenizer-e351c8d8-checkpoint125.safetensors``), converted on load by
+  :mod:`codecprobe.encoders.mimi_checkpoint`: ``file:<sha256 prefix of the file>``;
+- ``random_init=True``: the same architecture with seeded random weights, including
+  random non-zero codebooks: ``random-init:seed=<n>``, ``trained=False``.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+from huggingface_hub import snapshot_download
+from safetensors import SafetensorError
+from transformers import MimiConfig, MimiModel
+
+from codecprobe.encoders.base import Encoder, EncoderIdentity, FrameSequence
+from codecprobe.encoders.mimi_checkpoint import load_moshi_checkpoint
+from codecprobe.encoders.registry import BuildOptions, register
+from codecprobe.errors import InputError
+
+DEFAULT_WEIGHTS = "kyutai/mimi"
+_HUB_ID = re.compile(r"(?P<repo>[\w.-]+/[\w.-]+)(@(?P<revision>[\w.-]+))?")
+_HASH_CHARS = 16
+
+
+@dataclass(frozen=True)
+class MimiSettings:
+    """Settings of the Mimi adapter that do not change its numbers.
+
+    chunk_seconds: audio per forward pass, summed over the signals of a batch (a batch
+        of 4 gets 2.5 s each at the default). Rounded down to whole 1920-sample frames,
+        at least one. Peak memory grows with it; the output does not change (~1e-6).
+    """
+
+    chunk_seconds: float = 10.0
+
+    def __post_init__(self) -> None:
+        if not self.chunk_seconds > 0:
+            raise InputError(f"chunk_seconds must be positive, got {self.chunk_seconds}")
+
+
+class MimiEncoder(Encoder):
+    """Mimi's encoder half and quantizer; build it with :func:`build_mimi`."""
+
+    name = "mimi"
+
+    def __init__(self, model: MimiModel, weights_id: str, trained: bool, settings: MimiSettings = MimiSettings()):
+        if model.encoder is None:
+            raise ValueError("the MimiModel has no encoder (built with encoder_config=None)")
+        self.model = model.eval()
+        self.settings = settings
+        self._weights_id = weights_id
+        self._trained = trained
+        config = model.config
+        self.sample_rate = config.sampling_rate
+        self.frame_samples = config.frame_size  # 1920: samples per 12.5 Hz frame
+        fine = config.latent_stride  # 25 Hz taps: 2 frames per 1920 samples
+        self._frames_per_hop = {
+            "seanet": fine,
+            **{f"layer{n}": fine for n in range(1, config.num_hidden_layers + 1)},
+            "prequant": 1,
+            **{f"quant{n}": 1 for n in range(1, config.num_quantizers + 1)},
+        }
+
+    @property
+    def taps(self) -> tuple[str, ...]:
+        return tuple(self._frames_per_hop)
+
+    @property
+    def default_taps(self) -> tuple[str, ...]:
+        return ("prequant",)
+
+    def identity(self) -> EncoderIdentity:
+        settings = {"sample_rate": self.sample_rate, "dtype": "float32", "pad_to_multiple_of": self.frame_samples}
+        return EncoderIdentity(self.name, self._weights_id, self._trained, settings)
+
+    def encode_batch(self, audios: Sequence[np.ndarray], taps: Sequence[str]) -> list[dict[str, FrameSequence]]:
+        taps = self.check_taps(taps)
+        signals = [_mono(audio, index) for index, audio in enumerate(audios)]
+        if not signals:
+            return []
+        frame_counts = [math.ceil(len(signal) / self.frame_samples) for signal in signals]
+        batch = np.zeros((len(signals), 1, max(frame_counts) * self.frame_samples), dtype=np.float32)
+        for row, signal in zip(batch, signals):
+            row[0, : len(signal)] = signal
+        outputs = self._encode_padded(torch.from_numpy(batch), taps)
+        results = []
+        for item, frames in enumerate(frame_counts):
+            result = {}
+            for tap in taps:
+                per_hop = self._frames_per_hop[tap]
+                rate = per_hop * self.sample_rate / self.frame_samples
+                result[tap] = self.frames(outputs[tap][item, : frames * per_hop], rate, tap)
+            results.append(result)
+        return results
+
+    @torch.no_grad()  # not inference_mode: the codebooks cache tensors made on first use
+    def _encode_padded(self, batch: torch.Tensor, taps: list[str]) -> dict[str, np.ndarray]:
+        """Run ``[batch, 1, samples]`` (a multiple of 1920 samples) chunk by chunk; ``{tap: [batch, frames, dim]}``."""
+        device = next(self.model.parameters()).device
+        chunk_frames = max(1, int(self.settings.chunk_seconds * self.sample_rate / len(batch)) // self.frame_samples)
+        chunk = chunk_frames * self.frame_samples
+        hidden = any(tap == "seanet" or tap.startswith("layer") for tap in taps)
+        pieces: dict[str, list[torch.Tensor]] = {tap: [] for tap in taps}
+        past_key_values = padding_cache = None
+        for start in range(0, batch.shape[-1], chunk):
+            out = self.model.encoder(
+                batch[..., start : start + chunk].to(device),
+                past_key_values=past_key_values,
+                padding_cache=padding_cache,
+                use_streaming=True,
+                output_hidden_states=hidden,
+            )
+            past_key_values, padding_cache = out.past_key_values, out.padding_cache
+            for tap, value in self._chunk_taps(out, taps).items():
+                pieces[tap].append(value.float().cpu())
+        return {tap: torch.cat(values, dim=1).numpy() for tap, values in pieces.items()}
+
+    def _chunk_taps(self, out, taps: list[str]) -> dict[str, torch.Tensor]:
+        """The requested taps of one encoder output, each ``[batch, frames, dim]``."""
+        latents = out.latents  # [batch, 512, frames]
+        quant_sizes = [int(tap[len("quant") :]) for tap in taps if tap.startswith("quant")]
+        if quant_sizes:
+            # [batch, codebooks, frames]; a residual quantizer's first n codes do not depend on the rest
+            codes = self.model.quantizer.encode(latents, num_quantizers=max(quant_sizes)).transpose(0, 1)
+        values = {}
+        for tap in taps:
+            if tap == "seanet":
+                values[tap] = out.hidden_states[0]
+            elif tap.startswith("layer"):
+                values[tap] = out.hidden_states[int(tap[len("layer") :])]
+            elif tap == "prequant":
+                values[tap] = latents.transpose(1, 2)
+            else:
+                values[tap] = self.model.quantizer.decode(codes[:, : int(tap[len("quant") :])]).transpose(1, 2)
+        return values
+
+
+@register("mimi")
+def build_mimi(options: BuildOptions, settings: MimiSettings = MimiSettings()) -> MimiEncoder:
+    """Build Mimi's encoder from ``options.weights`` (default ``kyutai/mimi``) or seeded random weights."""
+    if options.random_init:
+        if options.weights is not None:
+            raise InputError(f"mimi: random_init and weights {options.weights!r} both given; choose one")
+        model, weights_id = random_mimi(options.seed), f"random-init:seed={options.seed}"
+    else:
+        model, weights_id = load_mimi(options.weights or DEFAULT_WEIGHTS)
+    return MimiEncoder(model.to(options.device), weights_id, trained=not options.random_init, settings=settings)
+
+
+def encoder_only_config() -> MimiConfig:
+    """The published Mimi architecture without its decoder half (half the memory)."""
+    config = MimiConfig()
+    config.decoder_config = None
+    return config
+
+
+def random_mimi(seed: int) -> MimiModel:
+    """Mimi with seeded random weights and random non-zero codebooks.
+
+    transformers initialises every codebook to zeros (every code would be 0); here each
+    codebook gets N(0, 1) entries, so the quantized taps vary with the input.
+    """
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        model = MimiModel(encoder_only_config())
+        for name, buffer in model.quantizer.named_buffers():
+            if name.endswith("codebook.embed_sum"):
+                buffer.normal_()
+    return model.eval()
+
+
+def load_mimi(weights: str) -> tuple[MimiModel, str]:
+    """Load encoder-only Mimi weights from a local folder, a moshi checkpoint file or the hub."""
+    path = Path(weights).expanduser()
+    if path.is_dir():
+        files = [path / "config.json", *sorted(path.glob("*.safetensors"))]
+        return _load_folder(path), "dir:" + _hash_text("".join(f"{file.name} {_sha256(file)}\n" for file in files))
+    if path.is_file():
+        model = MimiModel(encoder_only_config())
+        _load_state(model, load_moshi_checkpoint(path, model.config), path)
+        return model.eval(), "file:" + _sha256(path)[:_HASH_CHARS]
+    hub = _HUB_ID.fullmatch(weights)
+    if hub is None:
+        raise InputError(f"{weights}: Mimi weights not found (no such file or folder, and not a Hugging Face id)")
+    return _load_hub(hub["repo"], hub["revision"])
+
+
+def _load_hub(repo: str, revision: str | None) -> tuple[MimiModel, str]:
+    try:
+        folder = Path(snapshot_download(repo, revision=revision, allow_patterns=["config.json", "*.safetensors"]))
+    except OSError as error:  # includes huggingface_hub's not-found and offline errors
+        raise InputError(
+            f"{repo}: no such local file or folder, and could not get it from the Hugging Face hub "
+            f"or its local cache ({error}). "
+            "Without network, pass a local transformers-format folder or Kyutai's moshi checkpoint "
+            "file as the weights, or use random init explicitly."
+        ) from error
+    # snapshot folders are named after the commit they hold
+    return _load_folder(folder), f"hf:{repo}@{folder.name}"
+
+
+def _load_folder(folder: Path) -> MimiModel:
+    if not (folder / "config.json").is_file() or not any(folder.glob("*.safetensors")):
+        raise InputError(f"{folder}: not a transformers-format Mimi folder (needs config.json and *.safetensors)")
+    try:
+        model, info = MimiModel.from_pretrained(folder, decoder_config=None, output_loading_info=True)
+    except (OSError, ValueError, SafetensorError) as error:
+        raise InputError(f"{folder}: could not load Mimi from it ({error})") from error
+    problems = {name: sorted(info[name]) for name in ("missing_keys", "unexpected_keys", "mismatched_keys") if info[name]}
+    if problems:
+        raise InputError(f"{folder}: weights do not fit Mimi's encoder: {_summary(problems)}")
+    return model.eval()
+
+
+def _load_state(model: MimiModel, state: dict[str, torch.Tensor], source: Path) -> None:
+    """Load a complete state dict, or raise InputError naming ``source`` and what did not fit."""
+    expected = model.state_dict()
+    problems = {
+        "missing_keys": sorted(expected.keys() - state.keys()),
+        "unexpected_keys": sorted(state.keys() - expected.keys()),
+        "mismatched_keys": sorted(key for key in state.keys() & expected.keys() if state[key].shape != expected[key].shape),
+    }
+    problems = {name: keys for name, keys in problems.items() if keys}
+    if problems:
+        raise InputError(f"{source}: weights do not fit Mimi's encoder: {_summary(problems)}")
+    model.load_state_dict(state)
+
+
+def _summary(problems: dict[str, list[str]]) -> str:
+    return "; ".join(f"{len(keys)} {name.replace('_', ' ')} (e.g. {', '.join(keys[:3])})" for name, keys in problems.items())
+
+
+def _sha256(file: Path) -> str:
+    with open(file, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _hash_text(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:_HASH_CHARS]
+
+
+def _mono(audio: np.ndarray, index: int) -> np.ndarray:
+    signal = np.asarray(audio, dtype=np.float32)
+    if signal.ndim != 1 or signal.size == 0:
+        raise ValueError(f"audio {index}: expected a non-empty mono signal [samples], got shape {signal.shape}")
+    return signal
