@@ -128,6 +128,8 @@ class GE2EEncoder(Encoder):
 
     def encode_batch(self, audios: Sequence[np.ndarray], taps: Sequence[str]) -> list[dict[str, FrameSequence]]:
         taps = self.check_taps(taps)
+        if not audios:
+            return []
         prepared = [self._partial_mels(self._preprocess(audio)) for audio in audios]
         embeddings = self._embed(np.concatenate([partials for _, partials, _ in prepared]))
         results, first = [], 0
