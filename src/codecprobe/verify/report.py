@@ -274,7 +274,8 @@ def _score_plot(result: StudyResult, path: Path) -> Path:
         for j, backend in enumerate(backends):
             row = next(r for r in result.rows if r.role == role and r.tap == result.taps[0] and r.backend == backend)
             ax = axes[i][j]
-            bins = np.linspace(row.scores.min(), row.scores.max(), 50)
+            low, high = row.scores.min(), row.scores.max()
+            bins = np.linspace(low, high, 50) if high > low else np.linspace(low - 0.5, high + 0.5, 3)
             ax.hist(row.scores[~labels], bins=bins, alpha=0.6, density=True, label="different speaker")
             ax.hist(row.scores[labels], bins=bins, alpha=0.6, density=True, label="same speaker")
             ax.set_title(f"{role} {backend}: EER {row.eer:.1f}%", fontsize=9)

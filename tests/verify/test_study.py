@@ -1,0 +1,171 @@
+"""The verify/diagnose pipelines end to end on a tiny generated corpus, checked against a
+direct computation (encode, mean-pool, center, cosine, EER) that bypasses the store."""
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from codecprobe.cli.main import main
+from codecprobe.data import load_corpus
+from codecprobe.encoders import BuildOptions, build_encoder, register
+from codecprobe.encoders.base import Encoder, EncoderIdentity
+from codecprobe.verify import metrics
+from codecprobe.verify.config import StudyConfig
+from codecprobe.verify.study import run_diagnose, run_verify, split_data, sweep_taps
+
+SPEAKERS = {"ann": 220.0, "bob": 330.0, "cat": 440.0, "dan": 550.0}
+
+
+@pytest.fixture(scope="module")
+def corpus_dir(tmp_path_factory):
+    """speaker-folders corpus: 4 speakers x 3 half-second files, each speaker a tone plus noise."""
+    root = tmp_path_factory.mktemp("corpus")
+    rng = np.random.default_rng(0)
+    t = np.arange(8000) / 16000
+    for speaker, pitch in SPEAKERS.items():
+        (root / speaker).mkdir()
+        for i in range(3):
+            audio = 0.3 * np.sin(2 * np.pi * pitch * (1 + 0.01 * i) * t) + 0.05 * rng.normal(size=t.size)
+            sf.write(root / speaker / f"u{i}.wav", audio.astype(np.float32), 16000)
+    return root
+
+
+class TinyNet(Encoder):
+    """A 'neural' encoder: frames of 8 samples through a fixed projection (its weights)."""
+
+    name = "verify-tinynet"
+    sample_rate = 16000
+
+    def __init__(self, options: BuildOptions):
+        rng = np.random.default_rng(1234 if not options.random_init else options.seed)
+        self.weights = rng.normal(size=(80, 6))
+        self._trained = not options.random_init
+        self._id = f"random-init:seed={options.seed}" if options.random_init else "tiny-v1"
+
+    taps = ("proj", "abs")
+    default_taps = ("proj",)
+
+    def identity(self):
+        return EncoderIdentity(self.name, self._id, self._trained, {})
+
+    def encode_batch(self, audios, taps):
+        out = []
+        for audio in audios:
+            frames = audio[: len(audio) // 80 * 80].reshape(-1, 80) @ self.weights
+            out.append({tap: self.frames(frames if tap == "proj" else np.abs(frames), 200.0, tap) for tap in taps})
+        return out
+
+
+register("verify-tinynet")(TinyNet)
+
+
+def config(corpus_dir, tmp_path, **changes):
+    return StudyConfig(corpus=str(corpus_dir), encoder="mfcc", store=str(tmp_path / "store"), **changes)
+
+
+def test_seeded_speaker_split_is_disjoint(corpus_dir, tmp_path):
+    split = split_data(config(corpus_dir, tmp_path))
+    train = {s.speaker for s in split.train_segments}
+    evaluated = {s.speaker for s in split.eval_segments}
+    assert len(train) == len(evaluated) == 2 and not train & evaluated
+    assert (len(split.trials), split.trials.n_target) == (15, 6)  # 6 segments; 2 x (3 choose 2) same-speaker
+    assert split.train_corpus is split.corpus
+
+
+def test_verify_equals_a_direct_computation(corpus_dir, tmp_path):
+    result = run_verify(config(corpus_dir, tmp_path, backends=["cosine", "center"]), progress=False)
+    split = result.split
+    encoder = build_encoder("mfcc")
+    corpus = load_corpus(corpus_dir)
+
+    def embed(segments):
+        return np.stack([encoder.encode(sf.read(corpus.audio_path(s.recording_id), dtype="float32")[0])["mfcc"]
+                         .frames.mean(axis=0) for s in segments])
+
+    X, X_train = embed(split.eval_segments), embed(split.train_segments)
+    ids = [s.id for s in split.eval_segments]
+    a = X[[ids.index(i) for i in split.trials.enroll]] - X_train.mean(axis=0)
+    b = X[[ids.index(i) for i in split.trials.test]] - X_train.mean(axis=0)
+    scores = (a * b).sum(axis=1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+    center = next(r for r in result.rows if r.backend == "center")
+    np.testing.assert_allclose(center.scores, scores, atol=1e-5)
+    assert center.eer == pytest.approx(100 * metrics.eer(scores, split.trials.labels), abs=1e-6)
+    assert [r.role for r in result.rows] == ["encoder", "encoder"]  # mfcc has no weights: no control
+    assert "no learned weights" in result.control_note
+
+
+def test_trained_encoder_gets_an_untrained_control_in_every_output(corpus_dir, tmp_path):
+    out = tmp_path / "out"
+    code = main(["verify", "--corpus", str(corpus_dir), "--encoder", "verify-tinynet", "--store", str(tmp_path / "s"),
+                 "--out", str(out), "--backend", "cosine", "--backend", "center", "--backend", "probe",
+                 "--set", "probe.max_epochs=20", "--quiet"])
+    assert code == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["encoder"]["weights_id"] == "tiny-v1" and results["encoder"]["trained"] is True
+    assert results["control"]["weights_id"] == "random-init:seed=0" and results["control"]["trained"] is False
+    assert {"eer", "min_dcf", "mean_pos", "mean_neg", "n_trials"} <= set(results)
+    assert set(results["min_dcf"]) == {"0.01", "0.05"}
+    assert results["n_trials"] == 15
+    assert results["config"]["probe"]["max_epochs"] == 20
+    rows = results["results"]
+    assert [(r["role"], r["backend"]) for r in rows] == [
+        (role, b) for role in ("encoder", "control") for b in ("cosine", "center", "probe")]
+    assert all("against_control" in r for r in rows if r["role"] == "encoder")
+    assert rows[2]["training_accuracy"] is not None
+    report = (out / "report.md").read_text()
+    assert "UNTRAINED random-init:seed=0" in report and "untrained control" in report
+    assert {"det.png", "scores.png", "config.yaml"} <= {p.name for p in out.iterdir()}
+
+
+def test_random_init_run_is_itself_the_control(corpus_dir, tmp_path):
+    result = run_verify(StudyConfig(corpus=str(corpus_dir), encoder="verify-tinynet", random_init=True,
+                                    store=str(tmp_path / "s"), backends=["cosine"]), progress=False)
+    assert [r.role for r in result.rows] == ["encoder"]
+    assert result.rows[0].identity.trained is False
+    assert "itself the untrained control" in result.control_note
+
+
+def test_sweep_over_taps_writes_a_sweep_plot(corpus_dir, tmp_path):
+    out = tmp_path / "sweep"
+    assert main(["verify", "--corpus", str(corpus_dir), "--encoder", "verify-tinynet", "--sweep", "--no-control",
+                 "--store", str(tmp_path / "s"), "--out", str(out), "--quiet"]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert [(r["tap"], r["backend"]) for r in results["results"]] == [
+        ("proj", "cosine"), ("proj", "center"), ("abs", "cosine"), ("abs", "center")]
+    assert (out / "sweep.png").exists()
+
+
+def test_mimi_sweep_keeps_quantizers_with_1_2_4_8_codebooks():
+    class Fake:
+        taps = ("seanet", "layer1", "prequant", *[f"quant{n}" for n in range(1, 33)])
+
+    assert sweep_taps(Fake()) == ["seanet", "layer1", "prequant", "quant1", "quant2", "quant4", "quant8"]
+
+
+def test_diagnose_command(corpus_dir, tmp_path):
+    out = tmp_path / "diag"
+    assert main(["diagnose", "--corpus", str(corpus_dir), "--encoder", "mfcc", "--store", str(tmp_path / "s"),
+                 "--out", str(out), "--quiet"]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert [r["backend"] for r in results["results"]] == ["cosine", "center"]
+    assert results["results"][0]["n_segments"] == 6 and results["results"][0]["acoustics_score"] is None
+    assert "not measurable" in results["results"][0]["verdicts"]["acoustics_score"]
+    assert {"fisher.png", "variance.png", "report.md"} <= {p.name for p in out.iterdir()}
+
+
+def test_unknown_file_in_trial_list_is_reported_with_file_and_line(corpus_dir, tmp_path, capsys):
+    trials = tmp_path / "trials.txt"
+    trials.write_text("1 ann/u0.wav ann/u1.wav\n0 ann/u0.wav eve/u9.wav\n")
+    code = main(["verify", "--corpus", str(corpus_dir), "--encoder", "mfcc", "--trials", str(trials),
+                 "--store", str(tmp_path / "s"), "--out", str(tmp_path / "o"), "--quiet"])
+    assert code == 2
+    assert "trials.txt:2: eve/u9.wav is not a segment of the corpus" in capsys.readouterr().err
+
+
+def test_trial_list_speakers_are_kept_out_of_fitting(corpus_dir, tmp_path):
+    trials = tmp_path / "trials.txt"
+    trials.write_text("1 ann/u0.wav ann/u1.wav\n0 ann/u0.wav bob/u2.wav\n1 bob/u0.wav bob/u2.wav\n")
+    split = split_data(config(corpus_dir, tmp_path, trials=str(trials)))
+    assert {s.speaker for s in split.train_segments} == {"cat", "dan"}
+    assert len(split.trials) == 3 and "no trial names" in split.description
