@@ -15,9 +15,9 @@ if [ ! -f "$stamp" ]; then
   pip=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
   "${pip[@]}" torch==2.13.0
   "${pip[@]}" -e ".${extras:+[$extras]}"
-  # Declared requirements that are wrong or pin an old torch: installed without them (see docs/install.md).
-  # resemblyzer: obsolete 'typing' and plain webrtcvad; silero-vad's extras pin torchaudio<2.10.
-  "${pip[@]}" --no-deps resemblyzer==0.1.4 silero-vad==6.2.3
+  # resemblyzer declares an obsolete 'typing' package and plain webrtcvad (fails on import):
+  # installed without them; its real needs (librosa, webrtcvad-wheels, scipy<2) are in pyproject.toml.
+  "${pip[@]}" --no-deps resemblyzer==0.1.4
   # moshi (tests only: the checkpoint-conversion oracle) pins torch<2.10 but runs on 2.13.
   if [ "$extras" = test ]; then "${pip[@]}" --no-deps moshi==0.2.13; fi
   touch "$stamp"
