@@ -3,7 +3,7 @@ import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from codecprobe.verify.backends import (
-    AdaptiveSNorm, CenterLengthNorm, LDAProjection, LinearProbe, PCAWhitening, RawCosine, build_backend,
+    AdaptiveSNorm, CenterLengthNorm, LDAProjection, LinearProbe, PCAWhitening, RawCosine, build_backend, cosine_pairs,
 )
 
 
@@ -82,3 +82,12 @@ def test_build_backend_names():
     assert isinstance(build_backend("pca", n_components=3), PCAWhitening)
     with pytest.raises(ValueError, match="unknown back-end"):
         build_backend("plda")
+
+
+def test_cosine_pairs_gram_and_gather_paths_agree():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 8)) + 3.0
+    enroll, test = rng.integers(0, 30, 5000), rng.integers(0, 30, 5000)  # 900 <= 32 * 5000: Gram path
+    expected = np.array([X[a] @ X[b] / np.linalg.norm(X[a]) / np.linalg.norm(X[b]) for a, b in zip(enroll, test)])
+    np.testing.assert_allclose(cosine_pairs(X, enroll, test), expected, atol=1e-6)
+    np.testing.assert_allclose(cosine_pairs(X, enroll[:20], test[:20]), expected[:20], atol=1e-12)  # gather path

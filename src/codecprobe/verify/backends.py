@@ -34,9 +34,18 @@ def length_normalize(X: np.ndarray) -> np.ndarray:
     return X / np.where(norms > 0, norms, 1.0)
 
 
-def cosine_pairs(X: np.ndarray, enroll: np.ndarray, test: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
-    """``cos(X[enroll[i]], X[test[i]])`` for every i, gathering ``chunk`` pairs at a time."""
+def cosine_pairs(X: np.ndarray, enroll: np.ndarray, test: np.ndarray, chunk: int = 1 << 14) -> np.ndarray:
+    """``cos(X[enroll[i]], X[test[i]])`` for every i.
+
+    Many trials over few embeddings (1M trials over 5,000 utterances) are cheapest as
+    one float32 Gram matrix (a BLAS product) read at the trial indices; otherwise pairs
+    are gathered ``chunk`` at a time in float64. The two agree to ~1e-7.
+    """
     unit = length_normalize(np.asarray(X, dtype=np.float64))
+    enroll, test = np.asarray(enroll), np.asarray(test)
+    if len(unit) ** 2 <= min(32 * len(enroll), 1 << 28):
+        unit32 = unit.astype(np.float32)
+        return (unit32 @ unit32.T)[enroll, test].astype(np.float64)
     scores = np.empty(len(enroll), dtype=np.float64)
     for start in range(0, len(enroll), chunk):
         stop = start + chunk
@@ -48,7 +57,7 @@ class CosineBackend(TransformerMixin, BaseEstimator):
     """Shared by every back-end: cosine scoring of trial pairs in the transformed space."""
 
     def score_trials(self, X: np.ndarray, enroll: np.ndarray, test: np.ndarray) -> np.ndarray:
-        return cosine_pairs(self.transform(X), np.asarray(enroll), np.asarray(test))
+        return cosine_pairs(self.transform(X), enroll, test)
 
 
 class RawCosine(CosineBackend):

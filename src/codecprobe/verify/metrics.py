@@ -36,7 +36,7 @@ class OperatingPoints:
 
 def operating_points(scores: np.ndarray, labels: np.ndarray) -> OperatingPoints:
     scores, labels = _check(scores, labels)
-    order = np.argsort(scores, kind="stable")[::-1]
+    order = np.argsort(-scores)  # tie order does not matter: ties are collapsed below
     sorted_scores = scores[order]
     sorted_labels = labels[order]
     # the last index of each run of equal scores closes one operating point
