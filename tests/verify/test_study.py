@@ -169,3 +169,13 @@ def test_trial_list_speakers_are_kept_out_of_fitting(corpus_dir, tmp_path):
     split = split_data(config(corpus_dir, tmp_path, trials=str(trials)))
     assert {s.speaker for s in split.train_segments} == {"cat", "dan"}
     assert len(split.trials) == 3 and "no trial names" in split.description
+
+
+def test_real_speech_vctk_with_mfcc(shared_data, tmp_path):
+    """Regression on real speech: 4 VCTK speakers, 2 held out for fitting, 190 trials of the other 2."""
+    result = run_verify(StudyConfig(corpus=str(shared_data / "vctk-autovc"), encoder="mfcc",
+                                    store=str(tmp_path / "s"), backends=["cosine"]), progress=False)
+    row = result.rows[0]
+    assert (row.summary.n_trials, row.summary.n_target) == (190, 90)
+    assert row.eer == pytest.approx(100 / 6, abs=1e-9)  # regression: measured 2026-11
+    assert row.summary.score_min > 0.98  # raw MFCC means share one dominant direction
