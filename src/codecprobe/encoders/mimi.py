@@ -66,11 +66,11 @@ class MimiSettings:
     """Settings of the Mimi adapter that do not change its numbers.
 
     chunk_seconds: audio per forward pass, summed over the signals of a batch (a batch
-        of 4 gets 2.5 s each at the default). Rounded down to whole 1920-sample frames,
+        of 4 gets 1.25 s each at the default). Rounded down to whole 1920-sample frames,
         at least one. Peak memory grows with it; the output does not change (~1e-6).
     """
 
-    chunk_seconds: float = 10.0
+    chunk_seconds: float = 5.0
 
     def __post_init__(self) -> None:
         if not self.chunk_seconds > 0:
@@ -118,10 +118,7 @@ class MimiEncoder(Encoder):
         if not signals:
             return []
         frame_counts = [math.ceil(len(signal) / self.frame_samples) for signal in signals]
-        batch = np.zeros((len(signals), 1, max(frame_counts) * self.frame_samples), dtype=np.float32)
-        for row, signal in zip(batch, signals):
-            row[0, : len(signal)] = signal
-        outputs = self._encode_padded(torch.from_numpy(batch), taps)
+        outputs = self._encode_padded(signals, max(frame_counts) * self.frame_samples, taps)
         results = []
         for item, frames in enumerate(frame_counts):
             result = {}
@@ -133,17 +130,25 @@ class MimiEncoder(Encoder):
         return results
 
     @torch.no_grad()  # not inference_mode: the codebooks cache tensors made on first use
-    def _encode_padded(self, batch: torch.Tensor, taps: list[str]) -> dict[str, np.ndarray]:
-        """Run ``[batch, 1, samples]`` (a multiple of 1920 samples) chunk by chunk; ``{tap: [batch, frames, dim]}``."""
+    def _encode_padded(self, signals: list[np.ndarray], samples: int, taps: list[str]) -> dict[str, np.ndarray]:
+        """Encode the signals zero-padded to ``samples`` (a multiple of 1920), chunk by chunk.
+
+        Returns ``{tap: [signal, frames, dim]}``. Each chunk's padded batch is built as it
+        is needed, so a long recording is never copied whole.
+        """
         device = next(self.model.parameters()).device
-        chunk_frames = max(1, int(self.settings.chunk_seconds * self.sample_rate / len(batch)) // self.frame_samples)
+        chunk_frames = max(1, int(self.settings.chunk_seconds * self.sample_rate / len(signals)) // self.frame_samples)
         chunk = chunk_frames * self.frame_samples
         hidden = any(tap == "seanet" or tap.startswith("layer") for tap in taps)
         pieces: dict[str, list[torch.Tensor]] = {tap: [] for tap in taps}
         past_key_values = padding_cache = None
-        for start in range(0, batch.shape[-1], chunk):
+        for start in range(0, samples, chunk):
+            block = np.zeros((len(signals), 1, min(chunk, samples - start)), dtype=np.float32)
+            for row, signal in zip(block, signals):
+                piece = signal[start : start + chunk]
+                row[0, : len(piece)] = piece
             out = self.model.encoder(
-                batch[..., start : start + chunk].to(device),
+                torch.from_numpy(block).to(device),
                 past_key_values=past_key_values,
                 padding_cache=padding_cache,
                 use_streaming=True,
