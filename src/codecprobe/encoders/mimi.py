@@ -28,7 +28,7 @@ Weights (``BuildOptions.weights``) and their ``weights_id``:
 
 - a Hugging Face id, default ``kyutai/mimi`` (``owner/name`` or ``owner/name@revision``),
   read through the Hugging Face cache: ``hf:kyutai/mimi@<commit>``;
-- a local transformers-format folder (``config.json`` + ``*.safetensors``):
+- a local transformers-format folder (``config.json`` + ``model*.safetensors``):
   ``dir:<sha256 prefix of those files>``;
 - Kyutai's original moshi-format checkpoint file
   (``tokenizer-e351c8d8-checkpoint125.safetensors``), converted on load by
@@ -59,6 +59,7 @@ from codecprobe.errors import InputError
 DEFAULT_WEIGHTS = "kyutai/mimi"
 _HUB_ID = re.compile(r"(?P<repo>[\w.-]+/[\w.-]+)(@(?P<revision>[\w.-]+))?")
 _HASH_CHARS = 16
+_WEIGHT_FILES = "model*.safetensors"  # what from_pretrained reads from a folder
 
 
 @dataclass(frozen=True)
@@ -217,7 +218,7 @@ def load_mimi(weights: str) -> tuple[MimiModel, str]:
     """Load encoder-only Mimi weights from a local folder, a moshi checkpoint file or the hub."""
     path = Path(weights).expanduser()
     if path.is_dir():
-        files = [path / "config.json", *sorted(path.glob("*.safetensors"))]
+        files = [path / "config.json", *sorted(path.glob(_WEIGHT_FILES))]
         return _load_folder(path), "dir:" + _hash_text("".join(f"{file.name} {_sha256(file)}\n" for file in files))
     if path.is_file():
         model = MimiModel(encoder_only_config())
@@ -231,7 +232,8 @@ def load_mimi(weights: str) -> tuple[MimiModel, str]:
 
 def _load_hub(repo: str, revision: str | None) -> tuple[MimiModel, str]:
     try:
-        folder = Path(snapshot_download(repo, revision=revision, allow_patterns=["config.json", "*.safetensors"]))
+        patterns = ["config.json", _WEIGHT_FILES, "model.safetensors.index.json"]
+        folder = Path(snapshot_download(repo, revision=revision, allow_patterns=patterns))
     except OSError as error:  # includes huggingface_hub's not-found and offline errors
         raise InputError(
             f"{repo}: no such local file or folder, and could not get it from the Hugging Face hub "
@@ -244,10 +246,12 @@ def _load_hub(repo: str, revision: str | None) -> tuple[MimiModel, str]:
 
 
 def _load_folder(folder: Path) -> MimiModel:
-    if not (folder / "config.json").is_file() or not any(folder.glob("*.safetensors")):
-        raise InputError(f"{folder}: not a transformers-format Mimi folder (needs config.json and *.safetensors)")
+    if not (folder / "config.json").is_file() or not any(folder.glob(_WEIGHT_FILES)):
+        raise InputError(f"{folder}: not a transformers-format Mimi folder (needs config.json and {_WEIGHT_FILES})")
     try:
-        model, info = MimiModel.from_pretrained(folder, decoder_config=None, output_loading_info=True)
+        model, info = MimiModel.from_pretrained(
+            folder, decoder_config=None, dtype=torch.float32, output_loading_info=True
+        )
     except (OSError, ValueError, SafetensorError) as error:
         raise InputError(f"{folder}: could not load Mimi from it ({error})") from error
     problems = {name: sorted(info[name]) for name in ("missing_keys", "unexpected_keys", "mismatched_keys") if info[name]}
