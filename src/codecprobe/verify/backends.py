@@ -264,7 +264,3 @@ def build_backend(name: str, **params) -> CosineBackend:
         raise ValueError(f"unknown back-end {name!r}; choose from {', '.join(BACKENDS)}")
     return BACKENDS[name](**params)
 
-
-def needs_training_data(name: str) -> bool:
-    """Raw cosine is the only back-end that learns nothing."""
-    return name != "cosine"
