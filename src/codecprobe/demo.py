@@ -8,8 +8,14 @@
    Hugging Face cache); otherwise the demo uses seeded random weights and says so in
    every line that shows them: the numbers are then an untrained control.
 3. Extraction of every tap into one latent store, and a summary table.
+4. Speaker verification and seed 002's diagnostics per corpus and encoder at its main
+   tap (``codecprobe verify`` / ``diagnose``: back-ends fitted on held-out speakers, a
+   trained encoder beside its untrained control), with the seeds' verdicts.
+5. Where ``../shared/data/pyannote-sample`` exists: a diarization baseline scored as
+   md-eval scores it (Silero VAD speech, all given to one speaker).
 
-Everything lands in ``--out``: ``demo.md``, ``demo.json`` and the store.
+Everything lands in ``--out``: ``demo.md``, ``demo.json``, the store and one report
+folder per study.
 """
 from __future__ import annotations
 
@@ -17,7 +23,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from codecprobe.config import save_config
+from codecprobe.config import config_to_dict, save_config
 from codecprobe.data import Corpus, load_corpus
 from codecprobe.data.synthetic import make_synthetic_corpus
 from codecprobe.encoders import BuildOptions, Encoder, build_encoder
@@ -25,8 +31,10 @@ from codecprobe.errors import InputError
 from codecprobe.extract import extract
 from codecprobe.report import atomic_write_text, markdown_table, provenance, write_json
 from codecprobe.store import LatentStore
+from codecprobe.verify.config import StudyConfig
 
 SHARED_SETS = ("librispeech-test-other", "vctk-autovc")
+MAIN_TAP = {"mimi": "prequant", "ge2e": "utterance"}  # others: their only tap
 MIMI_TAPS = ("seanet", *(f"layer{i}" for i in range(1, 9)), "prequant", "quant1", "quant2", "quant4", "quant8")
 
 
@@ -63,15 +71,82 @@ def run_demo(config: DemoConfig) -> dict:
     headers = ["corpus", "encoder", "weights", "tap", "segments", "frames", "dim", "frame rate (Hz)", "x real time"]
     table = markdown_table(headers, rows, float_format="{:.1f}")
     print(table)
+    studies, study_table = _speaker_studies(config, corpora, encoders, out)
+    print(study_table)
+    sections = ["# codecprobe demo", f"Data: {data_note}", "Encoders:\n" + "\n".join(f"- {n}" for _, n in encoders),
+                "## Extracted taps", table, f"Store: `{out / 'store'}` (see `codecprobe store show`).",
+                "## Speaker identity (verify + diagnose, main tap of each encoder)", study_table]
+    diarization = _diarization_baseline(config, out)
+    if diarization:
+        print(diarization["table"])
+        sections += ["## Diarization scoring: a VAD-only baseline", diarization["table"]]
     result = {"data": data_note, "encoders": [note for _, note in encoders], "extraction": summaries,
-              "taps": [dict(zip(headers, row)) for row in rows], "provenance": provenance()}
+              "taps": [dict(zip(headers, row)) for row in rows], "speaker_studies": studies,
+              "diarization_baseline": diarization, "config": config_to_dict(config), "provenance": provenance()}
     write_json(out / "demo.json", result)
-    atomic_write_text(out / "demo.md", "\n\n".join([
-        "# codecprobe demo", f"Data: {data_note}", "Encoders:\n" + "\n".join(f"- {n}" for _, n in encoders),
-        "## Extracted taps", table, f"Store: `{out / 'store'}` (see `codecprobe store show`).",
-    ]) + "\n")
+    atomic_write_text(out / "demo.md", "\n\n".join(sections) + "\n")
     say(f"report: {out / 'demo.md'}, {out / 'demo.json'}")
     return result
+
+
+def _speaker_studies(config: DemoConfig, corpora: list[Corpus], encoders, out: Path) -> tuple[list[dict], str]:
+    """verify and diagnose per utterance corpus and encoder; one report folder each."""
+    from codecprobe.verify.report import eer_verdict, write_diagnose_report, write_verify_report
+    from codecprobe.verify.study import run_diagnose, run_verify
+
+    studies, rows = [], []
+    for corpus in (c for c in corpora if not c.whole_recordings):
+        for encoder, _ in encoders:
+            identity = encoder.identity()
+            study = StudyConfig(
+                corpus=str(corpus.root), layout=corpus.layout, encoder=identity.encoder,
+                taps=[MAIN_TAP.get(identity.encoder, encoder.default_taps[0])],
+                random_init=not identity.trained, seed=config.seed,
+                weights=None if not identity.trained or identity.encoder != "mimi" else _mimi_weights(config),
+                store=str(out / "store"), backends=["cosine", "center", "probe"],
+            )
+            folder = out / "studies" / f"{corpus.name}-{identity.encoder}"
+            verified = write_verify_report(run_verify(study, progress=False), folder / "verify")
+            diagnosed = write_diagnose_report(run_diagnose(study, progress=False), folder / "diagnose")
+            studies.append({"corpus": corpus.name, "encoder": identity.encoder, "report": str(folder),
+                            "verify": verified, "diagnose": diagnosed})
+            for record in verified["results"]:
+                diag = next((d for d in diagnosed.get("results", []) if d.get("role") == record["role"]
+                             and d.get("backend") == record["backend"]), {})
+                rows.append([corpus.name, record["encoder"], record["weights_id"] + ("" if record["trained"] else " (RANDOM)"),
+                             record["tap"], record["backend"], record["eer"], diag.get("separability", float("nan")),
+                             diag.get("consistency", float("nan")),
+                             eer_verdict(record["eer"], study.thresholds)])
+    headers = ["corpus", "encoder", "weights", "tap", "back-end", "EER %", "separability", "consistency", "verdict"]
+    return studies, markdown_table(headers, rows)
+
+
+def _mimi_weights(config: DemoConfig) -> str | None:
+    return None if config.mimi_weights in ("auto", "random") else config.mimi_weights
+
+
+def _diarization_baseline(config: DemoConfig, out: Path) -> dict | None:
+    """Silero VAD speech given to one speaker, scored against pyannote-sample's reference RTTM."""
+    folder = Path.cwd().parent / "shared" / "data" / "pyannote-sample"
+    if config.corpora or not (folder / "sample.wav").exists():
+        return None
+    from codecprobe.audio import read_audio
+    from codecprobe.audio.vad import speech_segments
+    from codecprobe.score import read_rttm, score
+    from codecprobe.score import FileTurns, write_rttm
+
+    audio, rate = read_audio(folder / "sample.wav", target_rate=16000)
+    spans = speech_segments(audio, rate)
+    hypothesis = {"sample": FileTurns.build("sample", [a for a, _ in spans], [b - a for a, b in spans],
+                                            ["speech"] * len(spans))}
+    write_rttm(out / "vad-baseline.rttm", hypothesis)
+    reference = read_rttm(folder / "sample.rttm")
+    rows = []
+    for collar in (0.0, 0.25):
+        o = score(reference, hypothesis, collar=collar).to_dict()["overall"]
+        rows.append([f"{collar:g}", o["scored"], o["der"], o["miss"], o["fa"], o["conf"], o.get("jer", float("nan"))])
+    table = markdown_table(["collar (s)", "scored (s)", "DER %", "miss %", "FA %", "confusion %", "JER %"], rows)
+    return {"system": "Silero VAD, one speaker", "hypothesis": str(out / "vad-baseline.rttm"), "table": table}
 
 
 def _corpora(config: DemoConfig, out: Path) -> tuple[list[Corpus], str]:

@@ -1,9 +1,10 @@
 """Encoder registry: a name maps to a factory taking the common build options.
 
 Adding an encoder is one module: subclass :class:`~codecprobe.encoders.base.Encoder`
-and decorate its factory with ``@register("name")``, then list the module in
-``_BUILTIN_MODULES`` (or import it before calling :func:`build_encoder`). See
-``docs/encoders.md`` for a worked WavLM example.
+and decorate its factory with ``@register("name")``, then add ``name: module`` to
+``_BUILTIN_MODULES`` (or import the module before calling :func:`build_encoder`). Only
+the module of the encoder asked for is imported. See ``docs/encoders.md`` for a worked
+WavLM example.
 """
 from __future__ import annotations
 
@@ -12,8 +13,14 @@ from dataclasses import dataclass
 from typing import Callable
 
 from codecprobe.encoders.base import Encoder
+from codecprobe.errors import InputError
 
-_BUILTIN_MODULES = ("codecprobe.encoders.mimi", "codecprobe.encoders.ge2e", "codecprobe.encoders.features")
+_BUILTIN_MODULES = {
+    "mimi": "codecprobe.encoders.mimi",
+    "ge2e": "codecprobe.encoders.ge2e",
+    "mfcc": "codecprobe.encoders.features",
+    "logmel": "codecprobe.encoders.features",
+}
 _FACTORIES: dict[str, Callable[["BuildOptions"], Encoder]] = {}
 
 
@@ -42,17 +49,12 @@ def register(name: str):
 
 
 def available_encoders() -> list[str]:
-    _load_builtins()
-    return sorted(_FACTORIES)
+    return sorted(set(_FACTORIES) | set(_BUILTIN_MODULES))
 
 
 def build_encoder(name: str, options: BuildOptions | None = None) -> Encoder:
-    _load_builtins()
+    if name not in _FACTORIES and name in _BUILTIN_MODULES:
+        importlib.import_module(_BUILTIN_MODULES[name])
     if name not in _FACTORIES:
-        raise ValueError(f"unknown encoder {name!r}; available: {', '.join(sorted(_FACTORIES))}")
+        raise InputError(f"unknown encoder {name!r}; available: {', '.join(available_encoders())}")
     return _FACTORIES[name](options or BuildOptions())
-
-
-def _load_builtins() -> None:
-    for module in _BUILTIN_MODULES:
-        importlib.import_module(module)
