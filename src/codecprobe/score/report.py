@@ -8,6 +8,7 @@ import numpy as np
 
 from codecprobe.report import markdown_table, provenance, write_json
 from codecprobe.report.files import atomic_write_text
+from codecprobe.report.plots import pyplot, save_figure
 from codecprobe.score.boundaries import TOLERANCES, BoundaryReport
 
 
@@ -57,11 +58,7 @@ def _pct(share):
 
 
 def _plots(report: BoundaryReport, folder: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.5))
     for kind, label in (("speech", "speech on/off"), ("change", "speaker change")):
         errors = 1000 * report.boundaries.all(kind)
@@ -70,15 +67,11 @@ def _plots(report: BoundaryReport, folder: Path) -> None:
     ax.set_xlabel("system - reference boundary (ms)")
     ax.set_ylabel("boundaries")
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(folder / "boundary_errors.png", dpi=100)
-    plt.close(fig)
+    save_figure(fig, folder / "boundary_errors.png", dpi=100)
 
     fig, ax = plt.subplots(figsize=(6, 3.5))
     collars = list(report.collar_curve)
     ax.plot(collars, [report.collar_curve[c].der for c in collars], marker="o")
     ax.set_xlabel("collar (s, each side of reference boundaries)")
     ax.set_ylabel("DER (%)")
-    fig.tight_layout()
-    fig.savefig(folder / "collar_curve.png", dpi=100)
-    plt.close(fig)
+    save_figure(fig, folder / "collar_curve.png", dpi=100)

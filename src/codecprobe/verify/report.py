@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from codecprobe.config import config_to_dict, save_config
+from codecprobe.report.plots import pyplot, save_figure
 from codecprobe.report import atomic_write_text, markdown_table, provenance, write_json
 from codecprobe.verify.config import Thresholds
 from codecprobe.verify.study import DiagnoseRow, StudyResult, VerifyRow
@@ -226,20 +227,11 @@ def _footer(result: StudyResult) -> str:
             f"## Versions\n\n{versions}; Python {meta['python']} on {meta['platform']}; {meta['created']}")
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def _det_plot(result: StudyResult, path: Path) -> Path:
     """DET curves (normal-deviate axes) of the first tap, one panel per encoder role."""
     from scipy.stats import norm
 
-    plt = _pyplot()
+    plt = pyplot()
     roles = [r.name for r in result.roles]
     fig, axes = plt.subplots(1, len(roles), figsize=(5.5 * len(roles), 5), squeeze=False)
     ticks = np.array([0.001, 0.01, 0.05, 0.1, 0.2, 0.4, 0.5])
@@ -257,15 +249,12 @@ def _det_plot(result: StudyResult, path: Path) -> Path:
         ax.set_ylabel("miss rate (%)")
         ax.set_title(f"{role}: {_role_title(result, role)}:{result.taps[0]}")
         ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def _score_plot(result: StudyResult, path: Path) -> Path:
     """Same- and different-speaker score histograms of the first tap: roles x back-ends."""
-    plt = _pyplot()
+    plt = pyplot()
     roles = [r.name for r in result.roles]
     backends = list(result.config.backends)
     fig, axes = plt.subplots(len(roles), len(backends), figsize=(3.6 * len(backends), 2.8 * len(roles)), squeeze=False)
@@ -280,15 +269,12 @@ def _score_plot(result: StudyResult, path: Path) -> Path:
             ax.hist(row.scores[labels], bins=bins, alpha=0.6, density=True, label="same speaker")
             ax.set_title(f"{role} {backend}: EER {row.eer:.1f}%", fontsize=9)
     axes[0][0].legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def _sweep_plot(result: StudyResult, path: Path, key: str, label: str) -> Path:
     """One value across the taps, a line per back-end; the control dashed."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(max(6, 0.6 * len(result.taps)), 4))
     for role, style in (("encoder", "-"), ("control", "--")):
         for backend in result.config.backends:
@@ -301,14 +287,11 @@ def _sweep_plot(result: StudyResult, path: Path, key: str, label: str) -> Path:
     ax.set_ylabel(label)
     ax.tick_params(axis="x", rotation=45)
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def _fisher_plot(result: StudyResult, path: Path) -> Path:
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     for row in (r for r in result.rows if r.tap == result.taps[0]):
         ax.plot(np.sort(row.diagnostics.fisher)[::-1], label=f"{row.role} {row.backend}")
@@ -317,14 +300,11 @@ def _fisher_plot(result: StudyResult, path: Path) -> Path:
     ax.set_ylabel("Fisher ratio")
     ax.set_title(f"per-channel speaker discriminability, tap {result.taps[0]}")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def _variance_plot(result: StudyResult, path: Path) -> Path:
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     for row in (r for r in result.rows if r.tap == result.taps[0]):
         ax.plot(np.arange(1, len(row.diagnostics.explained_variance_ratio) + 1),
@@ -334,10 +314,7 @@ def _variance_plot(result: StudyResult, path: Path) -> Path:
     ax.set_ylabel("cumulative explained variance")
     ax.set_title(f"effective dimensionality, tap {result.taps[0]}")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def _value(row, key: str):
