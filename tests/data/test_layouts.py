@@ -107,3 +107,19 @@ def test_real_rttm_folder(shared_data):
 def test_detects_layouts_of_real_sets(shared_data):
     assert detect_layout(shared_data / "fsdd" / "recordings") == "fsdd"
     assert detect_layout(shared_data / "vctk-autovc") == "speaker-folders"
+
+
+def test_rttm_folders_side_by_side_and_ami_style_names(tmp_path):
+    """VoxConverse keeps audio and RTTMs in separate folders; AMI names audio ES2004a.Mix-Headset.wav."""
+    (tmp_path / "audio").mkdir()
+    (tmp_path / "refs").mkdir()
+    sf.write(tmp_path / "audio" / "abjxc.wav", np.zeros(32000, np.float32), 16000)
+    sf.write(tmp_path / "audio" / "ES2004a.Mix-Headset.wav", np.zeros(48000, np.float32), 16000)
+    (tmp_path / "refs" / "abjxc.rttm").write_text("SPEAKER abjxc 1 0.50 1.00 <NA> <NA> spk1 <NA> <NA>\n")
+    (tmp_path / "refs" / "ES2004a.rttm").write_text(
+        "SPEAKER ES2004a 1 0.00 1.00 <NA> <NA> A <NA> <NA>\nSPEAKER ES2004a 1 1.50 1.00 <NA> <NA> B <NA> <NA>\n")
+    corpus = load_corpus(tmp_path)
+    assert corpus.layout == "rttm"
+    assert sorted(s.id for s in corpus.segments()) == ["ES2004a", "abjxc"]
+    turns = sorted((s.recording_id, s.start, s.duration, s.speaker) for s in corpus.supervisions)
+    assert turns == [("ES2004a", 0.0, 1.0, "A"), ("ES2004a", 1.5, 1.0, "B"), ("abjxc", 0.5, 1.0, "spk1")]

@@ -9,7 +9,7 @@ layout                    what the folder holds
 ``librispeech``           LibriSpeech: ``<part>/<spk>/<chapter>/`` with transcripts
                           (via lhotse's recipe), or ``<spk>/<spk>-<chapter>-<utt>.flac``
 ``voxceleb``              ``[wav/]<speaker>/<video>/<utt>.wav`` (VoxCeleb1/2)
-``rttm``                  audio files with RTTM references beside them (diarization)
+``rttm``                  audio files with RTTM references anywhere below (diarization)
 ``manifest``              a CSV or JSONL file (or a folder holding ``manifest.csv`` /
                           ``manifest.jsonl``) with columns ``path, speaker`` and
                           optional ``id, start, end, text``; or lhotse manifests
@@ -55,7 +55,7 @@ def load_corpus(root: str | Path, layout: str | None = None, name: str | None = 
 def detect_layout(root: Path) -> str:
     if root.is_file() or any((root / n).exists() for n in ("manifest.csv", "manifest.jsonl", "recordings.jsonl.gz")):
         return "manifest"
-    if any(root.glob("*.rttm")):
+    if any(root.rglob("*.rttm")):
         return "rttm"
     if (root / "wav").is_dir() or any(p.name.startswith("id") and p.is_dir() for p in root.glob("id*")):
         return "voxceleb"
@@ -192,14 +192,25 @@ def _manifest_rows(path: Path) -> Iterable[tuple[int, dict]]:
 
 # -- diarization corpora: whole recordings with reference turns ------------------------
 def load_rttm_folder(root: Path) -> Corpus:
-    """Audio files with RTTM references (``<file id>.rttm`` or any RTTMs naming the file ids)."""
+    """Audio files with RTTM references anywhere below ``root`` (e.g. VoxConverse's ``audio/`` and
+    ``dev/`` folders side by side).
+
+    A recording's id is its file name without extension; when the RTTMs name it only by the part
+    before the first dot (AMI: ``ES2004a.Mix-Headset.wav`` is ``ES2004a`` in the RTTM), that part.
+    """
     from codecprobe.score.rttm import read_rttm
 
-    turns = [turn for path in sorted(root.glob("*.rttm")) for file_turns in read_rttm(path).values() for turn in file_turns]
+    turns = [turn for path in sorted(root.rglob("*.rttm")) for file_turns in read_rttm(path).values()
+             for turn in file_turns]
+    referenced = {turn.file_id for turn in turns}
     recordings, failures = {}, []
     for path in _audio_files(root):
+        recording_id = path.stem if path.stem in referenced or path.stem.split(".")[0] not in referenced \
+            else path.stem.split(".")[0]
+        if recording_id in recordings:
+            raise InputError(f"{path}: a second audio file for recording {recording_id!r}")
         try:
-            recordings[path.stem] = make_recording(path.stem, path)
+            recordings[recording_id] = make_recording(recording_id, path)
         except AudioError as error:
             failures.append((error.path, error.reason))
     segments = [
