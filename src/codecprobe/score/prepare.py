@@ -35,13 +35,30 @@ class PreparedFile:
         """Times rounded as dscore writes them for md-eval: onset and duration to ``digits`` decimals."""
         if digits is None:
             return self
-        return PreparedFile(self.file_id, np.round(self.regions, digits), _round(self.reference, digits),
-                            _round(self.system, digits), np.round(self.ref_points, digits))
+        return PreparedFile(self.file_id, round_half_like_python(self.regions, digits), _round(self.reference, digits),
+                            _round(self.system, digits), round_half_like_python(self.ref_points, digits))
+
+
+def round_half_like_python(x, digits: int) -> np.ndarray:
+    """``round(v, digits)`` of every value, as dscore's ``'%.3f' % round(v, 3)`` writes it for md-eval.
+
+    ``np.round`` scales by ``10**digits`` first, which can tip a value that lies just above
+    a tie onto it (3.0005 is stored as 3.000500000000000078: Python gives 3.001, numpy 3.0).
+    Away from ties both agree; only the few values near a tie are rounded by Python.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    out = np.round(x, digits)
+    scaled = x * 10.0 ** digits
+    near_tie = np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6
+    if near_tie.any():
+        out[near_tie] = [round(v, digits) for v in x[near_tie].tolist()]
+    return out
 
 
 def _round(speakers: Speakers, digits: int) -> Speakers:
-    onset = np.round(speakers.onset, digits)
-    return Speakers(onset, onset + np.round(speakers.offset - speakers.onset, digits), speakers.code, speakers.labels)
+    onset = round_half_like_python(speakers.onset, digits)
+    duration = round_half_like_python(speakers.offset - speakers.onset, digits)
+    return Speakers(onset, onset + duration, speakers.code, speakers.labels)
 
 
 def _speakers(turns: FileTurns | None, regions: np.ndarray) -> tuple[Speakers, np.ndarray]:
