@@ -15,3 +15,17 @@ def test_rounding_matches_python_round_at_ties():
     assert der.scored == pytest.approx(3.001, abs=1e-12)
     assert der.miss == pytest.approx(0.001, abs=1e-12)
     assert der.der == pytest.approx(100 * 0.001 / 3.001, abs=1e-9)
+
+
+def test_dotted_file_id_gets_md_eval_fallback_region():
+    # md-eval files the UEM line of "a.b" under "a", finds no UEM for "a.b" and scores from the
+    # first to the last reference turn, [1, 6.5], not dscore's default UEM [0.5, 7.6].
+    ref = {"a.b": turns(("A", 1, 4), ("B", 4.5, 6.5), file_id="a.b")}
+    sys = {"a.b": turns(("x", 0.5, 3.9), ("y", 4.6, 7.6), file_id="a.b")}
+    der = score(ref, sys, jer=False, clustering=False).files["a.b"].der
+    assert (der.scored, der.miss, der.fa, der.conf) == pytest.approx((5.0, 0.2, 0.0, 0.0), abs=1e-9)
+    assert der.der == pytest.approx(4.0, abs=1e-9)
+    # an id md-eval can match keeps the UEM: 1.6 s of false alarm outside the reference span.
+    plain = score({"ab": turns(("A", 1, 4), ("B", 4.5, 6.5), file_id="ab")},
+                  {"ab": turns(("x", 0.5, 3.9), ("y", 4.6, 7.6), file_id="ab")}, jer=False, clustering=False)
+    assert plain.files["ab"].der.fa == pytest.approx(1.6, abs=1e-9)

@@ -8,6 +8,7 @@ nothing to the pooled totals, because md-eval never scores it.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -80,7 +81,7 @@ class DiarizationScorer:
     def add(self, file_id: str, reference: FileTurns | None, system: FileTurns | None,
             regions: np.ndarray) -> FileScores:
         prepared = prepare(file_id, reference, system, regions)
-        result = file_der(prepared.rounded(self.digits), (self.collar,), self.ignore_overlaps)
+        result = file_der(md_eval_regions(prepared).rounded(self.digits), (self.collar,), self.ignore_overlaps)
         der = result.components[0]
         if prepared.reference.n or len(prepared.ref_points):
             self._total = self._total + der
@@ -109,6 +110,29 @@ class DiarizationScorer:
         if self.with_clustering and self._tables:
             overall.clustering = clustering_scores(Contingency.block_diagonal(self._tables))
         return Scores(dict(self.files), overall)
+
+
+def md_eval_uem_id(file_id: str) -> str:
+    """The id md-eval files a UEM line under: directory and first ``.ext`` stripped (``s/.*\\///; s/\\.[^.]*//``)."""
+    return re.sub(r"\.[^.]*", "", re.sub(r".*/", "", file_id), count=1)
+
+
+def md_eval_regions(prepared: PreparedFile) -> PreparedFile:
+    """The regions md-eval scores DER over: the UEM, unless md-eval cannot match the file id in it.
+
+    md-eval files UEM lines under a mangled id (:func:`md_eval_uem_id`); a file id with a dot
+    (or a slash) then finds no UEM and md-eval falls back to the span from the first to the
+    last reference turn (turns already cut to the UEM by dscore). dscore reproduces this
+    without its default UEM, so we do too; JER and the clustering metrics keep the UEM.
+    """
+    if md_eval_uem_id(prepared.file_id) == prepared.file_id:
+        return prepared
+    ref = prepared.reference
+    times = np.concatenate([ref.onset, ref.offset, prepared.ref_points])
+    if len(times) == 0:
+        return prepared
+    return PreparedFile(prepared.file_id, np.array([[times.min(), times.max()]]), ref, prepared.system,
+                        prepared.ref_points)
 
 
 def score(reference: dict[str, FileTurns], system: dict[str, FileTurns], uem: Uem | None = None,
