@@ -63,3 +63,11 @@ def test_failed_shard_write_leaves_no_rows(tmp_path, monkeypatch):
         with pytest.raises(OSError):
             store.put_many(IDENTITY, entries(2))
         assert store.entries() == []
+
+
+def test_frame_rate_of_a_tap(tmp_path):
+    with LatentStore(tmp_path) as store:
+        with pytest.raises(KeyError):
+            store.frame_rate(IDENTITY, "tap")
+        store.put_many(IDENTITY, entries(2))
+        assert store.frame_rate(IDENTITY, "tap") == 12.5

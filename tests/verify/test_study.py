@@ -179,3 +179,33 @@ def test_real_speech_vctk_with_mfcc(shared_data, tmp_path):
     assert (row.summary.n_trials, row.summary.n_target) == (190, 90)
     assert row.eer == pytest.approx(100 / 6, abs=1e-9)  # regression: measured 2026-11
     assert row.summary.score_min > 0.98  # raw MFCC means share one dominant direction
+
+
+def test_vad_pooling_ignores_added_silence(shared_data, tmp_path):
+    """With --vad, padding an utterance with seconds of silence barely moves its pooled embedding;
+    without it, the silence frames pull the mean away."""
+    from codecprobe.audio import read_audio
+    from codecprobe.store import LatentStore
+    from codecprobe.verify.study import EmbeddingSource
+
+    source_file = shared_data / "vctk-autovc" / "p225" / "p225_003.wav"
+    audio, rate = read_audio(source_file)
+    (tmp_path / "c" / "p225").mkdir(parents=True)
+    silence = np.zeros(2 * rate, np.float32) + 1e-4 * np.random.default_rng(0).standard_normal(2 * rate).astype(np.float32)
+    sf.write(tmp_path / "c" / "p225" / "plain.wav", audio, rate)
+    sf.write(tmp_path / "c" / "p225" / "padded.wav", np.concatenate([silence, audio, silence]), rate)
+    corpus = load_corpus(tmp_path / "c")
+    encoder = build_encoder("mfcc")
+    segments = sorted(corpus.segments(), key=lambda s: s.id)  # padded, plain
+
+    def distance(vad: bool) -> float:
+        config = StudyConfig(corpus=str(corpus.root), encoder="mfcc", vad=vad, store=str(tmp_path / "store"))
+        with LatentStore(config.store) as store:
+            embeddings = EmbeddingSource(encoder, store, config, progress=False)
+            embeddings.extract(corpus, ["mfcc"])
+            padded, plain = embeddings.embeddings(corpus, segments, "mfcc")
+        return float(np.linalg.norm(padded - plain) / np.linalg.norm(plain))
+
+    with_vad, without_vad = distance(True), distance(False)
+    assert with_vad < 0.05
+    assert without_vad > 4 * with_vad

@@ -138,6 +138,14 @@ class LatentStore:
         )
         return dict(cursor.fetchall())
 
+    def frame_rate(self, identity: EncoderIdentity, tap: str) -> float:
+        """The frame rate of a tap's stored arrays (one rate per encoder and tap)."""
+        row = self._db.execute("SELECT frame_rate FROM entries WHERE encoder_key=? AND tap=? LIMIT 1",
+                               (encoder_key(identity), tap)).fetchone()
+        if row is None:
+            raise KeyError(f"nothing stored for {identity.encoder}:{tap} ({identity.weights_id}) in {self.root}")
+        return float(row[0])
+
     def read(self, segment_id: str, identity: EncoderIdentity, tap: str) -> np.ndarray:
         """The ``[frames, dim]`` array of one segment; ``KeyError`` if it was never extracted."""
         row = self._db.execute(

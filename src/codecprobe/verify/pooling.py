@@ -3,7 +3,7 @@
 ``mean`` is the seeds' choice (Step 0 mean-pools the 512-dim pre-quantization frames);
 ``mean+std`` appends the per-channel standard deviation (statistics pooling, as x-vector
 systems do). An optional boolean frame mask keeps only speech frames (from Silero VAD,
-see :func:`speech_mask`); a mask with no speech at all falls back to every frame, so a
+see :mod:`codecprobe.audio.vad`); a mask with no speech at all falls back to every frame, so a
 silent or very short utterance still gets an embedding.
 """
 from __future__ import annotations
@@ -33,10 +33,3 @@ def pool(frames: np.ndarray, method: Pooling = "mean", mask: np.ndarray | None =
     if method == "mean+std":
         return np.concatenate([mean, frames.std(axis=0)])
     raise ValueError(f"unknown pooling {method!r}; choose from {POOLINGS}")
-
-
-def speech_mask(audio: np.ndarray, sample_rate: int, frame_rate: float, n_frames: int, threshold: float = 0.5) -> np.ndarray:
-    """Which of ``n_frames`` frames at ``frame_rate`` hold speech, by Silero VAD."""
-    from codecprobe.audio.vad import speech_frame_mask
-
-    return speech_frame_mask(audio, sample_rate, frame_rate, n_frames, threshold=threshold)

@@ -97,7 +97,6 @@ class EmbeddingSource:
         self.store = store
         self.config = config
         self.progress = progress
-        self._frame_rates: dict[str, float] = {}
         self._speech: dict[tuple[str, str], list[tuple[float, float]]] = {}  # VAD segments, shared by taps
 
     def extract(self, corpus: Corpus, taps: list[str]) -> None:
@@ -126,10 +125,7 @@ class EmbeddingSource:
             audio, _ = read_audio(corpus.audio_path(segment.recording_id), segment.start,
                                   segment.start + segment.duration, target_rate=VAD_RATE)
             self._speech[key] = speech_segments(audio, VAD_RATE, self.config.vad_threshold)
-        if tap not in self._frame_rates:  # the store keeps arrays only; one second of silence tells the rate
-            silence = np.zeros(self.encoder.sample_rate, dtype=np.float32)
-            self._frame_rates[tap] = self.encoder.encode(silence, [tap])[tap].frame_rate
-        return segments_to_frame_mask(self._speech[key], self._frame_rates[tap], n_frames)
+        return segments_to_frame_mask(self._speech[key], self.store.frame_rate(self.identity, tap), n_frames)
 
 
 # -- encoders -----------------------------------------------------------------------------
