@@ -120,6 +120,8 @@ class GE2EEncoder(Encoder):
             "partial_window_s": _PARTIAL_SECONDS,
             "partial_hop_s": self.config.hop_seconds,
         }
+        if not self._trained:  # seeded random weights are drawn by this torch version's generator
+            settings["torch"] = torch.__version__
         return EncoderIdentity(self.name, self._weights_id, self._trained, settings)
 
     @property

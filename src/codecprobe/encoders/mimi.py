@@ -112,6 +112,8 @@ class MimiEncoder(Encoder):
 
     def identity(self) -> EncoderIdentity:
         settings = {"sample_rate": self.sample_rate, "dtype": "float32", "pad_to_multiple_of": self.frame_samples}
+        if not self._trained:  # seeded random weights are drawn by this torch version's generator
+            settings["torch"] = torch.__version__
         return EncoderIdentity(self.name, self._weights_id, self._trained, settings)
 
     def encode_batch(self, audios: Sequence[np.ndarray], taps: Sequence[str]) -> list[dict[str, FrameSequence]]:
