@@ -3,13 +3,15 @@
 Run from the repository root:  .venv/bin/python bench/extract.py [--corpus DIR]
 
 Measures, in one run and on the same audio (default ../shared/data/librispeech-test-other):
-- bare forward: Mimi's encoder (transformers) on each utterance, audio already decoded and
-  resampled in memory, no batching, nothing written: the floor for any pipeline;
+- bare forward: Mimi's encoder (transformers) on each utterance in one pass, audio already
+  decoded and resampled in memory, no batching, nothing written;
 - end to end, in process: load the corpus, build the encoder, read + resample + batch +
   encode + write the store (everything `codecprobe extract` does after start-up);
 - end to end, as a command: `codecprobe extract ...` in a fresh process (adds interpreter
   start-up and imports).
-Prints real-time factors and the ratios end-to-end / bare (target <= 1.15).
+Prints real-time factors and the ratios end-to-end / bare (target <= 1.15), and the share of the
+end-to-end time spent outside the model. (Our path streams in 5 s chunks, which is cheaper than
+one pass over a long utterance, so end to end can beat the one-pass bare forward.)
 """
 from __future__ import annotations
 
@@ -87,8 +89,9 @@ def main() -> None:
     print(f"{'':32s} {'seconds':>8s} {'x real time':>12s} {'ratio to bare':>14s}")
     for name, seconds in rows:
         print(f"{name:32s} {seconds:8.1f} {audio_seconds / seconds:12.1f} {seconds / bare:14.3f}")
-    print(f"model time inside extract(): {summary.model_seconds:.1f} s; "
-          f"target: end-to-end <= 1.15 x bare -> {'met' if in_process / bare <= 1.15 else 'NOT met'} (in process)")
+    print(f"model time inside extract(): {summary.model_seconds:.1f} s: everything else (corpus, reading, "
+          f"resampling, batching, store) adds {in_process / summary.model_seconds - 1:.1%}")
+    print(f"target: end-to-end <= 1.15 x bare -> {'met' if in_process / bare <= 1.15 else 'NOT met'} (in process)")
 
 
 if __name__ == "__main__":
