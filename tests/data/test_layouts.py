@@ -123,3 +123,22 @@ def test_rttm_folders_side_by_side_and_ami_style_names(tmp_path):
     assert sorted(s.id for s in corpus.segments()) == ["ES2004a", "abjxc"]
     turns = sorted((s.recording_id, s.start, s.duration, s.speaker) for s in corpus.supervisions)
     assert turns == [("ES2004a", 0.0, 1.0, "A"), ("ES2004a", 1.5, 1.0, "B"), ("abjxc", 0.5, 1.0, "spk1")]
+
+
+def test_real_pyaudioanalysis_segments(shared_data):
+    corpus = load_corpus(shared_data / "pyaudioanalysis")
+    assert corpus.layout == "rttm" and corpus.whole_recordings
+    assert sorted(s.id for s in corpus.segments()) == ["diarizationExample", "diarizationExample2"]
+    first = min((s for s in corpus.supervisions if s.recording_id == "diarizationExample"), key=lambda s: s.start)
+    assert (first.start, first.duration, first.speaker) == (0.0, 6.3, "speakerA")
+    by_file = {}
+    for s in corpus.supervisions:
+        by_file.setdefault(s.recording_id, set()).add(s.speaker)
+    assert {f: len(v) for f, v in by_file.items()} == {"diarizationExample": 4, "diarizationExample2": 6}
+
+
+def test_bad_segments_line_names_file_and_line(tmp_path):
+    sf.write(tmp_path / "a.wav", np.zeros(16000, np.float32), 16000)
+    (tmp_path / "a.segments").write_text("0\t0.5\tA\n0.5\tlater\tB\n")
+    with pytest.raises(InputError, match=r"a\.segments:2: expected start"):
+        load_corpus(tmp_path)

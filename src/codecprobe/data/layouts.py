@@ -9,7 +9,8 @@ layout                    what the folder holds
 ``librispeech``           LibriSpeech: ``<part>/<spk>/<chapter>/`` with transcripts
                           (via lhotse's recipe), or ``<spk>/<spk>-<chapter>-<utt>.flac``
 ``voxceleb``              ``[wav/]<speaker>/<video>/<utt>.wav`` (VoxCeleb1/2)
-``rttm``                  audio files with RTTM references anywhere below (diarization)
+``rttm``                  audio files with RTTM (or pyAudioAnalysis ``.segments``)
+                          references anywhere below (diarization)
 ``manifest``              a CSV or JSONL file (or a folder holding ``manifest.csv`` /
                           ``manifest.jsonl``) with columns ``path, speaker`` and
                           optional ``id, start, end, text``; or lhotse manifests
@@ -33,6 +34,7 @@ from lhotse import RecordingSet, SupervisionSegment, SupervisionSet
 from codecprobe.audio import AudioError
 from codecprobe.data.corpus import Corpus, make_recording, segment_id_for_path
 from codecprobe.errors import InputError
+from codecprobe.score.rttm import Turn, read_rttm
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg")
 _FSDD_NAME = re.compile(r"^(\d)_([A-Za-z]+)_(\d+)$")
@@ -55,7 +57,7 @@ def load_corpus(root: str | Path, layout: str | None = None, name: str | None = 
 def detect_layout(root: Path) -> str:
     if root.is_file() or any((root / n).exists() for n in ("manifest.csv", "manifest.jsonl", "recordings.jsonl.gz")):
         return "manifest"
-    if any(root.rglob("*.rttm")):
+    if any(root.rglob("*.rttm")) or any(root.rglob("*.segments")):
         return "rttm"
     if (root / "wav").is_dir() or any(p.name.startswith("id") and p.is_dir() for p in root.glob("id*")):
         return "voxceleb"
@@ -198,10 +200,9 @@ def load_rttm_folder(root: Path) -> Corpus:
     A recording's id is its file name without extension; when the RTTMs name it only by the part
     before the first dot (AMI: ``ES2004a.Mix-Headset.wav`` is ``ES2004a`` in the RTTM), that part.
     """
-    from codecprobe.score.rttm import read_rttm
-
     turns = [turn for path in sorted(root.rglob("*.rttm")) for file_turns in read_rttm(path).values()
              for turn in file_turns]
+    turns += [turn for path in sorted(root.rglob("*.segments")) for turn in _read_segments(path)]
     referenced = {turn.file_id for turn in turns}
     recordings, failures = {}, []
     for path in _audio_files(root):
@@ -220,6 +221,23 @@ def load_rttm_folder(root: Path) -> Corpus:
     ]
     return Corpus(root.stem, root, "rttm", RecordingSet.from_recordings(recordings.values()),
                   SupervisionSet.from_segments(segments), whole_recordings=True, failures=failures)
+
+
+def _read_segments(path: Path) -> list[Turn]:
+    """pyAudioAnalysis ``.segments`` references: ``start<TAB>end<TAB>speaker`` per line, file id = stem."""
+    turns = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        fields = line.split("\t") if "\t" in line else line.split()
+        try:
+            start, end, speaker = float(fields[0]), float(fields[1]), fields[2].strip()
+        except (ValueError, IndexError):
+            raise InputError(f"{path}:{number}: expected start<TAB>end<TAB>speaker, got {line!r}") from None
+        if not 0 <= start <= end:
+            raise InputError(f"{path}:{number}: a turn must have 0 <= start <= end, got {start} - {end}")
+        turns.append(Turn(path.stem, start, end - start, speaker))
+    return turns
 
 
 # -- shared helpers --------------------------------------------------------------------
