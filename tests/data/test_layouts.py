@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from codecprobe.data import Corpus, load_corpus, segment_id_for_path
+from codecprobe.data import Corpus, load_corpus, segment_id_for_path, source_of
 from codecprobe.data.layouts import detect_layout
 from codecprobe.errors import InputError
 from tests.fakes import write_tone_corpus
@@ -65,6 +65,7 @@ def test_voxceleb_tree(tmp_path):
     corpus = load_corpus(tmp_path)
     assert corpus.layout == "voxceleb"
     assert sorted(s.id for s in corpus.segments()) == ["id10001/abc/00001", "id10002/xyz/00001"]
+    assert sorted(source_of(s) for s in corpus.segments()) == ["id10001/abc", "id10002/xyz"]
     assert corpus.speakers() == ["id10001", "id10002"]
 
 

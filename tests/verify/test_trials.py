@@ -78,3 +78,19 @@ def test_write_then_read_round_trip(tmp_path):
     again = read_trials(tmp_path / "t.txt")
     assert again.enroll == trials.enroll and again.test == trials.test
     np.testing.assert_array_equal(again.labels, trials.labels)
+
+
+def test_voxceleb_utterances_of_one_video_count_as_one_recording(tmp_path):
+    """VoxCeleb files are separate recordings on disk but cut from one video: excluded together."""
+    import soundfile as sf
+
+    from codecprobe.data import load_corpus
+
+    for path in ["id1/vidA/00001", "id1/vidA/00002", "id1/vidB/00001", "id2/vidC/00001"]:
+        (tmp_path / "wav" / path).parent.mkdir(parents=True, exist_ok=True)
+        sf.write(tmp_path / "wav" / f"{path}.wav", np.zeros(1600, np.float32), 16000)
+    trials = generate_trials(load_corpus(tmp_path).segments(), exclude_same_recording=True)
+    pairs = set(zip(trials.enroll, trials.test)) | set(zip(trials.test, trials.enroll))
+    assert ("id1/vidA/00001", "id1/vidA/00002") not in pairs
+    assert ("id1/vidA/00001", "id1/vidB/00001") in pairs
+    assert len(trials) == 5

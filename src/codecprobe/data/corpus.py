@@ -79,6 +79,12 @@ class Corpus:
         )
 
 
+def source_of(segment: SupervisionSegment) -> str:
+    """The original recording a segment comes from: ``custom["source"]`` where a loader knows
+    more than the file (VoxCeleb utterances cut from one video), else its recording id."""
+    return (segment.custom or {}).get("source", segment.recording_id)
+
+
 def make_recording(recording_id: str, path: str | os.PathLike) -> Recording:
     """A lhotse Recording from a file header (soundfile; raises AudioError for bad files)."""
     info = audio_info(path)

@@ -89,10 +89,14 @@ def load_voxceleb(root: Path) -> Corpus:
 
     Not lhotse's ``prepare_voxceleb``: it downloads the trial list from the internet while
     preparing and requires ``vox1_meta.csv``; here trials come from ``--trials`` and speaker
-    ids from the folder names. Ids are paths relative to ``wav/`` (as in the trial lists).
+    ids from the folder names. Ids are paths relative to ``wav/`` (as in the trial lists). Each
+    utterance was cut from a video: its ``source`` (see :func:`~codecprobe.data.corpus.source_of`)
+    is ``<speaker>/<video>``.
     """
     base = root / "wav" if (root / "wav").is_dir() else root
     corpus = _per_file_corpus(base, "voxceleb", _audio_files(base), lambda rel: (rel.parts[0], None))
+    for segment in corpus.supervisions:
+        segment.custom = {"source": segment.id.rsplit("/", 1)[0]}
     corpus.root = root
     return corpus
 

@@ -20,7 +20,7 @@ from typing import Iterable, Sequence
 import numpy as np
 from lhotse import SupervisionSegment
 
-from codecprobe.data import segment_id_for_path
+from codecprobe.data import segment_id_for_path, source_of
 from codecprobe.errors import InputError
 
 
@@ -94,12 +94,13 @@ def generate_trials(
     Every unordered pair of distinct segments, or, with ``max_per_class``, a seeded sample
     of at most that many same-speaker and as many different-speaker pairs (balanced
     when both classes have enough). ``exclude_same_recording`` drops pairs cut from one
-    recording, whose shared channel would flatter the same-speaker scores.
+    recording (for VoxCeleb: one video; see :func:`codecprobe.data.source_of`), whose shared
+    channel would flatter the same-speaker scores.
     """
     segments = [s for s in segments if s.speaker is not None]
     ids = [s.id for s in segments]
     speakers = np.array([s.speaker for s in segments])
-    recordings = np.array([s.recording_id for s in segments])
+    recordings = np.array([source_of(s) for s in segments])
     first, second = np.triu_indices(len(segments), k=1)
     if exclude_same_recording:
         keep = recordings[first] != recordings[second]
