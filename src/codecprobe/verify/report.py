@@ -74,7 +74,7 @@ def write_verify_report(result: StudyResult, out: str | Path) -> dict:
     if len(result.taps) > 1:
         plots.append(_sweep_plot(result, out / "sweep.png", "eer", "EER (%)"))
 
-    results = {
+    results = _write_results(result, out, records, {
         "command": "verify",
         "eer": primary.eer,
         "min_dcf": {str(p): v for p, v in primary.min_dcf.items()},
@@ -82,16 +82,7 @@ def write_verify_report(result: StudyResult, out: str | Path) -> dict:
         "mean_neg": primary.summary.mean_neg,
         "n_trials": primary.summary.n_trials,
         "primary": {"tap": primary.tap, "backend": primary.backend},
-        "encoder": _identity(result.roles[0].identity),
-        "control": _identity(result.roles[1].identity) if len(result.roles) > 1 else None,
-        "control_note": result.control_note,
-        "data": _data(result),
-        "results": records,
-        "config": config_to_dict(config),
-        "provenance": provenance(),
-    }
-    write_json(out / "results.json", results)
-    save_config(config, out / "config.yaml")
+    })
 
     p_targets = list(config.dcf.p_targets)
     headers = ["role", "weights", "tap", "back-end", "EER %", *[f"minDCF {p:g}" for p in p_targets],
@@ -134,19 +125,7 @@ def write_diagnose_report(result: StudyResult, out: str | Path) -> dict:
         for key in ("acoustics_score", "separability", "consistency"):
             plots.append(_sweep_plot(result, out / f"sweep_{key}.png", key, key.replace("_", " ")))
 
-    results = {
-        "command": "diagnose",
-        "primary": records[0],
-        "encoder": _identity(result.roles[0].identity),
-        "control": _identity(result.roles[1].identity) if len(result.roles) > 1 else None,
-        "control_note": result.control_note,
-        "data": _data(result),
-        "results": records,
-        "config": config_to_dict(config),
-        "provenance": provenance(),
-    }
-    write_json(out / "results.json", results)
-    save_config(config, out / "config.yaml")
+    results = _write_results(result, out, records, {"command": "diagnose", "primary": records[0]})
 
     def fmt(value):
         return "n/a" if value is None else f"{value:.3f}"
@@ -178,6 +157,22 @@ def write_diagnose_report(result: StudyResult, out: str | Path) -> dict:
 
 
 # -- shared pieces ------------------------------------------------------------------------
+def _write_results(result: StudyResult, out: Path, records: list[dict], headline: dict) -> dict:
+    """``results.json`` (the headline fields, then what every study records) and ``config.yaml``."""
+    results = headline | {
+        "encoder": _identity(result.roles[0].identity),
+        "control": _identity(result.roles[1].identity) if len(result.roles) > 1 else None,
+        "control_note": result.control_note,
+        "data": _data(result),
+        "results": records,
+        "config": config_to_dict(result.config),
+        "provenance": provenance(),
+    }
+    write_json(out / "results.json", results)
+    save_config(result.config, out / "config.yaml")
+    return results
+
+
 def _identity(identity) -> dict:
     return {"encoder": identity.encoder, "weights_id": identity.weights_id, "trained": identity.trained,
             "settings": identity.settings}
