@@ -9,7 +9,6 @@ import os
 import subprocess
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from codecprobe.score import read_rttms, read_uem, score, write_rttm

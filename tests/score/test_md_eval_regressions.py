@@ -1,5 +1,4 @@
 """Disagreements found by running the real md-eval-22 / dscore, pinned with hand-computed values."""
-import numpy as np
 import pytest
 
 from codecprobe.score import score

@@ -30,7 +30,7 @@ def all_pairs(y):
 
 def test_centering_removes_the_shared_direction_that_flattens_raw_cosine():
     X, y = speakers_with_shared_offset()
-    X_train, y_train, X_test, y_test = X[y < 3], y[y < 3], X[y >= 3], y[y >= 3]
+    X_train, X_test, y_test = X[y < 3], X[y >= 3], y[y >= 3]
     first, second, same = all_pairs(y_test)
     raw = RawCosine().fit(X_train).score_trials(X_test, first, second)
     centered = CenterLengthNorm().fit(X_train).score_trials(X_test, first, second)

@@ -12,7 +12,7 @@ from codecprobe.encoders import BuildOptions, build_encoder, register
 from codecprobe.encoders.base import Encoder, EncoderIdentity
 from codecprobe.verify import metrics
 from codecprobe.verify.config import StudyConfig
-from codecprobe.verify.study import run_diagnose, run_verify, split_data, sweep_taps
+from codecprobe.verify.study import run_verify, split_data, sweep_taps
 
 SPEAKERS = {"ann": 220.0, "bob": 330.0, "cat": 440.0, "dan": 550.0}
 

@@ -24,7 +24,7 @@ def test_read_voxceleb_trial_list(tmp_path):
 def test_malformed_line_names_file_and_line(tmp_path, line):
     path = tmp_path / "trials.txt"
     path.write_text(f"1 a/x/1.wav a/y/2.wav\n{line}\n")
-    with pytest.raises(InputError, match=rf"trials.txt:2: expected 'label enroll test'"):
+    with pytest.raises(InputError, match=r"trials.txt:2: expected 'label enroll test'"):
         read_trials(path)
 
 

@@ -86,6 +86,26 @@ class Problems:
     messages: list[str] = field(default_factory=list)
 
 
+def data_lines(path: str | os.PathLike, kind: str) -> Iterator[tuple[str, list[str]]]:
+    """``("file:line", fields)`` for every line of a text file that is not empty or a comment."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: cannot read {kind} ({error})") from None
+    for number, line in enumerate(text.splitlines(), start=1):
+        fields = line.split()
+        if fields and not fields[0].startswith((";", "#")):
+            yield f"{path}:{number}", fields
+
+
+def skip_or_raise(error: InputError, strict: bool, problems: Problems | None) -> None:
+    """Strict mode raises a bad line's error; lenient mode records it (if asked) and goes on."""
+    if strict:
+        raise error
+    if problems is not None:
+        problems.messages.append(str(error))
+
+
 def _parse_time(text: str, what: str, where: str) -> float:
     try:
         value = float(text)
@@ -99,15 +119,7 @@ def _parse_time(text: str, what: str, where: str) -> float:
 def read_rttm(path: str | os.PathLike, strict: bool = True, problems: Problems | None = None) -> dict[str, FileTurns]:
     """Read the SPEAKER turns of one RTTM file as ``{file_id: FileTurns}``."""
     columns: dict[str, tuple[list, list, list]] = {}
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"{path}: cannot read RTTM ({error})") from None
-    for number, line in enumerate(text.splitlines(), start=1):
-        fields = line.split()
-        if not fields or fields[0].startswith((";", "#")):
-            continue
-        where = f"{path}:{number}"
+    for where, fields in data_lines(path, "RTTM"):
         try:
             if fields[0].upper() not in KNOWN_TYPES:
                 raise InputError(f"{where}: unknown RTTM record type {fields[0]!r}")
@@ -117,18 +129,11 @@ def read_rttm(path: str | os.PathLike, strict: bool = True, problems: Problems |
                 raise InputError(f"{where}: a SPEAKER line needs at least 9 fields, found {len(fields)}")
             onset = _parse_time(fields[3], "onset", where)
             duration = _parse_time(fields[4], "duration", where)
-            if len(fields) > 10:
-                message = (f"{where}: {len(fields)} fields (a speaker name with a space?); "
-                           f"md-eval reads the speaker as {fields[7]!r}")
-                if strict:
-                    raise InputError(message)
-                if problems is not None:
-                    problems.messages.append(message)
+            if len(fields) > 10:  # kept in lenient mode, as md-eval keeps it
+                skip_or_raise(InputError(f"{where}: {len(fields)} fields (a speaker name with a space?); "
+                                         f"md-eval reads the speaker as {fields[7]!r}"), strict, problems)
         except InputError as error:
-            if strict:
-                raise
-            if problems is not None:
-                problems.messages.append(str(error))
+            skip_or_raise(error, strict, problems)
             continue
         onsets, durations, speakers = columns.setdefault(fields[1], ([], [], []))
         onsets.append(onset)

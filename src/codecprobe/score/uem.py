@@ -8,12 +8,11 @@ silently un-matches ids that contain dots (see docs/scoring.md).
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import numpy as np
 
 from codecprobe.errors import InputError
-from codecprobe.score.rttm import FileTurns, Problems, _parse_time
+from codecprobe.score.rttm import FileTurns, Problems, _parse_time, data_lines, skip_or_raise
 
 Uem = dict  # {file_id: (n, 2) float64 array of [onset, offset) regions}
 
@@ -35,15 +34,7 @@ def merge_regions(regions: np.ndarray) -> np.ndarray:
 
 def read_uem(path: str | os.PathLike, strict: bool = True, problems: Problems | None = None) -> Uem:
     regions: dict[str, list[tuple[float, float]]] = {}
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"{path}: cannot read UEM ({error})") from None
-    for number, line in enumerate(text.splitlines(), start=1):
-        fields = line.split()
-        if not fields or fields[0].startswith((";", "#")):
-            continue
-        where = f"{path}:{number}"
+    for where, fields in data_lines(path, "UEM"):
         try:
             if len(fields) != 4:
                 raise InputError(f"{where}: a UEM line has 4 fields (file chnl onset offset), found {len(fields)}")
@@ -52,10 +43,7 @@ def read_uem(path: str | os.PathLike, strict: bool = True, problems: Problems | 
             if offset <= onset:
                 raise InputError(f"{where}: offset {offset} is not after onset {onset}")
         except InputError as error:
-            if strict:
-                raise
-            if problems is not None:
-                problems.messages.append(str(error))
+            skip_or_raise(error, strict, problems)
             continue
         regions.setdefault(fields[0], []).append((onset, offset))
     return {fid: merge_regions(np.array(r)) for fid, r in regions.items()}
