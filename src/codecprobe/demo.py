@@ -75,7 +75,11 @@ def run_demo(config: DemoConfig) -> dict:
     print(study_table)
     sections = ["# codecprobe demo", f"Data: {data_note}", "Encoders:\n" + "\n".join(f"- {n}" for _, n in encoders),
                 "## Extracted taps", table, f"Store: `{out / 'store'}` (see `codecprobe store show`).",
-                "## Speaker identity (verify + diagnose, main tap of each encoder)", study_table]
+                "## Speaker identity (verify + diagnose, main tap of each encoder)", study_table,
+                "Back-ends are fitted on a seeded half of each corpus's speakers and evaluated on the other "
+                "half. On sets this small (2-5 speakers per side) the fitted back-ends (`probe`) are not "
+                "meaningful; raw and centred cosine, and the distance to the untrained control, are. "
+                f"Full reports per study: `{out / 'studies'}`."]
     diarization = _diarization_baseline(config, out)
     if diarization:
         print(diarization["table"])
