@@ -40,3 +40,15 @@ def test_random_init_is_announced(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "RANDOM weights (random-init:seed=0)" in captured.err
     assert "RANDOM INIT: untrained control" in captured.out
+
+
+def test_corpus_prepare_writes_manifests_every_command_reads(tmp_path, capsys):
+    write_tone_corpus(tmp_path / "corpus", per_speaker=2)
+    (tmp_path / "corpus" / "bob" / "broken.wav").write_bytes(b"not audio")
+    assert main(["corpus", "prepare", "--corpus", str(tmp_path / "corpus"), "--out", str(tmp_path / "m")]) == 0
+    printed = capsys.readouterr().out
+    assert "corpus (speaker-folders): 6 recordings, 6 segments, 3 speakers" in printed
+    assert "broken.wav" in printed
+    assert main(["extract", "--corpus", str(tmp_path / "m"), "--encoder", "mfcc", "--store", str(tmp_path / "s"),
+                 "--quiet"]) == 0
+    assert "6 segments, 0 already stored, 6 extracted" in capsys.readouterr().out

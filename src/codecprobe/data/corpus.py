@@ -72,8 +72,8 @@ class Corpus:
         meta = json.loads((directory / "corpus.json").read_text())
         return cls(
             name=meta["name"], root=Path(meta["root"]), layout=meta["layout"],
-            recordings=RecordingSet.from_file(directory / "recordings.jsonl.gz"),
-            supervisions=SupervisionSet.from_file(directory / "supervisions.jsonl.gz"),
+            recordings=RecordingSet.from_file(directory / "recordings.jsonl.gz").to_eager(),
+            supervisions=SupervisionSet.from_file(directory / "supervisions.jsonl.gz").to_eager(),
             whole_recordings=meta["whole_recordings"],
             failures=[tuple(f) for f in meta["failures"]],
         )
@@ -86,11 +86,14 @@ def source_of(segment: SupervisionSegment) -> str:
 
 
 def make_recording(recording_id: str, path: str | os.PathLike) -> Recording:
-    """A lhotse Recording from a file header (soundfile; raises AudioError for bad files)."""
+    """A lhotse Recording from a file header (soundfile; raises AudioError for bad files).
+
+    The source path is made absolute, so saved manifests work from any folder.
+    """
     info = audio_info(path)
     return Recording(
         id=recording_id,
-        sources=[AudioSource(type="file", channels=list(range(info.num_channels)), source=str(path))],
+        sources=[AudioSource(type="file", channels=list(range(info.num_channels)), source=os.path.abspath(path))],
         sampling_rate=info.sampling_rate,
         num_samples=info.num_samples,
         duration=info.duration,

@@ -142,8 +142,8 @@ def load_manifest(root: Path) -> Corpus:
     if root.is_dir() and (root / "recordings.jsonl.gz").exists():
         if (root / "corpus.json").exists():
             return Corpus.load(root)
-        recordings = RecordingSet.from_file(root / "recordings.jsonl.gz")
-        supervisions = SupervisionSet.from_file(root / "supervisions.jsonl.gz")
+        recordings = RecordingSet.from_file(root / "recordings.jsonl.gz").to_eager()
+        supervisions = SupervisionSet.from_file(root / "supervisions.jsonl.gz").to_eager()
         return Corpus(root.stem, root, "manifest", recordings, supervisions)
     path = root
     if root.is_dir():
@@ -203,6 +203,12 @@ def load_rttm_folder(root: Path) -> Corpus:
 
     A recording's id is its file name without extension; when the RTTMs name it only by the part
     before the first dot (AMI: ``ES2004a.Mix-Headset.wav`` is ``ES2004a`` in the RTTM), that part.
+
+    Not lhotse's ``prepare_voxconverse`` / ``prepare_ami``: the first reads RTTMs without
+    validation and only from beside each wav; the second builds segments from AMI's word-level
+    XML annotations, not the RTTM references diarization is scored against. Here the RTTMs go
+    through the scorer's own strict reader, so what a model sees is what gets scored. lhotse
+    manifests made by those recipes load with the ``manifest`` layout.
     """
     turns = [turn for path in sorted(root.rglob("*.rttm")) for file_turns in read_rttm(path).values()
              for turn in file_turns]
