@@ -25,9 +25,10 @@ def add_encoder_args(parser: argparse.ArgumentParser, default_encoder: str | Non
     group = parser.add_argument_group("encoder")
     group.add_argument("--encoder", required=default_encoder is None, default=default_encoder,
                        help="encoder name: mimi, ge2e, mfcc, logmel (see docs/encoders.md)")
-    group.add_argument("--tap", action="append", dest="taps", metavar="TAP",
-                       help="tap point (repeatable); mimi: seanet, layer1..layer8, prequant, quant{n}; "
-                            "ge2e: partials, utterance; default: the encoder's default taps")
+    group.add_argument("--tap", action="extend", nargs="+", dest="taps", metavar="TAP",
+                       help="tap point(s), e.g. --tap seanet layer4 prequant (repeatable); mimi: seanet, "
+                            "layer1..layer8, prequant, quant{n}; ge2e: mel, partials, utterance; "
+                            "default: the encoder's default taps")
     weights = group.add_mutually_exclusive_group()
     weights.add_argument("--weights", help="weights: Hugging Face id or local path (encoder-specific)")
     weights.add_argument("--random-init", action="store_true",
