@@ -109,11 +109,13 @@ class EmbeddingSource:
                              f"{sorted(failed)[0]}; fix or remove them")
 
     def embeddings(self, corpus: Corpus, segments: list[SupervisionSegment], tap: str) -> np.ndarray:
-        rows = []
-        for segment in segments:
-            frames = self.store.read(segment.id, self.identity, tap)
+        """One pooled row per segment, in order; frames are read shard by shard and pooled at once."""
+        position = {segment.id: i for i, segment in enumerate(segments)}
+        rows: list[np.ndarray | None] = [None] * len(segments)
+        for segment_id, frames in self.store.read_many(position, self.identity, tap):
+            segment = segments[position[segment_id]]
             mask = self._speech_mask(corpus, segment, tap, len(frames)) if self.config.vad else None
-            rows.append(pool(frames, self.config.pooling, mask))
+            rows[position[segment_id]] = pool(frames, self.config.pooling, mask)
         return np.stack(rows)
 
     def _speech_mask(self, corpus: Corpus, segment: SupervisionSegment, tap: str, n_frames: int) -> np.ndarray:
