@@ -30,7 +30,7 @@ from codecprobe.encoders import BuildOptions, Encoder, build_encoder
 from codecprobe.errors import InputError
 from codecprobe.extract import extract
 from codecprobe.report import atomic_write_text, markdown_table, provenance, write_json
-from codecprobe.store import LatentStore
+from codecprobe.store import LatentStore, StoredEntry
 from codecprobe.verify.config import StudyConfig
 
 SHARED_SETS = ("librispeech-test-other", "vctk-autovc")
@@ -59,14 +59,16 @@ def run_demo(config: DemoConfig) -> dict:
     for encoder, note in encoders:
         say(f"encoder {note}")
 
-    rows, summaries = [], []
+    runs, summaries = [], []
     with LatentStore(out / "store") as store:
         for corpus in corpora:
             for encoder, _ in encoders:
                 taps = MIMI_TAPS if encoder.name == "mimi" else encoder.taps
                 summary = extract(corpus, encoder, taps, store, progress=config.progress)
                 summaries.append({"corpus": corpus.name, **summary.to_dict()})
-                rows += _tap_rows(store, corpus, encoder, taps, summary)
+                runs.append((corpus, encoder, taps, summary))
+        stored = store.entries()
+    rows = [row for run in runs for row in _tap_rows(stored, *run)]
 
     headers = ["corpus", "encoder", "weights", "tap", "segments", "frames", "dim", "frame rate (Hz)", "x real time"]
     table = markdown_table(headers, rows, float_format="{:.1f}")
@@ -186,10 +188,12 @@ def _build(name: str, config: DemoConfig) -> tuple[Encoder, str]:
                      "not Kyutai's trained model; pass --mimi-weights to use real weights")
 
 
-def _tap_rows(store: LatentStore, corpus: Corpus, encoder: Encoder, taps, summary) -> list[list]:
+def _tap_rows(stored: list[StoredEntry], corpus: Corpus, encoder: Encoder, taps, summary) -> list[list]:
+    """One summary row per tap: what the store holds for this corpus and encoder."""
     identity = encoder.identity()
     weights = identity.weights_id + ("" if identity.trained else " (RANDOM)")
-    entries = [e for e in store.entries() if e.encoder == identity.encoder and e.weights_id == identity.weights_id]
+    entries = [e for e in stored if e.encoder == identity.encoder and e.weights_id == identity.weights_id
+               and e.settings == identity.settings]
     segment_ids = {s.id for s in corpus.segments()}
     rows = []
     for tap in taps:
