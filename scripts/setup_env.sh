@@ -1,20 +1,21 @@
 #!/usr/bin/env bash
 # Create ./.venv and install codecprobe into it; torch==2.13.0 (the CPU wheel) goes in first,
 # because any other torch requirement pulls gigabytes of CUDA packages.
-# Usage: scripts/setup_env.sh [test]     ("test" adds the test oracles)
+# Usage: scripts/setup_env.sh [test]     (default: the [lyra] extra for the demo; "test" adds the
+#                                         test oracles and every optional extra)
 # Idempotent: a stamp keyed by this script and pyproject.toml skips work already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-extras="${1:-}"
+extras="${1:-lyra}"
 python="${PYTHON:-python3}"
 "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
   || { echo "codecprobe needs Python 3.11+ (found $("$python" --version)); set PYTHON=..." >&2; exit 1; }
 [ -x .venv/bin/python ] || "$python" -m venv .venv
-stamp=".venv/.setup-$(cat scripts/setup_env.sh pyproject.toml | sha256sum | cut -c1-16)-${extras:-main}"
+stamp=".venv/.setup-$(cat scripts/setup_env.sh pyproject.toml | sha256sum | cut -c1-16)-${extras}"
 if [ ! -f "$stamp" ]; then
   pip=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
   "${pip[@]}" torch==2.13.0
-  "${pip[@]}" -e ".${extras:+[$extras]}"
+  "${pip[@]}" -e ".[$extras]"
   # resemblyzer declares an obsolete 'typing' package and plain webrtcvad (fails on import):
   # installed without them; its real needs (librosa, webrtcvad-wheels, scipy<2) are in pyproject.toml.
   "${pip[@]}" --no-deps resemblyzer==0.1.4

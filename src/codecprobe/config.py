@@ -37,16 +37,31 @@ def load_config(cls: type[T], path: str | os.PathLike | None = None, overrides: 
         if loaded is not None and not isinstance(loaded, dict):
             raise ConfigError(f"{path}: the top level must be a mapping")
         data = loaded or {}
-    for item in overrides or []:
-        if "=" not in item:
-            raise ConfigError(f"override {item!r} is not key=value")
-        key, raw = item.split("=", 1)
+    for key, value in parse_assignments(overrides or []).items():
         target = data
-        *parents, leaf = key.strip().split(".")
+        *parents, leaf = key.split(".")
         for part in parents:
             target = target.setdefault(part, {})
-        target[leaf] = yaml.safe_load(raw)
-    return _build(cls, data, where=str(path) if path else "config")
+        target[leaf] = value
+    return build_dataclass(cls, data, where=str(path) if path else "config")
+
+
+def parse_assignments(items: list[str], what: str = "override") -> dict[str, Any]:
+    """``["a=1", "b.c=x"]`` -> ``{"a": 1, "b.c": "x"}``; each value is read as YAML (numbers, booleans, lists).
+
+    >>> parse_assignments(["partials_rate=2.5", "trim_silences=true", "window=hann"])
+    {'partials_rate': 2.5, 'trim_silences': True, 'window': 'hann'}
+    """
+    parsed = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"{what} {item!r} is not key=value")
+        try:
+            parsed[key.strip()] = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            raise ConfigError(f"{what} {item!r}: cannot read the value {raw!r}") from None
+    return parsed
 
 
 def config_to_dict(config: Any) -> dict:
@@ -59,7 +74,8 @@ def save_config(config: Any, path: str | os.PathLike) -> None:
     atomic_write_text(path, yaml.safe_dump(config_to_dict(config), sort_keys=False))
 
 
-def _build(cls: type[T], data: dict, where: str) -> T:
+def build_dataclass(cls: type[T], data: dict, where: str) -> T:
+    """``cls(**data)`` with every key and value checked against the field types (nested dataclasses too)."""
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: expected a mapping for {cls.__name__}")
     fields = {f.name: f for f in dataclasses.fields(cls)}
@@ -74,7 +90,7 @@ def _build(cls: type[T], data: dict, where: str) -> T:
 def _coerce(hint: Any, value: Any, where: str) -> Any:
     origin = typing.get_origin(hint)
     if dataclasses.is_dataclass(hint):
-        return _build(hint, value, where)
+        return build_dataclass(hint, value, where)
     if origin in (typing.Union, types.UnionType):
         options = typing.get_args(hint)
         if value is None and type(None) in options:
@@ -92,6 +108,10 @@ def _coerce(hint: Any, value: Any, where: str) -> Any:
         if value not in typing.get_args(hint):
             raise ConfigError(f"{where}: {value!r} is not one of {typing.get_args(hint)}")
         return value
+    if hint is dict or origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a mapping, got {value!r}")
+        return dict(value)
     if origin in (list, tuple):
         if not isinstance(value, (list, tuple)):
             value = [value]

@@ -33,6 +33,11 @@ def add_encoder_args(parser: argparse.ArgumentParser, default_encoder: str | Non
     weights.add_argument("--weights", help="weights: Hugging Face id or local path (encoder-specific)")
     weights.add_argument("--random-init", action="store_true",
                          help="use seeded random weights (an untrained control; every output says so)")
+    group.add_argument("--encoder-opt", action="extend", nargs="+", dest="encoder_options", default=[],
+                       metavar="KEY=VALUE",
+                       help="encoder setting(s), e.g. --encoder-opt partials_rate=2 trim_silences=true "
+                            "(repeatable; values read as YAML). Settings and defaults: docs/encoders.md; "
+                            "unknown keys and bad values are refused before any work")
     group.add_argument("--seed", type=int, default=0, help="seed for --random-init (default 0)")
     group.add_argument("--device", default="cpu", help="torch device (default cpu)")
 
@@ -48,11 +53,18 @@ def corpus_from_args(args: argparse.Namespace):
     return load_corpus(args.corpus, args.layout)
 
 
+def encoder_settings_from_args(args: argparse.Namespace) -> dict:
+    from codecprobe.config import parse_assignments
+
+    return parse_assignments(args.encoder_options, what="--encoder-opt")
+
+
 def encoder_from_args(args: argparse.Namespace):
     from codecprobe.encoders import BuildOptions, build_encoder
 
     return build_encoder(args.encoder, BuildOptions(weights=args.weights, random_init=args.random_init,
-                                                    seed=args.seed, device=args.device))
+                                                    seed=args.seed, device=args.device,
+                                                    settings=encoder_settings_from_args(args)))
 
 
 def describe_weights(identity) -> str:

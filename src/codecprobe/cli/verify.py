@@ -79,13 +79,14 @@ def add_study_args(parser: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace):
     """Defaults, then --config, then the options given on the command line, then --set."""
+    from codecprobe.cli.common import encoder_settings_from_args
     from codecprobe.config import load_config
     from codecprobe.verify.config import StudyConfig
 
     given = {
         "corpus": args.corpus, "layout": args.layout, "train_corpus": args.train_corpus,
         "train_layout": args.train_layout, "train_fraction": args.train_fraction, "split_seed": args.split_seed,
-        "encoder": args.encoder, "taps": args.taps, "weights": args.weights,
+        "encoder": args.encoder, "encoder_options": encoder_settings_from_args(args) or None, "taps": args.taps, "weights": args.weights,
         "random_init": args.random_init or None, "seed": args.seed, "device": args.device, "store": args.store,
         "sweep": args.sweep, "pooling": args.pooling, "vad": args.vad, "control": args.control,
         "control_seed": args.control_seed, "backends": getattr(args, "backends", None),

@@ -1,5 +1,7 @@
 """Frozen encoders with named tap points (Mimi, GE2E, MFCC/log-mel baselines)."""
 from codecprobe.encoders.base import Encoder, EncoderIdentity, FrameSequence
-from codecprobe.encoders.registry import BuildOptions, available_encoders, build_encoder, register
+from codecprobe.encoders.registry import (BuildOptions, available_encoders, build_encoder, build_settings,
+                                          describe_settings, register, settings_class)
 
-__all__ = ["Encoder", "EncoderIdentity", "FrameSequence", "BuildOptions", "available_encoders", "build_encoder", "register"]
+__all__ = ["Encoder", "EncoderIdentity", "FrameSequence", "BuildOptions", "available_encoders", "build_encoder",
+           "build_settings", "describe_settings", "register", "settings_class"]

@@ -133,13 +133,13 @@ def _no_weights(name: str, options: BuildOptions) -> None:
         raise InputError(f"{name} is a feature extractor and has no weights: random_init and weights do not apply")
 
 
-@register("logmel")
-def build_logmel(options: BuildOptions) -> LogMelEncoder:
+@register("logmel", settings=LogMelConfig)
+def build_logmel(options: BuildOptions, config: LogMelConfig = LogMelConfig()) -> LogMelEncoder:
     _no_weights("logmel", options)
-    return LogMelEncoder()
+    return LogMelEncoder(config)
 
 
-@register("mfcc")
-def build_mfcc(options: BuildOptions) -> MfccEncoder:
+@register("mfcc", settings=MfccConfig)
+def build_mfcc(options: BuildOptions, config: MfccConfig = MfccConfig()) -> MfccEncoder:
     _no_weights("mfcc", options)
-    return MfccEncoder()
+    return MfccEncoder(config)

@@ -213,6 +213,6 @@ def _sha256_prefix(path: Path, length: int = 16) -> str:  # as Mimi's weights id
     return hashlib.sha256(path.read_bytes()).hexdigest()[:length]
 
 
-@register("ge2e")
-def build_ge2e(options: BuildOptions) -> GE2EEncoder:
-    return GE2EEncoder(options)
+@register("ge2e", settings=GE2EConfig)
+def build_ge2e(options: BuildOptions, config: GE2EConfig = GE2EConfig()) -> GE2EEncoder:
+    return GE2EEncoder(options, config)

@@ -21,8 +21,8 @@ Long recordings are encoded in chunks with transformers' streaming path, which c
 the convolutions' left context (``padding_cache``) and the transformer's key/value cache
 (the last 249 frames, all the 250-frame window needs) from chunk to chunk. Chunked
 latents equal one-pass latents up to float rounding (2.4e-5 at most on 30 s of speech,
-values up to 18), so the chunk length is not part of the encoder's identity. It bounds
-memory, which grows with it (one pass over 60 s of audio needs ~2.3 GB); small chunks
+values up to 18); the chunk length is still part of the encoder's identity, so a cached
+latent always comes from exactly the settings that are reported. It bounds memory, which grows with it (one pass over 60 s of audio needs ~2.3 GB); small chunks
 are also faster on CPU (5 s: 0.10 CPU-s per audio-s on one thread, 20 s: 0.15).
 
 Weights (``BuildOptions.weights``) and their ``weights_id``:
@@ -65,7 +65,7 @@ _WEIGHT_FILES = "model*.safetensors"  # what from_pretrained reads from a folder
 
 @dataclass(frozen=True)
 class MimiSettings:
-    """Settings of the Mimi adapter that do not change its numbers.
+    """Settings of the Mimi adapter (``--encoder-opt chunk_seconds=10``).
 
     chunk_seconds: audio per forward pass, summed over the signals of a batch (a batch
         of 4 gets 1.25 s each at the default). Rounded down to whole 1920-sample frames,
@@ -111,7 +111,8 @@ class MimiEncoder(Encoder):
         return ("prequant",)
 
     def identity(self) -> EncoderIdentity:
-        settings = {"sample_rate": self.sample_rate, "dtype": "float32", "pad_to_multiple_of": self.frame_samples}
+        settings = {"sample_rate": self.sample_rate, "dtype": "float32", "pad_to_multiple_of": self.frame_samples,
+                    "chunk_seconds": self.settings.chunk_seconds}
         if not self._trained:  # seeded random weights are drawn by this torch version's generator
             settings["torch"] = torch.__version__
         return EncoderIdentity(self.name, self._weights_id, self._trained, settings)
@@ -183,7 +184,7 @@ class MimiEncoder(Encoder):
         return values
 
 
-@register("mimi")
+@register("mimi", settings=MimiSettings)
 def build_mimi(options: BuildOptions, settings: MimiSettings = MimiSettings()) -> MimiEncoder:
     """Build Mimi's encoder from ``options.weights`` (default ``kyutai/mimi``) or seeded random weights."""
     if options.random_init:

@@ -1,16 +1,25 @@
 """Encoder registry: a name maps to a factory taking the common build options.
 
 Adding an encoder is one module: subclass :class:`~codecprobe.encoders.base.Encoder`
-and decorate its factory with ``@register("name")``, then add ``name: module`` to
-``_BUILTIN_MODULES`` (or import the module before calling :func:`build_encoder`). Only
-the module of the encoder asked for is imported. See ``docs/encoders.md`` for a worked
-WavLM example.
+and decorate its factory with ``@register("name", settings=YourConfig)``, then add
+``name: module`` to ``_BUILTIN_MODULES`` (or import the module before calling
+:func:`build_encoder`). Only the module of the encoder asked for is imported. See
+``docs/encoders.md`` for a worked WavLM example.
+
+Encoder settings (GE2E's partials rate, Mimi's chunk length, MFCC parameters...) live in
+one frozen dataclass per encoder, named at registration. Users reach them as
+``--encoder-opt key=value`` or a study config's ``encoder_options``; :func:`build_encoder`
+checks the keys and types against the dataclass (its ``__post_init__`` checks the values)
+before any model is loaded, and the factory receives the built settings. Every setting
+belongs in the encoder's :meth:`~codecprobe.encoders.base.Encoder.identity`, so it keys the
+latent store's cache and is recorded in every report.
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib
-from dataclasses import dataclass
-from typing import Callable
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
 
 from codecprobe.encoders.base import Encoder
 from codecprobe.errors import InputError
@@ -21,7 +30,8 @@ _BUILTIN_MODULES = {
     "mfcc": "codecprobe.encoders.features",
     "logmel": "codecprobe.encoders.features",
 }
-_FACTORIES: dict[str, Callable[["BuildOptions"], Encoder]] = {}
+_FACTORIES: dict[str, Callable[..., Encoder]] = {}
+_SETTINGS: dict[str, type | None] = {}
 
 
 @dataclass(frozen=True)
@@ -30,19 +40,25 @@ class BuildOptions:
 
     weights: a hub id or local path (encoder-specific meaning); None = the encoder's default.
     random_init: build the architecture with seeded random weights instead (never implicit).
+    settings: the encoder's settings by name (``--encoder-opt key=value``); unnamed ones keep
+        the defaults of the encoder's settings dataclass.
     """
 
     weights: str | None = None
     random_init: bool = False
     seed: int = 0
     device: str = "cpu"
+    settings: Mapping[str, Any] = field(default_factory=dict)
 
 
-def register(name: str):
-    def decorator(factory: Callable[[BuildOptions], Encoder]):
+def register(name: str, settings: type | None = None):
+    """Register ``factory(options)``, or ``factory(options, settings)`` when the encoder has a
+    settings dataclass."""
+    def decorator(factory: Callable[..., Encoder]):
         if name in _FACTORIES:
             raise ValueError(f"encoder {name!r} registered twice")
         _FACTORIES[name] = factory
+        _SETTINGS[name] = settings
         return factory
 
     return decorator
@@ -52,9 +68,47 @@ def available_encoders() -> list[str]:
     return sorted(set(_FACTORIES) | set(_BUILTIN_MODULES))
 
 
+def settings_class(name: str) -> type | None:
+    """The settings dataclass of a registered encoder (None: it has no settings)."""
+    _load(name)
+    return _SETTINGS[name]
+
+
+def build_settings(name: str, values: Mapping[str, Any]):
+    """The encoder's settings dataclass built from ``values``; unknown keys or bad values raise InputError."""
+    from codecprobe.config import ConfigError, build_dataclass
+
+    cls = settings_class(name)
+    if cls is None:
+        if values:
+            raise InputError(f"encoder {name!r} has no settings, but got {sorted(values)}")
+        return None
+    try:
+        return build_dataclass(cls, dict(values), where=f"encoder {name} settings")
+    except ConfigError:
+        raise
+    except InputError as error:  # a value its __post_init__ refused
+        raise ConfigError(f"encoder {name} settings: {error}") from None
+
+
+def describe_settings(name: str) -> str:
+    """``key=default`` for every setting of an encoder, for help texts and errors."""
+    cls = settings_class(name)
+    if cls is None:
+        return f"{name}: no settings"
+    return f"{name}: " + ", ".join(f"{f.name}={getattr(cls(), f.name)!r}" for f in dataclasses.fields(cls))
+
+
 def build_encoder(name: str, options: BuildOptions | None = None) -> Encoder:
+    options = options or BuildOptions()
+    _load(name)
+    settings = build_settings(name, options.settings)  # checked before any weights are loaded
+    factory = _FACTORIES[name]
+    return factory(options) if _SETTINGS[name] is None else factory(options, settings)
+
+
+def _load(name: str) -> None:
     if name not in _FACTORIES and name in _BUILTIN_MODULES:
         importlib.import_module(_BUILTIN_MODULES[name])
     if name not in _FACTORIES:
         raise InputError(f"unknown encoder {name!r}; available: {', '.join(available_encoders())}")
-    return _FACTORIES[name](options or BuildOptions())

@@ -56,6 +56,7 @@ class StudyConfig:
     exclude_same_recording: bool = False
     # encoder
     encoder: str = "mimi"
+    encoder_options: dict = field(default_factory=dict)  # the encoder's settings (--encoder-opt key=value)
     taps: list[str] = field(default_factory=list)  # empty: the encoder's default taps
     sweep: bool = False  # every tap of the encoder
     weights: str | None = None

@@ -142,14 +142,16 @@ class Role:
 
 def build_roles(config: StudyConfig) -> tuple[list[Role], str]:
     """The encoder and (where it applies) its untrained control, and a note on the control."""
-    main = build_encoder(config.encoder, BuildOptions(config.weights, config.random_init, config.seed, config.device))
+    main = build_encoder(config.encoder, BuildOptions(config.weights, config.random_init, config.seed, config.device,
+                                                      config.encoder_options))
     roles = [Role("encoder", main, main.identity())]
     if not config.control:
         return roles, "no untrained control (control=false)"
     if not roles[0].identity.trained:
         return roles, "this run's encoder has random weights: it is itself the untrained control"
     try:
-        control = build_encoder(config.encoder, BuildOptions(None, True, config.control_seed, config.device))
+        control = build_encoder(config.encoder, BuildOptions(None, True, config.control_seed, config.device,
+                                                             config.encoder_options))
     except InputError:
         return roles, f"{config.encoder} has no learned weights, so there is no untrained control"
     roles.append(Role("control", control, control.identity()))
