@@ -275,3 +275,18 @@ def test_verify_sweeps_lyra_against_the_same_weights_permuted(weights, shared_da
     assert results["encoder"]["weights_id"] == trained_id
     assert results["control"] == {**results["control"], "weights_id": f"permuted:seed=0:{trained_id}", "trained": False}
     assert PERMUTED in results["control_note"] and PERMUTED in (out / "report.md").read_text()
+
+
+def test_the_demo_shows_lyra_beside_its_permuted_control(weights, tmp_path, monkeypatch):
+    from codecprobe.demo import DemoConfig, run_demo
+
+    monkeypatch.chdir(tmp_path)  # no ../shared/data from here: synthetic voices
+    result = run_demo(DemoConfig(out="out", encoders=["lyra"], progress=False))
+    trained_id = build_lyra(BuildOptions()).weights_id  # the shared copy, found beside the project
+    assert result["encoders"] == [f"lyra: TRAINED weights {trained_id} (its control: the same weights randomly permuted)"]
+    (study,) = result["speaker_studies"]
+    roles = {(r["role"], r["trained"], r["weights_id"]) for r in study["verify"]["results"]}
+    assert roles == {("encoder", True, trained_id), ("control", False, f"permuted:seed=0:{trained_id}")}
+    report = (tmp_path / "out" / "demo.md").read_text()
+    assert f"permuted:seed=0:{trained_id} (UNTRAINED control: {PERMUTED})" in report
+    assert [row["tap"] for row in result["taps"]] == ["latent", "quant1", "quant2", "quant4", "quant8", "quant16", "quant46"]
