@@ -210,6 +210,8 @@ def test_settings_are_checked_and_in_the_identity(weights):
     assert encoder.identity().settings["threads"] == 2
     with pytest.raises(InputError, match="threads must be at least 1"):
         build_encoder("lyra", BuildOptions(weights=str(weights), settings={"threads": 0}))
+    with pytest.raises(InputError, match="CPU only"):
+        build_encoder("lyra", BuildOptions(weights=str(weights), device="cuda"))
 
 
 def test_a_weights_folder_is_named_by_its_content(weights, tmp_path, lyra):

@@ -99,8 +99,10 @@ class LyraEncoder(Encoder):
     def __init__(self, graphs: LyraGraphs, weights_id: str, trained: bool, settings: LyraSettings = LyraSettings()):
         self.graphs = graphs
         self.settings = settings
-        self._weights_id = weights_id
-        self._trained = trained
+        self._identity = EncoderIdentity(self.name, weights_id, trained, {
+            "sample_rate": SAMPLE_RATE, "frame_samples": FRAME_SAMPLES, "pad": "zeros to whole frames",
+            "threads": settings.threads, "ai_edge_litert": version("ai-edge-litert"),  # kernels change numbers
+        })
         quantizer = self._interpreter(graphs.quantizer, xnnpack=False)
         self._quantize = quantizer.get_signature_runner("encode")
         self._dequantize = quantizer.get_signature_runner("decode")
@@ -118,9 +120,7 @@ class LyraEncoder(Encoder):
         return ("latent", *(f"quant{n}" for n in (1, 2, 4, 8, 16, NUM_QUANTIZERS)))
 
     def identity(self) -> EncoderIdentity:
-        settings = {"sample_rate": SAMPLE_RATE, "frame_samples": FRAME_SAMPLES, "pad": "zeros to whole frames",
-                    "threads": self.settings.threads, "ai_edge_litert": version("ai-edge-litert")}
-        return EncoderIdentity(self.name, self._weights_id, self._trained, settings)
+        return self._identity
 
     def encode_batch(self, audios: Sequence[np.ndarray], taps: Sequence[str]) -> list[dict[str, FrameSequence]]:
         taps = self.check_taps(taps)
@@ -187,6 +187,8 @@ def build_lyra(options: BuildOptions, settings: LyraSettings = LyraSettings()) -
         import ai_edge_litert.interpreter  # noqa: F401  (an optional dependency: say how to get it)
     except ImportError:
         raise InputError(INSTALL_HINT) from None
+    if options.device != "cpu":
+        raise InputError(f"lyra runs on the CPU only (TFLite), not on device {options.device!r}")
     graphs, weights_id = load_graphs(weights_folder(options.weights))
     if options.random_init:
         from codecprobe.encoders.tflite_permute import permute_weights
