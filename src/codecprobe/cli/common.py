@@ -27,9 +27,8 @@ def add_encoder_args(parser: argparse.ArgumentParser, default_encoder: str | Non
                        help="encoder name: mimi, lyra, ge2e, mfcc, logmel (see docs/encoders.md)")
     group.add_argument("--tap", action="extend", nargs="+", dest="taps", metavar="TAP",
                        help="tap point(s), e.g. --tap seanet layer4 prequant (repeatable); mimi: seanet, "
-                            "layer1..layer8, prequant, quant{n}; lyra: latent, quant1..quant46; ge2e: mel, partials, "
-                            "utterance; "
-                            "default: the encoder's default taps")
+                            "layer1..layer8, prequant, quant{n}; lyra: latent, quant1..quant46; "
+                            "ge2e: mel, partials, utterance; default: the encoder's default taps")
     group.add_argument("--weights", help="weights: Hugging Face id or local path (encoder-specific)")
     group.add_argument("--random-init", action="store_true",
                        help="use seeded random weights (an untrained control; every output says so); lyra: "

@@ -71,7 +71,7 @@ def add_study_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--vad", action="store_true", default=None, help="pool Silero-VAD speech frames only")
     parser.add_argument("--no-control", dest="control", action="store_false", default=None,
                         help="skip the untrained control (random weights; lyra: permuted weights)")
-    parser.add_argument("--control-seed", type=int, help="seed of the control's random weights (default 0)")
+    parser.add_argument("--control-seed", type=int, help="seed of the control's random (lyra: permuted) weights (default 0)")
     parser.add_argument("--config", type=Path, help="YAML config (see docs/verify.md)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="config override, e.g. probe.max_epochs=50 (repeatable; applied last)")
