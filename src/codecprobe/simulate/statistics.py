@@ -28,7 +28,7 @@ def turn_statistics(onset: np.ndarray, duration: np.ndarray, speakers: list[str]
     (5.0, 1.0, 3.0, {'count': 1, 'total': 1.0})
     """
     onset, duration = np.asarray(onset, dtype=np.float64), np.asarray(duration, dtype=np.float64)
-    offset = onset + duration
+    offset = np.round(onset + duration, 6)  # touching turns (a 0 ms pause) must not overlap by a rounding error
     edges = cut_points([0.0, total], onset, offset)
     active = coverage(edges, onset, offset)
     lengths = np.diff(edges)

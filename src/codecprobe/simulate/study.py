@@ -161,14 +161,21 @@ def _check_no_extra_recordings(out: Path, config: SimulateConfig) -> None:
                              f"({config.num_recordings}); ask for at least as many, or use another --out")
 
 
-def _first_difference(old: dict, new: dict, prefix: str = "") -> str:
-    for key in sorted(set(old) | set(new)):
-        a, b = old.get(key), new.get(key)
-        if isinstance(a, dict) and isinstance(b, dict):
-            if a != b:
-                return _first_difference(a, b, f"{prefix}{key}.")
-        elif a != b:
-            what = "source pool (corpora contents or speaker restrictions)" if key == "pool" else f"{prefix}{key}"
-            return f"{what} ({a!r} there, {b!r} now)" if key != "pool" else what
-    return "config"
+def _first_difference(old: dict, new: dict) -> str:
+    """What differs between two identities, for the error message: the first config key, or the pool."""
+    if old.get("format_version") != new["format_version"]:
+        return f"version of codecprobe simulate (format {old.get('format_version')}, now {new['format_version']})"
+    if old.get("config") == new["config"]:
+        return "source pool (the corpora's contents, or the speaker lists' contents, changed)"
 
+    def walk(a, b, prefix):
+        for key in sorted(set(a) | set(b)):
+            x, y = a.get(key), b.get(key)
+            if isinstance(x, dict) and isinstance(y, dict):
+                if x != y:
+                    return walk(x, y, f"{prefix}{key}.")
+            elif x != y:
+                return f"{prefix}{key} ({x!r} there, {y!r} now)"
+        return "config"
+
+    return walk(old.get("config") or {}, new["config"], "")
