@@ -39,41 +39,70 @@ def files(out):
 
 def test_the_audio_says_what_the_rttm_says(tones, tmp_path):
     out = tmp_path / "sim"
-    simulate(tones, out, "audio_format=float32", n=8)
-    overlapped = 0
+    simulate(tones, out, "audio_format=float32", "turns.cut_duration.mean=1.5", n=8)
+    overlapped = joined = checked = 0
     for wav in sorted((out / "audio").glob("*.wav")):
         audio, rate = sf.read(wav, dtype="float32")
         assert rate == RATE and audio.ndim == 1
-        turns = read_rttm(out / "rttm" / f"{wav.stem}.rttm")[wav.stem]
+        turns = list(read_rttm(out / "rttm" / f"{wav.stem}.rttm")[wav.stem])
         meta = json.loads((out / "meta" / f"{wav.stem}.json").read_text())
         n_frames = len(audio) // FRAME
+        frames = audio[: n_frames * FRAME].reshape(n_frames, FRAME)
         start, stop = np.arange(n_frames) * FRAME, (np.arange(n_frames) + 1) * FRAME
-        boundary = np.zeros(n_frames, bool)
-        active = {}
-        for turn in turns:
-            a, b = round(turn.onset * RATE), round(turn.offset * RATE)
-            boundary |= ((start < a) & (a < stop)) | ((start < b) & (b < stop))
-            speaker = turn.speaker.split(":")[-1]
-            active.setdefault(speaker, np.zeros(n_frames, bool))
-            active[speaker] |= (start >= a) & (stop <= b)
+        boundary = np.zeros(n_frames, bool)  # frames holding the start or end of a turn or of a piece of one
+        sounding = {}  # per speaker: frames wholly inside one piece of their audio
+        assert [(t.speaker, t.onset, t.duration) for t in turns] == \
+            [(t["speaker"], t["onset"], t["duration"]) for t in meta["turn_sources"]]
+        for turn in meta["turn_sources"]:
+            pieces = turn["pieces"]
+            # the RTTM turn spans its pieces (and the short pauses between joined ones)
+            assert pieces[0]["offset"] == 0
+            assert pieces[-1]["offset"] + pieces[-1]["duration"] == pytest.approx(turn["duration"], abs=1e-9)
+            joined += len(pieces) > 1
+            speaker = turn["speaker"].split(":")[-1]
+            sounding.setdefault(speaker, np.zeros(n_frames, bool))
+            for piece in pieces:
+                a = round((turn["onset"] + piece["offset"]) * RATE)
+                b = a + round(piece["duration"] * RATE)
+                boundary |= ((start < a) & (a < stop)) | ((start < b) & (b < stop))
+                sounding[speaker] |= (start >= a) & (stop <= b)
         clean = ~boundary
         # a tone of amplitude A fills its bin with (A * FRAME / 2) ** 2; level -25 dBFS +- 3 dB => A >= 0.05
         loud = (0.05 * FRAME / 2) ** 2 / 4
-        for speaker, frames in active.items():
+        for speaker, active in sounding.items():
             energy = band_energy(audio, FREQUENCIES[speaker])
-            assert np.all(energy[clean & frames] > loud), speaker
-            assert np.all(energy[clean & ~frames] < 1e-6), speaker
+            assert np.all(energy[clean & active] > loud), speaker
+            assert np.all(energy[clean & ~active] < 1e-6), speaker
             gain = meta["gains_db"][f"tones:{speaker}"]
-            solo = clean & frames & (sum(active.values()) == 1)
+            solo = clean & active & (sum(sounding.values()) == 1)
             if solo.any():  # the speaker's level: -25 dBFS plus their gain
-                rms = np.sqrt(np.mean(audio.reshape(-1)[: n_frames * FRAME].reshape(n_frames, FRAME)[solo] ** 2))
+                rms = np.sqrt(np.mean(frames[solo] ** 2))
                 assert 20 * np.log10(rms) == pytest.approx(-25 + gain, abs=0.05)
-        nobody = clean & ~np.any(list(active.values()), axis=0)
-        frames = audio[: n_frames * FRAME].reshape(n_frames, FRAME)
-        assert np.all(np.abs(frames[nobody]) == 0)  # silence is digital silence
-        overlapped += int(np.sum(clean & (sum(active.values()) >= 2)))
+        nobody = clean & ~np.any(list(sounding.values()), axis=0)
+        assert np.all(frames[nobody] == 0)  # silence is digital silence
+        overlapped += int(np.sum(clean & (sum(sounding.values()) >= 2)))
         assert len(audio) == round(meta["duration"] * RATE)
+        checked += _pieces_are_their_sources(audio, meta, tones)
     assert overlapped > 0  # overlaps are in the audio and in the RTTM
+    assert joined > 0  # and turns joined from several utterances
+    assert checked > 10
+
+
+def _pieces_are_their_sources(audio, meta, corpus) -> int:
+    """Each piece nobody else talks over is its source file's audio from source_start on, scaled."""
+    spans = [(t["onset"], t["onset"] + t["duration"]) for t in meta["turn_sources"]]
+    checked = 0
+    for i, turn in enumerate(meta["turn_sources"]):
+        if any(a < spans[i][1] and spans[i][0] < b for j, (a, b) in enumerate(spans) if j != i):
+            continue
+        for piece in turn["pieces"]:
+            a = round((turn["onset"] + piece["offset"]) * RATE)
+            mine = audio[a:a + round(piece["duration"] * RATE)]
+            source, _ = sf.read(corpus / (piece["source"].split(":", 1)[1] + ".wav"), dtype="float32",
+                                start=round(piece["source_start"] * RATE), frames=len(mine))
+            assert np.allclose(mine / np.abs(mine).max(), source / np.abs(source).max(), atol=1e-4)
+            checked += 1
+    return checked
 
 
 def test_same_config_same_bytes_other_seed_other_bytes(tones, tmp_path):

@@ -110,6 +110,9 @@ class TurnConfig:
     cut_duration: Distribution = field(  # source "cut": turn lengths (an utterance shorter than a draw is used whole)
         default_factory=lambda: Distribution("gamma", mean=4.0, shape=1.0, minimum=1.0, maximum=15.0))
     cut_snap: float = 0.25  # each end of a cut moves (at most this many s) to the quietest point near it; 0: none
+    join: bool = True  # source "cut": an utterance shorter than the drawn length is followed by the speaker's next
+    join_pause: Distribution = field(  # ... after a within-turn pause of this length (the RTTM turn spans it)
+        default_factory=lambda: Distribution("uniform", minimum=0.1, maximum=0.4))
     min_duration: float = 0.3  # source utterances (after trimming) shorter than this are not used
     trim_db: float | None = 40.0  # trim leading/trailing audio quieter than the peak by this (librosa); None: keep
     level_dbfs: float = -25.0  # every turn is scaled to this RMS level before the speaker's gain
@@ -191,6 +194,7 @@ class SimulateConfig:
         turns.cut_duration.check("turns.cut_duration")
         _require(turns.min_duration > 0, "turns.min_duration", "must be > 0", turns.min_duration)
         _require(turns.cut_snap >= 0, "turns.cut_snap", "must be >= 0", turns.cut_snap)
+        turns.join_pause.check("turns.join_pause")
         _require(turns.trim_db is None or turns.trim_db > 0, "turns.trim_db", "must be > 0 or null", turns.trim_db)
         timing = self.timing
         for name in ("turn_change_probability", "overlap_probability"):

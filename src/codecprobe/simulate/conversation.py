@@ -8,10 +8,9 @@ exactly what an uninterrupted one would have. The steps, in the order the draws 
    replacement from the pool);
 2. the number of turns (a uniform integer in ``[min_turns, max_turns]`` per speaker, summed) and
    who speaks each (the conversational Markov chain, or each speaker's turns on their own track
-   for the independent model); each speaker walks through a seeded permutation of their
-   utterances (repeating it when they have fewer utterances than turns);
-3. each turn's audio: the utterance read at the simulation rate, silent edges trimmed, cut to a
-   drawn length (``turns.source: cut``), cut to whole milliseconds, scaled to ``level_dbfs``;
+   for the independent model);
+3. each turn's audio (:class:`TurnMaker`): utterances read at the simulation rate, silent edges
+   trimmed, cut (or joined) to a drawn length, scaled to ``level_dbfs``, whole milliseconds;
 4. the onsets (:mod:`codecprobe.simulate.timing`); a gain per speaker; the sum;
 5. noise at a drawn SNR (speech power measured where the RTTM has speech); a scale-down if
    the peak would clip.
@@ -31,12 +30,21 @@ from codecprobe.simulate.timing import (ConversationalTiming, conversational_ons
 
 
 @dataclass
+class Piece:
+    """A stretch of one source utterance inside a turn."""
+
+    source: str  # the source segment id
+    source_start: float  # seconds into the source file where the piece begins
+    offset: float  # seconds from the turn's onset
+    duration: float
+
+
+@dataclass
 class PlacedTurn:
     speaker: str
     onset: float  # seconds in the recording (whole milliseconds)
     duration: float
-    source: str  # the source segment id
-    source_start: float  # seconds into the source file where the turn's audio begins
+    pieces: list[Piece]
 
 
 @dataclass
@@ -68,26 +76,9 @@ def simulate_recording(index: int, pool: SourcePool, config: SimulateConfig, tim
         order = speaker_order(int(turns_each.sum()), n_speakers, timing.turn_change_probability, rng)
     else:
         order = np.repeat(np.arange(n_speakers), turns_each)
-    playlists = [_playlist(len(pool.utterances[s]), int(np.sum(order == k)), rng) for k, s in enumerate(speakers)]
 
-    cache = UtteranceCache(config.turns, rate)
-    clips, sources, used = [], [], [0] * n_speakers
-    for k in order.tolist():
-        utterance = pool.utterances[speakers[k]][playlists[k][used[k]]]
-        used[k] += 1
-        audio, trimmed = cache.load(utterance)
-        start = 0
-        if config.turns.source == "cut":
-            length = max(per_ms, int(round(config.turns.cut_duration.draw(rng, 1)[0] * rate)))
-            if length < len(audio):
-                first = int(rng.integers(len(audio) - length + 1))
-                start, end = quiet_cut(audio, first, first + length, int(config.turns.cut_snap * rate), rate // 50)
-                if end - start < per_ms:
-                    start, end = first, first + length
-                audio = audio[start:end]
-        audio = audio[:len(audio) // per_ms * per_ms]
-        clips.append(set_level(audio, config.turns.level_dbfs))
-        sources.append((utterance, (trimmed + start) / rate))
+    maker = TurnMaker(pool, speakers, config, rng)
+    clips, pieces = zip(*(maker.make(k) for k in order.tolist()))
     durations = np.array([len(c) // per_ms for c in clips], dtype=np.int64)
 
     if config.timing.model == "conversational":
@@ -109,16 +100,72 @@ def simulate_recording(index: int, pool: SourcePool, config: SimulateConfig, tim
     peak = float(np.max(np.abs(audio))) if total else 0.0
     scale = PEAK_LIMIT / peak if peak > PEAK_LIMIT else 1.0
 
-    turns = [PlacedTurn(speakers[k], onset / 1000, duration / 1000, utterance.segment_id,
-                        round(utterance.start + offset, 6))
-             for k, onset, duration, (utterance, offset) in zip(order.tolist(), onsets.tolist(), durations.tolist(),
-                                                                  sources)]
+    turns = [PlacedTurn(speakers[k], onset / 1000, duration / 1000, turn_pieces)
+             for k, onset, duration, turn_pieces in zip(order.tolist(), onsets.tolist(), durations.tolist(), pieces)]
     turns.sort(key=lambda t: (t.onset, t.speaker))
     return SimulatedRecording(recording_id(config, index), (audio * scale).astype(np.float32), turns, speakers,
                               {s: float(g) for s, g in zip(speakers, gains)}, snr, scale)
 
 
-def _playlist(n_utterances: int, n_turns: int, rng: np.random.Generator) -> list[int]:
-    """Utterance indices for ``n_turns`` turns: seeded permutations of all of them, one after another."""
-    rounds = -(-n_turns // n_utterances)
-    return np.concatenate([rng.permutation(n_utterances) for _ in range(rounds)])[:n_turns].tolist()
+class TurnMaker:
+    """The audio of each turn of one recording, from the speakers' utterances.
+
+    Each speaker walks through seeded permutations of their utterances, one after another. A turn
+    is the next utterance (``turns.source: utterance``) or a stretch of a drawn length
+    (``cut``): cut from the utterance, or, when the utterance is shorter and ``turns.join`` is on,
+    the utterance followed by the speaker's next ones after short within-turn pauses until the
+    length is reached. Every piece is scaled to ``level_dbfs``; a turn lasts whole milliseconds.
+    """
+
+    def __init__(self, pool: SourcePool, speakers: list[str], config: SimulateConfig, rng: np.random.Generator):
+        self.utterances = [pool.utterances[s] for s in speakers]
+        self.playlists: list[list[int]] = [[] for _ in speakers]
+        self.turns = config.turns
+        self.rate = config.sampling_rate
+        self.rng = rng
+        self.cache = UtteranceCache(config.turns, config.sampling_rate)
+
+    def make(self, k: int) -> tuple[np.ndarray, list[Piece]]:
+        per_ms = self.rate // 1000
+        if self.turns.source == "utterance":
+            return self._assemble([self._piece(k, None, offset=0, anywhere=False)])
+        length = max(per_ms, int(round(self.turns.cut_duration.draw(self.rng, 1)[0] * self.rate)))
+        parts = [self._piece(k, length, offset=0, anywhere=True)]
+        filled = len(parts[0][0])
+        while self.turns.join and filled < length:
+            gap = int(round(self.turns.join_pause.draw(self.rng, 1)[0] * 1000)) * per_ms
+            room = length - filled - gap
+            if room < self.turns.min_duration * self.rate:
+                break
+            parts.append(self._piece(k, room, offset=filled + gap, anywhere=False))
+            filled += gap + len(parts[-1][0])
+        return self._assemble(parts)
+
+    def _piece(self, k: int, length: int | None, offset: int, anywhere: bool) -> tuple[np.ndarray, Piece]:
+        """The speaker's next utterance, or at most ``length`` samples of it: from a random point
+        (``anywhere``) or its start, each end of the cut moved to a quiet point."""
+        if not self.playlists[k]:
+            self.playlists[k] = self.rng.permutation(len(self.utterances[k])).tolist()
+        utterance = self.utterances[k][self.playlists[k].pop(0)]
+        audio, trimmed = self.cache.load(utterance)
+        first = 0
+        if length is not None and length < len(audio):
+            first = int(self.rng.integers(len(audio) - length + 1)) if anywhere else 0
+            a, b = quiet_cut(audio, first, first + length, int(self.turns.cut_snap * self.rate), self.rate // 50)
+            first, last = (a, b) if b - a >= self.rate // 1000 else (first, first + length)
+            audio = audio[first:last]
+        source_start = round(utterance.start + (trimmed + first) / self.rate, 6)
+        return audio, Piece(utterance.segment_id, source_start, offset / self.rate, len(audio) / self.rate)
+
+    def _assemble(self, parts: list[tuple[np.ndarray, Piece]]) -> tuple[np.ndarray, list[Piece]]:
+        """One clip of whole milliseconds: each piece at its offset, scaled to the turn level."""
+        per_ms = self.rate // 1000
+        end = max(round(piece.offset * self.rate) + len(audio) for audio, piece in parts) // per_ms * per_ms
+        clip = np.zeros(end, dtype=np.float32)
+        pieces = []
+        for audio, piece in parts:
+            offset = round(piece.offset * self.rate)
+            audio = audio[:end - offset]
+            clip[offset:offset + len(audio)] = set_level(audio, self.turns.level_dbfs)
+            pieces.append(Piece(piece.source, piece.source_start, piece.offset, len(audio) / self.rate))
+        return clip, pieces

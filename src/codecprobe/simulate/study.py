@@ -20,6 +20,7 @@ run resumes where it stopped, and a rerun with the same config skips finished re
 """
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 from dataclasses import dataclass
@@ -130,8 +131,8 @@ def write_recording(recording: SimulatedRecording, out: Path, config: SimulateCo
         "speech_ratio": stats["speech_ratio"], "overlap_ratio": stats["overlap_ratio"],
         "silence_ratio": stats["silence_ratio"], "turns": stats["turns"], "snr_db": recording.snr_db,
         "gains_db": recording.gains_db, "peak_scale": recording.peak_scale, "statistics": stats,
-        "turn_sources": [{"speaker": t.speaker, "onset": t.onset, "duration": t.duration, "source": t.source,
-                          "source_start": t.source_start} for t in turns],
+        "turn_sources": [{"speaker": t.speaker, "onset": t.onset, "duration": t.duration,
+                          "pieces": [dataclasses.asdict(piece) for piece in t.pieces]} for t in turns],
     }
     write_json(out / "meta" / f"{rid}.json", meta)
     return meta
