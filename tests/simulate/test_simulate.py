@@ -202,8 +202,8 @@ def test_statistics_follow_the_config_over_many_recordings(tones, tmp_path):
     overall = json.loads((sim.out / "simulation.json").read_text())["overall"]
     shares = {k: v / 120 for k, v in overall["speakers_per_recording"].items()}
     assert shares == pytest.approx({"1": 0.25, "2": 0.5, "3": 0.25}, abs=0.09)
-    assert overall["mean"]["same_speaker_pause"] == pytest.approx(0.8, rel=0.12)
-    assert overall["mean"]["different_speaker_pause"] == pytest.approx(0.8, rel=0.12)
+    assert overall["mean"]["same_speaker_pause"] == pytest.approx(1.0, rel=0.12)
+    assert overall["mean"]["different_speaker_pause"] == pytest.approx(1.0, rel=0.12)
     assert overall["overlap_ratio"] == 0
     durations = [json.loads(p.read_text())["statistics"]["mean_turn"] for p in (sim.out / "meta").glob("*.json")]
     assert 0.6 < np.mean(durations) < 1.6  # whole utterances of 0.6, 1.1 and 1.6 s

@@ -9,15 +9,16 @@ Where the defaults come from (details in docs/simulate.md):
 
 * speakers per recording 1-4 with equal weights and 10-20 turns per speaker: the EEND recipes
   (Fujita et al. 2019; EEND-EDA's equal-size 1/2/3/4-speaker sets);
-* turns cut from utterances with lengths of mean 4 s (AMI's mean turn, 4.08 s, measured on its
-  train references), each end moved to a quiet point so a cut falls between words; EEND and
-  lhotse use whole utterances (``turns.source: utterance``);
+* turns cut from utterances (or joined from short ones) with lengths of mean 4 s (AMI's mean
+  turn, 4.08 s, measured on its train references), each end of a cut moved to a quiet point so
+  that it falls between words; EEND and lhotse use whole utterances (``turns.source: utterance``);
 * the conversational timing model and its four parameters (same-speaker pause,
   different-speaker pause, overlap, overlap probability) are lhotse's
-  ``ConversationalMeetingSimulator`` (BUT's EEND_dataprep); the turn-change probability 0.875
-  is NeMo's simulator default; pause and overlap means and Gamma shapes are set so that
-  recordings from LibriSpeech land near NeMo's targets (silence 0.15 of a recording, overlap
-  0.10 of speech; AMI measures 0.165 and 0.134): 0.147 and 0.108 here;
+  ``ConversationalMeetingSimulator`` (BUT's EEND_dataprep; its overlap probability 0.5 is also
+  AMI's); the turn-change probability 0.875 is NeMo's simulator default; the pause and overlap
+  means and Gamma shapes are set so that recordings land near NeMo's targets (silence 0.15 of a
+  recording, overlap 0.10 of speech; AMI measures 0.165 and 0.134): 0.144 and 0.108 from
+  LibriSpeech test-other (40 recordings);
 * the independent timing model's mean pauses 2/2/5/9 s for 1-4 speakers and the 5-20 dB noise
   SNR: the EEND recipes.
 """
@@ -125,9 +126,9 @@ class TimingConfig:
     model: Literal["conversational", "independent"] = "conversational"
     # conversational (lhotse's ConversationalMeetingSimulator, BUT EEND_dataprep):
     turn_change_probability: float = 0.875  # NeMo: the next turn goes to another speaker
-    same_speaker_pause: Distribution = field(default_factory=lambda: Distribution("gamma", mean=0.8, shape=0.8))
-    different_speaker_pause: Distribution = field(default_factory=lambda: Distribution("gamma", mean=0.8, shape=0.5))
-    overlap_probability: float = 0.4  # a change of speaker overlaps the previous turn with this probability
+    same_speaker_pause: Distribution = field(default_factory=lambda: Distribution("gamma", mean=1.0, shape=0.8))
+    different_speaker_pause: Distribution = field(default_factory=lambda: Distribution("gamma", mean=1.0, shape=0.5))
+    overlap_probability: float = 0.5  # a change of speaker overlaps the previous turn with this probability
     overlap: Distribution = field(default_factory=lambda: Distribution("gamma", mean=1.5, shape=0.8))
     max_simultaneous_speakers: int = 2  # lhotse's allow_3fold_overlap=False
     fit_rttm: list[str] = field(default_factory=list)  # RTTM files/folders: fit the four above to them (lhotse's fit)
