@@ -193,6 +193,8 @@ def test_several_corpora_keep_speakers_apart(tones, tmp_path):
     twin = write_tones(tmp_path / "x" / "tones", speakers=("s1",), per_speaker=1)
     with pytest.raises(InputError, match="both named 'tones'"):
         simulate(tones, tmp_path / "twins", f"corpora=['{tones}', '{twin}']")
+    named = simulate(tones, tmp_path / "named", f"corpora=['{tones}', '{twin}']", "names=[a, b]")
+    assert named.pool.speakers == ["a:s1", "a:s2", "a:s3", "a:s4", "b:s1"]
 
 
 def test_statistics_follow_the_config_over_many_recordings(tones, tmp_path):

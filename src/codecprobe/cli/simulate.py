@@ -13,7 +13,8 @@ output (load it with --layout rttm):
   OUT/corpus.yaml             speaker_labels: global (a label is one person in every recording)
   OUT/simulation.json, OUT/report.md   config, provenance, statistics per recording and overall
   OUT/speaker_pool.txt, OUT/speakers.txt   speakers it could use / did use (one id per line)
-speaker ids are <corpus>:<speaker> (conversation corpora: <corpus>:<recording>:<speaker>).
+speaker ids are <corpus>:<speaker> (conversation corpora: <corpus>:<recording>:<speaker>); <corpus> is
+the folder name, or --name.
 
 train and held-out sets with disjoint speakers, by construction:
   codecprobe simulate --corpus A --corpus B --split train --out runs/sim-train
@@ -43,6 +44,8 @@ def add_parser(subparsers) -> None:
                         help="source corpus folder or manifest, any layout (repeatable: several corpora at once)")
     parser.add_argument("--layout", action="append", dest="layouts", choices=sorted(LAYOUTS),
                         help="layout of the corpora: once for all, or once per --corpus (default: guessed)")
+    parser.add_argument("--name", action="append", dest="names", metavar="NAME",
+                        help="corpus name in speaker ids (<name>:<speaker>), once per --corpus (default: folder names)")
     parser.add_argument("--out", type=Path, required=True, help="output folder (a new one, or one to resume)")
     parser.add_argument("-n", "--num-recordings", type=int, help="recordings to make (default 100)")
     parser.add_argument("--seed", type=int, help="seed of everything drawn (default 0)")
@@ -83,7 +86,7 @@ def config_from_args(args: argparse.Namespace):
         noise = {"noise.kind": args.noise} if args.noise in kinds else {"noise.kind": "folder",
                                                                        "noise.folder": args.noise}
     given = {
-        "corpora": [str(p) for p in args.corpora] if args.corpora else None, "layouts": args.layouts,
+        "corpora": [str(p) for p in args.corpora] if args.corpora else None, "layouts": args.layouts, "names": args.names,
         "num_recordings": args.num_recordings, "seed": args.seed, "audio_format": args.audio_format,
         "speakers.counts": args.num_speakers,
         "speakers.count_weights": [1.0] * len(args.num_speakers) if args.num_speakers else None,

@@ -150,6 +150,7 @@ class NoiseConfig:
 class SimulateConfig:
     corpora: list[str] = field(default_factory=list)  # corpus folders or manifests (any layout)
     layouts: list[str] = field(default_factory=list)  # none: guessed; one: for every corpus; else one per corpus
+    names: list[str] = field(default_factory=list)  # corpus names in speaker ids; none: folder names; else one each
     num_recordings: int = 100
     seed: int = 0
     sampling_rate: int = 16000
@@ -169,6 +170,8 @@ class SimulateConfig:
         if len(self.layouts) not in (0, 1, len(self.corpora)):
             raise ConfigError(f"layouts: give none, one, or one per corpus ({len(self.corpora)}), "
                               f"not {len(self.layouts)}")
+        if self.names and len(self.names) != len(self.corpora):
+            raise ConfigError(f"names: give none or one per corpus ({len(self.corpora)}), not {len(self.names)}")
         for layout in self.layouts:
             if layout not in LAYOUTS:
                 raise ConfigError(f"layouts: unknown layout {layout!r}; known: {', '.join(LAYOUTS)}")

@@ -7,9 +7,18 @@ from codecprobe.simulate.sources import describe_pool
 from codecprobe.simulate.study import Simulation
 
 MAX_ROWS_IN_MARKDOWN = 100
-# Real conversations to compare with: NeMo's simulator targets and AMI's train references
-# (only_words RTTMs, measured with codecprobe.simulate.statistics; docs/simulate.md).
-REFERENCE_RATIOS = {"silence_ratio": "NeMo 0.15, AMI 0.165", "overlap_ratio": "NeMo 0.10, AMI 0.134"}
+# Real conversations to compare with, measured the same way (codecprobe.simulate.statistics) on
+# AMI's train references (only_words RTTMs) and VoxConverse dev; NeMo's simulator targets.
+REAL = {
+    "mean_turn": "AMI 4.08, VoxConverse 8.56",
+    "turn_change_share": "AMI 0.78, VoxConverse 0.58, NeMo 0.875",
+    "same_speaker_pause": "AMI 2.12, VoxConverse 0.89",
+    "different_speaker_pause": "AMI 1.30, VoxConverse 0.63",
+    "overlap_share_of_changes": "AMI 0.68, VoxConverse 0.51",
+    "overlap": "AMI 5.12, VoxConverse 6.31 (backchannels in long turns)",
+    "silence_ratio": "AMI 0.165, VoxConverse 0.060, NeMo 0.15",
+    "overlap_ratio": "AMI 0.134, VoxConverse 0.037, NeMo 0.10",
+}
 
 
 def write_simulation_report(simulation: Simulation) -> dict:
@@ -44,7 +53,8 @@ def expected(simulation: Simulation) -> dict:
     weights = config.speakers.count_weights
     shares = {str(c): w / sum(weights) for c, w in zip(config.speakers.counts, weights) if w > 0}
     values = {"speakers_per_recording": shares,
-              "turns_per_speaker": (config.speakers.min_turns + config.speakers.max_turns) / 2}
+              "turns_per_speaker": (config.speakers.min_turns + config.speakers.max_turns) / 2,
+              "mean_turn": config.turns.cut_duration.expected_mean() if config.turns.source == "cut" else None}
     if config.timing.model == "conversational":
         timing = simulation.timing.describe()
         values.update({
@@ -109,19 +119,20 @@ def _comparison_rows(overall: dict, wanted: dict) -> list[list]:
              overall["speakers_per_recording"].get(c, 0) / n, ""] for c in counts]
     spoken = sum(int(c) * k for c, k in overall["speakers_per_recording"].items())
     rows.append(["turns per speaker", wanted["turns_per_speaker"], overall["turns"] / spoken if spoken else None, ""])
-    rows.append(["mean turn (s)", "-", overall["mean_turn"], "AMI 4.08"])
+    rows.append(["mean turn (s)", value(wanted["mean_turn"]), overall["mean_turn"], REAL["mean_turn"]])
     if "turn_change_share" in wanted:
         rows += [
-            ["turn-change share", wanted["turn_change_share"], value(overall["turn_change_share"]), "AMI 0.78"],
+            ["turn-change share", wanted["turn_change_share"], value(overall["turn_change_share"]),
+             REAL["turn_change_share"]],
             ["same-speaker pause mean (s)", wanted["mean"]["same_speaker_pause"],
-             value(overall["mean"]["same_speaker_pause"]), ""],
+             value(overall["mean"]["same_speaker_pause"]), REAL["same_speaker_pause"]],
             ["different-speaker pause mean (s)", wanted["mean"]["different_speaker_pause"],
-             value(overall["mean"]["different_speaker_pause"]), ""],
+             value(overall["mean"]["different_speaker_pause"]), REAL["different_speaker_pause"]],
             ["overlap share of speaker changes", wanted["overlap_share_of_changes"],
-             value(overall["overlap_share_of_changes"]), "AMI 0.50"],
-            ["overlap mean (s)", wanted["mean"]["overlap"], value(overall["mean"]["overlap"]), "AMI 0.84"],
+             value(overall["overlap_share_of_changes"]), REAL["overlap_share_of_changes"]],
+            ["overlap mean (s)", wanted["mean"]["overlap"], value(overall["mean"]["overlap"]), REAL["overlap"]],
         ]
     rows += [["speech ratio", "-", overall["speech_ratio"], ""],
-             ["silence ratio", "-", overall["silence_ratio"], REFERENCE_RATIOS["silence_ratio"]],
-             ["overlap ratio (of speech)", "-", overall["overlap_ratio"], REFERENCE_RATIOS["overlap_ratio"]]]
+             ["silence ratio", "-", overall["silence_ratio"], REAL["silence_ratio"]],
+             ["overlap ratio (of speech)", "-", overall["overlap_ratio"], REAL["overlap_ratio"]]]
     return rows

@@ -63,12 +63,13 @@ class SourcePool:
 def build_pool(config: SimulateConfig) -> SourcePool:
     """Load the corpora, label speakers uniquely, apply the speaker restrictions; InputError if nothing is left."""
     layouts = config.layouts if len(config.layouts) > 1 else (config.layouts or [None]) * len(config.corpora)
-    corpora = [load_corpus(path, layout) for path, layout in zip(config.corpora, layouts)]
+    names = config.names or [None] * len(config.corpora)
+    corpora = [load_corpus(path, layout, name) for path, layout, name in zip(config.corpora, layouts, names)]
     names = [c.name for c in corpora]
     for name in names:
         if names.count(name) > 1:
             raise InputError(f"two corpora are both named {name!r} ({', '.join(config.corpora)}): "
-                             "their speaker ids would collide; give the folders distinct names")
+                             "their speaker ids would collide; name them (--name, once per --corpus)")
     utterances: dict[str, list[Utterance]] = defaultdict(list)
     described = []
     for path, corpus in zip(config.corpora, corpora):
@@ -147,7 +148,8 @@ def _corpus_utterances(corpus: Corpus, min_duration: float) -> list[tuple[str, U
 
 
 def _solo_stretches(corpus: Corpus, min_duration: float) -> list[tuple[str, Utterance]]:
-    """The stretches of each conversation where exactly one labelled speaker speaks."""
+    """The stretches of each conversation where exactly one labelled speaker speaks (within the audio:
+    a reference may run past the end of its file)."""
     scoped = not labels_are_global(corpus.root)
     by_recording = defaultdict(list)
     for segment in corpus.supervisions:
@@ -155,12 +157,13 @@ def _solo_stretches(corpus: Corpus, min_duration: float) -> list[tuple[str, Utte
             by_recording[segment.recording_id].append(segment)
     found = []
     for recording_id, segments in sorted(by_recording.items()):
+        audio_end = corpus.recordings[recording_id].duration
         onset = np.array([s.start for s in segments])
-        offset = np.array([s.end for s in segments])
+        offset = np.minimum([s.end for s in segments], audio_end)
         edges = cut_points(onset, offset)
         solo = coverage(edges, onset, offset) == 1
         for segment in sorted(segments, key=lambda s: (s.start, s.speaker)):
-            inside = solo & (edges[:-1] >= segment.start) & (edges[1:] <= segment.end)
+            inside = solo & (edges[:-1] >= segment.start) & (edges[1:] <= min(segment.end, audio_end))
             for start, end in _runs(edges, inside):
                 if end - start >= min_duration:
                     speaker = f"{recording_id}:{segment.speaker}" if scoped else segment.speaker
