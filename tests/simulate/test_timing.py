@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+from codecprobe.score import read_rttms
 from codecprobe.score.timeline import coverage, cut_points
 from codecprobe.simulate.config import Distribution
 from codecprobe.simulate.statistics import Totals, turn_statistics
@@ -101,5 +102,30 @@ def test_fit_to_rttm_recovers_the_shares(tmp_path):
     assert described["different_speaker_pause_mean"] == pytest.approx(1.0, abs=0.01)
     assert described["same_speaker_pause_mean"] == pytest.approx(2.0, abs=0.01)
     assert described["overlap_mean"] == pytest.approx(0.5, abs=0.01)
+    assert described["turn_duration_mean"] == pytest.approx(2.0, abs=0.03)
     draws = fitted.same_speaker_pause.draw(np.random.default_rng(0), 100)
     assert np.all(np.abs(draws - 2.0) < 0.02)
+
+
+def test_a_fit_to_ami_makes_ami_like_silence_and_overlap(shared_data):
+    references = shared_data / "ami-rttm" / "only_words" / "rttms" / "dev"
+    real = Totals()
+    for turns in read_rttms([references]).values():
+        labels = [turns.labels[c] for c in turns.speaker.tolist()]
+        real.add(turn_statistics(turns.onset, turns.duration, labels, float(turns.offset.max())), sorted(set(labels)))
+    real = real.summary()
+    fitted = fit_conversational([str(references)], 2)
+    rng = np.random.default_rng(0)
+    simulated = Totals()
+    for _ in range(150):  # AMI meetings have 4 speakers
+        order = speaker_order(60, 4, fitted.turn_change_probability, rng)
+        durations = np.maximum(np.round(fitted.turn_duration.draw(rng, 60) * 1000), 1).astype(np.int64)
+        onsets = conversational_onsets(durations, order, fitted, rng)
+        labels = [str(k) for k in order.tolist()]
+        simulated.add(turn_statistics(onsets / 1000, durations / 1000, labels, (onsets + durations).max() / 1000),
+                      sorted(set(labels)))
+    simulated = simulated.summary()
+    assert real["silence_ratio"] == pytest.approx(0.195, abs=0.001)
+    assert simulated["silence_ratio"] == pytest.approx(real["silence_ratio"], abs=0.05)
+    assert simulated["overlap_ratio"] == pytest.approx(real["overlap_ratio"], abs=0.05)
+    assert simulated["turn_change_share"] == pytest.approx(real["turn_change_share"], abs=0.03)

@@ -131,7 +131,8 @@ class TimingConfig:
     overlap_probability: float = 0.5  # a change of speaker overlaps the previous turn with this probability
     overlap: Distribution = field(default_factory=lambda: Distribution("gamma", mean=1.5, shape=0.8))
     max_simultaneous_speakers: int = 2  # lhotse's allow_3fold_overlap=False
-    fit_rttm: list[str] = field(default_factory=list)  # RTTM files/folders: fit the four above to them (lhotse's fit)
+    fit_rttm: list[str] = field(default_factory=list)  # RTTM files/folders: fit the five above to them (histograms)
+    fit_turn_durations: bool = True  # with fit_rttm: the turn lengths too (they replace turns.cut_duration)
     # independent (lhotse's SpeakerIndependentMeetingSimulator, EEND Algorithm 1): each speaker's
     # turns on their own track, exponential pauses with this mean for 1, 2, 3, 4 speakers (last for more)
     independent_pause_means: list[float] = field(default_factory=lambda: [2.0, 2.0, 5.0, 9.0])
@@ -206,6 +207,8 @@ class SimulateConfig:
             _require(0 <= value <= 1, f"timing.{name}", "must be a probability in [0, 1]", value)
         for name in ("same_speaker_pause", "different_speaker_pause", "overlap"):
             getattr(timing, name).check(f"timing.{name}")
+        _require(not timing.fit_rttm or timing.model == "conversational", "timing.fit_rttm",
+                 "fits the conversational model; timing.model is 'independent'", timing.fit_rttm)
         _require(timing.max_simultaneous_speakers >= 1, "timing.max_simultaneous_speakers", "must be >= 1",
                  timing.max_simultaneous_speakers)
         _require(bool(timing.independent_pause_means) and all(m > 0 for m in timing.independent_pause_means),

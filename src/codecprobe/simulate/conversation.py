@@ -25,7 +25,7 @@ from codecprobe.simulate.config import SimulateConfig
 from codecprobe.simulate.mixing import (PEAK_LIMIT, UtteranceCache, make_noise, mix, quiet_cut, set_level,
                                         speech_mask)
 from codecprobe.simulate.sources import SourcePool
-from codecprobe.simulate.timing import (ConversationalTiming, conversational_onsets, independent_onsets,
+from codecprobe.simulate.timing import (ConversationalTiming, Sampler, conversational_onsets, independent_onsets,
                                         speaker_order)
 
 
@@ -77,7 +77,7 @@ def simulate_recording(index: int, pool: SourcePool, config: SimulateConfig, tim
     else:
         order = np.repeat(np.arange(n_speakers), turns_each)
 
-    maker = TurnMaker(pool, speakers, config, rng)
+    maker = TurnMaker(pool, speakers, config, timing.turn_duration or config.turns.cut_duration, rng)
     clips, pieces = zip(*(maker.make(k) for k in order.tolist()))
     durations = np.array([len(c) // per_ms for c in clips], dtype=np.int64)
 
@@ -117,8 +117,10 @@ class TurnMaker:
     length is reached. Every piece is scaled to ``level_dbfs``; a turn lasts whole milliseconds.
     """
 
-    def __init__(self, pool: SourcePool, speakers: list[str], config: SimulateConfig, rng: np.random.Generator):
+    def __init__(self, pool: SourcePool, speakers: list[str], config: SimulateConfig, turn_length: Sampler,
+                 rng: np.random.Generator):
         self.utterances = [pool.utterances[s] for s in speakers]
+        self.turn_length = turn_length
         self.playlists: list[list[int]] = [[] for _ in speakers]
         self.turns = config.turns
         self.rate = config.sampling_rate
@@ -129,7 +131,7 @@ class TurnMaker:
         per_ms = self.rate // 1000
         if self.turns.source == "utterance":
             return self._assemble([self._piece(k, None, offset=0, anywhere=False)])
-        length = max(per_ms, int(round(self.turns.cut_duration.draw(self.rng, 1)[0] * self.rate)))
+        length = max(per_ms, int(round(self.turn_length.draw(self.rng, 1)[0] * self.rate)))
         parts = [self._piece(k, length, offset=0, anywhere=True)]
         filled = len(parts[0][0])
         while self.turns.join and filled < length:

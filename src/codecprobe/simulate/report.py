@@ -54,7 +54,10 @@ def expected(simulation: Simulation) -> dict:
     shares = {str(c): w / sum(weights) for c, w in zip(config.speakers.counts, weights) if w > 0}
     values = {"speakers_per_recording": shares,
               "turns_per_speaker": (config.speakers.min_turns + config.speakers.max_turns) / 2,
-              "mean_turn": config.turns.cut_duration.expected_mean() if config.turns.source == "cut" else None}
+              "mean_turn": None}
+    if config.turns.source == "cut":
+        fitted = simulation.timing.turn_duration
+        values["mean_turn"] = (fitted or config.turns.cut_duration).expected_mean()
     if config.timing.model == "conversational":
         timing = simulation.timing.describe()
         values.update({
@@ -83,9 +86,8 @@ def markdown(results: dict) -> str:
         markdown_table(["corpus", "layout", "speakers", "utterances", "path"],
                        [[c["name"], c["layout"], c["speakers"], c["utterances"], c["path"]] for c in pool["corpora"]]),
         "",
-        f"Speaker pool after restrictions (include {config['speakers']['include_file']}, exclude "
-        f"{config['speakers']['exclude_file']}, split {config['speakers']['split']}): {pool['speakers']} speakers "
-        f"(`speaker_pool.txt`); {overall['speakers_used']} of them appear in the recordings (`speakers.txt`).",
+        f"Speaker pool, {_restrictions(config['speakers'])}: {pool['speakers']} speakers (`speaker_pool.txt`); "
+        f"{overall['speakers_used']} of them appear in the recordings (`speakers.txt`).",
         "",
         "## Asked for and observed",
         "",
@@ -136,3 +138,11 @@ def _comparison_rows(overall: dict, wanted: dict) -> list[list]:
              ["silence ratio", "-", overall["silence_ratio"], REAL["silence_ratio"]],
              ["overlap ratio (of speech)", "-", overall["overlap_ratio"], REAL["overlap_ratio"]]]
     return rows
+
+
+def _restrictions(speakers: dict) -> str:
+    parts = [f"only {speakers['include_file']}" if speakers["include_file"] else "",
+             f"without {speakers['exclude_file']}" if speakers["exclude_file"] else "",
+             f"{speakers['split']} part of a seeded split (held-out fraction {speakers['held_out_fraction']}, "
+             f"seed {speakers['split_seed']})" if speakers["split"] != "all" else ""]
+    return "; ".join(p for p in parts if p) or "every speaker of the corpora"
