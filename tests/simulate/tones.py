@@ -18,8 +18,8 @@ def write_tones(root: Path, speakers=("s1", "s2", "s3", "s4"), per_speaker=3) ->
         (root / speaker).mkdir(parents=True, exist_ok=True)
         for u in range(per_speaker):
             t = np.arange(int(RATE * (0.6 + 0.5 * u))) / RATE
-            sf.write(root / speaker / f"{u}.wav", (0.5 * np.sin(2 * np.pi * FREQUENCIES[speaker] * t)).astype(np.float32),
-                     RATE, subtype="FLOAT")
+            tone = 0.5 * np.sin(2 * np.pi * FREQUENCIES[speaker] * t)
+            sf.write(root / speaker / f"{u}.wav", tone.astype(np.float32), RATE, subtype="FLOAT")
     return root
 
 

@@ -63,7 +63,8 @@ def add_parser(subparsers) -> None:
                         help="conversational (lhotse/BUT: pauses and overlaps between turns; default) or "
                              "independent (EEND: each speaker on their own track)")
     parser.add_argument("--fit-rttm", action="append", dest="fit_rttm", metavar="RTTM",
-                        help="fit pauses, overlaps, turn-taking and turn lengths to these RTTM files or folders (repeatable)")
+                        help="fit pauses, overlaps, turn-taking and turn lengths to these RTTM files or folders "
+                             "(repeatable)")
     parser.add_argument("--noise", metavar="KIND_OR_DIR",
                         help="background noise: white, pink, brown, or a folder of noise audio (default none)")
     parser.add_argument("--format", dest="audio_format", choices=("pcm16", "float32"),

@@ -176,7 +176,8 @@ def _solo_stretches(corpus: Corpus, min_duration: float) -> list[tuple[str, Utte
 def _runs(edges: np.ndarray, mask: np.ndarray) -> list[tuple[float, float]]:
     """Maximal runs of consecutive elementary intervals ``[edges[k], edges[k + 1])`` where ``mask`` holds."""
     change = np.diff(np.r_[0, mask.astype(np.int8), 0])
-    return [(float(edges[a]), float(edges[b])) for a, b in zip(np.flatnonzero(change == 1), np.flatnonzero(change == -1))]
+    starts, stops = np.flatnonzero(change == 1), np.flatnonzero(change == -1)
+    return [(float(edges[a]), float(edges[b])) for a, b in zip(starts, stops)]
 
 
 def labels_are_global(root: Path) -> bool:
