@@ -87,7 +87,8 @@ def config_from_args(args: argparse.Namespace):
         noise = {"noise.kind": args.noise} if args.noise in kinds else {"noise.kind": "folder",
                                                                        "noise.folder": args.noise}
     given = {
-        "corpora": [str(p) for p in args.corpora] if args.corpora else None, "layouts": args.layouts, "names": args.names,
+        "corpora": [str(p) for p in args.corpora] if args.corpora else None, "layouts": args.layouts,
+        "names": args.names,
         "num_recordings": args.num_recordings, "seed": args.seed, "audio_format": args.audio_format,
         "speakers.counts": args.num_speakers,
         "speakers.count_weights": [1.0] * len(args.num_speakers) if args.num_speakers else None,
