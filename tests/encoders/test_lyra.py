@@ -8,23 +8,26 @@ import sys
 import numpy as np
 import pytest
 
-pytest.importorskip("ai_edge_litert.interpreter", reason="the lyra extra (ai-edge-litert) is not installed")
-
-from ai_edge_litert import schema_py_generated as schema  # noqa: E402
-from ai_edge_litert.interpreter import Interpreter  # noqa: E402
-
-from codecprobe.audio import read_audio  # noqa: E402
-from codecprobe.encoders import BuildOptions, build_encoder, untrained_kind  # noqa: E402
-from codecprobe.encoders import lyra as lyra_module  # noqa: E402
-from codecprobe.encoders.lyra import LyraEncoder, build_lyra  # noqa: E402
-from codecprobe.encoders.tflite_permute import permute_weights, weight_buffers  # noqa: E402
-from codecprobe.errors import InputError  # noqa: E402
+from codecprobe.audio import read_audio
+from codecprobe.encoders import BuildOptions, build_encoder, untrained_kind
+from codecprobe.encoders import lyra as lyra_module
+from codecprobe.encoders.lyra import LyraEncoder, build_lyra
+from codecprobe.encoders.tflite_permute import permute_weights, weight_buffers
+from codecprobe.errors import InputError
 
 PERMUTED = "weights randomly permuted (keeps each tensor's value distribution, destroys what was learned)"
 
 
+def tflite_interpreter(path, **options):
+    """The runtime's interpreter for a model file (imported here: the module collects without the runtime)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    return Interpreter(model_path=str(path), **options)
+
+
 @pytest.fixture(scope="module")
 def weights(shared_models):
+    pytest.importorskip("ai_edge_litert.interpreter", reason="the lyra extra (ai-edge-litert) is not installed")
     folder = shared_models / "lyra-v2"
     if not folder.is_dir():
         pytest.skip(f"Lyra weights not found at {folder}")
@@ -51,7 +54,7 @@ def speech(shared_data) -> list[np.ndarray]:
 
 def graph_by_hand(path, signal: np.ndarray) -> np.ndarray:
     """The TFLite graph from its file, fed 320 zero-padded samples per call, as Lyra's C++ feeds it."""
-    interpreter = Interpreter(model_path=str(path), num_threads=1)
+    interpreter = tflite_interpreter(path, num_threads=1)
     interpreter.allocate_tensors()
     source, sink = interpreter.get_input_details()[0]["index"], interpreter.get_output_details()[0]["index"]
     padded = np.zeros(-(-len(signal) // 320) * 320, np.float32)
@@ -103,7 +106,7 @@ def test_every_utterance_encodes_the_same_first_after_another_alone_or_in_a_batc
 
 def test_reset_variables_would_not_do(weights, speech):
     """Why a fresh interpreter: resetting the variables of a used one leaves state behind."""
-    interpreter = Interpreter(model_path=str(weights / "soundstream_encoder.tflite"), num_threads=1)
+    interpreter = tflite_interpreter(weights / "soundstream_encoder.tflite", num_threads=1)
     interpreter.allocate_tensors()
     source, sink = interpreter.get_input_details()[0]["index"], interpreter.get_output_details()[0]["index"]
 
@@ -123,7 +126,7 @@ def test_reset_variables_would_not_do(weights, speech):
 def test_quant_taps_are_the_first_n_codes_decoded(lyra, weights, speech):
     """Against the quantizer graph asked for n codes directly, as Lyra's C++ does per bitrate."""
     latent = lyra.encode(speech[2])["latent"].frames
-    quantizer = Interpreter(model_path=str(weights / "quantizer.tflite"))
+    quantizer = tflite_interpreter(weights / "quantizer.tflite")
     encode, decode = quantizer.get_signature_runner("encode"), quantizer.get_signature_runner("decode")
     out = lyra.encode(speech[2], ["quant1", "quant16", "quant46"])
     errors = []
@@ -171,6 +174,8 @@ def test_control_is_seeded_labelled_and_the_same_graphs(lyra, control, weights, 
 
 @pytest.mark.parametrize("name", ["soundstream_encoder.tflite", "quantizer.tflite", "lyragan.tflite"])
 def test_permutation_shuffles_every_weight_and_touches_nothing_else(weights, name):
+    from ai_edge_litert import schema_py_generated as schema
+
     original = (weights / name).read_bytes()
     permuted = permute_weights(original, seed=3)
     assert permute_weights(original, seed=3) == permuted and len(permuted) == len(original)
@@ -243,7 +248,7 @@ def test_without_the_runtime_the_command_says_how_to_install_it(tmp_path, monkey
 
     from tests.fakes import write_tone_corpus
 
-    monkeypatch.setitem(sys.modules, "ai_edge_litert.interpreter", None)  # import fails as if not installed
+    monkeypatch.setitem(sys.modules, "ai_edge_litert.interpreter", None)  # fails as if not installed (it may not be)
     write_tone_corpus(tmp_path / "corpus", speakers=("a",), per_speaker=1)
     assert main(["extract", "--corpus", str(tmp_path / "corpus"), "--encoder", "lyra",
                  "--store", str(tmp_path / "store"), "--quiet"]) == 2
