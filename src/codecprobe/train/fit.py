@@ -31,7 +31,7 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import lightning as L
 import numpy as np
@@ -62,10 +62,12 @@ class FitResult:
 
 
 def fit(module: TrainModule, datamodule: L.LightningDataModule, config: TrainerConfig,
-        out_dir: str | Path, saved_config: Any = None) -> FitResult:
+        out_dir: str | Path, saved_config: Any = None, callbacks: Sequence[Callback] = ()) -> FitResult:
     """Train ``module`` on ``datamodule`` as ``config`` says; resume from ``out_dir/last.ckpt`` if present.
 
-    ``saved_config`` (a config dataclass, default ``config``) is written to ``out_dir/config.yaml``.
+    The module should be built after ``lightning.seed_everything(config.seed)``, so that its
+    initial weights depend on the seed alone. ``saved_config`` (a config dataclass, default
+    ``config``) is written to ``out_dir/config.yaml``; ``callbacks`` are added to Lightning's.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -77,7 +79,7 @@ def fit(module: TrainModule, datamodule: L.LightningDataModule, config: TrainerC
     has_validation = getattr(datamodule, "val_set", True) is not None
     clock = ResumeState()
     with _quiet_lightning_info():
-        trainer = _trainer(config, out_dir, attempt, has_validation, clock)
+        trainer = _trainer(config, out_dir, attempt, has_validation, [clock, *callbacks])
     if trainer.world_size > 1 and config.batch_size % trainer.world_size:
         raise InputError(f"trainer.batch_size {config.batch_size} does not split evenly over "
                          f"{trainer.world_size} processes")
@@ -95,7 +97,8 @@ def fit(module: TrainModule, datamodule: L.LightningDataModule, config: TrainerC
                      clock.seconds, trainer.is_global_zero, metrics)
 
 
-def _trainer(config: TrainerConfig, out_dir: Path, attempt: int, has_validation: bool, clock: Callback) -> L.Trainer:
+def _trainer(config: TrainerConfig, out_dir: Path, attempt: int, has_validation: bool,
+             callbacks: list[Callback]) -> L.Trainer:
     return L.Trainer(
         default_root_dir=out_dir,
         max_steps=config.max_steps,
@@ -117,7 +120,7 @@ def _trainer(config: TrainerConfig, out_dir: Path, attempt: int, has_validation:
             *([ModelCheckpoint(dirpath=out_dir, filename=Path(BEST).stem, monitor=config.monitor, mode="min",
                                save_top_k=1, enable_version_counter=False, save_on_train_epoch_end=False)]
               if has_validation else []),
-            clock,
+            *callbacks,
             *([TQDMProgressBar()] if config.progress else []),  # tqdm, as every other stage shows progress
         ],
         enable_progress_bar=config.progress,
