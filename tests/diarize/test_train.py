@@ -11,7 +11,7 @@ from lightning.pytorch.callbacks import Callback
 from codecprobe.cli.main import main
 from codecprobe.config import load_config
 from codecprobe.diarize import study
-from codecprobe.diarize.config import DiarizeConfig
+from codecprobe.diarize.config import TrainStudyConfig
 from codecprobe.diarize.evaluate import _score_windows, evaluate
 from codecprobe.store import LatentStore
 from codecprobe.train import WindowDataModule, fit, load_module, read_checkpoint
@@ -31,7 +31,7 @@ def corpora(tmp_path_factory):
 
 
 def tiny_config(corpora, tmp_path, *overrides):
-    return load_config(DiarizeConfig, None, [f"train_corpus={corpora / 'train'}", f"eval_corpora=[{corpora / 'test'}]",
+    return load_config(TrainStudyConfig, None, [f"train_corpus={corpora / 'train'}", f"eval_corpora=[{corpora / 'test'}]",
                                              f"store={tmp_path / 'store'}", *TINY, *overrides])
 
 
@@ -71,7 +71,19 @@ def test_a_tiny_adapter_learns_and_beats_silence_and_the_best_constant(corpora, 
     assert mean_loss(trained, val) < mean_loss(trained, val, constant)
 
     test = data.evals[0]
-    der = evaluate(trained, test, banks[test.name], [0.0]).summary(0.0)
+    # what inference reads: the model fuses its inputs exactly as the bank it trained on did
+    bank = banks[test.name]
+    with LatentStore(config.store) as store:
+        [(encoder, source)] = trained.input_encoders()
+        frames = store.read(bank.ids[0], source.identity, source.tap)
+        rate = store.frame_rate(source.identity, source.tap)
+    assert np.array_equal(trained.fuse([(frames, rate)], int(bank.lengths[0])), bank.frames(0))
+    window = bank.window(0, 0, trained.window_frames)[None]
+    assert np.array_equal(trained.predict(window) > 0.5,
+                          trained.activity(torch.from_numpy(window), torch.ones(1, trained.window_frames)).numpy() > 0)
+    assert trained.describe()["label"] == "mfcc-mfcc [mfcc:mfcc " + source.identity.weights_id + "]"
+
+    der = evaluate(trained, test, bank, [0.0]).summary(0.0)
     silence = _score_windows(test, None, trained.hparams.grid, [0.0], lambda f, m: np.zeros((*m.shape, 4)), 1, 8, "")
     assert silence.summary(0.0)["der"] == 100.0
     assert der["der"] < 60.0 and der["miss"] < 40.0

@@ -5,7 +5,7 @@ import torch
 
 from codecprobe.config import load_config
 from codecprobe.diarize import study
-from codecprobe.diarize.config import DiarizeConfig
+from codecprobe.diarize.config import TrainStudyConfig
 from codecprobe.extract import extract
 from codecprobe.store import LatentStore
 from codecprobe.train.grid import grid_frames
@@ -14,7 +14,7 @@ from tests.diarize.conversations import write_conversations
 
 def test_mimi_top_layers_from_the_cached_layer_reproduce_the_stored_latent_and_train(tmp_path):
     write_conversations(tmp_path / "conv", 2, seconds=3.0, seed=3)
-    config = load_config(DiarizeConfig, None, [
+    config = load_config(TrainStudyConfig, None, [
         f"train_corpus={tmp_path / 'conv'}", f"store={tmp_path / 'store'}", "val_fraction=0", "window_s=2",
         "systems=[{name: unfreeze3, unfreeze_layers: 3, inputs: [{encoder: mimi, tap: layer5, random_init: true}]}]",
         "adapter.d_model=32", "adapter.feedforward=64", "adapter.layers=1", "adapter.heads=2"])

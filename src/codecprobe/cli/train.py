@@ -69,7 +69,7 @@ def config_from_args(args: argparse.Namespace):
     """Defaults, then --config, then the options given on the command line, then --set."""
     from codecprobe.cli.common import encoder_settings_from_args
     from codecprobe.config import load_config
-    from codecprobe.diarize.config import DiarizeConfig
+    from codecprobe.diarize.config import TrainStudyConfig
 
     given = {
         "train_corpus": args.train_corpus, "train_layout": args.train_layout, "eval_layout": args.eval_layout,
@@ -88,7 +88,7 @@ def config_from_args(args: argparse.Namespace):
         raise InputError("--tap and --unfreeze describe a system: give --encoder too")
     overrides = [f"{key}={json.dumps(str(value) if isinstance(value, Path) else value)}"
                  for key, value in given.items() if value is not None]
-    return load_config(DiarizeConfig, args.config, overrides + list(args.set))
+    return load_config(TrainStudyConfig, args.config, overrides + list(args.set))
 
 
 def _devices(value: str | None) -> int | str | None:

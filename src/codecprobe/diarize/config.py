@@ -100,7 +100,7 @@ class Verdicts:
 
 
 @dataclass
-class DiarizeConfig:
+class TrainStudyConfig:
     # data
     train_corpus: str = ""  # conversations with references (e.g. from `codecprobe simulate`)
     train_layout: str | None = None

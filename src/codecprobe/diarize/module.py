@@ -9,11 +9,19 @@ Mimi's unfrozen weights are in the state dict. Load with
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import numpy as np
 import torch
 
 from codecprobe.diarize.losses import Powerset, hybrid_loss, pit_loss, sort_loss
 from codecprobe.diarize.model import DiarizationAdapter, MimiTop
+from codecprobe.train.grid import to_grid
 from codecprobe.train.module import TrainModule
+
+if TYPE_CHECKING:
+    from codecprobe.encoders import Encoder
+    from codecprobe.train.bank import TapSource
 
 
 class DiarizationModule(TrainModule):
@@ -87,12 +95,83 @@ class DiarizationModule(TrainModule):
     def default_learning_rates(self) -> dict[str, float]:
         return {"mimi": self.hparams.mimi_learning_rate}
 
-    # -- what it reads -------------------------------------------------------------------
+    # -- what it reads, and inference on windows (what long-audio diarization builds on) -------
+    @property
+    def frame_rate(self) -> float:
+        """Output frames per second (the label grid)."""
+        return float(self.hparams.grid["rate"])
+
+    @property
+    def window_frames(self) -> int:
+        """Output frames per window: the length it was trained on."""
+        return int(self.hparams.grid["window_frames"])
+
     @property
     def input_ratio(self) -> int:
+        """Input frames per output frame: 1, or 2 when it reads Mimi's 25 Hz layers (unfreezing)."""
         return int(round(self.hparams.grid["input_rate"] / self.hparams.grid["rate"]))
+
+    @property
+    def n_local(self) -> int:
+        """Local speakers per window (output slots)."""
+        return int(self.config["speakers"])
 
     @property
     def trained_encoders(self) -> bool:
         """False when any input comes from an encoder with random weights (an untrained control)."""
         return all(i["trained"] for i in self.hparams.inputs)
+
+    def describe(self) -> dict:
+        """What it is, for summaries: system, inputs with their weights, grid, adapter, and a one-line label
+        that marks an untrained (random-weights) encoder as ``UNTRAINED``."""
+        inputs = [{key: i[key] for key in ("encoder", "tap", "weights_id", "trained", "offset_s", "dim")}
+                  for i in self.hparams.inputs]
+        weights = "; ".join(f"{i['encoder']}:{i['tap']} " + ("" if i["trained"] else "UNTRAINED ") + i["weights_id"]
+                            for i in inputs)
+        return {"system": self.hparams.system, "inputs": inputs, "grid": dict(self.hparams.grid),
+                "adapter": dict(self.config), "unfreeze_layers": self.hparams.unfreeze_layers,
+                "trained_encoders": self.trained_encoders, "label": f"{self.hparams.system} [{weights}]"}
+
+    def input_encoders(self, device: str = "cpu") -> list[tuple["Encoder", "TapSource"]]:
+        """The encoders of its inputs, built again from the options recorded at training, each checked to be
+        the very encoder it was trained on (same weights identity and settings), with its tap and offset."""
+        from codecprobe.encoders import BuildOptions, build_encoder
+        from codecprobe.errors import InputError
+        from codecprobe.store import encoder_key
+        from codecprobe.train.bank import TapSource
+
+        built = []
+        for stored in self.hparams.inputs:
+            options = stored["build"]
+            encoder = build_encoder(options["encoder"], BuildOptions(options["weights"], options["random_init"],
+                                                                     options["seed"], device, options["options"]))
+            identity = encoder.identity()
+            if encoder_key(identity) != stored["encoder_key"]:
+                raise InputError(f"the model's {stored['encoder']}:{stored['tap']} input was {stored['weights_id']} "
+                                 f"with settings {stored['settings']}; rebuilt here it is {identity.weights_id} with "
+                                 f"{identity.settings}: not the same encoder")
+            built.append((encoder, TapSource(identity, stored["tap"], stored["offset_s"])))
+        return built
+
+    def fuse(self, taps: list[tuple[np.ndarray, float]], n_frames: int) -> np.ndarray:
+        """Its input for a recording of ``n_frames`` output frames: each input's ``(frames, frame_rate)``, in
+        the order of ``hparams.inputs``, on the input grid (:func:`~codecprobe.train.grid.to_grid` with the
+        input's offset), concatenated: ``[n_frames * input_ratio, dim]``, as the frame bank it trained on."""
+        rate = self.hparams.grid["input_rate"]
+        return np.concatenate([to_grid(frames, frame_rate, n_frames * self.input_ratio, rate, stored["offset_s"])
+                               for (frames, frame_rate), stored in zip(taps, self.hparams.inputs)], axis=1)
+
+    @torch.no_grad()
+    def predict(self, windows: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+        """Local speaker activity in [0, 1], ``[B, window_frames, n_local]``, of input ``windows``
+        ``[B, window_frames * input_ratio, dim]`` (``mask`` ``[B, window_frames]``: False past a recording's
+        end; default all True): sigmoid outputs, or the powerset's per-speaker marginals."""
+        self.eval()
+        features = torch.as_tensor(windows, dtype=torch.float32, device=self.device)
+        frames = features.shape[1] // self.input_ratio
+        valid = torch.ones(features.shape[0], frames, dtype=torch.bool, device=self.device) if mask is None \
+            else torch.as_tensor(mask, device=self.device)
+        logits = self(features, valid)
+        if self.powerset is not None:
+            return self.powerset.marginals(torch.log_softmax(logits, dim=-1)).cpu().numpy()
+        return torch.sigmoid(logits).cpu().numpy()

@@ -23,7 +23,7 @@ import lightning as L
 import numpy as np
 import torch
 
-from codecprobe.diarize.config import AdapterConfig, DiarizeConfig, InputTap, SystemConfig
+from codecprobe.diarize.config import AdapterConfig, TrainStudyConfig, InputTap, SystemConfig
 from codecprobe.diarize.data import Conversations, DiarizationWindows, load_conversations, split_conversations
 from codecprobe.diarize.evaluate import Evaluation, evaluate, evaluate_one_speaker
 from codecprobe.diarize.model import mimi_config_dict
@@ -50,7 +50,7 @@ class StudyData:
         return [d for d in (self.train, self.val, *self.evals) if d is not None]
 
 
-def load_data(config: DiarizeConfig, training: bool = True) -> StudyData:
+def load_data(config: TrainStudyConfig, training: bool = True) -> StudyData:
     """The training, validation and evaluation conversations (``training=False``: evaluation only)."""
     if training and not config.train_corpus:
         raise InputError("no training corpus: set train_corpus (--train-corpus)")
@@ -87,7 +87,7 @@ class System:
                 for source, dim, tap in zip(self.sources, dims, self.config.inputs)]
 
 
-def build_systems(config: DiarizeConfig) -> list[System]:
+def build_systems(config: TrainStudyConfig) -> list[System]:
     """Every system's encoders (each distinct one built once), taps checked, frame offsets resolved."""
     built: dict[str, Encoder] = {}
     systems = []
@@ -120,21 +120,18 @@ def build_systems(config: DiarizeConfig) -> list[System]:
     return systems
 
 
-def system_from_checkpoint(hparams, config: DiarizeConfig) -> System:
+def system_from_checkpoint(module: DiarizationModule) -> System:
     """The system a checkpoint was trained as, its encoders built again and checked to be the same."""
-    inputs = [InputTap(**stored["build"]) for stored in hparams["inputs"]]
-    system_config = SystemConfig(hparams["system"], inputs, hparams["unfreeze_layers"], hparams["mimi_learning_rate"])
-    [system] = build_systems(dataclasses.replace(config, systems=[system_config]))
-    for source, stored in zip(system.sources, hparams["inputs"]):
-        if encoder_key(source.identity) != stored["encoder_key"]:
-            raise InputError(f"the checkpoint's {source.name} input was {stored['weights_id']} with settings "
-                             f"{stored['settings']}; rebuilt here it is {source.identity.weights_id} with "
-                             f"{source.identity.settings}: not the same encoder")
-    return system
+    built = module.input_encoders()
+    inputs = [InputTap(**stored["build"]) for stored in module.hparams.inputs]
+    config = SystemConfig(module.hparams.system, inputs, module.hparams.unfreeze_layers,
+                          module.hparams.mimi_learning_rate)
+    return System(module.hparams.system, config, [source for _, source in built], [encoder for encoder, _ in built],
+                  float(module.hparams.grid["input_rate"]))
 
 
 # -- extraction and frame banks -----------------------------------------------------------
-def prepare(config: DiarizeConfig, data: StudyData, systems: list[System], store: LatentStore,
+def prepare(config: TrainStudyConfig, data: StudyData, systems: list[System], store: LatentStore,
             progress: bool = True) -> None:
     """Extract every tap every system reads, for every corpus, into the store (what is there is skipped)."""
     from codecprobe.extract import extract
@@ -160,7 +157,7 @@ def bank_of(store: LatentStore, system: System, conversations: Conversations, gr
     return build_bank(store, segments, system.sources, system.input_rate, progress)
 
 
-def windows_of(config: DiarizeConfig, bank: FrameBank, conversations: Conversations, step_frames: int,
+def windows_of(config: TrainStudyConfig, bank: FrameBank, conversations: Conversations, step_frames: int,
                input_ratio: int) -> DiarizationWindows:
     return DiarizationWindows(bank, conversations.activities(config.grid_rate), config.window_frames, step_frames,
                               config.adapter.speakers, input_ratio)
@@ -181,7 +178,7 @@ class Training:
     metrics: list[dict] = field(default_factory=list)
 
 
-def build_module(config: DiarizeConfig, system: System, dims: list[int]) -> DiarizationModule:
+def build_module(config: TrainStudyConfig, system: System, dims: list[int]) -> DiarizationModule:
     mimi = system.encoders[0].model if system.config.unfreeze_layers else None
     module = DiarizationModule(
         adapter=asdict(config.adapter), inputs=system.inputs(dims),
@@ -193,7 +190,7 @@ def build_module(config: DiarizeConfig, system: System, dims: list[int]) -> Diar
     return module
 
 
-def train_system(config: DiarizeConfig, system: System, train: DiarizationWindows, val: DiarizationWindows | None,
+def train_system(config: TrainStudyConfig, system: System, train: DiarizationWindows, val: DiarizationWindows | None,
                  out_dir: Path) -> Training | None:
     """Train (or resume) one system in ``out_dir``; None in the extra processes of a DDP run."""
     L.seed_everything(config.trainer.seed, workers=True, verbose=False)
@@ -225,7 +222,7 @@ def finished_training(checkpoint: Path) -> tuple[Training, DiarizationModule]:
 # -- the study ----------------------------------------------------------------------------
 @dataclass
 class StudyResult:
-    config: DiarizeConfig
+    config: TrainStudyConfig
     data: StudyData
     systems: list[System]
     trainings: list[Training]
@@ -233,7 +230,7 @@ class StudyResult:
     baselines: list[Evaluation]  # one per evaluation corpus
 
 
-def run_study(config: DiarizeConfig, out: str | Path, progress: bool = True, evaluate_only: bool = False,
+def run_study(config: TrainStudyConfig, out: str | Path, progress: bool = True, evaluate_only: bool = False,
               prepare_only: bool = False) -> StudyResult | None:
     """Train and evaluate every system; None in the extra processes of a DDP run (rank > 0)."""
     out = Path(out)
@@ -270,7 +267,7 @@ def run_study(config: DiarizeConfig, out: str | Path, progress: bool = True, eva
     return StudyResult(config, data, systems, trainings, evaluations, baselines(config, data.evals))
 
 
-def run_checkpoint(config: DiarizeConfig, checkpoint: str | Path, progress: bool = True) -> StudyResult:
+def run_checkpoint(config: TrainStudyConfig, checkpoint: str | Path, progress: bool = True) -> StudyResult:
     """Evaluate one trained checkpoint on ``config.eval_corpora``: its inputs are extracted with the
     encoders it was trained on (built again and checked to be the same), on its own grid and windows."""
     checkpoint = Path(checkpoint)
@@ -279,7 +276,7 @@ def run_checkpoint(config: DiarizeConfig, checkpoint: str | Path, progress: bool
     config = dataclasses.replace(config, grid_rate=grid["rate"], window_s=grid["window_frames"] / grid["rate"],
                                  adapter=AdapterConfig(**module.hparams.adapter))
     data = load_data(config, training=False)
-    system = system_from_checkpoint(module.hparams, config)
+    system = system_from_checkpoint(module)
     with LatentStore(config.store) as store:
         prepare(config, data, [system], store, progress)
         banks = {d.name: bank_of(store, system, d, config.grid_rate, progress) for d in data.evals}
@@ -288,7 +285,7 @@ def run_checkpoint(config: DiarizeConfig, checkpoint: str | Path, progress: bool
 
 
 def evaluate_all(module: DiarizationModule, evals: list[Conversations], banks: dict[str, FrameBank],
-                 config: DiarizeConfig, progress: bool) -> list[Evaluation]:
+                 config: TrainStudyConfig, progress: bool) -> list[Evaluation]:
     results = []
     for conversations in evals:
         say(f"evaluating {module.hparams.system} on {conversations.name}", progress)
@@ -296,7 +293,7 @@ def evaluate_all(module: DiarizationModule, evals: list[Conversations], banks: d
     return results
 
 
-def baselines(config: DiarizeConfig, evals: list[Conversations]) -> list[Evaluation]:
+def baselines(config: TrainStudyConfig, evals: list[Conversations]) -> list[Evaluation]:
     grid = {"rate": config.grid_rate, "window_frames": config.window_frames}
     return [evaluate_one_speaker(d, grid, config.collars) for d in evals]
 

@@ -8,8 +8,8 @@ from codecprobe.train.config import TrainerConfig
 from codecprobe.train.fit import FitResult, fit, merge_metrics
 from codecprobe.train.grid import grid_frames, to_grid
 from codecprobe.train.module import TrainModule, load_module, read_checkpoint
-from codecprobe.train.windows import ResumableLoader, ShardedBatches, WindowDataModule, window_starts
+from codecprobe.train.windows import ResumableLoader, ShardedBatches, WindowDataModule, stack_batch, window_starts
 
 __all__ = ["FitResult", "FrameBank", "ResumableLoader", "ShardedBatches", "TapSource", "TrainModule",
            "TrainerConfig", "WindowDataModule", "build_bank", "fit", "grid_frames", "load_module",
-           "merge_metrics", "read_checkpoint", "to_grid", "window_starts"]
+           "merge_metrics", "read_checkpoint", "stack_batch", "to_grid", "window_starts"]

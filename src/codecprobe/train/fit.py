@@ -72,6 +72,8 @@ def fit(module: TrainModule, datamodule: L.LightningDataModule, config: TrainerC
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     L.seed_everything(config.seed, workers=True, verbose=False)
+    if config.threads is not None:
+        torch.set_num_threads(config.threads)
     module.trainer_config = config
     last = out_dir / LAST
     resumed_from = int(read_checkpoint(last).get("global_step", 0)) if last.is_file() else 0
