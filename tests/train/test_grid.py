@@ -51,3 +51,13 @@ def test_partials_centred_late_fill_the_start_with_the_first_partial():
 
 def test_grid_frames_counts_started_frames():
     assert [grid_frames(d, 12.5) for d in (0.08, 0.0801, 30.0, 29.99)] == [1, 2, 375, 375]
+
+
+def test_encoders_say_where_their_frames_sit():
+    from codecprobe.encoders import BuildOptions, build_encoder
+
+    ge2e = build_encoder("ge2e", BuildOptions(settings={"partials_rate": 12.5}))
+    assert ge2e.frame_offset("partials") == pytest.approx(0.8 - 0.04)  # 1.6 s from the frame start, 80 ms hop
+    assert (ge2e.frame_offset("mel"), ge2e.frame_offset("utterance")) == (-0.005, 0.0)
+    assert build_encoder("mfcc").frame_offset("mfcc") == -0.005  # centred 10 ms frames
+    assert build_encoder("logmel", BuildOptions(settings={"hop_s": 0.02})).frame_offset("logmel") == -0.01

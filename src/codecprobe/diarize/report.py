@@ -71,6 +71,8 @@ def write_report(result: StudyResult, out: str | Path) -> dict:
         f"verdict at collar {collar:g} s (good VAD: VAD error < {config.verdicts.vad_good:g} %; good / poor "
         f"speaker ID: confusion < {config.verdicts.confusion_good:g} % / >= {config.verdicts.confusion_poor:g} %).",
     ]
+    sections += [f"### Overview: DER / VAD error / confusion at collar {collar:g} s", _overview(result, evaluation_records
+                                                                                          + baseline_records, collar)]
     for corpus in [d.name for d in result.data.evals]:
         rows = [r for r in evaluation_records + baseline_records if r["corpus"] == corpus]
         sections += [f"### {corpus}", markdown_table(_result_headers(config), [_result_row(r, config) for r in rows])]
@@ -119,6 +121,21 @@ def _result_row(record: dict, config) -> list:
     main = record["collars"][f"{config.verdicts.collar:g}"]
     return [record["system"], record["weights"], *[record["collars"][f"{c:g}"]["der"] for c in config.collars],
             main["miss"], main["fa"], main["vad_error"], main["confusion"], record["verdict"]]
+
+
+def _overview(result: StudyResult, records: list[dict], collar: float) -> str:
+    """One row per system (and the baseline), one column per evaluation corpus, training time last."""
+    corpora = [d.name for d in result.data.evals]
+    seconds = {t.system: t.train_seconds for t in result.trainings}
+    rows = []
+    for name in dict.fromkeys(r["system"] for r in records):
+        cells = {r["corpus"]: r["collars"][f"{collar:g}"] for r in records if r["system"] == name}
+        label = next(r for r in records if r["system"] == name)
+        rows.append([name + (" (UNTRAINED encoder)" if label["control"] else ""),
+                     *[f"{c['der']:.1f} / {c['vad_error']:.1f} / {c['confusion']:.1f}" if c else "" for c in
+                       (cells.get(corpus) for corpus in corpora)],
+                     _minutes(seconds[name]) if name in seconds else ""])
+    return markdown_table(["system", *corpora, "training time"], rows)
 
 
 def _data(result: StudyResult) -> dict:
