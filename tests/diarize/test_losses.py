@@ -97,3 +97,22 @@ def test_powerset_loss_is_the_nll_of_the_best_matching_speaker_order():
     expected = F.cross_entropy(logits[0], powerset.encode(permuted)[0])
     assert powerset.loss(logits, targets, mask).item() == pytest.approx(expected.item(), abs=1e-6)
     assert powerset.loss(logits, targets, mask).item() < 1e-3
+
+
+def test_a_powerset_adapter_trains_and_predicts_per_speaker_marginals():
+    from codecprobe.diarize.config import AdapterConfig
+    from codecprobe.diarize.module import DiarizationModule
+    from dataclasses import asdict
+
+    adapter = asdict(AdapterConfig(d_model=16, layers=1, heads=2, feedforward=32, head="powerset", loss="pit"))
+    module = DiarizationModule(adapter, [{"dim": 5, "trained": True}], {"rate": 12.5, "input_rate": 12.5,
+                                                                      "window_frames": 9})
+    features, mask = torch.randn(3, 9, 5), torch.ones(3, 9, dtype=torch.bool)
+    targets = (torch.rand(3, 9, 4) > 0.7).float()
+    logits = module(features, mask)
+    assert logits.shape == (3, 9, 11)
+    module.loss(logits, targets, mask).backward()
+    assert module.adapter.head.weight.grad.abs().sum() > 0
+    marginals = module.predict(features.numpy())
+    assert marginals.shape == (3, 9, 4) and (marginals >= 0).all() and (marginals.sum(axis=-1) <= 2 + 1e-5).all()
+    assert (module.activity(features, mask).sum(dim=-1) <= 2).all()  # decoded classes: at most 2 speakers

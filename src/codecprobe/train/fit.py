@@ -39,7 +39,7 @@ import torch
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint, TQDMProgressBar
 from lightning.pytorch.loggers import CSVLogger
 
-from codecprobe.config import save_config
+from codecprobe.config import config_to_dict, save_config
 from codecprobe.errors import InputError
 from codecprobe.report.files import atomic_write_text
 from codecprobe.train.config import TrainerConfig
@@ -75,6 +75,7 @@ def fit(module: TrainModule, datamodule: L.LightningDataModule, config: TrainerC
     if config.threads is not None:
         torch.set_num_threads(config.threads)
     module.trainer_config = config
+    module.run_config = config_to_dict(saved_config if saved_config is not None else config)
     last = out_dir / LAST
     resumed_from = int(read_checkpoint(last).get("global_step", 0)) if last.is_file() else 0
     attempt = _attempts(out_dir)

@@ -31,6 +31,7 @@ class TrainModule(L.LightningModule):
     """
 
     trainer_config: TrainerConfig = TrainerConfig()
+    run_config: dict | None = None  # the whole config of the run that trained it (set by fit), for the record
 
     def parameter_groups(self) -> dict[str, list[torch.nn.Parameter]]:
         """Trainable parameters by group name; one group, ``default``, unless a subclass says otherwise."""
@@ -65,7 +66,7 @@ class TrainModule(L.LightningModule):
 
         cls = type(self)
         checkpoint["codecprobe"] = {"module": f"{cls.__module__}.{cls.__qualname__}",
-                                    "trainer_config": asdict(self.trainer_config),
+                                    "trainer_config": asdict(self.trainer_config), "run_config": self.run_config,
                                     "provenance": provenance(("lightning",))}
 
 
