@@ -7,7 +7,7 @@
    corpus, all taps at once), and build each system's frame banks.
 3. :func:`train_system`: the adapter (and, for Step 1.5, Mimi's top layers) on the training
    windows, through :func:`codecprobe.train.fit` (checkpoints, resume, CSV metrics).
-4. :func:`evaluate_system`: DER and the seed's split on each held-out corpus, on the
+4. :func:`evaluate_all`: DER and the seed's split on each held-out corpus, on the
    adapter's own windows, beside a one-speaker baseline.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ import lightning as L
 import numpy as np
 import torch
 
-from codecprobe.diarize.config import AdapterConfig, TrainStudyConfig, InputTap, SystemConfig
+from codecprobe.diarize.config import AdapterConfig, InputTap, SystemConfig, TrainStudyConfig
 from codecprobe.diarize.data import Conversations, DiarizationWindows, load_conversations, split_conversations
 from codecprobe.diarize.evaluate import Evaluation, evaluate, evaluate_one_speaker
 from codecprobe.diarize.model import mimi_config_dict
@@ -55,6 +55,9 @@ def load_data(config: TrainStudyConfig, training: bool = True) -> StudyData:
     if training and not config.train_corpus:
         raise InputError("no training corpus: set train_corpus (--train-corpus)")
     evals = [load_conversations(path, config.eval_layout) for path in config.eval_corpora]
+    for index, conversations in enumerate(evals):  # two corpora in folders of one name stay apart in reports
+        if any(other.name == conversations.name for other in evals[:index]):
+            conversations.name = f"{conversations.name}#{index + 1}"
     if not training:
         if not evals:
             raise InputError("nothing to evaluate on: give eval_corpora (--eval-corpus)")
@@ -246,7 +249,7 @@ def run_study(config: TrainStudyConfig, out: str | Path, progress: bool = True, 
     trainings, evaluations = [], []
     with LatentStore(config.store) as store:
         prepare(config, data, systems, store, progress)
-        banks = {(s.name, d.name): bank_of(store, s, d, config.grid_rate, progress) for s in systems for d in data.all()}
+        banks = {(s.name, id(d)): bank_of(store, s, d, config.grid_rate, progress) for s in systems for d in data.all()}
     if prepare_only:
         return None
     for system in systems:
@@ -254,15 +257,15 @@ def run_study(config: TrainStudyConfig, out: str | Path, progress: bool = True, 
         if not evaluate_only:
             ratio = int(round(system.input_rate / config.grid_rate))
             say(f"training {system.name}", progress)
-            train = windows_of(config, banks[system.name, data.train.name], data.train, config.step_frames, ratio)
-            val = windows_of(config, banks[system.name, data.val.name], data.val, config.window_frames, ratio) \
+            train = windows_of(config, banks[system.name, id(data.train)], data.train, config.step_frames, ratio)
+            val = windows_of(config, banks[system.name, id(data.val)], data.val, config.window_frames, ratio) \
                 if data.val else None
             if train_system(config, system, train, val, folder) is None:  # an extra DDP process
                 return None
         best = folder / BEST
         training, module = finished_training(best if best.is_file() else folder / LAST)
         trainings.append(training)
-        evaluations += evaluate_all(module, data.evals, {d.name: banks[system.name, d.name] for d in data.evals},
+        evaluations += evaluate_all(module, data.evals, {id(d): banks[system.name, id(d)] for d in data.evals},
                                     config, progress)
     return StudyResult(config, data, systems, trainings, evaluations, baselines(config, data.evals))
 
@@ -279,17 +282,18 @@ def run_checkpoint(config: TrainStudyConfig, checkpoint: str | Path, progress: b
     system = system_from_checkpoint(module)
     with LatentStore(config.store) as store:
         prepare(config, data, [system], store, progress)
-        banks = {d.name: bank_of(store, system, d, config.grid_rate, progress) for d in data.evals}
+        banks = {id(d): bank_of(store, system, d, config.grid_rate, progress) for d in data.evals}
     evaluations = evaluate_all(module, data.evals, banks, config, progress)
     return StudyResult(config, data, [system], [training], evaluations, baselines(config, data.evals))
 
 
-def evaluate_all(module: DiarizationModule, evals: list[Conversations], banks: dict[str, FrameBank],
+def evaluate_all(module: DiarizationModule, evals: list[Conversations], banks: dict[int, FrameBank],
                  config: TrainStudyConfig, progress: bool) -> list[Evaluation]:
+    """``module`` on every evaluation corpus; ``banks`` by ``id()`` of the corpus's conversations."""
     results = []
     for conversations in evals:
         say(f"evaluating {module.hparams.system} on {conversations.name}", progress)
-        results.append(evaluate(module, conversations, banks[conversations.name], config.collars))
+        results.append(evaluate(module, conversations, banks[id(conversations)], config.collars))
     return results
 
 
