@@ -40,9 +40,9 @@ def prepared(config):
     [system] = study.build_systems(config)
     with LatentStore(config.store) as store:
         study.prepare(config, data, [system], store, progress=False)
-        banks = {d.name: study.bank_of(store, system, d, config.grid_rate, progress=False) for d in data.all()}
-    train = study.windows_of(config, banks[data.train.name], data.train, config.step_frames, 1)
-    val = study.windows_of(config, banks[data.val.name], data.val, config.window_frames, 1)
+        banks = {id(d): study.bank_of(store, system, d, config.grid_rate, progress=False) for d in data.all()}
+    train = study.windows_of(config, banks[id(data.train)], data.train, config.step_frames, 1)
+    val = study.windows_of(config, banks[id(data.val)], data.val, config.window_frames, 1)
     return data, system, banks, train, val
 
 
@@ -72,7 +72,7 @@ def test_a_tiny_adapter_learns_and_beats_silence_and_the_best_constant(corpora, 
 
     test = data.evals[0]
     # what inference reads: the model fuses its inputs exactly as the bank it trained on did
-    bank = banks[test.name]
+    bank = banks[id(test)]
     with LatentStore(config.store) as store:
         [(encoder, source)] = trained.input_encoders()
         frames = store.read(bank.ids[0], source.identity, source.tap)
