@@ -17,11 +17,14 @@ codecprobe() { nice -n 10 .venv/bin/codecprobe "$@"; }
 # the speaker pool: 54 speakers of four single-speaker sets; a quarter of them held out
 pool=(--corpus "$data/librispeech-test-other" --corpus "$data/vctk-autovc" --corpus "$data/timit-sample"
       --corpus "$data/ravdess-24spk")
-short=(--set speakers.min_turns=3 --set speakers.max_turns=6)  # 1-4 speakers, recordings of ~0.5-2 min
+short=(--set speakers.min_turns=3 --set speakers.max_turns=6)  # 1-4 speakers, recordings of ~0.2-1.5 min
 
 bash scripts/setup_env.sh
-if stage 1; then codecprobe simulate "${pool[@]}" --split train -n 160 --seed 0 "${short[@]}" --out "$work/sim-train"; fi
-if stage 2; then codecprobe simulate "${pool[@]}" --split held-out -n 30 --seed 1 "${short[@]}" --out "$work/sim-test"; fi
+# recording ids differ between the sets (the latent store keys segments by id)
+if stage 1; then codecprobe simulate "${pool[@]}" --split train -n 64 --seed 0 "${short[@]}" --set recording_prefix=train \
+                   --out "$work/sim-train"; fi
+if stage 2; then codecprobe simulate "${pool[@]}" --split held-out -n 16 --seed 1 "${short[@]}" --set recording_prefix=heldout \
+                   --out "$work/sim-test"; fi
 if stage 3; then  # falcon's reference is Picovoice's test JSON; the rttm layout reads RTTM
   mkdir -p "$work/falcon"
   ln -sf "$(realpath "$data/falcon/test.wav")" "$work/falcon/test.wav"

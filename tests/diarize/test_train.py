@@ -181,3 +181,12 @@ def test_a_corpus_without_speakers_is_refused_before_any_work(corpora, tmp_path,
     assert main(args) == 2
     assert f"{silent}: no speaker-labelled turns" in capsys.readouterr().err
     assert not (tmp_path / "store").exists()
+
+
+def test_two_corpora_with_one_recording_id_are_refused_before_any_work(corpora, tmp_path, capsys):
+    other = tmp_path / "other"
+    write_conversations(other, 1, seed=5, prefix="conv")  # conv000 is also a training recording's id
+    args = command(corpora, tmp_path)
+    args[args.index(str(corpora / "test"))] = str(other)
+    assert main(args) == 2
+    assert "recording id 'conv000' is" in capsys.readouterr().err and not (tmp_path / "store").exists()

@@ -61,13 +61,30 @@ def load_data(config: TrainStudyConfig, training: bool = True) -> StudyData:
     if not training:
         if not evals:
             raise InputError("nothing to evaluate on: give eval_corpora (--eval-corpus)")
+        check_distinct_ids(evals)
         return StudyData(None, None, evals)
     train = load_conversations(config.train_corpus, config.train_layout)
     if config.val_corpus:
         val = load_conversations(config.val_corpus, config.val_layout)
     else:
         train, val = split_conversations(train, config.val_fraction, config.split_seed)
-    return StudyData(train, val, evals)
+    data = StudyData(train, val, evals)
+    check_distinct_ids(data.all())
+    return data
+
+
+def check_distinct_ids(sets: list[Conversations]) -> None:
+    """Refuse two recordings with one id from different files: the latent store keeps one entry per
+    segment id, so the second would replace the first's latents (and a bank could read the wrong ones)."""
+    seen: dict[str, tuple[str, str]] = {}
+    for conversations in sets:
+        for recording in conversations.recordings:
+            path = conversations.corpus.audio_path(recording.id)
+            if seen.setdefault(recording.id, (conversations.name, path))[1] != path:
+                name, other = seen[recording.id]
+                raise InputError(f"recording id {recording.id!r} is {other} in {name} and {path} in "
+                                 f"{conversations.name}: the latent store keeps one entry per id; give one set other "
+                                 "ids (e.g. codecprobe simulate --set recording_prefix=...)")
 
 
 @dataclass
