@@ -111,6 +111,16 @@ class Encoder(abc.ABC):
     def encode_batch(self, audios: Sequence[np.ndarray], taps: Sequence[str]) -> list[dict[str, FrameSequence]]:
         """Encode several mono float32 signals at ``sample_rate``; one dict of taps per signal."""
 
+    def frame_offset(self, tap: str) -> float:
+        """Where a tap's frames sit in time: frame i is centred on ``(i + 0.5) / frame_rate + frame_offset(tap)`` s.
+
+        0 (the default) for frames that cover exactly their hop ``[i / rate, (i + 1) / rate)``;
+        an encoder whose frames sit elsewhere (centred analysis windows, a long context)
+        says so here, and training brings its frames onto a common grid with it
+        (:mod:`codecprobe.train.grid`).
+        """
+        return 0.0
+
     def encode(self, audio: np.ndarray, taps: Sequence[str] | None = None) -> dict[str, FrameSequence]:
         return self.encode_batch([audio], taps or self.default_taps)[0]
 

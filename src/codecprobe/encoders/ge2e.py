@@ -126,6 +126,15 @@ class GE2EEncoder(Encoder):
             settings["torch"] = torch.__version__
         return EncoderIdentity(self.name, self._weights_id, self._trained, settings)
 
+    def frame_offset(self, tap: str) -> float:
+        """Partial i covers ``[i * hop, i * hop + 1.6)`` s, centred 0.8 s after its frame's start;
+        mel frame i is centred on ``i / 100`` s; the utterance frame spans the input."""
+        if tap == "partials":
+            return _PARTIAL_SECONDS / 2 - self.config.hop_seconds / 2
+        if tap == "mel":
+            return -0.5 / _MEL_RATE
+        return 0.0
+
     @property
     def partials_frame_rate(self) -> float:
         return 1 / self.config.hop_seconds
