@@ -135,23 +135,9 @@ class DiarizationModule(TrainModule):
     def input_encoders(self, device: str = "cpu") -> list[tuple["Encoder", "TapSource"]]:
         """The encoders of its inputs, built again from the options recorded at training, each checked to be
         the very encoder it was trained on (same weights identity and settings), with its tap and offset."""
-        from codecprobe.encoders import BuildOptions, build_encoder
-        from codecprobe.errors import InputError
-        from codecprobe.store import encoder_key
-        from codecprobe.train.bank import TapSource
+        from codecprobe.train.inputs import rebuild_input
 
-        built = []
-        for stored in self.hparams.inputs:
-            options = stored["build"]
-            encoder = build_encoder(options["encoder"], BuildOptions(options["weights"], options["random_init"],
-                                                                     options["seed"], device, options["options"]))
-            identity = encoder.identity()
-            if encoder_key(identity) != stored["encoder_key"]:
-                raise InputError(f"the model's {stored['encoder']}:{stored['tap']} input was {stored['weights_id']} "
-                                 f"with settings {stored['settings']}; rebuilt here it is {identity.weights_id} with "
-                                 f"{identity.settings}: not the same encoder")
-            built.append((encoder, TapSource(identity, stored["tap"], stored["offset_s"])))
-        return built
+        return [rebuild_input(stored, device) for stored in self.hparams.inputs]
 
     def fuse(self, taps: list[tuple[np.ndarray, float]], n_frames: int) -> np.ndarray:
         """Its input for a recording of ``n_frames`` output frames: each input's ``(frames, frame_rate)``, in

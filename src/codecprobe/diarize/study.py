@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import json
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,12 +27,13 @@ from codecprobe.diarize.data import Conversations, DiarizationWindows, load_conv
 from codecprobe.diarize.evaluate import Evaluation, evaluate, evaluate_one_speaker
 from codecprobe.diarize.model import mimi_config_dict
 from codecprobe.diarize.module import DiarizationModule
-from codecprobe.encoders import BuildOptions, Encoder, build_encoder
+from codecprobe.encoders import Encoder
 from codecprobe.errors import InputError
 from codecprobe.store import LatentStore, encoder_key
 from codecprobe.train import FrameBank, TapSource, WindowDataModule, build_bank, fit, load_module, read_checkpoint
 from codecprobe.train.fit import BEST, LAST
 from codecprobe.train.grid import grid_frames
+from codecprobe.train.inputs import build_input, input_record
 
 MIMI_LAYER_RATE_RATIO = 2  # Mimi's transformer runs at 25 Hz, twice its 12.5 Hz latent rate
 NORM_SAMPLE_WINDOWS = 64  # training windows whose frames set the input standardisation
@@ -103,8 +103,7 @@ class System:
 
     def inputs(self, dims: list[int]) -> list[dict]:
         """What a checkpoint records about each input: identity, offset, dims and how to build it again."""
-        return [source.describe() | {"dim": dim, "build": asdict(tap)}
-                for source, dim, tap in zip(self.sources, dims, self.config.inputs)]
+        return [input_record(source, dim, tap) for source, dim, tap in zip(self.sources, dims, self.config.inputs)]
 
 
 def build_systems(config: TrainStudyConfig) -> list[System]:
@@ -114,18 +113,8 @@ def build_systems(config: TrainStudyConfig) -> list[System]:
     for system in config.systems:
         sources, encoders = [], []
         for tap in system.inputs:
-            key = json.dumps(asdict(tap) | {"tap": None, "offset_s": None}, sort_keys=True, default=str)
-            if key not in built:
-                built[key] = build_encoder(tap.encoder, BuildOptions(tap.weights, tap.random_init, tap.seed,
-                                                                     config.device, tap.options))
-            encoder = built[key]
-            name = tap.tap or encoder.default_taps[0]
-            try:
-                encoder.check_taps([name])
-            except ValueError as error:
-                raise InputError(f"system {system.name or len(systems) + 1}: {error}") from None
-            offset = tap.offset_s if tap.offset_s is not None else encoder.frame_offset(name)
-            sources.append(TapSource(encoder.identity(), name, offset))
+            encoder, source = build_input(tap, config.device, built, f"system {system.name or len(systems) + 1}")
+            sources.append(source)
             encoders.append(encoder)
         name = system.name or "+".join(f"{s.identity.encoder}-{s.tap}" for s in sources)
         if any(other.name == name for other in systems):
