@@ -29,11 +29,11 @@ from codecprobe.diarize.model import mimi_config_dict
 from codecprobe.diarize.module import DiarizationModule
 from codecprobe.encoders import Encoder
 from codecprobe.errors import InputError
-from codecprobe.store import LatentStore, encoder_key
+from codecprobe.store import LatentStore
 from codecprobe.train import FrameBank, TapSource, WindowDataModule, build_bank, fit, load_module, read_checkpoint
 from codecprobe.train.fit import BEST, LAST
 from codecprobe.train.grid import grid_frames
-from codecprobe.train.inputs import build_input, input_record
+from codecprobe.train.inputs import build_input, extract_inputs, input_record
 
 MIMI_LAYER_RATE_RATIO = 2  # Mimi's transformer runs at 25 Hz, twice its 12.5 Hz latent rate
 NORM_SAMPLE_WINDOWS = 64  # training windows whose frames set the input standardisation
@@ -143,20 +143,8 @@ def system_from_checkpoint(module: DiarizationModule) -> System:
 def prepare(config: TrainStudyConfig, data: StudyData, systems: list[System], store: LatentStore,
             progress: bool = True) -> None:
     """Extract every tap every system reads, for every corpus, into the store (what is there is skipped)."""
-    from codecprobe.extract import extract
-
-    needs: dict[str, tuple[Encoder, set[str]]] = {}
-    for system in systems:
-        for encoder, source in zip(system.encoders, system.sources):
-            needs.setdefault(encoder_key(source.identity), (encoder, set()))[1].add(source.tap)
-    corpora = {id(d.corpus): d for d in data.all()}.values()
-    for conversations in corpora:
-        for encoder, taps in needs.values():
-            summary = extract(conversations.corpus, encoder, sorted(taps), store, progress=progress)
-            if summary.failures:
-                where, reason = summary.failures[0]
-                raise InputError(f"{conversations.name}: {len(summary.failures)} recording(s) could not be encoded, "
-                                 f"e.g. {where}: {reason}")
+    corpora = {id(d.corpus): (d.name, d.corpus) for d in data.all()}.values()
+    extract_inputs(corpora, [pair for s in systems for pair in zip(s.encoders, s.sources)], store, progress)
 
 
 def bank_of(store: LatentStore, system: System, conversations: Conversations, grid_rate: float,

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Iterable
 
 from codecprobe.encoders import BuildOptions, Encoder, build_encoder
 from codecprobe.errors import InputError
-from codecprobe.store import encoder_key
+from codecprobe.store import LatentStore, encoder_key
 from codecprobe.train.bank import TapSource
+
+if TYPE_CHECKING:
+    from codecprobe.data import Corpus
 
 
 @dataclass
@@ -70,3 +74,21 @@ def rebuild_input(stored: dict, device: str = "cpu") -> tuple[Encoder, TapSource
                          f"with settings {stored['settings']}; rebuilt here it is {identity.weights_id} with "
                          f"{identity.settings}: not the same encoder")
     return encoder, TapSource(identity, stored["tap"], stored["offset_s"])
+
+
+def extract_inputs(corpora: Iterable[tuple[str, "Corpus"]], inputs: Iterable[tuple[Encoder, TapSource]],
+                   store: LatentStore, progress: bool = True) -> None:
+    """Extract every input tap for every ``(name, corpus)`` into the store, one pass per encoder and corpus
+    with all its taps (what is stored is skipped); a recording that cannot be encoded stops the run."""
+    from codecprobe.extract import extract
+
+    needs: dict[str, tuple[Encoder, set[str]]] = {}
+    for encoder, source in inputs:
+        needs.setdefault(encoder_key(source.identity), (encoder, set()))[1].add(source.tap)
+    for name, corpus in corpora:
+        for encoder, taps in needs.values():
+            summary = extract(corpus, encoder, sorted(taps), store, progress=progress)
+            if summary.failures:
+                where, reason = summary.failures[0]
+                raise InputError(f"{name}: {len(summary.failures)} recording(s) could not be encoded, "
+                                 f"e.g. {where}: {reason}")
