@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from codecprobe.diarize.config import AdapterConfig, InputTap, SystemConfig, TrainStudyConfig
-from codecprobe.diarize.data import Conversations, DiarizationWindows, load_conversations, split_conversations
+from codecprobe.diarize.data import Conversations, DiarizationWindows, load_conversations, load_training
 from codecprobe.diarize.evaluate import Evaluation, evaluate, evaluate_one_speaker
 from codecprobe.diarize.model import mimi_config_dict
 from codecprobe.diarize.module import DiarizationModule
@@ -63,11 +63,7 @@ def load_data(config: TrainStudyConfig, training: bool = True) -> StudyData:
             raise InputError("nothing to evaluate on: give eval_corpora (--eval-corpus)")
         check_distinct_ids(evals)
         return StudyData(None, None, evals)
-    train = load_conversations(config.train_corpus, config.train_layout)
-    if config.val_corpus:
-        val = load_conversations(config.val_corpus, config.val_layout)
-    else:
-        train, val = split_conversations(train, config.val_fraction, config.split_seed)
+    train, val = load_training(config)
     data = StudyData(train, val, evals)
     check_distinct_ids(data.all())
     return data

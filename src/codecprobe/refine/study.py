@@ -24,7 +24,7 @@ import lightning as L
 import numpy as np
 import torch
 
-from codecprobe.diarize.data import Conversations, load_conversations, split_conversations
+from codecprobe.diarize.data import Conversations, load_conversations, load_training
 from codecprobe.diarize.study import check_distinct_ids
 from codecprobe.encoders import Encoder
 from codecprobe.errors import InputError
@@ -92,11 +92,7 @@ def load_data(config: RefineStudyConfig, training: bool = True) -> StudyData:
             raise InputError("nothing to evaluate on: give evals (--eval-corpus)")
         check_distinct_ids([c for e in evals for c in e.conversations])
         return StudyData(None, None, evals)
-    train = load_conversations(config.train_corpus, config.train_layout)
-    if config.val_corpus:
-        val = load_conversations(config.val_corpus, config.val_layout)
-    else:
-        train, val = split_conversations(train, config.val_fraction, config.split_seed)
+    train, val = load_training(config)
     data = StudyData(train, val, evals)
     check_distinct_ids(data.conversations())
     return data
