@@ -50,6 +50,7 @@ class EncoderIdentity:
 class Encoder(abc.ABC):
     name: ClassVar[str]
     sample_rate: int
+    recipe = None  # set by build_encoder: an EncoderRecipe that builds this encoder again in another process
 
     @property
     @abc.abstractmethod
