@@ -23,12 +23,14 @@ class ExecutorConfig:
         thread while the model runs); ``ray`` reads and resamples audio in Ray Data
         tasks and encodes on a pool of Ray actors, one model per actor.
     address: the Ray cluster to join: ``auto`` (the one ``ray start`` runs on this
-        machine) or its head's ``HOST:PORT``; None starts a Ray instance on this
-        machine for the run (or uses the one this process already started).
+        machine) or its head's ``HOST:PORT``; None: that cluster if there is one, else a
+        Ray instance started on this machine for the run (a process that has joined a
+        cluster already keeps it).
     workers: encoder actors; each builds its own copy of the model.
     gpus_per_worker: GPUs each actor reserves (fractions share one GPU); above 0 the
         actors encode on ``cuda``, else on the CPU.
-    cpus_per_worker: CPUs each actor reserves; also its torch thread count (at least 1).
+    cpus_per_worker: CPUs each actor reserves; Ray also sets its torch threads to the
+        whole CPUs among them (at least 1).
 
     >>> ExecutorConfig(kind="ray", workers=0)
     Traceback (most recent call last):

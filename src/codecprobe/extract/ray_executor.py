@@ -11,7 +11,7 @@ rows as it arrives; no worker ever opens the index. On a cluster the store folde
 be the same path on every node (a shared filesystem).
 
 Reading reserves no CPU: it is light next to encoding (resampling 30 s of audio takes
-~13 ms, encoding it with Mimi ~6 CPU-seconds), so, like the local executor's reader
+~13 ms, encoding it with Mimi ~3.5 CPU-seconds), so, like the local executor's reader
 thread, the read tasks share the encoders' cores, at most two per actor at a time.
 """
 from __future__ import annotations
