@@ -34,9 +34,9 @@ READS_PER_WORKER = 2  # read tasks in flight per actor: its next batch is read w
 
 def run_on_ray(batches: list[list[SegmentJob]], encoder: Encoder, taps: Sequence[str], root: str | os.PathLike,
                config: ExecutorConfig) -> Iterator[BatchOutcome]:
-    """Encode the batches on Ray; outcomes arrive in the order the batches finish."""
+    """Join the cluster and start encoding the batches; outcomes arrive in the order the batches finish."""
     if not batches:
-        return
+        return iter(())
     if encoder.recipe is None:
         raise InputError(f"encoder {encoder.name!r} was not made by build_encoder, so Ray workers cannot rebuild it")
     ray = connect(config)
@@ -55,8 +55,7 @@ def run_on_ray(batches: list[list[SegmentJob]], encoder: Encoder, taps: Sequence
                                                        str(Path(root).resolve()), config),
                     compute=ray.data.ActorPoolStrategy(size=workers),
                     num_cpus=config.cpus_per_worker, num_gpus=config.gpus_per_worker)
-    for row in rows.iter_rows():
-        yield pickle.loads(row["outcome"])
+    return (pickle.loads(row["outcome"]) for row in rows.iter_rows())
 
 
 def connect(config: ExecutorConfig):
