@@ -13,7 +13,8 @@ import sys
 from codecprobe import __version__
 from codecprobe.errors import InputError
 
-COMMAND_MODULES = ("demo", "corpus", "extract", "store", "verify", "diagnose", "score", "boundaries")
+COMMAND_MODULES = ("demo", "corpus", "extract", "store", "verify", "diagnose", "score", "boundaries", "simulate",
+                   "train")
 
 
 def build_parser() -> argparse.ArgumentParser:
