@@ -31,10 +31,14 @@ def test_without_ray_the_option_says_how_to_install_it(tmp_path, capsys, monkeyp
 def test_studies_take_the_same_executor_options(tmp_path):
     from codecprobe.cli.verify import config_from_args
 
+    from codecprobe.cli.train import config_from_args as train_config
+
+    options = ["--executor", "ray", "--workers", "2", "--cpus-per-worker", "0.5"]
     for command in ("verify", "diagnose"):
-        args = build_parser().parse_args([command, "--corpus", "c", "--encoder", "mfcc", "--out", str(tmp_path),
-                                          "--executor", "ray", "--workers", "2", "--cpus-per-worker", "0.5"])
+        args = build_parser().parse_args([command, "--corpus", "c", "--encoder", "mfcc", "--out", str(tmp_path), *options])
         assert config_from_args(args).executor == ExecutorConfig("ray", workers=2, cpus_per_worker=0.5)
+    args = build_parser().parse_args(["train", "--train-corpus", "c", "--out", str(tmp_path), *options])
+    assert train_config(args).executor == ExecutorConfig("ray", workers=2, cpus_per_worker=0.5)
     args = build_parser().parse_args(["verify", "--corpus", "c", "--encoder", "mfcc", "--out", str(tmp_path),
                                       "--set", "executor.kind=ray", "--set", "executor.address=auto"])
     assert config_from_args(args).executor == ExecutorConfig("ray", address="auto")

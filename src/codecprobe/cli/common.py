@@ -63,11 +63,11 @@ def add_executor_args(parser: argparse.ArgumentParser) -> None:
                        help="ray: CPUs per actor, also its torch threads (default 1)")
 
 
-def executor_settings_from_args(args: argparse.Namespace) -> dict:
-    """The executor options given on the command line, as ExecutorConfig fields."""
+def executor_settings_from_args(args: argparse.Namespace, prefix: str = "") -> dict:
+    """The executor options given on the command line, as ExecutorConfig fields (``prefix`` + name)."""
     given = {"kind": args.executor, "address": args.address, "workers": args.workers,
              "gpus_per_worker": args.gpus_per_worker, "cpus_per_worker": args.cpus_per_worker}
-    return {key: value for key, value in given.items() if value is not None}
+    return {prefix + key: value for key, value in given.items() if value is not None}
 
 
 def corpus_from_args(args: argparse.Namespace):

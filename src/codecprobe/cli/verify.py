@@ -95,7 +95,7 @@ def config_from_args(args: argparse.Namespace):
         "trials": getattr(args, "trials", None), "max_trials_per_class": getattr(args, "max_trials_per_class", None),
         "trial_seed": getattr(args, "trial_seed", None),
         "exclude_same_recording": getattr(args, "exclude_same_recording", None),
-        **{f"executor.{key}": value for key, value in executor_settings_from_args(args).items()},
+        **executor_settings_from_args(args, prefix="executor."),
     }
     overrides = [f"{key}={json.dumps(str(value) if isinstance(value, Path) else value)}"
                  for key, value in given.items() if value is not None]
