@@ -92,6 +92,11 @@ def extract(
     progress: bool = True,
     executor: ExecutorConfig = ExecutorConfig(),
 ) -> ExtractSummary:
+    """Encode every segment of ``corpus`` not yet in ``store`` at ``taps`` (default: the encoder's).
+
+    ``executor`` says where: in this process (the default) or on a Ray cluster (docs/scale.md);
+    the store ends up the same either way.
+    """
     started = time.perf_counter()
     taps = encoder.check_taps(taps or encoder.default_taps)
     identity = encoder.identity()
