@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from codecprobe.cli.common import add_encoder_args, add_store_args
+from codecprobe.cli.common import add_encoder_args, add_executor_args, add_store_args
 
 HELP = """\
 two modes:
@@ -54,6 +54,7 @@ def add_parser(subparsers) -> None:
     apply.add_argument("--corpus", type=Path, help="the hypotheses' recordings (their file ids)")
     apply.add_argument("--layout", help="layout of --corpus (default: guessed)")
     add_store_args(parser)
+    add_executor_args(parser)
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     parser.set_defaults(run=run_command)
@@ -61,14 +62,15 @@ def add_parser(subparsers) -> None:
 
 def config_from_args(args: argparse.Namespace):
     """Defaults, then --config, then the options given on the command line, then --set."""
-    from codecprobe.cli.common import encoder_settings_from_args
+    from codecprobe.cli.common import encoder_settings_from_args, executor_settings_from_args
     from codecprobe.config import load_config
     from codecprobe.errors import InputError
     from codecprobe.refine.config import RefineStudyConfig
 
     given = {"train_corpus": args.train_corpus, "train_layout": args.train_layout, "variants": args.variants,
              "store": args.store, "device": args.device if args.device != "cpu" else None,
-             "trainer.progress": False if args.quiet else None}
+             "trainer.progress": False if args.quiet else None,
+             **executor_settings_from_args(args, prefix="executor.")}
     if args.eval_corpora:
         given["evals"] = [{"corpora": [str(path)], "layout": args.eval_layout} for path in args.eval_corpora]
     if args.encoder:
@@ -111,12 +113,17 @@ def study_command(args: argparse.Namespace) -> int:
 
 
 def apply_command(args: argparse.Namespace) -> int:
+    from codecprobe.cli.common import executor_settings_from_args
+    from codecprobe.config import load_config
+    from codecprobe.extract import ExecutorConfig
     from codecprobe.refine.study import refine_hypotheses
     from codecprobe.report import write_json
     from codecprobe.score.rttm import write_rttm
 
+    executor = load_config(ExecutorConfig, None, [f"{key}={json.dumps(value)}" for key, value in
+                                                  executor_settings_from_args(args).items()])
     refined = refine_hypotheses(args.model, args.corpus, args.layout, args.hypotheses, args.store, args.device,
-                                progress=not args.quiet)
+                                progress=not args.quiet, executor=executor)
     args.out.mkdir(parents=True, exist_ok=True)
     write_rttm(args.out / "refined.rttm", refined.turns)
     print(f"refined {len(refined.turns)} recording(s) with {refined.module.describe()['label']}: "

@@ -140,7 +140,8 @@ def prepare(config: TrainStudyConfig, data: StudyData, systems: list[System], st
             progress: bool = True) -> None:
     """Extract every tap every system reads, for every corpus, into the store (what is there is skipped)."""
     corpora = {id(d.corpus): (d.name, d.corpus) for d in data.all()}.values()
-    extract_inputs(corpora, [pair for s in systems for pair in zip(s.encoders, s.sources)], store, progress)
+    extract_inputs(corpora, [pair for s in systems for pair in zip(s.encoders, s.sources)], store, progress,
+                   config.executor)
 
 
 def bank_of(store: LatentStore, system: System, conversations: Conversations, grid_rate: float,

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from codecprobe.config import ConfigError
+from codecprobe.extract.executor import ExecutorConfig
 from codecprobe.train.config import TrainerConfig
 from codecprobe.train.inputs import InputTap
 
@@ -200,6 +201,7 @@ class RefineStudyConfig:
     # extraction
     store: str = "runs/store"
     device: str = "cpu"
+    executor: ExecutorConfig = field(default_factory=ExecutorConfig)  # where extraction runs (docs/scale.md)
     # evaluation
     collars: list[float] = field(default_factory=lambda: [0.0, 0.25])
     gate: Gate = field(default_factory=Gate)

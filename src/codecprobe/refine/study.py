@@ -28,6 +28,7 @@ from codecprobe.diarize.data import Conversations, load_conversations, load_trai
 from codecprobe.diarize.study import check_distinct_ids
 from codecprobe.encoders import Encoder
 from codecprobe.errors import InputError
+from codecprobe.extract import ExecutorConfig
 from codecprobe.refine.apply import apply_offsets, bounded_times, refine_examples
 from codecprobe.refine.config import EvalSet, RefineStudyConfig, SystemConfig
 from codecprobe.refine.data import BoundaryWindows
@@ -167,7 +168,7 @@ def prepare(config: RefineStudyConfig, data: StudyData, systems: list[RefineSyst
     set by name) with their frame banks; each system's grid rate is resolved from the stored taps."""
     corpora = {id(c.corpus): (c.name, c.corpus) for c in data.conversations()}.values()
     inputs = [pair for s in systems for pair in zip(s.encoders, s.sources)] + [(speaker.encoder, speaker.source)]
-    extract_inputs(corpora, inputs, store, progress)
+    extract_inputs(corpora, inputs, store, progress, config.executor)
     for system in systems:
         system.rate = system.config.grid_rate or finest_rate(store, system.sources)
     sets = example_sets(config, data, embedding_tracks(store, speaker.source,
@@ -414,7 +415,7 @@ class Refined:
 
 def refine_hypotheses(checkpoint: str | Path, corpus: str | Path, layout: str | None, hypotheses: list[str],
                       store_path: str | Path, device: str = "cpu", collars: tuple[float, ...] = (0.0, 0.25),
-                      progress: bool = True) -> Refined:
+                      progress: bool = True, executor: ExecutorConfig | None = None) -> Refined:
     """Move every boundary of the hypothesis RTTMs (e.g. ``codecprobe diarize`` output) by a trained refiner.
 
     Every hypothesis file id must be a recording of ``corpus`` (checked before any work); the refiner's
@@ -444,7 +445,7 @@ def refine_hypotheses(checkpoint: str | Path, corpus: str | Path, layout: str | 
     inputs = module.input_encoders(device)
     embedding = module.embedding_encoder(device)
     with LatentStore(store_path) as store:
-        extract_inputs([(recordings.name, subset)], inputs + [embedding], store, progress)
+        extract_inputs([(recordings.name, subset)], inputs + [embedding], store, progress, executor)
         ids = sorted(given)
         bank = refiner_bank(store, [source for _, source in inputs], module.frame_rate,
                             [(rid, durations[rid]) for rid in ids], progress)

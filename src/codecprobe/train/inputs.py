@@ -20,6 +20,7 @@ from codecprobe.train.bank import TapSource
 
 if TYPE_CHECKING:
     from codecprobe.data import Corpus
+    from codecprobe.extract import ExecutorConfig
 
 
 @dataclass
@@ -77,17 +78,19 @@ def rebuild_input(stored: dict, device: str = "cpu") -> tuple[Encoder, TapSource
 
 
 def extract_inputs(corpora: Iterable[tuple[str, "Corpus"]], inputs: Iterable[tuple[Encoder, TapSource]],
-                   store: LatentStore, progress: bool = True) -> None:
+                   store: LatentStore, progress: bool = True, executor: "ExecutorConfig | None" = None) -> None:
     """Extract every input tap for every ``(name, corpus)`` into the store, one pass per encoder and corpus
-    with all its taps (what is stored is skipped); a recording that cannot be encoded stops the run."""
-    from codecprobe.extract import extract
+    with all its taps (what is stored is skipped), where ``executor`` says (default: this process); a
+    recording that cannot be encoded stops the run."""
+    from codecprobe.extract import ExecutorConfig, extract
 
     needs: dict[str, tuple[Encoder, set[str]]] = {}
     for encoder, source in inputs:
         needs.setdefault(encoder_key(source.identity), (encoder, set()))[1].add(source.tap)
     for name, corpus in corpora:
         for encoder, taps in needs.values():
-            summary = extract(corpus, encoder, sorted(taps), store, progress=progress)
+            summary = extract(corpus, encoder, sorted(taps), store, progress=progress,
+                              executor=executor or ExecutorConfig())
             if summary.failures:
                 where, reason = summary.failures[0]
                 raise InputError(f"{name}: {len(summary.failures)} recording(s) could not be encoded, "
