@@ -46,7 +46,7 @@ def add_parser(subparsers) -> None:
     study.add_argument("--evaluate-only", action="store_true", help="evaluate the checkpoints already in OUT")
     study.add_argument("--config", type=Path, help="YAML config (see docs/refine.md)")
     study.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                       help="config override, e.g. trainer.max_steps=500 jitter.scale_s=0.4 (repeatable)")
+                       help="config override, e.g. jitter.scale_s=0.4 (repeatable; applied last)")
     add_encoder_args(parser, default_encoder="")
     apply = parser.add_argument_group("apply")
     apply.add_argument("--model", type=Path, help="a trained refiner's checkpoint (OUT/systems/<s>/<v>/best.ckpt)")
