@@ -1,4 +1,6 @@
 """Boundary examples, synthetic jitter and refined RTTMs on hand-made cases and random properties."""
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -10,6 +12,7 @@ from codecprobe.refine.examples import jittered_hypotheses, make_hypothesis
 from codecprobe.refine.jitter import BoundaryErrors, jitter_turns
 from codecprobe.refine.module import ContrastiveRefiner
 from codecprobe.score import FileTurns
+from codecprobe.score.boundaries import analyse_boundaries
 from codecprobe.score.timeline import Speakers
 
 
@@ -62,12 +65,15 @@ def test_jitter_moves_a_handover_as_one_and_keeps_turns_long_enough():
         assert np.all(np.abs(out.onset - reference.onset) <= 0.5 + 1e-9)
 
 
-def test_measured_errors_are_drawn_from_a_boundaries_json(tmp_path):
+def test_measured_errors_are_drawn_from_what_codecprobe_boundaries_writes(tmp_path):
+    reference = {"f": FileTurns.build("f", [0.0, 10.0], [10.0, 10.0], ["A", "B"])}
+    system = {"f": FileTurns.build("f", [0.1, 10.3], [10.2, 9.7], ["X", "Y"])}
     path = tmp_path / "boundaries.json"
-    path.write_text('{"boundaries": {"signed_errors_s": {"speech": [0.1, -0.2], "change": [0.3, 5.0]}}}')
-    draws = BoundaryErrors(JitterConfig(distribution="measured", measured=str(path), max_s=1.0)).draw(
+    path.write_text(json.dumps(analyse_boundaries(reference, system, collars=(0.0,)).to_dict()))
+    draws = BoundaryErrors(JitterConfig(distribution="measured", measured=str(path), max_s=0.25)).draw(
         np.random.default_rng(0), 200)
-    assert set(np.round(draws, 3)) == {0.1, -0.2, 0.3}  # 5.0 is beyond max_s: drawn again
+    # errors +0.1 (onset 0), +0.3 twice (the change at 10), 0 (offset 20); 0.3 is beyond max_s: drawn again
+    assert set(np.round(draws, 3)) == {0.1, 0.0}
 
 
 @pytest.mark.parametrize("seed", range(5))
