@@ -9,6 +9,7 @@ import pytest
 from codecprobe.cli.main import main
 from codecprobe.config import load_config
 from codecprobe.refine.config import RefineStudyConfig
+from codecprobe.refine.data import BoundaryWindows
 from codecprobe.refine.report import write_report
 from codecprobe.refine.study import IDENTITY, load_refiner, run_study
 from codecprobe.score import read_rttm
@@ -74,21 +75,22 @@ def test_refined_rttms_are_valid(mlp_study):
             assert np.all(turns.onset[mine][order][1:] >= turns.offset[mine][order][:-1] - 1e-9)
 
 
-def test_every_variant_trains_and_reloads_from_its_checkpoint(corpora, mlp_study, tmp_path):
+def test_every_variant_trains_on_fused_taps_and_reloads_from_its_checkpoint(corpora, mlp_study, tmp_path):
     _, _, out = mlp_study
-    config = tiny_config(corpora, out / "store", "trainer.max_steps=2",
-                         "variants=[transformer, diffusion, contrastive]")
+    config = tiny_config(corpora, out / "store", "trainer.max_steps=2", "variants=[transformer, diffusion, contrastive]",
+                         "systems=[{name: fused, inputs: [{encoder: mfcc}, {encoder: logmel}]}]")
     result = run_study(config, tmp_path, progress=False)
     held_out = result.sets["held-out"]
+    bank = held_out.banks["fused"]
+    assert result.systems[0].rate == 100.0 and len(bank.dims) == 2  # MFCC and log-mel side by side at 100 Hz
     for variant in ("transformer", "diffusion", "contrastive"):
-        folder = tmp_path / "systems" / "mfcc" / variant
+        folder = tmp_path / "systems" / "fused" / variant
         assert (folder / LAST).is_file()
         module = load_refiner(folder / (BEST if (folder / BEST).is_file() else LAST))
         assert module.variant == variant and module.describe()["trained_encoders"]
-        from codecprobe.refine.data import BoundaryWindows
-
-        windows = BoundaryWindows(held_out.examples, held_out.banks["mfcc"], module.window_frames,
-                                  np.arange(40))
+        assert [i["encoder"] for i in module.hparams.inputs] == ["mfcc", "logmel"]
+        assert [i["dim"] for i in module.hparams.inputs] == list(bank.dims)
+        windows = BoundaryWindows(held_out.examples, bank, module.window_frames, np.arange(40))
         first, again = module.predict(windows), module.predict(windows)
         np.testing.assert_array_equal(first, again)  # V3 samples from fixed quantiles: no randomness
         assert np.all(np.isfinite(first)) and np.all(np.abs(first) <= config.window_s / 2)
