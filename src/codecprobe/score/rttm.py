@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -81,17 +82,23 @@ def group_turns(turns: Iterable[Turn]) -> dict[str, FileTurns]:
 
 @dataclass
 class Problems:
-    """Lines skipped (or read md-eval's way) in lenient mode, as ``path:line: reason``."""
+    """What the reader skipped or found odd, as ``path[:line]: reason``, to print as warnings: lines
+    skipped (or read md-eval's way) in lenient mode, folders without a single RTTM."""
 
     messages: list[str] = field(default_factory=list)
 
 
-def data_lines(path: str | os.PathLike, kind: str) -> Iterator[tuple[str, list[str]]]:
-    """``("file:line", fields)`` for every line of a text file that is not empty or a comment."""
+def read_text(path: str | os.PathLike, kind: str) -> str:
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(f"{path}: cannot read {kind} ({error})") from None
+
+
+def data_lines(path: str | os.PathLike, kind: str, text: str | None = None) -> Iterator[tuple[str, list[str]]]:
+    """``("file:line", fields)`` for every line of a text file that is not empty or a comment."""
+    if text is None:
+        text = read_text(path, kind)
     for number, line in enumerate(text.splitlines(), start=1):
         fields = line.split()
         if fields and not fields[0].startswith((";", "#")):
@@ -118,8 +125,12 @@ def _parse_time(text: str, what: str, where: str) -> float:
 
 def read_rttm(path: str | os.PathLike, strict: bool = True, problems: Problems | None = None) -> dict[str, FileTurns]:
     """Read the SPEAKER turns of one RTTM file as ``{file_id: FileTurns}``."""
+    text = read_text(path, "RTTM")
+    plain = _read_plain_speaker_lines(text)
+    if plain is not None:
+        return plain
     columns: dict[str, tuple[list, list, list]] = {}
-    for where, fields in data_lines(path, "RTTM"):
+    for where, fields in data_lines(path, "RTTM", text):
         try:
             if fields[0].upper() not in KNOWN_TYPES:
                 raise InputError(f"{where}: unknown RTTM record type {fields[0]!r}")
@@ -129,6 +140,8 @@ def read_rttm(path: str | os.PathLike, strict: bool = True, problems: Problems |
                 raise InputError(f"{where}: a SPEAKER line needs at least 9 fields, found {len(fields)}")
             onset = _parse_time(fields[3], "onset", where)
             duration = _parse_time(fields[4], "duration", where)
+            if not math.isfinite(onset + duration):
+                raise InputError(f"{where}: onset {fields[3]} + duration {fields[4]} overflows")
             if len(fields) > 10:  # kept in lenient mode, as md-eval keeps it
                 skip_or_raise(InputError(f"{where}: {len(fields)} fields (a speaker name with a space?); "
                                          f"md-eval reads the speaker as {fields[7]!r}"), strict, problems)
@@ -142,12 +155,58 @@ def read_rttm(path: str | os.PathLike, strict: bool = True, problems: Problems |
     return {fid: FileTurns.build(fid, *cols) for fid, cols in columns.items()}
 
 
-def rttm_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
-    """Expand folders to the ``*.rttm`` files inside them (sorted)."""
+# One SPEAKER record of exactly 10 fields on one line; groups: file id, onset, duration, speaker.
+_PLAIN_SPEAKER = (r"[ \t]*SPEAKER[ \t]+(\S+)[ \t]+\S+[ \t]+(\S+)[ \t]+(\S+)[ \t]+\S+[ \t]+\S+[ \t]+(\S+)"
+                  r"[ \t]+\S+[ \t]+\S+[ \t\r]*$")
+_PLAIN_SPEAKER_LINE = re.compile("^" + _PLAIN_SPEAKER, re.MULTILINE)
+# a line that is neither blank nor a plain SPEAKER record, or a line break other than \n and \r\n
+# (str.splitlines() breaks lines there, a regex's ^ and $ do not)
+_OTHER_LINE = re.compile(rf"^(?!{_PLAIN_SPEAKER}|[ \t\r]*$)|[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]|\r(?!\n)",
+                         re.MULTILINE)
+
+
+def _read_plain_speaker_lines(text: str) -> dict[str, FileTurns] | None:
+    """The common case at numpy speed: every non-blank line a valid 10-field SPEAKER record.
+
+    Returns what the line-by-line reader would, or None when the text holds anything else
+    (comments, other records, other field counts, a bad value); the line-by-line reader then
+    reads it and, where it must, reports the line at fault.
+    """
+    if _OTHER_LINE.search(text):
+        return None
+    records = _PLAIN_SPEAKER_LINE.findall(text)
+    if not records:
+        return None
+    file_ids, onsets, durations, speakers = zip(*records)
+    try:
+        onset = np.fromiter(map(float, onsets), dtype=np.float64, count=len(records))
+        duration = np.fromiter(map(float, durations), dtype=np.float64, count=len(records))
+    except ValueError:
+        return None
+    with np.errstate(over="ignore", invalid="ignore"):
+        valid = np.isfinite(onset + duration) & (onset >= 0) & (duration >= 0)
+    if not valid.all():
+        return None
+    names, first, which = np.unique(np.array(file_ids), return_index=True, return_inverse=True)
+    speaker = np.array(speakers)
+    order = np.argsort(which, kind="stable")  # line order within each file
+    bounds = np.r_[0, np.cumsum(np.bincount(which, minlength=len(names)))]
+    turns = {}
+    for k in np.argsort(first).tolist():  # files in order of first appearance, as the line reader
+        rows = order[bounds[k]:bounds[k + 1]]
+        turns[str(names[k])] = FileTurns.build(str(names[k]), onset[rows], duration[rows], speaker[rows])
+    return turns
+
+
+def rttm_paths(paths: Iterable[str | os.PathLike], problems: Problems | None = None) -> list[Path]:
+    """Expand folders to the ``*.rttm`` files inside them (sorted); a folder with none is a problem."""
     found: list[Path] = []
     for path in map(Path, paths):
         if path.is_dir():
-            found.extend(sorted(path.rglob("*.rttm")))
+            inside = sorted(path.rglob("*.rttm"))
+            if not inside and problems is not None:
+                problems.messages.append(f"{path}: folder holds no .rttm files")
+            found.extend(inside)
         elif path.exists():
             found.append(path)
         else:
@@ -159,7 +218,7 @@ def read_rttms(paths: Iterable[str | os.PathLike], strict: bool = True,
                problems: Problems | None = None) -> dict[str, FileTurns]:
     """Read RTTM files and folders of them; turns of one file id are pooled across files."""
     merged: dict[str, list[FileTurns]] = {}
-    for path in rttm_paths(paths):
+    for path in rttm_paths(paths, problems):
         for fid, turns in read_rttm(path, strict, problems).items():
             merged.setdefault(fid, []).append(turns)
     return {fid: concatenate(parts) for fid, parts in merged.items()}
