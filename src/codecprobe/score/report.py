@@ -33,7 +33,7 @@ def _markdown(report: BoundaryReport, data: dict) -> str:
     boundary_rows = [[kind, s["matched"], _ms(s["mean_abs_error_s"]), _ms(s["median_abs_error_s"]),
                       *[_pct(s[f"within_{int(t * 1000)}ms"]) for t in TOLERANCES]]
                      for kind, s in (("all", b["all"]), ("speech on/off", b["speech"]), ("speaker change", b["change"]))]
-    collar_rows = [[f"{c:.2f}", d.der, 100 * report.jitter_share(c) if c > 0 else 0.0]
+    collar_rows = [[f"{c:.2f}", d.der, _pct(report.jitter_share(c)) if c > 0 else "-"]
                    for c, d in report.collar_curve.items()]
     return "\n\n".join([
         "# Diarization error and boundaries",
