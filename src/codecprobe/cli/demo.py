@@ -11,16 +11,17 @@ def add_parser(subparsers) -> None:
                     "the real speech in ../shared/data where it exists, else synthetic voices made offline. "
                     "It states which data and which weights (trained or random) it used.",
     )
-    parser.add_argument("--corpus", action="append", dest="corpora", default=[], metavar="DIR",
-                        help="corpus folder (repeatable); default: see above")
-    parser.add_argument("--layout", default=None, help="layout of --corpus (default: guessed)")
+    parser.add_argument("--corpus", action="extend", nargs="+", dest="corpora", default=[], metavar="DIR",
+                        help="corpus folder(s) (repeatable; default: see above)")
+    parser.add_argument("--layout", metavar="LAYOUT", help="layout of --corpus (default: guessed)")
     parser.add_argument("--out", help="output folder (default runs/demo)")
-    parser.add_argument("--encoder", action="append", dest="encoders", metavar="NAME",
-                        help="encoders to run (repeatable; default mfcc, logmel, ge2e, mimi)")
+    parser.add_argument("--encoder", action="extend", nargs="+", dest="encoders", metavar="NAME",
+                        help="encoder(s) to run (repeatable; default mfcc, logmel, ge2e, mimi)")
     parser.add_argument("--mimi-weights",
-                        help="'auto' (trained kyutai/mimi if loadable, else random init, reported), "
+                        help="'auto' (trained kyutai/mimi if loadable, else random init, reported; the default), "
                              "'random', a Hugging Face id, a transformers folder or a moshi checkpoint file")
-    parser.add_argument("--config", help="YAML file with DemoConfig fields (options given here override it)")
+    parser.add_argument("--config", help="YAML file with DemoConfig fields (options given here override it; "
+                                         "default: none)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(run=run)
 

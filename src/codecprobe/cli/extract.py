@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from codecprobe.cli.common import add_corpus_args, add_encoder_args, add_store_args
+from codecprobe.cli.common import EXIT_STATUSES, add_corpus_args, add_encoder_args, add_store_args
 
 
 def add_parser(subparsers) -> None:
@@ -13,14 +13,14 @@ def add_parser(subparsers) -> None:
         description="Encode every segment of a corpus at the chosen tap points and cache the frame "
                     "sequences in the store. Work already stored is skipped, so rerunning after an "
                     "interruption resumes. Prints a summary (segments, audio hours, real-time factor, failures).",
+        epilog=EXIT_STATUSES,
     )
     add_corpus_args(parser)
     add_encoder_args(parser)
     add_store_args(parser)
-    parser.add_argument("--batch-seconds", type=float, default=120.0,
-                        help="padded audio per batch, in seconds (default 120)")
-    parser.add_argument("--max-batch-size", type=int, default=32, help="segments per batch at most (default 32)")
-    parser.add_argument("--json", dest="json_out", help="also write the summary as JSON to this file")
+    parser.add_argument("--batch-seconds", type=float, default=120.0, help="padded audio per batch, in seconds")
+    parser.add_argument("--max-batch-size", type=int, default=32, help="segments per batch at most")
+    parser.add_argument("--json", dest="json_out", help="also write the summary as JSON to this file (default: none)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
 

@@ -16,6 +16,8 @@ from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
+from codecprobe.errors import InputError
+
 
 @dataclass(frozen=True)
 class FrameSequence:
@@ -82,9 +84,11 @@ class Encoder(abc.ABC):
         return self.identity().trained
 
     def check_taps(self, taps: Sequence[str]) -> list[str]:
+        """The taps, checked; an unknown one is the user's mistake (``--tap``), named with the known ones."""
         unknown = [tap for tap in taps if tap not in self.taps]
         if unknown:
-            raise ValueError(f"encoder {self.name!r} has no tap(s) {unknown}; taps: {', '.join(self.taps)}")
+            raise InputError(f"encoder {self.name!r} has no tap(s) {', '.join(unknown)} (--tap); "
+                             f"its taps: {', '.join(self.taps)}")
         return list(taps)
 
     def frames(self, array: np.ndarray, frame_rate: float, tap: str) -> FrameSequence:
