@@ -23,7 +23,7 @@ def test_extract_then_show(tmp_path, capsys):
     rows = json.loads(capsys.readouterr().out)
     assert sorted(r["segment"] for r in rows) == ["alice/alice_0", "alice/alice_1", "bob/bob_0", "bob/bob_1",
                                                  "carol/carol_0", "carol/carol_1"]
-    assert {(r["encoder"], r["tap"], r["dim"], r["frame rate"]) for r in rows} == {("mfcc", "mfcc", 20, 100.0)}
+    assert {(r["encoder"], r["tap"], r["dim"], r["frame_rate"]) for r in rows} == {("mfcc", "mfcc", 20, 100.0)}
 
 
 def test_bad_input_is_a_clean_error(tmp_path, capsys):
@@ -52,3 +52,48 @@ def test_corpus_prepare_writes_manifests_every_command_reads(tmp_path, capsys):
     assert main(["extract", "--corpus", str(tmp_path / "m"), "--encoder", "mfcc", "--store", str(tmp_path / "s"),
                  "--quiet"]) == 0
     assert "6 segments, 0 already stored, 6 extracted" in capsys.readouterr().out
+
+
+def test_store_summary_is_one_row_per_encoder_weights_settings_and_tap(tmp_path, capsys):
+    """Item 14: one row per tap, not per distinct frame rate (utterance taps have one rate per segment)."""
+    import numpy as np
+
+    from codecprobe.encoders.base import EncoderIdentity
+    from codecprobe.store import LatentStore
+    from codecprobe.store.latent_store import NewEntry
+
+    plain = EncoderIdentity("ge2e", "resemblyzer:x", True, {"trim_silences": False, "partials_rate": 1.3})
+    trimmed = EncoderIdentity("ge2e", "resemblyzer:x", True, {"trim_silences": True, "partials_rate": 1.3})
+    with LatentStore(tmp_path / "store") as store:
+        for identity in (plain, trimmed):
+            store.put_many(identity, [NewEntry(f"utt{i}", "utterance", "fp", np.ones((1, 4), np.float32), 1 / (2 + i))
+                                      for i in range(5)])
+    assert main(["store", "show", str(tmp_path / "store"), "--summary", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["settings"], r["tap"], r["segments"], r["min_frame_rate"], r["max_frame_rate"]) for r in rows] == [
+        ("trim_silences=False", "utterance", 5, 1 / 6, 1 / 2), ("trim_silences=True", "utterance", 5, 1 / 6, 1 / 2)]
+    assert all(key == key.lower() and " " not in key for row in rows for key in row)  # item 15: snake_case
+
+
+def test_store_show_into_a_closed_pipe_is_quiet(tmp_path):
+    """Item 7: `store show --json | head -1` printed a BrokenPipeError traceback."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO_ROOT
+
+    import numpy as np
+
+    from codecprobe.encoders.base import EncoderIdentity
+    from codecprobe.store import LatentStore
+    from codecprobe.store.latent_store import NewEntry
+
+    with LatentStore(tmp_path / "store") as store:
+        store.put_many(EncoderIdentity("mfcc", "librosa", True, {}),
+                       [NewEntry(f"utt{i}", "mfcc", "fp", np.ones((3, 2), np.float32), 100.0) for i in range(500)])
+    show = subprocess.Popen([sys.executable, "-m", "codecprobe.cli.main", "store", "show", str(tmp_path / "store"),
+                             "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={"PYTHONPATH": str(REPO_ROOT / "src"), "PATH": "/usr/bin:/bin"})
+    show.stdout.close()  # the reader is gone before the first line
+    assert show.wait() == 141
+    assert show.stderr.read() == b""

@@ -71,7 +71,9 @@ def extract(
     summary.n_cached = len(segments) - len(todo)
 
     batches = plan_batches([s.duration for s in todo], batch_seconds, max_batch_size)
-    bar = tqdm(total=sum(s.duration for s in todo), unit="s", unit_scale=True, disable=not progress,
+    # the total is the sum of the very numbers the bar adds up, in the same order: it ends exactly on it
+    audio_per_batch = [sum(todo[i].duration for i in batch) for batch in batches]
+    bar = tqdm(total=sum(audio_per_batch), unit="s", unit_scale=True, disable=not progress,
                desc=f"{identity.encoder}:{','.join(taps)}", dynamic_ncols=True)
     with ThreadPoolExecutor(max_workers=1) as reader:
         pending = reader.submit(_read_batch, corpus, [todo[i] for i in batches[0]], encoder.sample_rate) if batches else None
@@ -84,13 +86,15 @@ def extract(
                 tick = time.perf_counter()
                 outputs = encoder.encode_batch([audio for _, audio in loaded], taps)
                 summary.model_seconds += time.perf_counter() - tick
+                loaded, outputs, failed = _finite_only(loaded, outputs)
+                summary.failures += failed
                 store.put_many(identity, [
                     NewEntry(segment.id, tap, fingerprints[segment.id], sequence.frames, sequence.frame_rate)
                     for (segment, _), by_tap in zip(loaded, outputs) for tap, sequence in by_tap.items()
                 ])
                 summary.n_extracted += len(loaded)
                 summary.audio_seconds += sum(segment.duration for segment, _ in loaded)
-            bar.update(sum(todo[i].duration for i in batches[index]))
+            bar.update(audio_per_batch[index])
             bar.set_postfix_str(f"{summary.audio_seconds / max(time.perf_counter() - started, 1e-9):.1f}x real time")
     bar.close()
     summary.wall_seconds = time.perf_counter() - started
@@ -131,6 +135,19 @@ def _read_batch(corpus: Corpus, segments: list[SupervisionSegment], rate: int):
             continue
         loaded.append((segment, audio))
     return loaded, failed
+
+
+def _finite_only(loaded: list, outputs: list[dict]) -> tuple[list, list[dict], list[tuple[str, str]]]:
+    """The segments whose every tap is finite, and a failure for each of the others."""
+    kept, kept_outputs, failed = [], [], []
+    for (segment, audio), by_tap in zip(loaded, outputs):
+        bad = [tap for tap, sequence in by_tap.items() if not np.isfinite(sequence.frames).all()]
+        if bad:
+            failed.append((segment.id, f"the encoder gave non-finite values (NaN or infinity) at tap(s) {', '.join(bad)}"))
+        else:
+            kept.append((segment, audio))
+            kept_outputs.append(by_tap)
+    return kept, kept_outputs, failed
 
 
 def _fingerprint(corpus: Corpus, segment: SupervisionSegment) -> str:
