@@ -1,8 +1,8 @@
 """``codecprobe demo``: the whole pipeline as it stands, on data found or made locally.
 
-1. Corpora: the ones given, else the real speech sets in ``../shared/data`` where that
-   folder exists, else a small corpus of synthetic voices made here (see
-   :mod:`codecprobe.data.synthetic`).
+1. Corpora: the ones given, else the real speech sets in ``../shared/data`` beside the
+   project (not the current folder) where that folder exists, else a small corpus of
+   synthetic voices made here (see :mod:`codecprobe.data.synthetic`).
 2. Encoders: every registered baseline and Mimi. Mimi's trained weights are used when
    they can be loaded (``--mimi-weights``, default ``kyutai/mimi`` from the local
    Hugging Face cache); otherwise the demo uses seeded random weights and says so in
@@ -26,7 +26,8 @@ from pathlib import Path
 from codecprobe.config import config_to_dict, save_config
 from codecprobe.data import Corpus, load_corpus
 from codecprobe.data.synthetic import make_synthetic_corpus
-from codecprobe.encoders import BuildOptions, Encoder, build_encoder
+from codecprobe.encoders import BuildOptions, Encoder, build_encoder, utterance_use
+from codecprobe.encoders.base import weights_label
 from codecprobe.errors import InputError
 from codecprobe.extract import extract
 from codecprobe.report import atomic_write_text, markdown_table, provenance, write_json
@@ -34,7 +35,7 @@ from codecprobe.store import LatentStore, StoredEntry
 from codecprobe.verify.config import StudyConfig
 
 SHARED_SETS = ("librispeech-test-other", "vctk-autovc")
-MAIN_TAP = {"mimi": "prequant", "ge2e": "utterance"}  # others: their only tap
+SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"  # ../shared/data beside the project
 MIMI_TAPS = ("seanet", *(f"layer{i}" for i in range(1, 9)), "prequant", "quant1", "quant2", "quant4", "quant8")
 
 
@@ -45,6 +46,7 @@ class DemoConfig:
     out: str = "runs/demo"
     encoders: list[str] = field(default_factory=lambda: ["mfcc", "logmel", "ge2e", "mimi"])
     mimi_weights: str = "auto"  # "auto": trained kyutai/mimi if loadable, else random init; "random"; or an id/path
+    encoder_options: dict[str, dict] = field(default_factory=dict)  # per encoder: its settings, e.g. {"mimi": {...}}
     seed: int = 0
     progress: bool = True
 
@@ -53,6 +55,10 @@ def run_demo(config: DemoConfig) -> dict:
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     save_config(config, out / "config.yaml")
+    unknown = sorted(set(config.encoder_options) - set(config.encoders))
+    if unknown:
+        raise InputError(f"encoder_options for {', '.join(unknown)}, which the demo does not run "
+                         f"(encoders: {', '.join(config.encoders)})")
     corpora, data_note = _corpora(config, out)
     say(f"data: {data_note}")
     encoders = [_build(name, config) for name in config.encoders]
@@ -70,6 +76,7 @@ def run_demo(config: DemoConfig) -> dict:
         stored = store.entries()
     rows = [row for run in runs for row in _tap_rows(stored, *run)]
 
+    keys = ["corpus", "encoder", "weights", "tap", "segments", "frames", "dim", "frame_rate_hz", "x_real_time"]
     headers = ["corpus", "encoder", "weights", "tap", "segments", "frames", "dim", "frame rate (Hz)", "x real time"]
     table = markdown_table(headers, rows, float_format="{:.1f}")
     print(table)
@@ -87,7 +94,7 @@ def run_demo(config: DemoConfig) -> dict:
         print(diarization["table"])
         sections += ["## Diarization scoring: a VAD-only baseline", diarization["table"]]
     result = {"data": data_note, "encoders": [note for _, note in encoders], "extraction": summaries,
-              "taps": [dict(zip(headers, row)) for row in rows], "speaker_studies": studies,
+              "taps": [dict(zip(keys, row)) for row in rows], "speaker_studies": studies,
               "diarization_baseline": diarization, "config": config_to_dict(config), "provenance": provenance()}
     write_json(out / "demo.json", result)
     atomic_write_text(out / "demo.md", "\n\n".join(sections) + "\n")
@@ -97,18 +104,19 @@ def run_demo(config: DemoConfig) -> dict:
 
 def _speaker_studies(config: DemoConfig, corpora: list[Corpus], encoders, out: Path) -> tuple[list[dict], str]:
     """verify and diagnose per utterance corpus and encoder; one report folder each."""
-    from codecprobe.verify.report import eer_verdict, write_diagnose_report, write_verify_report
+    from codecprobe.verify.report import write_diagnose_report, write_verify_report
     from codecprobe.verify.study import run_diagnose, run_verify
 
     studies, rows = [], []
     for corpus in (c for c in corpora if not c.whole_recordings):
         for encoder, _ in encoders:
             identity = encoder.identity()
-            study = StudyConfig(
+            study = StudyConfig(  # the encoder's canonical utterance-level preprocessing and primary tap
                 corpus=str(corpus.root), layout=corpus.layout, encoder=identity.encoder,
-                taps=[MAIN_TAP.get(identity.encoder, encoder.default_taps[0])],
-                random_init=not identity.trained, seed=config.seed,
-                weights=None if not identity.trained or identity.encoder != "mimi" else _mimi_weights(config),
+                encoder_options=config.encoder_options.get(identity.encoder, {}),
+                taps=[(utterance_use(identity.encoder).taps or encoder.default_taps)[0]],
+                random_init=identity.weights == "random", seed=config.seed,
+                weights=_mimi_weights(config) if identity.encoder == "mimi" and identity.weights == "trained" else None,
                 store=str(out / "store"), backends=["cosine", "center", "probe"],
             )
             folder = out / "studies" / f"{corpus.name}-{identity.encoder}"
@@ -119,10 +127,9 @@ def _speaker_studies(config: DemoConfig, corpora: list[Corpus], encoders, out: P
             for record in verified["results"]:
                 diag = next((d for d in diagnosed.get("results", []) if d.get("role") == record["role"]
                              and d.get("backend") == record["backend"]), {})
-                rows.append([corpus.name, record["encoder"], record["weights_id"] + ("" if record["trained"] else " (RANDOM)"),
+                rows.append([corpus.name, record["encoder"], weights_label(record["trained"], record["weights_id"]),
                              record["tap"], record["backend"], record["eer"], diag.get("separability", float("nan")),
-                             diag.get("consistency", float("nan")),
-                             eer_verdict(record["eer"], study.thresholds)])
+                             diag.get("consistency", float("nan")), record["verdict"]])
     headers = ["corpus", "encoder", "weights", "tap", "back-end", "EER %", "separability", "consistency", "verdict"]
     return studies, markdown_table(headers, rows)
 
@@ -133,7 +140,7 @@ def _mimi_weights(config: DemoConfig) -> str | None:
 
 def _diarization_baseline(config: DemoConfig, out: Path) -> dict | None:
     """Silero VAD speech given to one speaker, scored against pyannote-sample's reference RTTM."""
-    folder = Path.cwd().parent / "shared" / "data" / "pyannote-sample"
+    folder = SHARED_DATA / "pyannote-sample"
     if config.corpora or not (folder / "sample.wav").exists():
         return None
     from codecprobe.audio import read_audio
@@ -159,31 +166,31 @@ def _corpora(config: DemoConfig, out: Path) -> tuple[list[Corpus], str]:
     if config.corpora:
         corpora = [load_corpus(path, config.layout) for path in config.corpora]
         return corpora, "given corpora: " + ", ".join(config.corpora)
-    shared = Path.cwd().parent / "shared" / "data"
-    if all((shared / name).is_dir() for name in SHARED_SETS):
-        corpora = [load_corpus(shared / name) for name in SHARED_SETS]
-        return corpora, "real speech from ../shared/data: " + ", ".join(
+    if all((SHARED_DATA / name).is_dir() for name in SHARED_SETS):
+        corpora = [load_corpus(SHARED_DATA / name) for name in SHARED_SETS]
+        return corpora, f"real speech from {SHARED_DATA}: " + ", ".join(
             f"{c.name} ({len(c.speakers())} speakers, {len(c.segments())} utterances)" for c in corpora)
     root = make_synthetic_corpus(out / "synthetic-voices", seed=config.seed)
     corpus = load_corpus(root, "speaker-folders")
     return [corpus], (f"synthetic voices made offline by codecprobe ({len(corpus.speakers())} voices, "
-                      f"{len(corpus.segments())} utterances; no ../shared/data found)")
+                      f"{len(corpus.segments())} utterances; no {', '.join(SHARED_SETS)} in {SHARED_DATA})")
 
 
 def _build(name: str, config: DemoConfig) -> tuple[Encoder, str]:
+    settings = config.encoder_options.get(name, {})
     if name != "mimi":
-        encoder = build_encoder(name, BuildOptions(seed=config.seed))
-        return encoder, f"{name}: {encoder.weights_id}"
+        encoder = build_encoder(name, BuildOptions(seed=config.seed, settings=settings))
+        return encoder, encoder.identity().describe()
     if config.mimi_weights != "random":
         weights = None if config.mimi_weights == "auto" else config.mimi_weights
         try:
-            encoder = build_encoder("mimi", BuildOptions(weights=weights))
+            encoder = build_encoder("mimi", BuildOptions(weights=weights, settings=settings))
             return encoder, f"mimi: TRAINED weights {encoder.weights_id}"
         except InputError as error:
             if config.mimi_weights != "auto":
                 raise
             say(f"mimi: trained weights unavailable ({str(error).splitlines()[0][:160]}...)")
-    encoder = build_encoder("mimi", BuildOptions(random_init=True, seed=config.seed))
+    encoder = build_encoder("mimi", BuildOptions(random_init=True, seed=config.seed, settings=settings))
     return encoder, (f"mimi: RANDOM weights ({encoder.weights_id}), an untrained control - "
                      "not Kyutai's trained model; pass --mimi-weights to use real weights")
 
@@ -191,7 +198,7 @@ def _build(name: str, config: DemoConfig) -> tuple[Encoder, str]:
 def _tap_rows(stored: list[StoredEntry], corpus: Corpus, encoder: Encoder, taps, summary) -> list[list]:
     """One summary row per tap: what the store holds for this corpus and encoder."""
     identity = encoder.identity()
-    weights = identity.weights_id + ("" if identity.trained else " (RANDOM)")
+    weights = weights_label(identity.trained, identity.weights_id)
     entries = [e for e in stored if e.encoder == identity.encoder and e.weights_id == identity.weights_id
                and e.settings == identity.settings]
     segment_ids = {s.id for s in corpus.segments()}

@@ -13,7 +13,8 @@ def test_extract_then_show(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "6 segments, 0 already stored, 6 extracted" in printed and "failures: 0" in printed
     summary = json.loads((tmp_path / "summary.json").read_text())
-    assert summary["n_extracted"] == 6 and summary["trained"] is True
+    assert summary["n_extracted"] == 6 and summary["weights"] == "none" and summary["trained"] is False
+    assert "weights no weights (librosa:" in printed  # a baseline, neither trained nor an untrained control
 
     assert main(["extract", "--corpus", str(tmp_path / "corpus"), "--encoder", "mfcc", "--store", str(store),
                  "--quiet"]) == 0

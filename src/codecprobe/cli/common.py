@@ -127,10 +127,3 @@ def encoder_from_args(args: argparse.Namespace):
     return build_encoder(args.encoder, BuildOptions(weights=args.weights, random_init=args.random_init,
                                                     seed=args.seed, device=args.device,
                                                     settings=encoder_settings_from_args(args)))
-
-
-def describe_weights(identity) -> str:
-    """One line that never lets random weights pass for trained ones."""
-    if identity.trained:
-        return f"{identity.encoder}: trained weights {identity.weights_id}"
-    return f"{identity.encoder}: RANDOM weights ({identity.weights_id}) - an untrained control, not the real model"

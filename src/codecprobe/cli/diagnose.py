@@ -3,7 +3,6 @@ original Mimi analysis, seed 002), with controls."""
 from __future__ import annotations
 
 import argparse
-import sys
 
 from codecprobe.cli.common import EXIT_STATUSES
 from codecprobe.cli.verify import add_backend_args, add_study_args
@@ -26,7 +25,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from codecprobe.cli.verify import config_from_args
+    from codecprobe.cli.verify import config_from_args, report_written
     from codecprobe.verify.report import write_diagnose_report
     from codecprobe.verify.study import run_diagnose
 
@@ -35,5 +34,4 @@ def run(args: argparse.Namespace) -> int:
         values = ", ".join(f"{k} {record[k]:.3f}" if record[k] is not None else f"{k} n/a"
                            for k in ("acoustics_score", "separability", "consistency"))
         print(f"{record['role']} {record['encoder']}:{record['tap']} {record['backend']}: {values}")
-    print(f"report: {args.out / 'report.md'}", file=sys.stderr)
-    return 0
+    return report_written(results, args.out)

@@ -26,30 +26,32 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from codecprobe.cli.common import corpus_from_args, describe_weights, encoder_from_args
+    from codecprobe.cli.common import corpus_from_args, encoder_from_args
     from codecprobe.extract import extract
     from codecprobe.report import write_json
     from codecprobe.store import LatentStore
 
     corpus = corpus_from_args(args)
     encoder = encoder_from_args(args)
-    print(describe_weights(encoder.identity()), file=sys.stderr)
+    print(encoder.identity().describe(), file=sys.stderr)
     with LatentStore(args.store) as store:
         summary = extract(corpus, encoder, args.taps, store, batch_seconds=args.batch_seconds,
                           max_batch_size=args.max_batch_size, progress=not args.quiet)
     print(format_summary(summary, corpus.name))
     if args.json_out:
         write_json(args.json_out, summary.to_dict())
-    return 0
+    return 1 if summary.failures else 0
 
 
 def format_summary(summary, corpus_name: str) -> str:
+    from codecprobe.encoders.base import weights_label
+
     lines = [
         f"corpus {corpus_name}: {summary.n_segments} segments, {summary.n_cached} already stored, "
         f"{summary.n_extracted} extracted ({summary.audio_seconds / 3600:.3f} h of audio in "
         f"{summary.wall_seconds:.1f} s, {summary.real_time_factor:.1f}x real time)",
-        f"encoder {summary.encoder} taps {', '.join(summary.taps)}; weights {summary.weights_id}"
-        + ("" if summary.trained else " (RANDOM INIT: untrained control)"),
+        f"encoder {summary.encoder} taps {', '.join(summary.taps)}; weights "
+        + weights_label(summary.trained, summary.weights_id),
         f"failures: {len(summary.failures)}",
     ]
     lines += [f"  {where}: {reason}" for where, reason in summary.failures[:20]]

@@ -63,4 +63,6 @@ def summary_rows(entries) -> list[dict]:
 
 
 def _weights(entry) -> str:
-    return entry.weights_id + ("" if entry.trained else " (random init)")
+    from codecprobe.encoders.base import weights_label
+
+    return weights_label(entry.trained, entry.weights_id)

@@ -121,14 +121,25 @@ def run(args: argparse.Namespace) -> int:
 
     results = write_verify_report(run_verify(config_from_args(args), progress=not args.quiet), args.out)
     print(summary_line(results))
-    print(f"report: {args.out / 'report.md'}", file=sys.stderr)
-    return 0
+    return report_written(results, args.out)
+
+
+def report_written(results: dict, out: Path) -> int:
+    """Where the report is, which inputs were left out, and the exit status that says whether any were."""
+    for failure in results["failures"]:
+        print(f"left out: {failure['input']}: {failure['reason']}", file=sys.stderr)
+    print(f"report: {out / 'report.md'}", file=sys.stderr)
+    return 1 if results["failures"] else 0
 
 
 def summary_line(results: dict) -> str:
+    from codecprobe.encoders.base import weights_label
+
     encoder = results["encoder"]
-    weights = encoder["weights_id"] + ("" if encoder["trained"] else " (RANDOM INIT: untrained control)")
     primary = results["results"][0]
-    return (f"{encoder['encoder']}:{primary['tap']} {primary['backend']} [{weights}]: EER {results['eer']:.2f}% "
-            f"minDCF " + ", ".join(f"{p}: {v:.3f}" for p, v in results["min_dcf"].items())
+    interval = results["eer_interval"]
+    return (f"{encoder['encoder']}:{primary['tap']} {primary['backend']} "
+            f"[{weights_label(encoder['trained'], encoder['weights_id'])}]: EER {results['eer']:.2f}%"
+            + ("" if interval is None else f" ({interval[0]:.1f}-{interval[1]:.1f}%)")
+            + " minDCF " + ", ".join(f"{p}: {v:.3f}" for p, v in results["min_dcf"].items())
             + f" over {results['n_trials']} trials; {primary['verdict']}")

@@ -5,8 +5,10 @@ An :class:`Encoder` turns mono float32 audio at its own ``sample_rate`` into one
 Everything that changes the numbers it produces is in :meth:`Encoder.identity`
 (weights identity and settings); the latent store keys its cache on it.
 
-Weights honesty: an encoder built with random weights has ``trained = False`` and a
-``weights_id`` that starts with ``random-init``; every output records both.
+Weights honesty: every output says which of three kinds an encoder's weights are
+(:func:`weights_kind`): trained; random (``trained = False`` and a ``weights_id`` that
+starts with ``random-init``: an untrained control, never passed off as the model); or
+none (``trained = False`` otherwise: a fixed baseline such as MFCCs, which has nothing to train).
 """
 from __future__ import annotations
 
@@ -39,6 +41,30 @@ class FrameSequence:
         return int(self.frames.shape[0])
 
 
+RANDOM_WEIGHTS_PREFIX = "random-init"
+
+
+def weights_kind(trained: bool, weights_id: str) -> str:
+    """"trained", "random" (an untrained control) or "none" (a baseline without weights).
+
+    >>> weights_kind(False, "random-init:seed=0"), weights_kind(False, "librosa:0.11.0")
+    ('random', 'none')
+    """
+    if trained:
+        return "trained"
+    return "random" if weights_id.startswith(RANDOM_WEIGHTS_PREFIX) else "none"
+
+
+def weights_label(trained: bool, weights_id: str) -> str:
+    """The weights as every table shows them: the control and the baselines are marked as such.
+
+    >>> weights_label(False, "random-init:seed=0")
+    'random-init:seed=0 (UNTRAINED control)'
+    """
+    return {"trained": weights_id, "random": f"{weights_id} (UNTRAINED control)",
+            "none": f"no weights ({weights_id} baseline)"}[weights_kind(trained, weights_id)]
+
+
 @dataclass(frozen=True)
 class EncoderIdentity:
     """Everything that determines an encoder's output, for provenance and cache keys."""
@@ -47,6 +73,18 @@ class EncoderIdentity:
     weights_id: str
     trained: bool
     settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def weights(self) -> str:
+        """The kind of weights: "trained", "random" or "none" (see :func:`weights_kind`)."""
+        return weights_kind(self.trained, self.weights_id)
+
+    def describe(self) -> str:
+        """One line that never lets random weights pass for trained ones, nor a baseline for either."""
+        return {"trained": f"{self.encoder}: trained weights {self.weights_id}",
+                "random": f"{self.encoder}: RANDOM weights ({self.weights_id}) - an untrained control, "
+                          "not the real model",
+                "none": f"{self.encoder}: no weights - a fixed baseline ({self.weights_id})"}[self.weights]
 
 
 class Encoder(abc.ABC):

@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from codecprobe.audio import AudioError, read_audio
 from codecprobe.data import Corpus
-from codecprobe.encoders.base import Encoder
+from codecprobe.encoders.base import Encoder, weights_kind
 from codecprobe.store import LatentStore
 from codecprobe.store.latent_store import NewEntry
 
@@ -45,7 +45,8 @@ class ExtractSummary:
         return self.audio_seconds / self.wall_seconds if self.wall_seconds else float("nan")
 
     def to_dict(self) -> dict:
-        return {**self.__dict__, "real_time_factor": self.real_time_factor, "audio_hours": self.audio_seconds / 3600}
+        return {**self.__dict__, "weights": weights_kind(self.trained, self.weights_id),
+                "real_time_factor": self.real_time_factor, "audio_hours": self.audio_seconds / 3600}
 
 
 def extract(
