@@ -40,7 +40,7 @@ def test_random_init_is_announced(tmp_path, capsys):
                  "--store", str(tmp_path / "store"), "--quiet"]) == 0
     captured = capsys.readouterr()
     assert "RANDOM weights (random-init:seed=0)" in captured.err
-    assert "RANDOM INIT: untrained control" in captured.out
+    assert "random-init:seed=0 (UNTRAINED control)" in captured.out
 
 
 def test_corpus_prepare_writes_manifests_every_command_reads(tmp_path, capsys):
@@ -50,9 +50,12 @@ def test_corpus_prepare_writes_manifests_every_command_reads(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "corpus (speaker-folders): 6 recordings, 6 segments, 3 speakers" in printed
     assert "broken.wav" in printed
+    # the unreadable file is named again, and the exit status says some input failed (item 9)
     assert main(["extract", "--corpus", str(tmp_path / "m"), "--encoder", "mfcc", "--store", str(tmp_path / "s"),
-                 "--quiet"]) == 0
-    assert "6 segments, 0 already stored, 6 extracted" in capsys.readouterr().out
+                 "--quiet"]) == 1
+    printed = capsys.readouterr().out
+    assert "6 segments, 0 already stored, 6 extracted" in printed and "failures: 1" in printed
+    assert "broken.wav" in printed
 
 
 def test_store_summary_is_one_row_per_encoder_weights_settings_and_tap(tmp_path, capsys):

@@ -52,6 +52,10 @@ def test_boundaries_never_report_an_error_over_no_boundaries(tmp_path, capsys):
     assert "no reference boundary matched a system boundary" in out and "median" not in out
     data = json.loads((tmp_path / "report" / "boundaries.json").read_text())
     assert data["boundaries"]["all"]["median_abs_error_s"] is None
+    # item 4: no empty histogram written or embedded; the collar curve has something to show
+    assert not (tmp_path / "report" / "boundary_errors.png").exists()
+    markdown = (tmp_path / "report" / "boundaries.md").read_text()
+    assert "boundary_errors.png" not in markdown and "(collar_curve.png)" in markdown
 
     (tmp_path / "empty.rttm").write_text("")
     status, out, err = run(capsys, "boundaries", "-r", str(tmp_path / "empty.rttm"), "-s", str(tmp_path / "sys.rttm"),
