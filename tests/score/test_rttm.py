@@ -78,38 +78,3 @@ def test_uem_regions_merge_overlaps_and_validate(tmp_path):
 def test_touching_regions_stay_apart():
     np.testing.assert_array_equal(merge_regions(np.array([[5, 6], [0, 5]])), [[0, 5], [5, 6]])
 
-
-def same_turns(a, b):
-    assert list(a) == list(b)
-    for fid in a:
-        assert a[fid].labels == b[fid].labels
-        for column in ("onset", "duration", "speaker"):
-            np.testing.assert_array_equal(getattr(a[fid], column), getattr(b[fid], column))
-
-
-def test_fast_reader_reads_what_the_line_reader_reads(shared_data, tmp_path):
-    """Item 12: plain SPEAKER files are read at numpy speed; anything else falls back to the line reader."""
-    for path in sorted((shared_data / "voxconverse-rttm" / "dev").glob("*.rttm"))[:40]:
-        text = path.read_text()
-        commented = tmp_path / "commented.rttm"
-        commented.write_text(";; a comment sends the file down the line-by-line path\n" + text)
-        same_turns(read_rttm(path), read_rttm(commented))
-    mixed = tmp_path / "mixed.rttm"  # several files interleaved, CRLF line ends, blank lines, tabs
-    mixed.write_text("SPEAKER b 1 1.5 2 <NA> <NA> y <NA> <NA>\r\n\r\nSPEAKER\ta 1 0 1 <NA> <NA> x <NA> <NA>\n"
-                     "  SPEAKER b 1 0.25 1 <NA> <NA> x <NA> <NA>  \n")
-    assert [(t.file_id, t.speaker, t.onset) for fid in read_rttm(mixed) for t in read_rttm(mixed)[fid]] == [
-        ("b", "y", 1.5), ("b", "x", 0.25), ("a", "x", 0.0)]
-
-
-def test_fast_reader_leaves_odd_files_to_the_line_reader(tmp_path):
-    path = tmp_path / "odd.rttm"
-    # 9 fields (valid) then 11: 20 fields and two SPEAKER tokens, but the second line is a record of type x
-    path.write_text("SPEAKER f 1 0 1 <NA> <NA> A <NA>\nx SPEAKER f 1 0 1 <NA> <NA> A <NA> <NA>\n")
-    with pytest.raises(InputError, match=r"odd.rttm:2: unknown RTTM record type 'x'"):
-        read_rttm(path)
-    path.write_text("SPEAKER f 1 0 inf <NA> <NA> A <NA> <NA>\n")
-    with pytest.raises(InputError, match=r"odd.rttm:1: duration 'inf'"):
-        read_rttm(path)
-    # a form feed ends a line for str.splitlines(), as for the line reader: two turns
-    path.write_text("SPEAKER f 1 0 1 <NA> <NA> A <NA> <NA>\x0cSPEAKER f 1 2 1 <NA> <NA> B <NA> <NA>\n")
-    assert [t.speaker for t in read_rttm(path)["f"]] == ["A", "B"]

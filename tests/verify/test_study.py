@@ -15,6 +15,7 @@ from codecprobe.verify import metrics
 from codecprobe.verify.config import StudyConfig
 from codecprobe.verify.report import write_verify_report
 from codecprobe.verify.study import run_verify, split_data, sweep_taps
+from tests.cli.test_help import snake_case_keys
 
 SPEAKERS = {"ann": 220.0, "bob": 330.0, "cat": 440.0, "dan": 550.0}
 
@@ -115,6 +116,7 @@ def test_trained_encoder_gets_an_untrained_control_in_every_output(corpus_dir, t
         (role, b) for role in ("encoder", "control") for b in ("cosine", "center", "probe")]
     assert all("against_control" in r for r in rows if r["role"] == "encoder")
     assert rows[2]["training_accuracy"] is not None
+    assert snake_case_keys(results) == []  # item 15
     report = (out / "report.md").read_text()
     assert "random-init:seed=0 (UNTRAINED control)" in report and "untrained control" in report
     assert {"det.png", "scores.png", "config.yaml"} <= {p.name for p in out.iterdir()}
