@@ -49,15 +49,19 @@ def pairwise_diagnostics(X, speakers, texts):
 
 
 def measure(code: str, env: dict | None = None) -> dict:
-    """Run ``code`` in a fresh interpreter; its printed JSON plus peak RSS (MB) and wall seconds."""
+    """Run ``code`` in a fresh interpreter; its printed JSON plus peak RSS (MB) and wall seconds.
+
+    Peak RSS comes from GNU time: Linux carries a process's peak RSS across exec, so waiting on
+    the child here would report at least this (large) process's size.
+    """
     start = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    _, status, usage = os.wait4(process.pid, 0)
-    out, err = process.stdout.read().decode(), process.stderr.read().decode()
-    if os.waitstatus_to_exitcode(status) not in (0, 1):
-        raise RuntimeError(err[-2000:])
-    result = json.loads(out.strip().splitlines()[-1]) if out.strip() else {}
-    return result | {"peak_mb": usage.ru_maxrss / 1024, "seconds": time.perf_counter() - start}
+    out = subprocess.run(["/usr/bin/time", "-f", "%M", sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env)
+    if out.returncode not in (0, 1):
+        raise RuntimeError(out.stderr[-2000:])
+    result = json.loads(out.stdout.strip().splitlines()[-1]) if out.stdout.strip() else {}
+    peak_kb = float(out.stderr.strip().splitlines()[-1])
+    return result | {"peak_mb": peak_kb / 1024, "seconds": time.perf_counter() - start}
 
 
 def command(src: Path, corpus: Path, store: Path, out: Path) -> str:

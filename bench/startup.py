@@ -14,7 +14,7 @@ imports, reading the RTTMs, scoring, printing. Cases:
 ``spyder`` computes DER only; ``codecprobe score`` computes DER, JER and B3/MI/NMI. With
 ``--baseline-src`` (the ``src`` folder of an older checkout, e.g. ``git archive <commit> src``), the
 same commands run on that code too: before and after in one run. Runs are interleaved and the
-median of ``--repeats`` is reported, with peak RSS, since the machine is shared.
+median of ``--repeats`` is reported (wall and CPU seconds, peak RSS), since the machine is shared.
 """
 from __future__ import annotations
 
@@ -54,16 +54,20 @@ def perturbed(reference: dict[str, FileTurns], seed: int = 0) -> dict[str, FileT
     return system
 
 
-def run(command: list[str], env: dict | None = None) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one command in a fresh process."""
+def run(command: list[str], env: dict | None = None) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system) and peak RSS (MB) of one command in a fresh process.
+
+    Measured by GNU time, not by waiting on the child here: Linux carries a process's peak RSS
+    across exec, so a child of this (large) process would report at least this process's size.
+    """
     start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    _, status, usage = os.wait4(process.pid, 0)
+    out = subprocess.run(["/usr/bin/time", "-f", "%U %S %M", *command], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, env=env, text=True)
     seconds = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode not in (0, 1):
-        raise RuntimeError(f"{' '.join(command)} failed: {process.stderr.read().decode()[-500:]}")
-    return seconds, usage.ru_maxrss / 1024
+    if out.returncode not in (0, 1):
+        raise RuntimeError(f"{' '.join(command)} failed: {out.stderr[-500:]}")
+    user, system, peak_kb = out.stderr.strip().splitlines()[-1].split()
+    return seconds, float(user) + float(system), float(peak_kb) / 1024
 
 
 def main() -> None:
@@ -99,24 +103,30 @@ def main() -> None:
         if files is not None:
             commands[(case, "spyder (DER only)")] = ([spyder, *files], None)
 
-    timings: dict[tuple, list[tuple[float, float]]] = {key: [] for key in commands}
+    timings: dict[tuple, list[tuple[float, float, float]]] = {key: [] for key in commands}
     for _ in range(args.repeats):  # interleaved: every command once per round
         for key, (command, env) in commands.items():
             timings[key].append(run(command, env))
     shutil.rmtree(work)
 
-    print(f"{'case':48s} {'command':22s} {'median s':>9s} {'min s':>7s} {'peak RSS MB':>12s}")
-    medians = {}
+    print(f"{'case':48s} {'command':22s} {'wall s':>8s} {'CPU s':>7s} {'peak RSS MB':>12s}  (medians)")
+    wall, cpu = {}, {}
     for (case, command), values in timings.items():
-        medians[(case, command)] = statistics.median(s for s, _ in values)
-        print(f"{case:48s} {command:22s} {medians[(case, command)]:9.3f} {min(s for s, _ in values):7.3f} "
-              f"{max(m for _, m in values):12.0f}")
+        wall[(case, command)] = statistics.median(v[0] for v in values)
+        cpu[(case, command)] = statistics.median(v[1] for v in values)
+        print(f"{case:48s} {command:22s} {wall[(case, command)]:8.3f} {cpu[(case, command)]:7.3f} "
+              f"{statistics.median(v[2] for v in values):12.0f}")
     print()
     for case in cases:
-        if (case, "spyder (DER only)") in medians:
-            print(f"{case}: spyder / ours = {medians[(case, 'spyder (DER only)')] / medians[(case, 'codecprobe (ours)')]:.2f}"
-                  + (f"; before / ours = {medians[(case, 'codecprobe (before)')] / medians[(case, 'codecprobe (ours)')]:.2f}"
-                     if "before" in codes else "") + "  (target: spyder / ours >= 1)")
+        ours = (case, "codecprobe (ours)")
+        for name, figures in (("wall", wall), ("CPU", cpu)):
+            line = f"{case}, {name}: "
+            if (case, "spyder (DER only)") in figures:
+                line += f"spyder / ours = {figures[(case, 'spyder (DER only)')] / figures[ours]:.2f} (target >= 1)"
+            if "before" in codes:
+                line += f"; before / ours = {figures[(case, 'codecprobe (before)')] / figures[ours]:.1f}"
+            if not line.endswith(": "):
+                print(line.replace(": ; ", ": "))
 
 
 if __name__ == "__main__":

@@ -110,11 +110,17 @@ def split_data(config: StudyConfig, with_trials: bool = True) -> Split:
             description += f" (WARNING: {len(overlap)} speaker labels also occur in the trials)"
     if with_trials:
         _check_trials(trials)
+    split = Split(corpus, eval_segments, train_corpus or corpus, train_segments, trials, description)
+    _check_backends(config, split)
+    return split
+
+
+def _check_backends(config: StudyConfig, split: Split) -> None:
     fitted = [name for name in config.backends if name != "cosine"]  # raw cosine learns nothing
-    if fitted and not train_segments:
+    if fitted and not split.train_segments:
         raise InputError(f"back-end(s) {', '.join(fitted)} must be fitted on speakers disjoint from the trials, and "
-                         f"every speaker of {corpus.name} is in them: give --train-corpus DIR (or --backend cosine)")
-    return Split(corpus, eval_segments, train_corpus or corpus, train_segments, trials, description)
+                         f"none of {split.train_corpus.name} is left for it: give --train-corpus DIR "
+                         "(or --backend cosine)")
 
 
 # -- embeddings ---------------------------------------------------------------------------
@@ -354,6 +360,7 @@ def _run(config: StudyConfig, split: Split, evaluator, progress: bool) -> StudyR
         if split.train_corpus is split.corpus:
             failed["train"] = failed["eval"]
         split = split.without(failed["eval"], failed["train"])
+        _check_backends(config, split)
         evaluate = evaluator(split)
         for role, source in zip(roles, sources):
             for tap in taps:
