@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from codecprobe.cli.main import main
 from tests.fakes import write_tone_corpus
 
@@ -101,3 +103,39 @@ def test_store_show_into_a_closed_pipe_is_quiet(tmp_path):
     show.stdout.close()  # the reader is gone before the first line
     assert show.wait() == 141
     assert show.stderr.read() == b""
+
+
+def audio_file(root):
+    return write_tone_corpus(root)[0]
+
+
+def folder_without_audio(root):
+    (root / "notes").mkdir(parents=True)
+    (root / "notes" / "readme.txt").write_text("no audio here")
+    return root / "notes"
+
+
+def only_unreadable_audio(root):
+    (root / "spk").mkdir(parents=True)
+    (root / "spk" / "x.wav").write_bytes(b"RIFF")
+    return root
+
+
+def tone_corpus(root):
+    write_tone_corpus(root)
+    return root
+
+
+@pytest.mark.parametrize("make, argv, message", [
+    (audio_file, [], "alice_0.wav: an audio file, not a corpus; give the folder"),  # a UnicodeDecodeError before
+    (folder_without_audio, [], "notes: no audio files (.wav, .flac, .mp3, .ogg) found for layout 'speaker-folders'"),
+    (only_unreadable_audio, [], "no audio to encode (layout 'speaker-folders'); 1 unreadable file(s), e.g."),
+    (tone_corpus, ["--tap", "mfc"], "encoder 'mfcc' has no tap(s) mfc (--tap)"),  # a ValueError traceback before
+])
+def test_user_mistakes_are_one_line_and_status_2(tmp_path, capsys, make, argv, message):
+    """Item 7: every user mistake is one line on stderr and exit status 2, never a traceback."""
+    corpus = make(tmp_path / "c")
+    assert main(["extract", "--corpus", str(corpus), "--encoder", "mfcc", "--store", str(tmp_path / "s"),
+                 "--quiet", *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err

@@ -31,11 +31,12 @@ def run(args: argparse.Namespace) -> int:
     from codecprobe.report import write_json
     from codecprobe.store import LatentStore
 
+    encoder = encoder_from_args(args)  # settings and taps are checked before the corpus is read
+    taps = encoder.check_taps(args.taps or encoder.default_taps)
     corpus = corpus_from_args(args)
-    encoder = encoder_from_args(args)
     print(encoder.identity().describe(), file=sys.stderr)
     with LatentStore(args.store) as store:
-        summary = extract(corpus, encoder, args.taps, store, batch_seconds=args.batch_seconds,
+        summary = extract(corpus, encoder, taps, store, batch_seconds=args.batch_seconds,
                           max_batch_size=args.max_batch_size, progress=not args.quiet)
     print(format_summary(summary, corpus.name))
     if args.json_out:
