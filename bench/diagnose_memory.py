@@ -49,7 +49,7 @@ def pairwise_diagnostics(X, speakers, texts):
 
 
 def measure(code: str, env: dict | None = None) -> dict:
-    """Run ``code`` in a fresh interpreter; its printed JSON plus peak RSS (MB) and wall seconds.
+    """Run ``code`` in a fresh interpreter; its printed JSON (if any) plus peak RSS (MB) and wall seconds.
 
     Peak RSS comes from GNU time: Linux carries a process's peak RSS across exec, so waiting on
     the child here would report at least this (large) process's size.
@@ -59,7 +59,8 @@ def measure(code: str, env: dict | None = None) -> dict:
                          env=env)
     if out.returncode not in (0, 1):
         raise RuntimeError(out.stderr[-2000:])
-    result = json.loads(out.stdout.strip().splitlines()[-1]) if out.stdout.strip() else {}
+    last = out.stdout.strip().splitlines()[-1] if out.stdout.strip() else ""
+    result = json.loads(last) if last.startswith("{") else {}
     peak_kb = float(out.stderr.strip().splitlines()[-1])
     return result | {"peak_mb": peak_kb / 1024, "seconds": time.perf_counter() - start}
 
@@ -74,8 +75,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, default=REPO.parent / "shared" / "data" / "fsdd" / "recordings")
     parser.add_argument("--baseline-src", type=Path, help="src folder of the code to compare the command against")
+    parser.add_argument("--work", type=Path, help="keep the stores here (warm for the next run); default: a temporary "
+                                                  "folder, removed at the end")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="bench-diagnose-"))
+    work = args.work or Path(tempfile.mkdtemp(prefix="bench-diagnose-"))
 
     # the 1,500 evaluation embeddings, as the study computes them (GE2E utterance tap, its canonical preprocessing)
     from codecprobe.encoders import BuildOptions, build_encoder, utterance_settings
@@ -123,7 +126,8 @@ def main() -> None:
             print(f"{name:48s} {row['peak_mb']:12.0f} {row['seconds']:8.1f}")
         print(f"before / after peak RSS: {rows['before']['peak_mb'] / rows['after']['peak_mb']:.1f}x  "
               "(target: after < 1024 MB)")
-    shutil.rmtree(work)
+    if not args.work:
+        shutil.rmtree(work)
 
 
 if __name__ == "__main__":

@@ -7,11 +7,16 @@ here (EER over trials, the diagnostics' cosine means, separability) is built fro
 so a replicate reweights the pairs: a pair within one speaker by k, a pair of two
 different speakers by k_a k_b. Pairs between two copies of one speaker are not counted:
 they would pair segments with themselves or turn same-speaker pairs into "different" ones.
-The interval is the percentile interval of the replicates.
+The interval is the percentile interval of the replicates. Below 3 speakers there is none:
+of the draws of 2 speakers only the one that draws both once has pairs of both kinds, so
+every replicate would repeat the estimate and the interval would claim a certainty it lacks.
 """
 from __future__ import annotations
 
 import numpy as np
+
+
+MIN_SPEAKERS = 3  # fewer: no interval
 
 
 def speaker_multiplicities(n_speakers: int, replicates: int, seed: int) -> np.ndarray:

@@ -49,8 +49,9 @@ class Thresholds:
             "farther apart than an utterance lies from its own speaker's centroid.",
             f"Consistency above {self.consistency:g}: two utterances of one speaker have a mean cosine above "
             f"{self.consistency:g} - meaningful only where different speakers score clearly lower.",
-            f"No verdict on fewer than {self.min_eval_speakers} evaluation speakers: the figures are given with "
-            "their confidence intervals, the verdicts withheld.",
+            f"No verdict on fewer than {self.min_eval_speakers} evaluation speakers: the figures are given (with "
+            "their intervals from 3 speakers on), the verdicts withheld; evaluate on more speakers, e.g. every "
+            "speaker of the corpus with a separate --train-corpus.",
         ]
 
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from codecprobe.verify.backends import length_normalize
-from codecprobe.verify.bootstrap import percentile_interval, speaker_multiplicities
+from codecprobe.verify.bootstrap import MIN_SPEAKERS, percentile_interval, speaker_multiplicities
 
 WITH_INTERVALS = ("acoustics_score", "separability", "consistency")
 
@@ -76,8 +76,8 @@ def diagnose(X: np.ndarray, speakers, texts=None, replicates: int = 0, confidenc
              seed: int = 0) -> Diagnostics:
     """Diagnostics of embeddings ``X [n, d]`` with a speaker (and optionally text) per row.
 
-    With ``replicates > 0``, the acoustics score, separability and consistency get a
-    ``confidence`` interval from that many bootstrap replicates over speakers.
+    With ``replicates > 0`` and at least 3 speakers, the acoustics score, separability and
+    consistency get a ``confidence`` interval from that many bootstrap replicates over speakers.
     """
     X = np.asarray(X, dtype=np.float64)
     speaker_index = np.unique(np.asarray(speakers), return_inverse=True)[1].reshape(-1)
@@ -92,7 +92,7 @@ def diagnose(X: np.ndarray, speakers, texts=None, replicates: int = 0, confidenc
 
     point = pairs.statistics(np.ones(pairs.n_speakers))
     intervals = {}
-    if replicates > 0:
+    if replicates > 0 and pairs.n_speakers >= MIN_SPEAKERS:
         draws = [pairs.statistics(m) for m in speaker_multiplicities(pairs.n_speakers, replicates, seed)]
         intervals = {key: percentile_interval([np.nan if d[key] is None else d[key] for d in draws], confidence)
                      for key in WITH_INTERVALS if point[key] is not None}

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from codecprobe.verify.bootstrap import pair_weights, percentile_interval, speaker_multiplicities
+from codecprobe.verify.bootstrap import MIN_SPEAKERS, pair_weights, percentile_interval, speaker_multiplicities
 
 
 @dataclass(frozen=True)
@@ -72,11 +72,13 @@ def eer_interval(scores: np.ndarray, labels: np.ndarray, speakers: tuple[np.ndar
     """Bootstrap-over-speakers interval of the EER (as a fraction) of trials between segments of
     speakers ``speakers[0][i]`` and ``speakers[1][i]`` (indices 0..n-1); see :mod:`.bootstrap`.
 
-    Replicates that draw no target or no non-target trial are left out.
+    Replicates that draw no target or no non-target trial are left out; None below 3 speakers.
     """
     trials = _SortedTrials(scores, labels)
     first, second = (np.asarray(s)[trials.order] for s in speakers)
     n_speakers = int(max(first.max(), second.max()) + 1)
+    if n_speakers < MIN_SPEAKERS:
+        return None
     values = []
     for multiplicity in speaker_multiplicities(n_speakers, replicates, seed):
         weights = pair_weights(multiplicity, first, second).astype(np.float64)

@@ -27,8 +27,7 @@ from codecprobe.verify.study import DiagnoseRow, StudyResult, VerifyRow
 def withheld(n_speakers: int, thresholds: Thresholds) -> str | None:
     """Why no verdict can be given on this many evaluation speakers, or None if one can."""
     if n_speakers < thresholds.min_eval_speakers:
-        return (f"verdict withheld: {n_speakers} evaluation speakers, fewer than the {thresholds.min_eval_speakers} "
-                "a verdict needs (evaluate on more speakers, e.g. all of this corpus with --train-corpus)")
+        return f"verdict withheld: only {n_speakers} evaluation speakers (a verdict needs {thresholds.min_eval_speakers})"
     return None
 
 
