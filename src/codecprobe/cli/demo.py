@@ -10,14 +10,14 @@ def add_parser(subparsers) -> None:
         description="Extract every encoder and tap over a small corpus and report. With no --corpus, uses "
                     "the real speech in ../shared/data beside the project where it exists, else synthetic voices "
                     "made offline. It states which data (the absolute path it looked at) and which weights "
-                    "(trained, random or none) it used.",
+                    "(trained, untrained control: random or permuted, or none) it used.",
     )
     parser.add_argument("--corpus", action="extend", nargs="+", dest="corpora", default=[], metavar="DIR",
                         help="corpus folder(s) (repeatable; default: see above)")
     parser.add_argument("--layout", metavar="LAYOUT", help="layout of --corpus (default: guessed)")
     parser.add_argument("--out", help="output folder (default runs/demo)")
     parser.add_argument("--encoder", action="extend", nargs="+", dest="encoders", metavar="NAME",
-                        help="encoder(s) to run (repeatable; default mfcc, logmel, ge2e, mimi)")
+                        help="encoder(s) to run (repeatable; default mfcc, logmel, ge2e, mimi, lyra)")
     parser.add_argument("--mimi-weights",
                         help="'auto' (trained kyutai/mimi if loadable, else random init, reported; the default), "
                              "'random', a Hugging Face id, a transformers folder or a moshi checkpoint file")

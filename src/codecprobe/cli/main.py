@@ -18,7 +18,8 @@ from codecprobe import __version__
 from codecprobe.cli.common import CommandParser
 from codecprobe.errors import InputError
 
-COMMAND_MODULES = ("demo", "corpus", "extract", "store", "verify", "diagnose", "score", "boundaries")
+COMMAND_MODULES = ("demo", "corpus", "extract", "store", "verify", "diagnose", "score", "boundaries", "simulate",
+                   "train")
 
 
 def build_parser() -> CommandParser:

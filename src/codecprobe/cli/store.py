@@ -65,4 +65,4 @@ def summary_rows(entries) -> list[dict]:
 def _weights(entry) -> str:
     from codecprobe.encoders.base import weights_label
 
-    return weights_label(entry.trained, entry.weights_id)
+    return weights_label(entry.weights_id, entry.trained)

@@ -71,14 +71,15 @@ def add_study_args(parser: argparse.ArgumentParser) -> None:
                              f"(default {DEFAULTS.train_fraction:g})")
     parser.add_argument("--split-seed", type=int, help=f"seed of that speaker split (default {DEFAULTS.split_seed})")
     parser.add_argument("--sweep", action="store_true", default=None,
-                        help="every tap of the encoder (mimi: seanet, layer1-8, prequant, quant1/2/4/8)")
+                        help="the encoder's sweep taps (mimi: seanet, layer1-8, prequant, quant1/2/4/8; "
+                             "lyra: latent, quant1/2/4/8/16/46; others: every tap)")
     parser.add_argument("--pooling", choices=("mean", "mean+std"),
                         help=f"utterance pooling (default {DEFAULTS.pooling})")
     parser.add_argument("--vad", action="store_true", default=None, help="pool Silero-VAD speech frames only")
     parser.add_argument("--no-control", dest="control", action="store_false", default=None,
-                        help="skip the untrained (random-weights) control")
+                        help="skip the untrained control (random weights; lyra: permuted weights)")
     parser.add_argument("--control-seed", type=int,
-                        help=f"seed of the control's random weights (default {DEFAULTS.control_seed})")
+                        help=f"seed of the control's random (lyra: permuted) weights (default {DEFAULTS.control_seed})")
     parser.add_argument("--config", type=Path, help="YAML config (see docs/verify.md; default: none, the built-in "
                                                     "defaults)")
     parser.add_argument("--set", action="extend", nargs="+", default=[], metavar="KEY=VALUE",
@@ -133,13 +134,13 @@ def report_written(results: dict, out: Path) -> int:
 
 
 def summary_line(results: dict) -> str:
-    from codecprobe.encoders.base import weights_label
+    from codecprobe.encoders import weights_label
 
     encoder = results["encoder"]
     primary = results["results"][0]
     interval = results["eer_interval"]
     return (f"{encoder['encoder']}:{primary['tap']} {primary['backend']} "
-            f"[{weights_label(encoder['trained'], encoder['weights_id'])}]: EER {results['eer']:.2f}%"
+            f"[{weights_label(encoder['weights_id'], encoder['trained'])}]: EER {results['eer']:.2f}%"
             + ("" if interval is None else f" ({interval[0]:.1f}-{interval[1]:.1f}%)")
             + " minDCF " + ", ".join(f"{p}: {v:.3f}" for p, v in results["min_dcf"].items())
             + f" over {results['n_trials']} trials; {primary['verdict']}")

@@ -6,9 +6,11 @@ Everything that changes the numbers it produces is in :meth:`Encoder.identity`
 (weights identity and settings); the latent store keys its cache on it.
 
 Weights honesty: every output says which of three kinds an encoder's weights are
-(:func:`weights_kind`): trained; random (``trained = False`` and a ``weights_id`` that
-starts with ``random-init``: an untrained control, never passed off as the model); or
-none (``trained = False`` otherwise: a fixed baseline such as MFCCs, which has nothing to train).
+(:func:`weights_kind`): trained; an untrained control (``trained = False`` and a
+``weights_id`` that says how it was made: ``random-init:...``, seeded random weights, or
+``permuted:...``, trained weights randomly permuted for graphs that cannot be re-initialised:
+Lyra; :func:`untrained_kind` names it), never passed off as the model; or none (``trained =
+False`` otherwise: a fixed baseline such as MFCCs, which has nothing to train).
 """
 from __future__ import annotations
 
@@ -41,28 +43,46 @@ class FrameSequence:
         return int(self.frames.shape[0])
 
 
-RANDOM_WEIGHTS_PREFIX = "random-init"
+UNTRAINED_PREFIXES = ("random-init", "permuted:")  # how untrained controls' weights ids start
 
 
-def weights_kind(trained: bool, weights_id: str) -> str:
-    """"trained", "random" (an untrained control) or "none" (a baseline without weights).
+def weights_kind(weights_id: str, trained: bool) -> str:
+    """"trained", "untrained" (an untrained control) or "none" (a baseline without weights).
 
-    >>> weights_kind(False, "random-init:seed=0"), weights_kind(False, "librosa:0.11.0")
-    ('random', 'none')
+    >>> weights_kind("random-init:seed=0", False), weights_kind("librosa:0.11.0", False)
+    ('untrained', 'none')
     """
     if trained:
         return "trained"
-    return "random" if weights_id.startswith(RANDOM_WEIGHTS_PREFIX) else "none"
+    return "untrained" if weights_id.startswith(UNTRAINED_PREFIXES) else "none"
 
 
-def weights_label(trained: bool, weights_id: str) -> str:
-    """The weights as every table shows them: the control and the baselines are marked as such.
+def untrained_kind(weights_id: str) -> str:
+    """How an untrained control's weights were made, in the words every output uses for it.
 
-    >>> weights_label(False, "random-init:seed=0")
-    'random-init:seed=0 (UNTRAINED control)'
+    >>> untrained_kind("random-init:seed=0")
+    'random init'
+    >>> untrained_kind("permuted:seed=0:dir:0123abcd")
+    "weights randomly permuted (keeps each tensor's value distribution, destroys what was learned)"
     """
-    return {"trained": weights_id, "random": f"{weights_id} (UNTRAINED control)",
-            "none": f"no weights ({weights_id} baseline)"}[weights_kind(trained, weights_id)]
+    if weights_id.startswith("permuted:"):
+        return "weights randomly permuted (keeps each tensor's value distribution, destroys what was learned)"
+    return "random init"
+
+
+def weights_label(weights_id: str, trained: bool) -> str:
+    """``weights_id`` as tables and summary lines show it: an untrained control says so, and how it
+    was made; a baseline without weights says that.
+
+    >>> weights_label("dir:0123abcd", True)
+    'dir:0123abcd'
+    >>> weights_label("random-init:seed=0", False)
+    'random-init:seed=0 (UNTRAINED control: random init)'
+    >>> weights_label("librosa:0.11.0", False)
+    'no weights (librosa:0.11.0 baseline)'
+    """
+    return {"trained": weights_id, "untrained": f"{weights_id} (UNTRAINED control: {untrained_kind(weights_id)})",
+            "none": f"no weights ({weights_id} baseline)"}[weights_kind(weights_id, trained)]
 
 
 @dataclass(frozen=True)
@@ -76,20 +96,30 @@ class EncoderIdentity:
 
     @property
     def weights(self) -> str:
-        """The kind of weights: "trained", "random" or "none" (see :func:`weights_kind`)."""
-        return weights_kind(self.trained, self.weights_id)
+        """The kind of weights: "trained", "untrained" or "none" (see :func:`weights_kind`)."""
+        return weights_kind(self.weights_id, self.trained)
 
     def describe(self) -> str:
-        """One line that never lets random weights pass for trained ones, nor a baseline for either."""
+        """One line that never lets an untrained control pass for the model, nor a baseline for either."""
         return {"trained": f"{self.encoder}: trained weights {self.weights_id}",
-                "random": f"{self.encoder}: RANDOM weights ({self.weights_id}) - an untrained control, "
-                          "not the real model",
+                "untrained": f"{self.encoder}: {weights_label(self.weights_id, False)} - not the real model",
                 "none": f"{self.encoder}: no weights - a fixed baseline ({self.weights_id})"}[self.weights]
+
+
+def mono_signal(audio: np.ndarray, index: int) -> np.ndarray:
+    """``audio`` as float32, checked to be a non-empty 1-d signal (``index`` names it in the error)."""
+    signal = np.asarray(audio, dtype=np.float32)
+    if signal.ndim != 1 or signal.size == 0:
+        raise ValueError(f"audio {index}: expected a non-empty mono signal [samples], got shape {signal.shape}")
+    return signal
 
 
 class Encoder(abc.ABC):
     name: ClassVar[str]
     sample_rate: int
+    # True where ``random_init`` permutes the weights given instead of drawing new ones (lyra):
+    # a study then builds the control from the same weights as the encoder it controls.
+    untrained_from_weights: ClassVar[bool] = False
 
     @property
     @abc.abstractmethod
@@ -101,6 +131,11 @@ class Encoder(abc.ABC):
     def default_taps(self) -> tuple[str, ...]:
         """The taps extracted when none are named."""
 
+    @property
+    def sweep_taps(self) -> tuple[str, ...]:
+        """The taps a study's ``--sweep`` runs: every tap, unless the encoder names fewer."""
+        return self.taps
+
     @abc.abstractmethod
     def identity(self) -> EncoderIdentity:
         ...
@@ -108,6 +143,16 @@ class Encoder(abc.ABC):
     @abc.abstractmethod
     def encode_batch(self, audios: Sequence[np.ndarray], taps: Sequence[str]) -> list[dict[str, FrameSequence]]:
         """Encode several mono float32 signals at ``sample_rate``; one dict of taps per signal."""
+
+    def frame_offset(self, tap: str) -> float:
+        """Where a tap's frames sit in time: frame i is centred on ``(i + 0.5) / frame_rate + frame_offset(tap)`` s.
+
+        0 (the default) for frames that cover exactly their hop ``[i / rate, (i + 1) / rate)``;
+        an encoder whose frames sit elsewhere (centred analysis windows, a long context)
+        says so here, and training brings its frames onto a common grid with it
+        (:mod:`codecprobe.train.grid`).
+        """
+        return 0.0
 
     def encode(self, audio: np.ndarray, taps: Sequence[str] | None = None) -> dict[str, FrameSequence]:
         return self.encode_batch([audio], taps or self.default_taps)[0]

@@ -45,7 +45,7 @@ class ExtractSummary:
         return self.audio_seconds / self.wall_seconds if self.wall_seconds else float("nan")
 
     def to_dict(self) -> dict:
-        return {**self.__dict__, "weights": weights_kind(self.trained, self.weights_id),
+        return {**self.__dict__, "weights": weights_kind(self.weights_id, self.trained),
                 "real_time_factor": self.real_time_factor, "audio_hours": self.audio_seconds / 3600}
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from codecprobe.config import config_to_dict, save_config
-from codecprobe.encoders.base import weights_label
+from codecprobe.encoders import weights_label
 from codecprobe.report import atomic_write_text, markdown_table, provenance, write_json
 from codecprobe.report.plots import legend, pyplot, save_figure
 from codecprobe.verify.config import Thresholds
@@ -119,7 +119,7 @@ def write_verify_report(result: StudyResult, out: str | Path) -> dict:
     p_targets = list(config.dcf.p_targets)
     headers = ["role", "weights", "tap", "back-end", "EER %", _interval_header(config), *[f"minDCF {p:g}" for p in p_targets],
                "mean same", "mean diff", "gap", "score range", "probe train acc", "verdict", "vs control"]
-    table = [[r["role"], weights_label(r["trained"], r["weights_id"]), r["tap"], r["backend"], r["eer"],
+    table = [[r["role"], weights_label(r["weights_id"], r["trained"]), r["tap"], r["backend"], r["eer"],
               _interval(r["eer_interval"], "{:.1f}"), *[f"{r['min_dcf'][str(p)]:.4f}" for p in p_targets],
               f"{r['mean_pos']:.3f}", f"{r['mean_neg']:.3f}", f"{r['gap']:.3f}",
               f"[{r['score_min']:.3f}, {r['score_max']:.3f}]",
@@ -167,7 +167,7 @@ def write_diagnose_report(result: StudyResult, out: str | Path) -> dict:
     headers = ["role", "weights", "tap", "back-end", "acoustics", "intra-voice", "inter-voice", "separability",
                "consistency", "different speakers", "Fisher mean", "Fisher max", "dims 90%", "dims 95%",
                "participation ratio"]
-    table = [[r["role"], weights_label(r["trained"], r["weights_id"]), r["tap"], r["backend"],
+    table = [[r["role"], weights_label(r["weights_id"], r["trained"]), r["tap"], r["backend"],
               fmt(r, "acoustics_score"), fmt(r, "intra_voice"), fmt(r, "inter_voice"), fmt(r, "separability"),
               fmt(r, "consistency"), fmt(r, "different_speaker_similarity"), fmt(r, "fisher_mean"),
               fmt(r, "fisher_max"), r["dims_90"], r["dims_95"], fmt(r, "participation_ratio")] for r in records]
@@ -303,7 +303,7 @@ def _footer(result: StudyResult) -> str:
 def _role_title(result: StudyResult, role: str, tap: str) -> str:
     """``encoder:tap, weights`` with an untrained control or a weightless baseline said so."""
     identity = next(r.identity for r in result.roles if r.name == role)
-    return f"{identity.encoder}:{tap}, {weights_label(identity.trained, identity.weights_id)}"
+    return f"{identity.encoder}:{tap}, {weights_label(identity.weights_id, identity.trained)}"
 
 
 def _det_plot(result: StudyResult, path: Path) -> Path | None:

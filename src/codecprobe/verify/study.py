@@ -7,7 +7,8 @@
    before any extraction.
 2. :func:`build_roles`: the encoder as its authors use it for whole utterances (its
    declared canonical preprocessing, :class:`~codecprobe.encoders.UtteranceUse`) and its
-   untrained control (same architecture, seeded random weights).
+   untrained control (same architecture, seeded random weights, or for lyra its weights
+   randomly permuted).
 3. :class:`EmbeddingSource`: extract the taps into the latent store (cached) and pool each
    segment's frames into one utterance embedding. Segments that cannot be read or encoded
    are left out and named in the result.
@@ -24,8 +25,8 @@ import numpy as np
 from lhotse import SupervisionSegment
 
 from codecprobe.data import Corpus, load_corpus
-from codecprobe.encoders import (BuildOptions, Encoder, EncoderIdentity, build_encoder, utterance_settings,
-                                 utterance_use)
+from codecprobe.encoders import (BuildOptions, Encoder, EncoderIdentity, build_encoder, untrained_kind,
+                                 utterance_settings, utterance_use)
 from codecprobe.errors import InputError
 from codecprobe.verify import metrics
 from codecprobe.verify.backends import CenterLengthNorm, CosineBackend, build_backend
@@ -182,16 +183,20 @@ def build_roles(config: StudyConfig) -> tuple[list[Role], str]:
     kind = roles[0].identity.weights
     if not config.control:
         return roles, "no untrained control (control=false)"
-    if kind == "random":
-        return roles, "this run's encoder has random weights: it is itself the untrained control"
+    if kind == "untrained":
+        return roles, (f"this run's encoder is untrained ({untrained_kind(roles[0].identity.weights_id)}): "
+                       "it is itself the untrained control")
     if kind == "none":
         return roles, f"{config.encoder} is a baseline without weights: there is nothing to train, so no control"
+    weights = config.weights if main.untrained_from_weights else None  # lyra permutes the same weights
     try:
-        control = build_encoder(config.encoder, BuildOptions(None, True, config.control_seed, config.device, settings))
+        control = build_encoder(config.encoder, BuildOptions(weights, True, config.control_seed, config.device,
+                                                             settings))
     except InputError:
         return roles, f"{config.encoder} cannot be built with random weights, so there is no untrained control"
     roles.append(Role("control", control, control.identity()))
-    return roles, f"untrained control: {config.encoder} with random weights ({control.identity().weights_id})"
+    weights_id = control.identity().weights_id
+    return roles, f"untrained control: {config.encoder} with {untrained_kind(weights_id)} ({weights_id})"
 
 
 def preprocessing_note(config: StudyConfig) -> str:
@@ -212,15 +217,8 @@ def preprocessing_note(config: StudyConfig) -> str:
 def study_taps(config: StudyConfig, encoder: Encoder) -> list[str]:
     """The taps given, else every tap (sweep), else the encoder's primary utterance taps, else its default taps."""
     if config.sweep:
-        return sweep_taps(encoder)
+        return list(encoder.sweep_taps)
     return encoder.check_taps(config.taps or list(utterance_use(config.encoder).taps) or list(encoder.default_taps))
-
-
-def sweep_taps(encoder: Encoder) -> list[str]:
-    """Every tap, except that of the quantizer's n-codebook taps only n = 1, 2, 4, 8 are kept."""
-    quant = [t for t in encoder.taps if t.startswith("quant")]
-    keep = {f"quant{n}" for n in (1, 2, 4, 8)}
-    return [t for t in encoder.taps if t not in quant or t in keep]
 
 
 def make_backend(name: str, config: StudyConfig) -> CosineBackend:
