@@ -47,7 +47,8 @@ def eer_verdict(eer: float, thresholds: Thresholds, n_speakers: int, interval: l
     lines = [v for v in (thresholds.eer_straightforward, thresholds.eer_viable, thresholds.eer_agnostic)
              if interval and interval[0] < v <= interval[1]]
     if lines:
-        verdict += f"; uncertain: the interval crosses the {' and '.join(f'{v:g}%' for v in lines)} line"
+        verdict += (f"; uncertain: the interval crosses the {' and '.join(f'{v:g}%' for v in lines)} "
+                    + ("lines" if len(lines) > 1 else "line"))
     return verdict
 
 
