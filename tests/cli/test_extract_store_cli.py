@@ -139,3 +139,18 @@ def test_user_mistakes_are_one_line_and_status_2(tmp_path, capsys, make, argv, m
                  "--quiet", *argv]) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_store_vacuum_deletes_shards_no_entry_points_to(tmp_path, capsys):
+    write_tone_corpus(tmp_path / "corpus", per_speaker=1)
+    store = tmp_path / "store"
+    assert main(["extract", "--corpus", str(tmp_path / "corpus"), "--encoder", "mfcc", "--store", str(store),
+                 "--quiet"]) == 0
+    kept = sorted(p.name for p in (store / "shards").iterdir())
+    (store / "shards" / "0123abcd.npz").write_bytes(b"written by a worker, never committed")
+    capsys.readouterr()
+    assert main(["store", "vacuum", str(store)]) == 0
+    assert capsys.readouterr().out.strip() == f"{store}: 1 unused shard(s) deleted, 3 entries kept"
+    assert sorted(p.name for p in (store / "shards").iterdir()) == kept
+    assert main(["store", "vacuum", str(tmp_path / "nowhere")]) == 2
+    assert not (tmp_path / "nowhere").exists()

@@ -1,4 +1,4 @@
-"""``codecprobe store show``: list what a latent store holds."""
+"""``codecprobe store show``: list what a latent store holds; ``store vacuum``: delete unused shards."""
 from __future__ import annotations
 
 import argparse
@@ -17,6 +17,14 @@ def add_parser(subparsers) -> None:
     show.add_argument("--json", action="store_true", help="print JSON instead of a table")
     show.add_argument("--summary", action="store_true", help="one row per encoder/weights/settings/tap")
     show.set_defaults(run=run_show)
+    vacuum = commands.add_parser("vacuum", help="delete shards no entry points to (left by killed or redone extractions)",
+                                 description="Delete the shard files no index row points to: batches of a killed "
+                                             "extraction that were written but never committed (Ray workers write "
+                                             "shards before the driver indexes them), and arrays replaced by a "
+                                             "re-extraction. Not while an extraction is writing to the store: its "
+                                             "newest shards are not indexed yet.")
+    vacuum.add_argument("store", type=Path, help="latent store folder")
+    vacuum.set_defaults(run=run_vacuum)
 
 
 def run_show(args: argparse.Namespace) -> int:
@@ -66,3 +74,12 @@ def _weights(entry) -> str:
     from codecprobe.encoders.base import weights_label
 
     return weights_label(entry.weights_id, entry.trained)
+
+
+def run_vacuum(args: argparse.Namespace) -> int:
+    from codecprobe.store import LatentStore
+
+    LatentStore(args.store, mode="r").close()  # refuses a path with no store (opening it to write would create one)
+    with LatentStore(args.store) as store:
+        print(f"{args.store}: {store.vacuum()} unused shard(s) deleted, {len(store.entries())} entries kept")
+    return 0

@@ -140,7 +140,8 @@ class EmbeddingSource:
         """Extract what the store lacks; returns ``(file or segment id, reason)`` of every input that failed."""
         from codecprobe.extract import extract
 
-        return extract(corpus, self.encoder, taps, self.store, progress=self.progress).failures
+        return extract(corpus, self.encoder, taps, self.store, progress=self.progress,
+                       executor=self.config.executor).failures
 
     def embeddings(self, corpus: Corpus, segments: list[SupervisionSegment], tap: str) -> np.ndarray:
         """One pooled row per segment, in order; frames are read shard by shard and pooled at once."""
