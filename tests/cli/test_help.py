@@ -39,6 +39,17 @@ def test_backends_are_given_like_taps(command):
     assert args.taps == ["a", "b"] and args.backends == ["cosine", "center", "lda"]
 
 
+@pytest.mark.parametrize("argv, dest, expected", [
+    (["simulate", "--out", "o", "--corpus", "a", "b", "--corpus", "c"], "corpora", ["a", "b", "c"]),
+    (["simulate", "--out", "o", "--corpus", "a", "--num-speakers", "1", "2", "--num-speakers", "4"],
+     "num_speakers", [1, 2, 4]),
+    (["train", "--out", "o", "--eval-corpus", "a", "b", "--eval-corpus", "c"], "eval_corpora", ["a", "b", "c"]),
+])
+def test_simulate_and_train_take_several_values_like_tap(argv, dest, expected):
+    got = getattr(build_parser().parse_args(argv), dest)
+    assert [value if isinstance(value, int) else str(value) for value in got] == expected
+
+
 def test_score_takes_repeated_reference_options(tmp_path):
     args = build_parser().parse_args(["score", "-r", "a.rttm", "b.rttm", "-r", "c.rttm", "-s", "s.rttm"])
     assert args.reference == ["a.rttm", "b.rttm", "c.rttm"]

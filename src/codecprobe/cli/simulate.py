@@ -48,8 +48,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--out", type=Path, required=True, help="output folder (a new one, or one to resume)")
     parser.add_argument("-n", "--num-recordings", type=int, help="recordings to make (default 100)")
     parser.add_argument("--seed", type=int, help="seed of everything drawn (default 0)")
-    parser.add_argument("--num-speakers", type=int, nargs="+", metavar="N",
-                        help="speakers per recording, drawn with equal weights among these (default 1 2 3 4)")
+    parser.add_argument("--num-speakers", type=int, action="extend", nargs="+", metavar="N",
+                        help="speakers per recording, drawn with equal weights among these (repeatable, like "
+                             "--tap; default 1 2 3 4)")
     parser.add_argument("--speakers", type=Path, dest="include_file", metavar="FILE",
                         help="use only these speakers (one id per line, as in speakers.txt; default: every speaker)")
     parser.add_argument("--exclude-speakers", type=Path, dest="exclude_file", metavar="FILE",
