@@ -186,3 +186,20 @@ def test_an_encoder_never_stores_a_non_finite_latent(tmp_path, corpus):
         assert len(store.entries()) == 9 - 2
         with pytest.raises(ValueError, match="non-finite frames are not stored"):
             store.put_many(NaNEncoder().identity(), [NewEntry("x", "energy", "fp", np.full((2, 2), np.inf), 100.0)])
+
+
+def test_a_read_only_store_is_refused_before_any_work(tmp_path, corpus):
+    """Item 6: extraction into a store opened for reading stops before the first batch (on Ray, workers
+    would otherwise write shards into it); what is stored already needs no writing."""
+    from codecprobe.errors import InputError
+
+    LatentStore(tmp_path / "store").close()
+    encoder = FrameStatsEncoder()
+    with LatentStore(tmp_path / "store", mode="r") as store:
+        with pytest.raises(InputError, match=r"store: the latent store is read-only here, and 9 array\(s\) of framestats"):
+            extract(corpus, encoder, ["energy"], store, progress=False)
+    assert encoder.calls == 0 and list((tmp_path / "store" / "shards").iterdir()) == []
+    with LatentStore(tmp_path / "store") as store:
+        extract(corpus, encoder, ["energy"], store, progress=False)
+    with LatentStore(tmp_path / "store", mode="r") as store:
+        assert extract(corpus, encoder, ["energy"], store, progress=False).n_cached == 9

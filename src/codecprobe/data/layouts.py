@@ -161,7 +161,7 @@ def load_manifest(root: Path) -> Corpus:
         if path is None:
             raise InputError(f"{root}: no manifest.csv, manifest.jsonl or lhotse manifests in this folder")
     elif root.suffix.lower() in AUDIO_SUFFIXES:
-        raise InputError(f"{root}: an audio file, not a corpus; give the folder that holds the corpus (--corpus DIR)")
+        raise InputError(f"{root}: an audio file, not a corpus; give the folder that holds the corpus")
     rows = list(_manifest_rows(path))
     base = path.parent
     recordings, segments, failures = {}, [], []
