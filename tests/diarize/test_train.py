@@ -161,7 +161,7 @@ def test_the_command_trains_reports_and_its_checkpoint_alone_gives_the_same_numb
 
 @pytest.mark.parametrize("extra, message", [
     (["--set", "adapter.heads=5"], "divisible by adapter.heads"),
-    (["--tap", "nope"], "has no tap(s) ['nope']"),
+    (["--tap", "nope"], "has no tap(s) nope (--tap)"),
     (["--set", "trainer.batch_size=0"], "trainer.batch_size must be >= 1"),
     (["--set", "adapter.head=powerset"], "set adapter.loss=pit"),
     (["--unfreeze", "3"], "one input, mimi tap 'layer5'"),
