@@ -32,26 +32,32 @@ def add_parser(subparsers) -> None:
         "refine", help="refine speaker-change boundaries with small learned models (seed 003)",
         description="Train boundary refiners on cached latents and measure them against the unrefined "
                     "hypothesis, or apply a trained refiner to hypothesis RTTMs.",
-        epilog=HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=HELP,
     )
     study = parser.add_argument_group("study")
-    study.add_argument("--train-corpus", type=Path, help="training conversations with references (folder or manifest)")
+    study.add_argument("--train-corpus", type=Path, help="training conversations with references (folder or "
+                                                         "manifest; default: the config's)")
     study.add_argument("--train-layout", help="layout of --train-corpus (default: guessed)")
-    study.add_argument("--eval-corpus", type=Path, action="append", dest="eval_corpora",
-                       help="conversations whose jittered references are evaluated on (repeatable)")
+    study.add_argument("--eval-corpus", type=Path, action="extend", nargs="+", dest="eval_corpora",
+                       help="conversations whose jittered references are evaluated on (repeatable; default: the "
+                            "config's evals)")
     study.add_argument("--eval-layout", help="layout of every --eval-corpus (default: guessed)")
-    study.add_argument("--variant", action="append", dest="variants",
+    study.add_argument("--variant", action="extend", nargs="+", dest="variants",
                        choices=("mlp", "transformer", "diffusion", "contrastive"),
-                       help="refiner variant(s) to train (repeatable; default all four)")
+                       help="refiner variant(s) to train (repeatable; default: all four)")
     study.add_argument("--evaluate-only", action="store_true", help="evaluate the checkpoints already in OUT")
-    study.add_argument("--config", type=Path, help="YAML config (see docs/refine.md)")
-    study.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                       help="config override, e.g. jitter.scale_s=0.4 (repeatable; applied last)")
+    study.add_argument("--config", type=Path, help="YAML config (see docs/refine.md; default: none)")
+    study.add_argument("--set", action="extend", nargs="+", default=[], metavar="KEY=VALUE",
+                       help="config override(s), e.g. --set jitter.scale_s=0.4 (repeatable; applied last; "
+                            "default: none)")
     add_encoder_args(parser, default_encoder="")
     apply = parser.add_argument_group("apply")
-    apply.add_argument("--model", type=Path, help="a trained refiner's checkpoint (OUT/systems/<s>/<v>/best.ckpt)")
-    apply.add_argument("--hyp", action="append", dest="hypotheses", help="hypothesis RTTM file or folder (repeatable)")
-    apply.add_argument("--corpus", type=Path, help="the hypotheses' recordings (their file ids)")
+    apply.add_argument("--model", type=Path, help="a trained refiner's checkpoint, OUT/systems/<s>/<v>/best.ckpt "
+                                                  "(default: none, run the study)")
+    apply.add_argument("--hyp", action="extend", nargs="+", dest="hypotheses",
+                       help="hypothesis RTTM file(s) or folder(s) (repeatable; default: none)")
+    apply.add_argument("--corpus", type=Path, help="the hypotheses' recordings, named by their file ids "
+                                                   "(default: none)")
     apply.add_argument("--layout", help="layout of --corpus (default: guessed)")
     add_store_args(parser)
     add_executor_args(parser)

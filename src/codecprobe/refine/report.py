@@ -73,23 +73,18 @@ def write_report(result: StudyResult, out: str | Path) -> dict:
 def _refiner_record(training: Training) -> dict:
     val = [row["val/mae"] for row in training.metrics if row.get("val/mae") is not None]
     description = training.description
-    return description | {"weights": _weights(description), "control": not description["trained_encoders"],
+    return description | {"control": not description["trained_encoders"],
                           "parameters": training.parameters, "steps": training.global_step,
                           "train_seconds": training.train_seconds, "best_val_mae_s": min(val) if val else None,
                           "checkpoint": str(training.checkpoint), "train_boundaries": training.train_windows,
                           "val_boundaries": training.val_windows}
 
 
-def _weights(description: dict) -> str:
-    return "; ".join(f"{i['encoder']}:{i['tap']} " + ("" if i["trained"] else "UNTRAINED ") + i["weights_id"]
-                     for i in description["inputs"])
-
-
 def _evaluation_record(evaluation: Evaluation, training: Training | None) -> dict:
     metrics = {kind: evaluation.metrics(kind) for kind in KINDS}
     description = training.description if training else None
     return {"eval_set": evaluation.eval_set, "system": evaluation.system, "variant": evaluation.variant,
-            "weights": _weights(description) if description else "none (the hypothesis as given)",
+            "weights": description["weights"] if description else "none (the hypothesis as given)",
             "control": bool(description) and not description["trained_encoders"],
             "boundaries": metrics, "der": {f"{c:g}": d.to_dict() for c, d in evaluation.der.items()}}
 
