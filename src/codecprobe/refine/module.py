@@ -25,9 +25,9 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
 from codecprobe.diarize.model import InputNorm
-from codecprobe.encoders.base import weights_kind
 from codecprobe.refine.model import (CandidateRanker, Denoiser, FlatMlp, SoftArgmax, WindowEncoder, cosine_alphas,
                                      masked_softmax, normal_quantiles)
+from codecprobe.train.inputs import inputs_summary, no_untrained_input
 from codecprobe.train.module import TrainModule
 from codecprobe.train.windows import stack_batch
 
@@ -121,15 +121,11 @@ class RefinerModule(TrainModule):
     @property
     def trained_encoders(self) -> bool:
         """False when any input comes from an untrained control (random or permuted weights; log-mel is not one)."""
-        return all(weights_kind(i["weights_id"], i["trained"]) != "untrained" for i in self.hparams.inputs)
+        return no_untrained_input(self.hparams.inputs)
 
     def describe(self) -> dict:
         """What it is, for summaries, with a one-line label that marks an untrained encoder ``UNTRAINED``."""
-        inputs = [{key: i[key] for key in ("encoder", "tap", "weights_id", "trained", "offset_s", "dim")}
-                  for i in self.hparams.inputs]
-        weights = "; ".join(f"{i['encoder']}:{i['tap']} "
-                            + ("UNTRAINED " if weights_kind(i["weights_id"], i["trained"]) == "untrained" else "")
-                            + i["weights_id"] for i in inputs)
+        inputs, weights = inputs_summary(self.hparams.inputs)
         embedding = self.hparams.embedding
         return {"system": self.hparams.system, "variant": self.variant, "inputs": inputs,
                 "embedding": f"{embedding['encoder']}:{embedding['tap']} {embedding['weights_id']}",

@@ -13,7 +13,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Iterable
 
-from codecprobe.encoders import BuildOptions, Encoder, build_encoder
+from codecprobe.encoders import BuildOptions, Encoder, build_encoder, weights_kind
 from codecprobe.errors import InputError
 from codecprobe.store import LatentStore, encoder_key
 from codecprobe.train.bank import TapSource
@@ -75,6 +75,22 @@ def rebuild_input(stored: dict, device: str = "cpu") -> tuple[Encoder, TapSource
                          f"with settings {stored['settings']}; rebuilt here it is {identity.weights_id} with "
                          f"{identity.settings}: not the same encoder")
     return encoder, TapSource(identity, stored["tap"], stored["offset_s"])
+
+
+def no_untrained_input(inputs: list[dict]) -> bool:
+    """False when any input record (:func:`input_record`) comes from an untrained control (random or permuted
+    weights; a baseline without weights such as MFCCs is not one)."""
+    return all(weights_kind(i["weights_id"], i["trained"]) != "untrained" for i in inputs)
+
+
+def inputs_summary(inputs: list[dict]) -> tuple[list[dict], str]:
+    """Input records as summaries show them, and their weights in one line, each untrained control marked
+    ``UNTRAINED`` (e.g. ``mimi:prequant UNTRAINED random-init:seed=0``)."""
+    shown = [{key: i[key] for key in ("encoder", "tap", "weights_id", "trained", "offset_s", "dim")} for i in inputs]
+    line = "; ".join(f"{i['encoder']}:{i['tap']} "
+                     + ("UNTRAINED " if weights_kind(i["weights_id"], i["trained"]) == "untrained" else "")
+                     + i["weights_id"] for i in shown)
+    return shown, line
 
 
 def extract_inputs(corpora: Iterable[tuple[str, "Corpus"]], inputs: Iterable[tuple[Encoder, TapSource]],
