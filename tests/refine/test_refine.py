@@ -129,3 +129,12 @@ def test_refine_refuses_bad_input_before_work(corpora, mlp_study, tmp_path, caps
     assert main(["refine", "--train-corpus", str(corpora / "train"), "--out", str(tmp_path / "o"),
                  "--set", "jitter.max_s=2"]) == 2
     assert "jitter.max_s" in capsys.readouterr().err
+
+
+def test_refine_options_take_several_values_like_tap():
+    from codecprobe.cli.main import build_parser
+
+    args = build_parser().parse_args(["refine", "--out", "o", "--eval-corpus", "a", "b", "--eval-corpus", "c",
+                                      "--variant", "mlp", "contrastive", "--hyp", "x.rttm", "--hyp", "y"])
+    assert [str(p) for p in args.eval_corpora] == ["a", "b", "c"] and args.variants == ["mlp", "contrastive"]
+    assert args.hypotheses == ["x.rttm", "y"]
