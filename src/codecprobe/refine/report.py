@@ -20,7 +20,7 @@ from codecprobe.report import atomic_write_text, markdown_table, provenance, wri
 from codecprobe.report.plots import pyplot, save_figure
 from codecprobe.score.rttm import write_rttm
 
-CONTROL_NOTE = ("UNTRAINED: reads an encoder with random weights; the untrained control "
+CONTROL_NOTE = ("UNTRAINED: reads an encoder with random or permuted weights; the untrained control "
                 "(its refiner is trained, the encoder is not)")
 KINDS = ("all", "change", "other")  # every matched boundary; those at a speaker change; the rest
 
