@@ -24,15 +24,15 @@ def add_corpus_args(parser: argparse.ArgumentParser, required: bool = True) -> N
 def add_encoder_args(parser: argparse.ArgumentParser, default_encoder: str | None = None) -> None:
     group = parser.add_argument_group("encoder")
     group.add_argument("--encoder", required=default_encoder is None, default=default_encoder,
-                       help="encoder name: mimi, ge2e, mfcc, logmel (see docs/encoders.md)")
+                       help="encoder name: mimi, lyra, ge2e, mfcc, logmel (see docs/encoders.md)")
     group.add_argument("--tap", action="extend", nargs="+", dest="taps", metavar="TAP",
                        help="tap point(s), e.g. --tap seanet layer4 prequant (repeatable); mimi: seanet, "
-                            "layer1..layer8, prequant, quant{n}; ge2e: mel, partials, utterance; "
-                            "default: the encoder's default taps")
-    weights = group.add_mutually_exclusive_group()
-    weights.add_argument("--weights", help="weights: Hugging Face id or local path (encoder-specific)")
-    weights.add_argument("--random-init", action="store_true",
-                         help="use seeded random weights (an untrained control; every output says so)")
+                            "layer1..layer8, prequant, quant{n}; lyra: latent, quant1..quant46; "
+                            "ge2e: mel, partials, utterance; default: the encoder's default taps")
+    group.add_argument("--weights", help="weights: Hugging Face id or local path (encoder-specific)")
+    group.add_argument("--random-init", action="store_true",
+                       help="use seeded random weights (an untrained control; every output says so); lyra: "
+                            "its weights (--weights or the default) randomly permuted")
     group.add_argument("--encoder-opt", action="extend", nargs="+", dest="encoder_options", default=[],
                        metavar="KEY=VALUE",
                        help="encoder setting(s), e.g. --encoder-opt partials_rate=2 trim_silences=true "
@@ -45,6 +45,29 @@ def add_encoder_args(parser: argparse.ArgumentParser, default_encoder: str | Non
 def add_store_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store", type=Path, default=Path(DEFAULT_STORE),
                         help=f"latent store folder (default {DEFAULT_STORE})")
+
+
+def add_executor_args(parser: argparse.ArgumentParser) -> None:
+    """Where extraction runs (:class:`codecprobe.extract.ExecutorConfig`); see docs/scale.md."""
+    group = parser.add_argument_group("executor (where extraction runs; docs/scale.md)")
+    group.add_argument("--executor", choices=("local", "ray"), default=None,
+                       help="local: this process (default); ray: Ray Data reads the audio, a pool of Ray actors "
+                            "encodes it (needs the extra: pip install 'codecprobe[ray]')")
+    group.add_argument("--address", default=None,
+                       help="ray: the cluster to join, 'auto' or HEAD_HOST:PORT (default: the cluster `ray start` "
+                            "runs on this machine, else a Ray instance started for the run)")
+    group.add_argument("--workers", type=int, default=None, help="ray: encoder actors, one model each (default 1)")
+    group.add_argument("--gpus-per-worker", type=float, default=None,
+                       help="ray: GPUs per actor (default 0); above 0 the actors encode on cuda")
+    group.add_argument("--cpus-per-worker", type=float, default=None,
+                       help="ray: CPUs per actor, also its torch threads (default 1)")
+
+
+def executor_settings_from_args(args: argparse.Namespace, prefix: str = "") -> dict:
+    """The executor options given on the command line, as ExecutorConfig fields (``prefix`` + name)."""
+    given = {"kind": args.executor, "address": args.address, "workers": args.workers,
+             "gpus_per_worker": args.gpus_per_worker, "cpus_per_worker": args.cpus_per_worker}
+    return {prefix + key: value for key, value in given.items() if value is not None}
 
 
 def corpus_from_args(args: argparse.Namespace):
@@ -68,7 +91,9 @@ def encoder_from_args(args: argparse.Namespace):
 
 
 def describe_weights(identity) -> str:
-    """One line that never lets random weights pass for trained ones."""
+    """One line that never lets random or permuted weights pass for trained ones."""
+    from codecprobe.encoders import weights_label
+
     if identity.trained:
         return f"{identity.encoder}: trained weights {identity.weights_id}"
-    return f"{identity.encoder}: RANDOM weights ({identity.weights_id}) - an untrained control, not the real model"
+    return f"{identity.encoder}: {weights_label(identity.weights_id, False)} - not the real model"

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from codecprobe.cli.common import add_corpus_args, add_encoder_args, add_store_args
+from codecprobe.cli.common import add_corpus_args, add_encoder_args, add_executor_args, add_store_args
 
 BACKENDS = ("cosine", "center", "pca", "lda", "probe", "asnorm")
 
@@ -58,6 +58,7 @@ def add_study_args(parser: argparse.ArgumentParser) -> None:
     add_corpus_args(parser)
     add_encoder_args(parser)
     add_store_args(parser)
+    add_executor_args(parser)
     parser.add_argument("--out", type=Path, required=True, help="report folder")
     parser.add_argument("--train-corpus", type=Path, help="fit back-ends on this corpus (disjoint speakers)")
     parser.add_argument("--train-layout", help="layout of --train-corpus (default: guessed)")
@@ -65,12 +66,13 @@ def add_study_args(parser: argparse.ArgumentParser) -> None:
                         help="without --train-corpus: share of speakers held out for fitting (default 0.5)")
     parser.add_argument("--split-seed", type=int, help="seed of that speaker split (default 0)")
     parser.add_argument("--sweep", action="store_true", default=None,
-                        help="every tap of the encoder (mimi: seanet, layer1-8, prequant, quant1/2/4/8)")
+                        help="the encoder's sweep taps (mimi: seanet, layer1-8, prequant, quant1/2/4/8; "
+                             "lyra: latent, quant1/2/4/8/16/46; others: every tap)")
     parser.add_argument("--pooling", choices=("mean", "mean+std"), help="utterance pooling (default mean)")
     parser.add_argument("--vad", action="store_true", default=None, help="pool Silero-VAD speech frames only")
     parser.add_argument("--no-control", dest="control", action="store_false", default=None,
-                        help="skip the untrained (random-weights) control")
-    parser.add_argument("--control-seed", type=int, help="seed of the control's random weights (default 0)")
+                        help="skip the untrained control (random weights; lyra: permuted weights)")
+    parser.add_argument("--control-seed", type=int, help="seed of the control's random (lyra: permuted) weights (default 0)")
     parser.add_argument("--config", type=Path, help="YAML config (see docs/verify.md)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="config override, e.g. probe.max_epochs=50 (repeatable; applied last)")
@@ -79,7 +81,7 @@ def add_study_args(parser: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace):
     """Defaults, then --config, then the options given on the command line, then --set."""
-    from codecprobe.cli.common import encoder_settings_from_args
+    from codecprobe.cli.common import encoder_settings_from_args, executor_settings_from_args
     from codecprobe.config import load_config
     from codecprobe.verify.config import StudyConfig
 
@@ -93,6 +95,7 @@ def config_from_args(args: argparse.Namespace):
         "trials": getattr(args, "trials", None), "max_trials_per_class": getattr(args, "max_trials_per_class", None),
         "trial_seed": getattr(args, "trial_seed", None),
         "exclude_same_recording": getattr(args, "exclude_same_recording", None),
+        **executor_settings_from_args(args, prefix="executor."),
     }
     overrides = [f"{key}={json.dumps(str(value) if isinstance(value, Path) else value)}"
                  for key, value in given.items() if value is not None]
@@ -110,8 +113,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def summary_line(results: dict) -> str:
+    from codecprobe.encoders import weights_label
+
     encoder = results["encoder"]
-    weights = encoder["weights_id"] + ("" if encoder["trained"] else " (RANDOM INIT: untrained control)")
+    weights = weights_label(encoder["weights_id"], encoder["trained"])
     primary = results["results"][0]
     return (f"{encoder['encoder']}:{primary['tap']} {primary['backend']} [{weights}]: EER {results['eer']:.2f}% "
             f"minDCF " + ", ".join(f"{p}: {v:.3f}" for p, v in results["min_dcf"].items())

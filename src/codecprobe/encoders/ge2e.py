@@ -95,6 +95,8 @@ class GE2EEncoder(Encoder):
 
     def __init__(self, options: BuildOptions | None = None, config: GE2EConfig | None = None):
         options = options or BuildOptions()
+        if options.random_init and options.weights is not None:
+            raise InputError(f"ge2e: random_init and weights {options.weights!r} both given; choose one")
         self.config = config or GE2EConfig()
         self._model = VoiceEncoder(device=options.device, verbose=False)  # loads the wheel's weights
         if options.random_init:

@@ -29,6 +29,7 @@ _BUILTIN_MODULES = {
     "ge2e": "codecprobe.encoders.ge2e",
     "mfcc": "codecprobe.encoders.features",
     "logmel": "codecprobe.encoders.features",
+    "lyra": "codecprobe.encoders.lyra",
 }
 _FACTORIES: dict[str, Callable[..., Encoder]] = {}
 _SETTINGS: dict[str, type | None] = {}
@@ -39,7 +40,8 @@ class BuildOptions:
     """Options every encoder accepts.
 
     weights: a hub id or local path (encoder-specific meaning); None = the encoder's default.
-    random_init: build the architecture with seeded random weights instead (never implicit).
+    random_init: build the architecture with seeded random weights instead (never implicit);
+        where weights cannot be re-initialised (lyra), the weights given, randomly permuted.
     settings: the encoder's settings by name (``--encoder-opt key=value``); unnamed ones keep
         the defaults of the encoder's settings dataclass.
     """
@@ -49,6 +51,24 @@ class BuildOptions:
     seed: int = 0
     device: str = "cpu"
     settings: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EncoderRecipe:
+    """How an encoder was built, so that another process (a Ray worker) can build the same one.
+
+    ``module`` is the module that registers the encoder; a fresh process imports it first,
+    so encoders registered outside this package rebuild too.
+    """
+
+    name: str
+    module: str
+    options: BuildOptions
+
+    def build(self, device: str | None = None) -> Encoder:
+        """The encoder again, on ``device`` when given (else the original device)."""
+        importlib.import_module(self.module)
+        return build_encoder(self.name, self.options if device is None else dataclasses.replace(self.options, device=device))
 
 
 def register(name: str, settings: type | None = None):
@@ -104,7 +124,9 @@ def build_encoder(name: str, options: BuildOptions | None = None) -> Encoder:
     _load(name)
     settings = build_settings(name, options.settings)  # checked before any weights are loaded
     factory = _FACTORIES[name]
-    return factory(options) if _SETTINGS[name] is None else factory(options, settings)
+    encoder = factory(options) if _SETTINGS[name] is None else factory(options, settings)
+    encoder.recipe = EncoderRecipe(name, factory.__module__, options)
+    return encoder
 
 
 def _load(name: str) -> None:

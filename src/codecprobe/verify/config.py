@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from codecprobe.extract.executor import ExecutorConfig
+
 
 @dataclass
 class Thresholds:
@@ -63,9 +65,10 @@ class StudyConfig:
     random_init: bool = False
     seed: int = 0
     device: str = "cpu"
-    control: bool = True  # also run the same encoder with seeded random weights
+    control: bool = True  # also run the same encoder untrained (seeded random weights; lyra: permuted weights)
     control_seed: int = 0
     store: str = "runs/store"
+    executor: ExecutorConfig = field(default_factory=ExecutorConfig)  # where extraction runs (local or ray)
     # embeddings and back-ends
     pooling: Literal["mean", "mean+std"] = "mean"
     vad: bool = False  # pool Silero-VAD speech frames only
