@@ -16,6 +16,7 @@ import torch
 
 from codecprobe.diarize.losses import Powerset, hybrid_loss, pit_loss, sort_loss
 from codecprobe.diarize.model import DiarizationAdapter, MimiTop
+from codecprobe.encoders import weights_label
 from codecprobe.train.grid import to_grid
 from codecprobe.train.module import TrainModule
 
@@ -126,8 +127,7 @@ class DiarizationModule(TrainModule):
         that marks an untrained (random-weights) encoder as ``UNTRAINED``."""
         inputs = [{key: i[key] for key in ("encoder", "tap", "weights_id", "trained", "offset_s", "dim")}
                   for i in self.hparams.inputs]
-        weights = "; ".join(f"{i['encoder']}:{i['tap']} " + ("" if i["trained"] else "UNTRAINED ") + i["weights_id"]
-                            for i in inputs)
+        weights = "; ".join(f"{i['encoder']}:{i['tap']} {weights_label(i['weights_id'], i['trained'])}" for i in inputs)
         return {"system": self.hparams.system, "inputs": inputs, "grid": dict(self.hparams.grid),
                 "adapter": dict(self.config), "unfreeze_layers": self.hparams.unfreeze_layers,
                 "trained_encoders": self.trained_encoders, "label": f"{self.hparams.system} [{weights}]"}
