@@ -16,7 +16,7 @@ import torch
 
 from codecprobe.diarize.losses import Powerset, hybrid_loss, pit_loss, sort_loss
 from codecprobe.diarize.model import DiarizationAdapter, MimiTop
-from codecprobe.encoders import weights_label
+from codecprobe.encoders import weights_kind, weights_label
 from codecprobe.train.grid import to_grid
 from codecprobe.train.module import TrainModule
 
@@ -119,8 +119,8 @@ class DiarizationModule(TrainModule):
 
     @property
     def trained_encoders(self) -> bool:
-        """False when any input comes from an encoder with random weights (an untrained control)."""
-        return all(i["trained"] for i in self.hparams.inputs)
+        """False when any input comes from an untrained control (random or permuted weights; MFCCs are not one)."""
+        return all(weights_kind(i["weights_id"], i["trained"]) != "untrained" for i in self.hparams.inputs)
 
     def describe(self) -> dict:
         """What it is, for summaries: system, inputs with their weights, grid, adapter, and a one-line label
