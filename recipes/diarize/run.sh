@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Seed 001 on real speech: the diarization adapter on frozen (random-init, labelled) Mimi, on GE2E
-# partials, on MFCCs, the hybrid (Mimi + GE2E) and Step 1.5 (Mimi's top 3 layers trained), trained on
-# simulated conversations and evaluated on held-out simulations (other speakers) and on the real
-# recordings with references in ../shared/data. See docs/diarize.md ("Study") for what to expect.
+# partials, on MFCCs, on Lyra v2's latent (trained weights), the hybrid (Mimi + GE2E) and Step 1.5
+# (Mimi's top 3 layers trained), trained on simulated conversations and evaluated on held-out
+# simulations (other speakers) and on the real recordings with references in ../shared/data.
+# See docs/diarize.md ("Study") for what to expect.
 #
 # Usage: recipes/diarize/run.sh [first stage] [last stage]     (DATA=../shared/data WORK=runs/diarize)
 # Stages: 1 simulate training conversations, 2 simulate held-out conversations (disjoint speakers),

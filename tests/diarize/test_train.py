@@ -82,7 +82,7 @@ def test_a_tiny_adapter_learns_and_beats_silence_and_the_best_constant(corpora, 
     window = bank.window(0, 0, trained.window_frames)[None]
     assert np.array_equal(trained.predict(window) > 0.5,
                           trained.activity(torch.from_numpy(window), torch.ones(1, trained.window_frames)).numpy() > 0)
-    assert trained.describe()["label"] == "mfcc-mfcc [mfcc:mfcc " + source.identity.weights_id + "]"
+    assert trained.describe()["label"] == f"mfcc-mfcc [mfcc:mfcc no weights ({source.identity.weights_id} baseline)]"
 
     der = evaluate(trained, test, bank, [0.0]).summary(0.0)
     silence = _score_windows(test, None, trained.hparams.grid, [0.0], lambda f, m: np.zeros((*m.shape, 4)), 1, 8, "")
@@ -135,7 +135,7 @@ def command(corpora, tmp_path, *extra):
 def test_the_command_trains_reports_and_its_checkpoint_alone_gives_the_same_numbers(corpora, tmp_path, capsys):
     assert main(command(corpora, tmp_path, "--set", "trainer.max_steps=8")) == 0
     printed = capsys.readouterr().out
-    assert "mfcc-mfcc [mfcc:mfcc librosa" in printed and "baseline: one speaker" in printed
+    assert "mfcc-mfcc [mfcc:mfcc no weights (librosa" in printed and "baseline: one speaker" in printed
     out = tmp_path / "out"
     results = json.loads((out / "results.json").read_text())
     assert snake_case_keys(results, data_maps=("versions", "collars", "recordings")) == []  # issue 7, item 15

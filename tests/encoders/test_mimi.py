@@ -126,6 +126,7 @@ def test_random_init_is_labelled_and_seeded(mimi):
     assert identity.weights_id == "random-init:seed=0"
     assert identity.settings == {"sample_rate": 24000, "dtype": "float32", "pad_to_multiple_of": 1920,
                                  "chunk_seconds": 5.0, "torch": torch.__version__}  # random draws depend on torch's generator
+    assert type(identity.settings["torch"]) is str  # not torch's TorchVersion: checkpoints holding it load weights_only
     again, other = (build_mimi(BuildOptions(random_init=True, seed=seed)) for seed in (0, 1))
     audio = speechlike(0.5)
     first = mimi.encode(audio)["prequant"].frames

@@ -14,6 +14,7 @@ import yaml
 from codecprobe.config import config_to_dict, save_config
 from codecprobe.diarize.evaluate import Evaluation, summarize, verdict
 from codecprobe.diarize.study import StudyResult, System, Training
+from codecprobe.encoders import weights_label
 from codecprobe.report import atomic_write_text, markdown_table, provenance, write_json
 from codecprobe.report.plots import legend, pyplot, save_figure
 
@@ -21,10 +22,9 @@ CONTROL_NOTE = ("UNTRAINED: reads an encoder with random weights; the untrained 
                 "(its adapter is trained, the encoder is not)")
 
 
-def weights_label(system: System) -> str:
-    """The encoders' weights, each random one marked ``UNTRAINED`` (as ``verify`` marks them)."""
-    return "; ".join(f"{s.name} UNTRAINED {s.identity.weights_id}" if s.identity.weights == "untrained"
-                     else f"{s.name} {s.identity.weights_id}" for s in system.sources)
+def system_weights_label(system: System) -> str:
+    """The encoders' weights, each random or permuted one marked an ``UNTRAINED`` control (as ``verify`` does)."""
+    return "; ".join(f"{s.name} {weights_label(s.identity.weights_id, s.identity.trained)}" for s in system.sources)
 
 
 def write_report(result: StudyResult, out: str | Path) -> dict:
@@ -86,7 +86,7 @@ def write_report(result: StudyResult, out: str | Path) -> dict:
 def _system_record(system: System, training: Training) -> dict:
     val = [row["val/loss"] for row in training.metrics if row.get("val/loss") is not None]
     return {
-        "system": system.name, "weights": weights_label(system), "trained_encoders": system.trained_encoders,
+        "system": system.name, "weights": system_weights_label(system), "trained_encoders": system.trained_encoders,
         "control": not system.trained_encoders,
         "inputs": [source.describe() | {"dim": dim} for source, dim in zip(system.sources, training.dims)],
         "unfreeze_layers": system.config.unfreeze_layers, "parameters": training.parameters,
@@ -101,7 +101,7 @@ def _evaluation_record(evaluation: Evaluation, config, system: System | None) ->
     collars = {f"{c:g}": evaluation.summary(c) for c in config.collars}
     return {
         "system": evaluation.system, "corpus": evaluation.corpus,
-        "weights": weights_label(system) if system else "none (no model)",
+        "weights": system_weights_label(system) if system else "none (no model)",
         "control": bool(system) and not system.trained_encoders,
         "collars": collars,
         "verdict": verdict(collars[f"{config.verdicts.collar:g}"], config.verdicts),

@@ -13,7 +13,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Iterable
 
-from codecprobe.encoders import BuildOptions, Encoder, build_encoder, weights_kind
+from codecprobe.encoders import BuildOptions, Encoder, build_encoder, weights_kind, weights_label
 from codecprobe.errors import InputError
 from codecprobe.store import LatentStore, encoder_key
 from codecprobe.train.bank import TapSource
@@ -85,11 +85,9 @@ def no_untrained_input(inputs: list[dict]) -> bool:
 
 def inputs_summary(inputs: list[dict]) -> tuple[list[dict], str]:
     """Input records as summaries show them, and their weights in one line, each untrained control marked
-    ``UNTRAINED`` (e.g. ``mimi:prequant UNTRAINED random-init:seed=0``)."""
+    (e.g. ``mimi:prequant random-init:seed=0 (UNTRAINED control: random init)``)."""
     shown = [{key: i[key] for key in ("encoder", "tap", "weights_id", "trained", "offset_s", "dim")} for i in inputs]
-    line = "; ".join(f"{i['encoder']}:{i['tap']} "
-                     + ("UNTRAINED " if weights_kind(i["weights_id"], i["trained"]) == "untrained" else "")
-                     + i["weights_id"] for i in shown)
+    line = "; ".join(f"{i['encoder']}:{i['tap']} {weights_label(i['weights_id'], i['trained'])}" for i in shown)
     return shown, line
 
 
