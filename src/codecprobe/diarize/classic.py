@@ -11,6 +11,7 @@ frames and none elsewhere).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -78,22 +79,42 @@ class ClassicPipeline:
                          + ("" if identity.trained else " [speaker encoder: RANDOM weights, an untrained control]")}
 
     def diarize(self, recording: Recording, speakers: SpeakerCount) -> RecordingResult:
-        config, classic = self.config, self.config.classic
         seconds: dict[str, float] = {}
-        if recording.duration < classic.frame_s:
-            return empty_result(recording, f"shorter than one frame ({recording.duration:.3f} s < {classic.frame_s} s): "
-                                           "empty RTTM")
+        if recording.duration < self.config.classic.frame_s:
+            return empty_result(recording, f"shorter than one frame ({recording.duration:.3f} s < "
+                                           f"{self.config.classic.frame_s} s): empty RTTM")
+        return decide(self.config, recording, self.analyse(recording, seconds), speakers, seconds)
+
+    def analyse(self, recording: Recording, seconds: dict[str, float]) -> ClassicAnalysis:
+        """The expensive, threshold-free part: speech probabilities and the embedding track."""
         with timed(seconds, "vad"):
-            probs, n_samples = stream_speech_probabilities(audio_blocks(recording.path, VAD_RATE, config.block_s))
-            segments = segments_from_probabilities(probs, n_samples, classic.vad_threshold)
-            speech = speech_on_grid(segments, classic.frame_s, recording.duration)
-        if not speech.any():
-            return empty_result(recording, "no speech found (Silero VAD): empty RTTM", seconds)
+            probs, n_samples = stream_speech_probabilities(audio_blocks(recording.path, VAD_RATE, self.config.block_s))
         with timed(seconds, "embeddings"):
             track = embedding_track(self.encoder, self.tap,
-                                    audio_blocks(recording.path, self.encoder.sample_rate, config.block_s))
-            windows, embeddings, reliable = classic_windows(track, speech, classic, config.embedding.min_share)
-        stitched = stitch(windows, embeddings, reliable, speech.astype(np.int64), classic.clustering, speakers,
-                          classic.min_duration_on, classic.min_duration_off)
-        seconds.update(stitched.seconds)
-        return finished_result(recording, stitched, classic.frame_s, seconds)
+                                    audio_blocks(recording.path, self.encoder.sample_rate, self.config.block_s))
+        return ClassicAnalysis(probs, n_samples, track)
+
+
+@dataclass
+class ClassicAnalysis:
+    probs: np.ndarray  # Silero speech probability per 32 ms
+    n_samples: int  # at 16 kHz
+    track: EmbeddingTrack
+
+
+def decide(config: DiarizeConfig, recording: Recording, analysis: ClassicAnalysis, speakers: SpeakerCount,
+           seconds: dict[str, float]) -> RecordingResult:
+    """Speech, windows, clustering and turns from an analysis, with the config's thresholds
+    (cheap: tuning re-runs only this)."""
+    classic = config.classic
+    with timed(seconds, "vad"):
+        segments = segments_from_probabilities(analysis.probs, analysis.n_samples, classic.vad_threshold)
+        speech = speech_on_grid(segments, classic.frame_s, recording.duration)
+    if not speech.any():
+        return empty_result(recording, "no speech found (Silero VAD): empty RTTM", seconds)
+    with timed(seconds, "embeddings"):
+        windows, embeddings, reliable = classic_windows(analysis.track, speech, classic, config.embedding.min_share)
+    stitched = stitch(windows, embeddings, reliable, speech.astype(np.int64), classic.clustering, speakers,
+                      classic.min_duration_on, classic.min_duration_off)
+    seconds.update(stitched.seconds)
+    return finished_result(recording, stitched, classic.frame_s, seconds)

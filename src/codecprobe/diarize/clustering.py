@@ -17,7 +17,8 @@ Two methods, chosen by :class:`~codecprobe.diarize.inference_config.ClusteringCo
 
 Cost. scipy's linkage holds all n(n-1)/2 distances: 0.5 GB at 11 k embeddings (1 h with
 a 1 s step), 7.5 GB at 43 k (pyannote on 4 h). Here at most ``max_points`` vectors reach
-that step. Beyond that the embeddings, in time order, are first reduced chunk by chunk
+that step (``spectral_max_points`` for spectral clustering, whose auto-tuning runs a dense
+eigendecomposition, cubic in the points, for each of about a dozen thresholds). Beyond that the embeddings, in time order, are first reduced chunk by chunk
 (``chunk_size`` consecutive embeddings -> ``chunk_clusters`` means by centroid AHC,
 repeated until few enough remain), the reduction of NeMo's long-form clustering. The cost
 is then linear in the number of embeddings: O(n * chunk_size) time, O(chunk_size^2 +
@@ -33,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import cdist
+from threadpoolctl import threadpool_limits
 
 from codecprobe.diarize.inference_config import ClusteringConfig
 
@@ -73,11 +75,13 @@ def cluster_embeddings(embeddings: np.ndarray, config: ClusteringConfig,
     n = len(vectors)
     if n == 0:
         return Clusters(np.zeros(0, np.int64), np.zeros((0, vectors.shape[1] if vectors.ndim == 2 else 0)), True, 0)
-    points, weights, members = _reduce(vectors, config)
+    spectral = config.method == "spectral"
+    points, weights, members = _reduce(vectors, config, config.spectral_max_points if spectral else config.max_points)
     if len(points) == 1:
         point_labels = np.zeros(1, np.int64)
-    elif config.method == "spectral" and len(points) >= config.spectral_min_embeddings:
-        point_labels = _spectral(points, config, count)
+    elif spectral and len(points) >= config.spectral_min_embeddings:
+        with threadpool_limits(1, user_api="blas"):  # small dense eigenproblems: threads only add contention
+            point_labels = _spectral(points, config, count)
     else:
         point_labels = _ahc(points, weights, config, count)
     labels = _first_appearance_order(point_labels[members])
@@ -85,11 +89,11 @@ def cluster_embeddings(embeddings: np.ndarray, config: ClusteringConfig,
     return Clusters(labels, centroids, estimated=count.num is None, n_clustered=len(points))
 
 
-def _reduce(vectors: np.ndarray, config: ClusteringConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _reduce(vectors: np.ndarray, config: ClusteringConfig, max_points: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """At most ``max_points`` unit vectors standing for ``vectors``: ``(points, weights, members)``,
     where ``members[i]`` is the point that stands for ``vectors[i]`` and ``weights`` count them."""
     points, weights, members = vectors, np.ones(len(vectors)), np.arange(len(vectors))
-    while len(points) > config.max_points:
+    while len(points) > max_points:
         new_points, new_weights, mapping = [], [], np.empty(len(points), np.int64)
         for first in range(0, len(points), config.chunk_size):
             chunk = slice(first, first + config.chunk_size)
@@ -185,7 +189,7 @@ def _spectral(points: np.ndarray, config: ClusteringConfig, count: SpeakerCount)
             thresholding_with_binarization=True, thresholding_preserve_diagonal=True,
             symmetrize_type=SymmetrizeType.Average,
             refinement_sequence=[RefinementName.RowWiseThreshold, RefinementName.Symmetrize]),
-        autotune=AutoTune(p_percentile_min=0.40, p_percentile_max=0.95, init_search_step=0.05, search_level=3),
+        autotune=AutoTune(p_percentile_min=0.40, p_percentile_max=0.95, init_search_step=0.05, search_level=1),
         laplacian_type=LaplacianType.GraphCut, row_wise_renorm=True, custom_dist="cosine",
         fallback_options=FallbackOptions(
             single_cluster_condition=SingleClusterCondition.FallbackClusterer,

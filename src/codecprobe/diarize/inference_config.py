@@ -34,18 +34,20 @@ class ClusteringConfig:
     # spectral: one speaker when average-linkage AHC at this cosine distance finds one cluster
     # (spectralcluster's fallback; its eigengap cannot tell one speaker from several)
     single_speaker_threshold: float = 0.3
-    # cost: at most max_points vectors reach the quadratic step; more are first reduced
-    # chunk by chunk (chunk_size consecutive embeddings -> chunk_clusters means each)
+    # cost: at most max_points vectors reach the quadratic step (spectral: spectral_max_points,
+    # its eigendecompositions are cubic); more are first reduced chunk by chunk (chunk_size
+    # consecutive embeddings -> chunk_clusters means each)
     max_points: int = 1000
-    chunk_size: int = 400
-    chunk_clusters: int = 40
+    spectral_max_points: int = 300
+    chunk_size: int = 300
+    chunk_clusters: int = 30
 
     def __post_init__(self) -> None:
         if self.threshold <= 0:
             raise InputError(f"clustering threshold must be positive, got {self.threshold}")
-        if not 1 <= self.chunk_clusters < self.chunk_size <= self.max_points:
-            raise InputError("clustering needs 1 <= chunk_clusters < chunk_size <= max_points, got "
-                             f"{self.chunk_clusters}, {self.chunk_size}, {self.max_points}")
+        if not 1 <= self.chunk_clusters < self.chunk_size <= min(self.max_points, self.spectral_max_points):
+            raise InputError("clustering needs 1 <= chunk_clusters < chunk_size <= max_points and spectral_max_points,"
+                             f" got {self.chunk_clusters}, {self.chunk_size}, {self.max_points}, {self.spectral_max_points}")
 
 
 # The embedding encoders' tap and settings when none are given: GE2E's partials every 0.4 s

@@ -1,0 +1,41 @@
+"""A perfect window model for testing everything of the adapter pipeline but the adapter."""
+from __future__ import annotations
+
+import numpy as np
+
+from codecprobe.score import FileTurns
+
+
+class OracleModel:
+    """Each window's local speakers are the reference speakers active in it, in order of first
+    activity (at most ``n_local``): the answer a perfect adapter would give."""
+
+    trained = True
+
+    def __init__(self, reference: FileTurns, frame_rate: float = 12.5, window_s: float = 8.0, n_local: int = 3):
+        self.reference = reference
+        self.frame_rate = frame_rate
+        self.window_frames = int(round(window_s * frame_rate))
+        self.n_local = n_local
+
+    def describe(self) -> dict:
+        return {"label": "oracle (reference activity)", "trained": True}
+
+    def features(self, recording, block_s: float) -> np.ndarray:
+        """Reference activity ``[frames, speakers]``: frame t is on where a turn covers half of it."""
+        n_frames = int(np.ceil(recording.duration * self.frame_rate))
+        edges = np.arange(n_frames + 1) / self.frame_rate
+        activity = np.zeros((n_frames, len(self.reference.labels)), np.float32)
+        for turn in self.reference:
+            covered = np.clip(np.minimum(edges[1:], turn.offset) - np.maximum(edges[:-1], turn.onset), 0, None)
+            activity[covered * self.frame_rate >= 0.5, self.reference.labels.index(turn.speaker)] = 1.0
+        return activity
+
+    def predict(self, windows: np.ndarray) -> np.ndarray:
+        out = np.zeros((*windows.shape[:2], self.n_local), np.float32)
+        for w, window in enumerate(windows):
+            active = np.flatnonzero(window.any(axis=0))
+            by_arrival = active[np.argsort(window[:, active].argmax(axis=0), kind="stable")]
+            for slot, speaker in enumerate(by_arrival[: self.n_local]):
+                out[w, :, slot] = window[:, speaker]
+        return out
