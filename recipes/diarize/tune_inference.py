@@ -7,7 +7,7 @@
     python recipes/diarize/tune_inference.py --corpus runs/sim-tune --out runs/diarize-tune [--model CKPT]
 
 The expensive analysis of each recording (speech probabilities, embedding track; for the
-adapter also its local activities) is computed once; every point of a coordinate-wise
+adapter also its local activities) is computed once (and kept with ``--cache``); every point of a coordinate-wise
 grid then re-runs only the decisions (speech, windows, clustering, stitching) and is
 scored at collar 0 with overlap, as the evaluation scores. Writes ``tuning.md`` (DER per
 value of each knob) and ``best.yaml`` (a config to pass with ``--config``).
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import pickle
 import sys
 from pathlib import Path
 
@@ -64,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", help="adapter checkpoint: tune the adapter pipeline instead of the classic one")
     parser.add_argument("--grid", choices=sorted(GRIDS), help="default: classic, or adapter with --model")
     parser.add_argument("--set", action="append", default=[], help="config override applied before tuning")
+    parser.add_argument("--cache", type=Path, help="keep each recording's analysis here (pickle) for the next run")
     args = parser.parse_args(argv)
 
     base = load_config(DiarizeConfig, None, [f"pipeline={'adapter' if args.model else 'classic'}",
@@ -76,8 +78,15 @@ def main(argv: list[str] | None = None) -> int:
     pipeline = build_pipeline(base)
     analyses = {}
     for number, recording in enumerate(recordings, 1):
+        cached = args.cache / f"{base.pipeline}-{recording.id}.pickle" if args.cache else None
+        if cached is not None and cached.exists():
+            analyses[recording.id] = pickle.loads(cached.read_bytes())
+            continue
         print(f"analysing {number}/{len(recordings)}: {recording.id}", file=sys.stderr, flush=True)
         analyses[recording.id] = pipeline.analyse(recording, {})
+        if cached is not None:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            cached.write_bytes(pickle.dumps(analyses[recording.id]))
 
     best, sections = base, []
     for knob, values in GRIDS[args.grid or ("adapter" if args.model else "classic")].items():

@@ -70,18 +70,22 @@ class EmbeddingConfig:
         return dict(EMBEDDING_DEFAULTS.get(self.encoder, (None, {}))[1] if self.options is None else self.options)
 
 
+def _classic_clustering() -> ClusteringConfig:
+    return ClusteringConfig(threshold=0.55, min_cluster_size=8)
+
+
 @dataclass
 class ClassicConfig:
     """The training-free baseline: Silero VAD speech, embedding windows, clustering; no overlap."""
 
-    vad_threshold: float = 0.5
-    min_speech_share: float = 0.5  # a window joins the clustering when this share of it is speech
+    vad_threshold: float = 0.3
+    min_speech_share: float = 0.3  # a window joins the clustering when this share of it is speech
     window_s: float = 1.6  # windows of frame-level taps (GE2E partials are windows already)
     step_s: float = 0.4
     frame_s: float = 0.02  # output grid
-    min_duration_on: float = 0.0
-    min_duration_off: float = 0.0
-    clustering: ClusteringConfig = field(default_factory=ClusteringConfig)
+    min_duration_on: float = 0.1
+    min_duration_off: float = 0.4
+    clustering: ClusteringConfig = field(default_factory=_classic_clustering)
 
 
 @dataclass
