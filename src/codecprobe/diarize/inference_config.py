@@ -33,7 +33,7 @@ class ClusteringConfig:
     spectral_min_embeddings: int = 10
     # spectral: one speaker when average-linkage AHC at this cosine distance finds one cluster
     # (spectralcluster's fallback; its eigengap cannot tell one speaker from several)
-    single_speaker_threshold: float = 0.3
+    single_speaker_threshold: float = 0.4
     # cost: at most max_points vectors reach the quadratic step (spectral: spectral_max_points,
     # its eigendecompositions are cubic); more are first reduced chunk by chunk (chunk_size
     # consecutive embeddings -> chunk_clusters means each)
@@ -84,7 +84,7 @@ class ClassicConfig:
     step_s: float = 0.4
     frame_s: float = 0.02  # output grid
     min_duration_on: float = 0.1
-    min_duration_off: float = 0.4
+    min_duration_off: float = 0.6
     clustering: ClusteringConfig = field(default_factory=_classic_clustering)
 
 

@@ -74,18 +74,18 @@ def stitch(windows: LocalWindows, embeddings: np.ndarray, reliable: np.ndarray, 
            clustering: ClusteringConfig, speakers: SpeakerCount, min_duration_on: float,
            min_duration_off: float) -> Stitched:
     """Global speakers per grid frame from windows, their embeddings and the per-frame count."""
-    tick = time.perf_counter()
+    seconds: dict[str, float] = {}
     embedded = ~np.isnan(embeddings[:, :, 0])
-    chosen = reliable if reliable.any() else embedded  # nothing reliable: cluster what there is
-    clusters = cluster_embeddings(embeddings[chosen], clustering, speakers)
-    assignment = constrained_assignment(embeddings, clusters.centroids)
-    clustered = time.perf_counter()
-    activity = overlap_add(windows.activity, windows.starts, assignment, windows.n_frames, clusters.n_speakers)
-    if speakers.maximum is not None or speakers.num is not None:
-        count = np.minimum(count, speakers.num or speakers.maximum)
-    on = apply_min_durations(reconstruct(activity, count), windows.frame_s, min_duration_on, min_duration_off)
-    return Stitched(on, clusters, int(embedded.sum()), int(reliable.sum()),
-                    {"clustering": clustered - tick, "aggregation": time.perf_counter() - clustered})
+    with timed(seconds, "clustering"):
+        chosen = reliable if reliable.any() else embedded  # nothing reliable: cluster what there is
+        clusters = cluster_embeddings(embeddings[chosen], clustering, speakers)
+        assignment = constrained_assignment(embeddings, clusters.centroids)
+    with timed(seconds, "aggregation"):
+        activity = overlap_add(windows.activity, windows.starts, assignment, windows.n_frames, clusters.n_speakers)
+        if speakers.num is not None or speakers.maximum is not None:
+            count = np.minimum(count, speakers.num or speakers.maximum)
+        on = apply_min_durations(reconstruct(activity, count), windows.frame_s, min_duration_on, min_duration_off)
+    return Stitched(on, clusters, int(embedded.sum()), int(reliable.sum()), seconds)
 
 
 @contextlib.contextmanager
@@ -104,7 +104,7 @@ def finished_result(recording: Recording, stitched: Stitched, frame_s: float, se
     turns = to_turns(stitched.on, frame_s, recording.id, labels, recording.duration)
     result = RecordingResult(recording, turns, seconds, n_speakers=len(set(turns.speaker.tolist())),
                              speech_s=speech_seconds(stitched.on, frame_s))
-    if stitched.n_reliable < stitched.n_embeddings and stitched.n_reliable == 0:
+    if stitched.n_reliable == 0 and stitched.n_embeddings > 0:
         result.notes.append("no window had enough speech for a reliable embedding: clustered all of them")
     if not len(turns):
         result.notes.append("no speaker left after the minimum durations: empty RTTM")
