@@ -13,7 +13,7 @@ def test_demo_on_synthetic_voices_says_what_it_used(tmp_path, monkeypatch):
     (study,) = saved["speaker_studies"]
     assert study["verify"]["n_trials"] == 24 * 23 // 2  # all pairs of the evaluation half
     assert 0 <= study["verify"]["eer"] < 50  # the voices differ in pitch and formants: better than chance
-    assert saved["diarization_baseline"] is None
+    assert saved["diarization"] is None
     report = (tmp_path / "out" / "demo.md").read_text()
     assert "synthetic voices" in report and "## Speaker identity" in report
     assert (tmp_path / "out" / "studies" / "synthetic-voices-mfcc" / "verify" / "det.png").exists()

@@ -11,8 +11,8 @@
 4. Speaker verification and seed 002's diagnostics per corpus and encoder at its main
    tap (``codecprobe verify`` / ``diagnose``: back-ends fitted on held-out speakers, a
    trained encoder beside its untrained control), with the seeds' verdicts.
-5. Where ``../shared/data/pyannote-sample`` exists: a diarization baseline scored as
-   md-eval scores it (Silero VAD speech, all given to one speaker).
+5. Where ``../shared/data`` has real conversations with references: ``codecprobe diarize``
+   with the classic baseline on each, scored as md-eval scores them.
 
 Everything lands in ``--out``: ``demo.md``, ``demo.json``, the store and one report
 folder per study.
@@ -82,13 +82,16 @@ def run_demo(config: DemoConfig) -> dict:
                 "half. On sets this small (2-5 speakers per side) the fitted back-ends (`probe`) are not "
                 "meaningful; raw and centred cosine, and the distance to the untrained control, are. "
                 f"Full reports per study: `{out / 'studies'}`."]
-    diarization = _diarization_baseline(config, out)
+    diarization = _diarization(config, out)
     if diarization:
         print(diarization["table"])
-        sections += ["## Diarization scoring: a VAD-only baseline", diarization["table"]]
+        sections += ["## Diarization of real conversations (`codecprobe diarize`)", diarization["table"],
+                     "Pooled over " + ", ".join(diarization["recordings"]) + "; percentages of scored reference "
+                     "speech, overlap scored. classic: the training-free baseline, one speaker at a time. "
+                     f"Per-file reports: `{out / 'diarize'}`."]
     result = {"data": data_note, "encoders": [note for _, note in encoders], "extraction": summaries,
               "taps": [dict(zip(headers, row)) for row in rows], "speaker_studies": studies,
-              "diarization_baseline": diarization, "config": config_to_dict(config), "provenance": provenance()}
+              "diarization": diarization, "config": config_to_dict(config), "provenance": provenance()}
     write_json(out / "demo.json", result)
     atomic_write_text(out / "demo.md", "\n\n".join(sections) + "\n")
     say(f"report: {out / 'demo.md'}, {out / 'demo.json'}")
@@ -131,28 +134,17 @@ def _mimi_weights(config: DemoConfig) -> str | None:
     return None if config.mimi_weights in ("auto", "random") else config.mimi_weights
 
 
-def _diarization_baseline(config: DemoConfig, out: Path) -> dict | None:
-    """Silero VAD speech given to one speaker, scored against pyannote-sample's reference RTTM."""
-    folder = Path.cwd().parent / "shared" / "data" / "pyannote-sample"
-    if config.corpora or not (folder / "sample.wav").exists():
+def _diarization(config: DemoConfig, out: Path) -> dict | None:
+    """``codecprobe diarize`` on the real conversations of ../shared/data: the training-free classic
+    baseline (Silero VAD + GE2E windows + clustering)."""
+    shared = Path.cwd().parent / "shared" / "data"
+    if config.corpora or not shared.is_dir():
         return None
-    from codecprobe.audio import read_audio
-    from codecprobe.audio.vad import speech_segments
-    from codecprobe.score import read_rttm, score
-    from codecprobe.score import FileTurns, write_rttm
+    from codecprobe.diarize.inference_config import DiarizeConfig
+    from codecprobe.diarize.showcase import diarize_conversations
 
-    audio, rate = read_audio(folder / "sample.wav", target_rate=16000)
-    spans = speech_segments(audio, rate)
-    hypothesis = {"sample": FileTurns.build("sample", [a for a, _ in spans], [b - a for a, b in spans],
-                                            ["speech"] * len(spans))}
-    write_rttm(out / "vad-baseline.rttm", hypothesis)
-    reference = read_rttm(folder / "sample.rttm")
-    rows = []
-    for collar in (0.0, 0.25):
-        o = score(reference, hypothesis, collar=collar).to_dict()["overall"]
-        rows.append([f"{collar:g}", o["scored"], o["der"], o["miss"], o["fa"], o["conf"], o.get("jer", float("nan"))])
-    table = markdown_table(["collar (s)", "scored (s)", "DER %", "miss %", "FA %", "confusion %", "JER %"], rows)
-    return {"system": "Silero VAD, one speaker", "hypothesis": str(out / "vad-baseline.rttm"), "table": table}
+    return diarize_conversations(shared, out / "diarize", [("classic", DiarizeConfig(pipeline="classic"))],
+                                 progress=config.progress)
 
 
 def _corpora(config: DemoConfig, out: Path) -> tuple[list[Corpus], str]:

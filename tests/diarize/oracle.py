@@ -11,6 +11,7 @@ class OracleModel:
     activity (at most ``n_local``): the answer a perfect adapter would give."""
 
     trained = True
+    input_ratio = 1
 
     def __init__(self, reference: FileTurns, frame_rate: float = 12.5, window_s: float = 8.0, n_local: int = 3):
         self.reference = reference

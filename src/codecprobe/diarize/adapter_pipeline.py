@@ -34,7 +34,8 @@ class WindowModel(Protocol):
     """What the pipeline needs from a trained model that sees one window at a time."""
 
     frame_rate: float  # output frames per second (its label grid)
-    window_frames: int  # frames per window, its training length
+    window_frames: int  # output frames per window, its training length
+    input_ratio: int  # input frames per output frame
     n_local: int  # local speakers per window
     trained: bool  # False for an untrained (random-weights) control anywhere in it
 
@@ -42,10 +43,11 @@ class WindowModel(Protocol):
         """What it is (checkpoint, encoders, taps, weights), for the summary; includes a one-line ``label``."""
 
     def features(self, recording: Recording, block_s: float) -> np.ndarray:
-        """The model's input ``[frames, dim]`` on its grid for the whole recording."""
+        """The model's input ``[frames * input_ratio, dim]`` for the whole recording."""
 
     def predict(self, windows: np.ndarray) -> np.ndarray:
-        """Local speaker activity in [0, 1], ``[batch, frames, n_local]``, of windows ``[batch, frames, dim]``."""
+        """Local speaker activity in [0, 1], ``[batch, frames, n_local]``, of windows
+        ``[batch, frames * input_ratio, dim]`` (the last window of a recording may be shorter)."""
 
 
 @dataclass
@@ -88,16 +90,17 @@ class AdapterPipeline:
         config, model = self.config, self.model
         with timed(seconds, "encoder"):
             features = model.features(recording, config.block_s)
+        n_frames, ratio = len(features) // model.input_ratio, model.input_ratio
         with timed(seconds, "adapter"):
-            starts = window_starts(len(features), model.window_frames,
+            starts = window_starts(n_frames, model.window_frames,
                                    max(1, int(round(config.adapter.step_s * model.frame_rate))))
             activity = np.concatenate([
-                model.predict(np.stack([features[s : s + model.window_frames] for s in batch]))
+                model.predict(np.stack([features[s * ratio:(s + model.window_frames) * ratio] for s in batch]))
                 for batch in np.array_split(starts, max(1, -(-len(starts) // config.adapter.batch_windows)))])
         with timed(seconds, "embeddings"):
             track = embedding_track(self.encoder, self.tap,
                                     audio_blocks(recording.path, self.encoder.sample_rate, config.block_s))
-        return AdapterAnalysis(activity.astype(np.float32), starts, len(features), 1 / model.frame_rate, track)
+        return AdapterAnalysis(activity.astype(np.float32), starts, n_frames, 1 / model.frame_rate, track)
 
 
 def decide(config: DiarizeConfig, recording: Recording, analysis: AdapterAnalysis, speakers: SpeakerCount,
@@ -133,6 +136,7 @@ def window_starts(n_frames: int, window: int, step: int) -> np.ndarray:
 
 
 def load_window_model(config: DiarizeConfig) -> WindowModel:
-    from codecprobe.errors import InputError
+    """The adapter checkpoint of the config, its encoders checked (InputError when it cannot serve)."""
+    from codecprobe.diarize.checkpoint_model import CheckpointModel
 
-    raise InputError(f"{config.model}: adapter checkpoints come from `codecprobe train`, which this build lacks")
+    return CheckpointModel(config.model, config.device, config.store)
