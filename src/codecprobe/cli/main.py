@@ -13,7 +13,8 @@ import sys
 from codecprobe import __version__
 from codecprobe.errors import InputError
 
-COMMAND_MODULES = ("demo", "corpus", "extract", "store", "verify", "diagnose", "score", "boundaries", "diarize")
+COMMAND_MODULES = ("demo", "corpus", "extract", "store", "verify", "diagnose", "score", "boundaries", "simulate",
+                   "diarize")
 
 
 def build_parser() -> argparse.ArgumentParser:
