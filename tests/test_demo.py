@@ -13,7 +13,10 @@ def test_demo_on_synthetic_voices_says_what_it_used(tmp_path, monkeypatch):
     (study,) = saved["speaker_studies"]
     assert study["verify"]["n_trials"] == 24 * 23 // 2  # all pairs of the evaluation half
     assert 0 <= study["verify"]["eer"] < 50  # the voices differ in pitch and formants: better than chance
-    assert saved["diarization"] is None
+    diarization = saved["diarization"]
+    assert diarization["source"] == "conversations simulated from the synthetic voices (codecprobe simulate)"
+    assert len(diarization["recordings"]) == 3 and diarization["systems"][0]["name"] == "classic"
+    assert "classic baseline" in diarization["table"]
     report = (tmp_path / "out" / "demo.md").read_text()
-    assert "synthetic voices" in report and "## Speaker identity" in report
+    assert "synthetic voices" in report and "## Speaker identity" in report and "## Diarization" in report
     assert (tmp_path / "out" / "studies" / "synthetic-voices-mfcc" / "verify" / "det.png").exists()

@@ -11,8 +11,9 @@
 4. Speaker verification and seed 002's diagnostics per corpus and encoder at its main
    tap (``codecprobe verify`` / ``diagnose``: back-ends fitted on held-out speakers, a
    trained encoder beside its untrained control), with the seeds' verdicts.
-5. Where ``../shared/data`` has real conversations with references: ``codecprobe diarize``
-   with the classic baseline on each, scored as md-eval scores them.
+5. ``codecprobe diarize`` with the classic baseline on the real conversations of
+   ``../shared/data`` (else on conversations simulated from the synthetic voices), scored
+   as md-eval scores them.
 
 Everything lands in ``--out``: ``demo.md``, ``demo.json``, the store and one report
 folder per study.
@@ -82,13 +83,13 @@ def run_demo(config: DemoConfig) -> dict:
                 "half. On sets this small (2-5 speakers per side) the fitted back-ends (`probe`) are not "
                 "meaningful; raw and centred cosine, and the distance to the untrained control, are. "
                 f"Full reports per study: `{out / 'studies'}`."]
-    diarization = _diarization(config, out)
+    diarization = _diarization(config, out, corpora)
     if diarization:
         print(diarization["table"])
-        sections += ["## Diarization of real conversations (`codecprobe diarize`)", diarization["table"],
-                     "Pooled over " + ", ".join(diarization["recordings"]) + "; percentages of scored reference "
-                     "speech, overlap scored. classic: the training-free baseline, one speaker at a time. "
-                     f"Per-file reports: `{out / 'diarize'}`."]
+        sections += ["## Diarization (`codecprobe diarize`)", diarization["table"],
+                     f"Pooled over {diarization['source']}: " + ", ".join(diarization["recordings"]) + "; percentages "
+                     "of scored reference speech, overlap scored. classic: the training-free baseline, one speaker "
+                     f"at a time. Per-file reports: `{out / 'diarize'}`."]
     result = {"data": data_note, "encoders": [note for _, note in encoders], "extraction": summaries,
               "taps": [dict(zip(headers, row)) for row in rows], "speaker_studies": studies,
               "diarization": diarization, "config": config_to_dict(config), "provenance": provenance()}
@@ -134,17 +135,23 @@ def _mimi_weights(config: DemoConfig) -> str | None:
     return None if config.mimi_weights in ("auto", "random") else config.mimi_weights
 
 
-def _diarization(config: DemoConfig, out: Path) -> dict | None:
-    """``codecprobe diarize`` on the real conversations of ../shared/data: the training-free classic
-    baseline (Silero VAD + GE2E windows + clustering)."""
-    shared = Path.cwd().parent / "shared" / "data"
-    if config.corpora or not shared.is_dir():
+def _diarization(config: DemoConfig, out: Path, corpora: list[Corpus]) -> dict | None:
+    """``codecprobe diarize`` with the training-free classic baseline (Silero VAD + GE2E windows +
+    clustering) on the real conversations of ../shared/data, else on conversations simulated from
+    the synthetic voices."""
+    if config.corpora:
         return None
     from codecprobe.diarize.inference_config import DiarizeConfig
-    from codecprobe.diarize.showcase import diarize_conversations
+    from codecprobe.diarize.showcase import demo_conversations, diarize_conversations
 
-    return diarize_conversations(shared, out / "diarize", [("classic", DiarizeConfig(pipeline="classic"))],
-                                 progress=config.progress)
+    voices = next((c.root for c in corpora if c.name == "synthetic-voices"), None)
+    conversations, source = demo_conversations(Path.cwd().parent / "shared" / "data", voices, out / "diarize",
+                                               config.seed)
+    if not conversations:
+        return None
+    result = diarize_conversations(conversations, out / "diarize", [("classic", DiarizeConfig(pipeline="classic"))],
+                                   progress=config.progress)
+    return {"source": source, **result}
 
 
 def _corpora(config: DemoConfig, out: Path) -> tuple[list[Corpus], str]:

@@ -1,24 +1,45 @@
-"""Diarization in ``codecprobe demo``: the real conversations of ``../shared/data`` through each pipeline."""
+"""Diarization in ``codecprobe demo``: conversations with references through each pipeline, side by side.
+
+The conversations are the real ones of ``../shared/data`` where that folder exists, else a
+few simulated from the demo's synthetic voices (``codecprobe simulate``).
+"""
 from __future__ import annotations
 
 from pathlib import Path
 
 from codecprobe.diarize.inference import run_diarize
 from codecprobe.diarize.inference_config import DiarizeConfig
-from codecprobe.diarize.shared_conversations import shared_conversations
 from codecprobe.report import markdown_table
 
 
-def diarize_conversations(shared: Path, out: Path, systems: list[tuple[str, DiarizeConfig]],
-                          progress: bool = True) -> dict | None:
-    """Each ``(name, config)`` over every shared conversation, scored; None where there are none.
+def demo_conversations(shared: Path, voices: Path | None, folder: Path, seed: int = 0) -> tuple[dict, str]:
+    """``({recording id: (audio, reference RTTM)}, where they come from)``."""
+    from codecprobe.diarize.shared_conversations import shared_conversations
 
-    Returns ``{"table": Markdown, "systems": [{"name", "label", "report", "overall"}]}``: one
-    row per system with pooled DER (collars 0 and 0.25), VAD error, confusion, JER and speed.
+    found = shared_conversations(shared, folder / "references") if shared.is_dir() else {}
+    if found:
+        return found, "real conversations from ../shared/data"
+    if voices is None:
+        return {}, "no conversations"
+    from codecprobe.simulate.config import SimulateConfig
+    from codecprobe.simulate.study import run_simulation
+
+    config = SimulateConfig(corpora=[str(voices)], num_recordings=3, seed=seed)
+    config.speakers.counts, config.speakers.count_weights = [2, 3], [1.0, 1.0]
+    config.speakers.min_turns, config.speakers.max_turns = 4, 6
+    simulation = run_simulation(config, folder / "simulated", progress=False)
+    ids = [row["recording"] for row in simulation.rows]
+    return ({rid: (folder / "simulated" / "audio" / f"{rid}.wav", folder / "simulated" / "rttm" / f"{rid}.rttm")
+             for rid in ids}, "conversations simulated from the synthetic voices (codecprobe simulate)")
+
+
+def diarize_conversations(conversations: dict[str, tuple[Path, Path]], out: Path,
+                          systems: list[tuple[str, DiarizeConfig]], progress: bool = True) -> dict:
+    """Each ``(name, config)`` over the conversations, scored.
+
+    Returns ``{"table": Markdown, "recordings": ids, "systems": [{"name", "label", "report", "overall"}]}``:
+    one table row per system with pooled DER (collars 0 and 0.25), VAD error, confusion, JER and speed.
     """
-    conversations = shared_conversations(shared, out / "references")
-    if not conversations:
-        return None
     audio = [str(a) for a, _ in conversations.values()]
     references = [str(r) for _, r in conversations.values()]
     rows, systems_out = [], []
