@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.cluster.hierarchy import fcluster, linkage
 from sklearn.metrics import adjusted_rand_score
 
-from codecprobe.diarize.clustering import SpeakerCount, cluster_embeddings
+from codecprobe.diarize.clustering import SpeakerCount, cluster_embeddings, weighted_centroid_linkage
 from codecprobe.diarize.inference_config import ClusteringConfig
 
 
@@ -68,3 +69,19 @@ def test_degenerate_inputs():
     assert empty.n_speakers == 0 and len(empty.labels) == 0
     single = cluster_embeddings(np.ones((1, 8)), config)
     assert single.n_speakers == 1 and single.labels.tolist() == [0]
+
+
+def test_weighted_linkage_equals_scipy_on_the_points_repeated_by_their_weights():
+    rng = np.random.default_rng(1)
+    points = rng.standard_normal((40, 8))
+    weights = rng.integers(1, 5, 40)
+    ours = weighted_centroid_linkage(points, weights.astype(float))
+    repeated = linkage(np.repeat(points, weights, axis=0), method="centroid")
+    owner = np.repeat(np.arange(40), weights)
+    for threshold in (1.0, 2.0, 3.0, 4.0):
+        theirs = fcluster(repeated, threshold, criterion="distance")
+        assert all(len(set(theirs[owner == k])) == 1 for k in range(40))  # copies of a point merge at 0
+        assert adjusted_rand_score(fcluster(ours, threshold, criterion="distance"),
+                                   [theirs[owner == k][0] for k in range(40)]) == 1.0
+    unit = weighted_centroid_linkage(points, np.ones(40))
+    np.testing.assert_allclose(unit, linkage(points, method="centroid"))

@@ -36,11 +36,11 @@ class ClusteringConfig:
     single_speaker_threshold: float = 0.4
     # cost: at most max_points vectors reach the quadratic step (spectral: spectral_max_points,
     # its eigendecompositions are cubic); more are first reduced chunk by chunk (chunk_size
-    # consecutive embeddings -> chunk_clusters means each)
+    # consecutive embeddings -> chunk_clusters weighted k-means centroids each)
     max_points: int = 1000
     spectral_max_points: int = 300
     chunk_size: int = 300
-    chunk_clusters: int = 30
+    chunk_clusters: int = 60
 
     def __post_init__(self) -> None:
         if self.threshold <= 0:
