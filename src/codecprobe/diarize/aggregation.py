@@ -63,7 +63,8 @@ def overlap_add(activity: np.ndarray, starts: np.ndarray, assignment: np.ndarray
     array([1. , 0.5, 1. ])
     """
     total, covered = _window_sums(activity, starts, assignment, n_frames, n_speakers)
-    return total / np.maximum(covered, 1)[:, None]
+    total /= np.maximum(covered, 1)[:, None]
+    return total
 
 
 def speaker_count(local_on: np.ndarray, starts: np.ndarray, n_frames: int) -> np.ndarray:
@@ -157,12 +158,15 @@ def _window_sums(values: np.ndarray, starts: np.ndarray, columns: np.ndarray, n_
     for first in range(0, n_windows, windows_per_block):
         frames = np.asarray(starts[first:first + windows_per_block])[:, None] + offsets  # [w, F]
         inside = (frames >= 0) & (frames < n_frames)
-        covered += np.bincount(frames[inside], minlength=n_frames)
+        if not inside.any():
+            continue
+        low, high = frames[inside].min(), frames[inside].max() + 1  # the block's reach: small temporaries
+        covered[low:high] += np.bincount(frames[inside] - low, minlength=high - low)
         target = columns[first:first + windows_per_block][:, None, :]  # [w, 1, S]
         keep = inside[:, :, None] & (target >= 0)
-        flat = (frames[:, :, None] * n_columns + target)[keep]
-        total += np.bincount(flat, weights=values[first:first + windows_per_block][keep],
-                             minlength=n_frames * n_columns)
+        flat = ((frames[:, :, None] - low) * n_columns + target)[keep]
+        total[low * n_columns:high * n_columns] += np.bincount(
+            flat, weights=values[first:first + windows_per_block][keep], minlength=(high - low) * n_columns)
     return total.reshape(n_frames, n_columns), covered
 
 
