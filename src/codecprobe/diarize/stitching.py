@@ -56,7 +56,7 @@ def solo_embeddings(windows: LocalWindows, track: EmbeddingTrack, min_share: flo
     reliable [windows, S])``: reliable ones spoke alone for at least ``min_speech_s``
     and are the ones clustered (pyannote's ``filter_embeddings``); the rest are only assigned.
     """
-    n_windows, n_local_frames, n_local = windows.on.shape
+    n_windows, _, n_local = windows.on.shape
     embeddings = np.full((n_windows, n_local, track.vectors.shape[1]), np.nan)
     alone = windows.on & (windows.on.sum(axis=2, keepdims=True) == 1)
     reliable = alone.sum(axis=1) * windows.frame_s >= min_speech_s
