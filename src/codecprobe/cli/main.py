@@ -14,7 +14,7 @@ from codecprobe import __version__
 from codecprobe.errors import InputError
 
 COMMAND_MODULES = ("demo", "corpus", "extract", "store", "verify", "diagnose", "score", "boundaries", "simulate",
-                   "diarize")
+                   "train", "diarize")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -6,7 +6,7 @@
 2. :class:`EmbeddingSource`: extract the encoder's taps into the latent store (cached)
    and pool each segment's frames into one utterance embedding.
 3. For the encoder and its untrained control (same architecture, seeded random
-   weights), every tap and every back-end: fit, score the trials (:func:`run_verify`)
+   weights, or for lyra its weights randomly permuted), every tap and every back-end: fit, score the trials (:func:`run_verify`)
    or compute seed 002's diagnostics (:func:`run_diagnose`).
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ import numpy as np
 from lhotse import SupervisionSegment
 
 from codecprobe.data import Corpus, load_corpus
-from codecprobe.encoders import BuildOptions, Encoder, EncoderIdentity, build_encoder
+from codecprobe.encoders import BuildOptions, Encoder, EncoderIdentity, build_encoder, untrained_kind
 from codecprobe.errors import InputError
 from codecprobe.verify import metrics
 from codecprobe.verify.backends import CenterLengthNorm, CosineBackend, build_backend
@@ -148,27 +148,23 @@ def build_roles(config: StudyConfig) -> tuple[list[Role], str]:
     if not config.control:
         return roles, "no untrained control (control=false)"
     if not roles[0].identity.trained:
-        return roles, "this run's encoder has random weights: it is itself the untrained control"
+        return roles, (f"this run's encoder is untrained ({untrained_kind(roles[0].identity.weights_id)}): "
+                       "it is itself the untrained control")
+    weights = config.weights if main.untrained_from_weights else None  # lyra permutes the same weights
     try:
-        control = build_encoder(config.encoder, BuildOptions(None, True, config.control_seed, config.device,
+        control = build_encoder(config.encoder, BuildOptions(weights, True, config.control_seed, config.device,
                                                              config.encoder_options))
     except InputError:
         return roles, f"{config.encoder} has no learned weights, so there is no untrained control"
     roles.append(Role("control", control, control.identity()))
-    return roles, f"untrained control: {config.encoder} with random weights ({control.identity().weights_id})"
+    weights_id = control.identity().weights_id
+    return roles, f"untrained control: {config.encoder} with {untrained_kind(weights_id)} ({weights_id})"
 
 
 def study_taps(config: StudyConfig, encoder: Encoder) -> list[str]:
     if config.sweep:
-        return sweep_taps(encoder)
+        return list(encoder.sweep_taps)
     return encoder.check_taps(config.taps or list(encoder.default_taps))
-
-
-def sweep_taps(encoder: Encoder) -> list[str]:
-    """Every tap, except that of the quantizer's n-codebook taps only n = 1, 2, 4, 8 are kept."""
-    quant = [t for t in encoder.taps if t.startswith("quant")]
-    keep = {f"quant{n}" for n in (1, 2, 4, 8)}
-    return [t for t in encoder.taps if t not in quant or t in keep]
 
 
 def make_backend(name: str, config: StudyConfig) -> CosineBackend:
