@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
+import torch
 
 from codecprobe.diarize.aggregation import hysteresis, speaker_count
 from codecprobe.diarize.clustering import SpeakerCount
@@ -28,6 +29,7 @@ from codecprobe.diarize.long_audio import audio_blocks
 from codecprobe.diarize.recordings import Recording, RecordingResult, empty_result
 from codecprobe.diarize.speaker_embeddings import EmbeddingTrack, build_speaker_encoder, embedding_track
 from codecprobe.diarize.stitching import LocalWindows, finished_result, solo_embeddings, stitch, timed
+from codecprobe.threads import torch_threads
 
 
 class WindowModel(Protocol):
@@ -91,7 +93,7 @@ class AdapterPipeline:
         with timed(seconds, "encoder"):
             features = model.features(recording, config.block_s)
         n_frames, ratio = len(features) // model.input_ratio, model.input_ratio
-        with timed(seconds, "adapter"):
+        with timed(seconds, "adapter"), torch_threads(config.adapter.threads or torch.get_num_threads()):
             starts = window_starts(n_frames, model.window_frames,
                                    max(1, int(round(config.adapter.step_s * model.frame_rate))))
             activity = np.concatenate([

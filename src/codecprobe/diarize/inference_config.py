@@ -92,8 +92,9 @@ class ClassicConfig:
 class AdapterConfig:
     """The trained adapter: sliding windows of its training length, local activities, stitching."""
 
-    step_s: float = 1.0  # window step; the window is the model's training length
+    step_s: float = 1.0  # window step (pyannote: a tenth of the window); the window is the model's training length
     batch_windows: int = 32
+    threads: int | None = 1  # torch threads of the adapter's forward pass (one is faster on a busy 2-core CPU)
     onset: float = 0.5  # local activity turns on above this ...
     offset: float = 0.5  # ... and off below this (hysteresis; offset <= onset)
     min_speech_s: float = 0.5  # a local speaker's embedding joins the clustering after this much solo speech
