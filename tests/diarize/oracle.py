@@ -12,6 +12,7 @@ class OracleModel:
 
     trained = True
     input_ratio = 1
+    from_store: list[str] = []
 
     def __init__(self, reference: FileTurns, frame_rate: float = 12.5, window_s: float = 8.0, n_local: int = 3):
         self.reference = reference

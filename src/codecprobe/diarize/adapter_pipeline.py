@@ -40,6 +40,7 @@ class WindowModel(Protocol):
     input_ratio: int  # input frames per output frame
     n_local: int  # local speakers per window
     trained: bool  # False for an untrained (random-weights) control anywhere in it
+    from_store: list[str]  # the input taps of the last recording read from the latent store
 
     def describe(self) -> dict:
         """What it is (checkpoint, encoders, taps, weights), for the summary; includes a one-line ``label``."""
@@ -86,7 +87,10 @@ class AdapterPipeline:
         if recording.duration < frame_s:
             return empty_result(recording, f"shorter than one frame ({recording.duration:.3f} s < {frame_s:g} s): "
                                            "empty RTTM")
-        return decide(self.config, recording, self.analyse(recording, seconds), speakers, seconds)
+        result = decide(self.config, recording, self.analyse(recording, seconds), speakers, seconds)
+        if self.model.from_store:
+            result.notes.append(f"{', '.join(self.model.from_store)} read from the latent store")
+        return result
 
     def analyse(self, recording: Recording, seconds: dict[str, float]) -> AdapterAnalysis:
         config, model = self.config, self.model

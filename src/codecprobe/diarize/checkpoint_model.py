@@ -28,7 +28,8 @@ class CheckpointModel:
         try:
             module = load_module(path)
         except Exception as error:  # torch and Lightning raise many types for a file that is not theirs
-            raise InputError(f"{path}: not a checkpoint from `codecprobe train` ({type(error).__name__}: {error})") from None
+            reason = (str(error).strip().splitlines() or [""])[0][:200]
+            raise InputError(f"{path}: not a checkpoint from `codecprobe train` ({type(error).__name__}: {reason})") from None
         if not isinstance(module, DiarizationModule):
             raise InputError(f"{path}: a {type(module).__name__} checkpoint, not a diarization adapter")
         self.path, self.module, self.store = str(path), module.to(device).eval(), store
@@ -38,7 +39,7 @@ class CheckpointModel:
         self.input_ratio = module.input_ratio
         self.n_local = module.n_local
         self.trained = module.trained_encoders
-        self.from_store: list[str] = []  # "<recording>: <encoder>:<tap>" read from the store rather than encoded
+        self.from_store: list[str] = []  # the last recording's taps read from the store rather than encoded
 
     def describe(self) -> dict:
         return {"checkpoint": self.path, **self.module.describe()}
@@ -46,7 +47,7 @@ class CheckpointModel:
     def features(self, recording: Recording, block_s: float) -> np.ndarray:
         from codecprobe.train.grid import grid_frames
 
-        taps = []
+        taps, self.from_store = [], []
         for encoder, source in self.inputs:
             frames = self._stored(recording, source)
             if frames is None:
@@ -71,5 +72,5 @@ class CheckpointModel:
                 return None
             frames = store.read(recording.id, source.identity, source.tap)
             rate = store.frame_rate(source.identity, source.tap)
-        self.from_store.append(f"{recording.id}: {source.identity.encoder}:{source.tap}")
+        self.from_store.append(f"{source.identity.encoder}:{source.tap}")
         return frames, rate
