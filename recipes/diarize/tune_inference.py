@@ -49,11 +49,12 @@ GRIDS = {
         "classic.clustering.single_speaker_threshold": [0.2, 0.3, 0.4, 0.5, 0.6, 0.7],
     },
     "adapter": {
-        "adapter.clustering.threshold": [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8],
+        "adapter.clustering.threshold": [0.4, 0.45, 0.5, 0.525, 0.55, 0.575, 0.6, 0.65, 0.7],
         "adapter.clustering.min_cluster_size": [1, 4, 8, 12, 20],
         "adapter.min_speech_s": [0.2, 0.5, 1.0, 2.0],
-        "adapter.onset": [0.3, 0.4, 0.5, 0.6, 0.7],
-        "adapter.offset": [0.2, 0.3, 0.4, 0.5],
+        # hysteresis: (onset, offset) pairs, offset never above onset
+        "adapter.onset,adapter.offset": [(0.3, 0.3), (0.4, 0.4), (0.5, 0.5), (0.6, 0.6), (0.7, 0.7), (0.5, 0.3),
+                                         (0.6, 0.4), (0.7, 0.5), (0.8, 0.6)],
         "adapter.min_duration_off": [0.0, 0.1, 0.2, 0.4, 0.6],
         "adapter.min_duration_on": [0.0, 0.1, 0.2, 0.4],
     },
@@ -133,13 +134,16 @@ def _decider(config: DiarizeConfig):
     return decide
 
 
-def _with(config: DiarizeConfig, knob: str, value) -> DiarizeConfig:
+def _with(config: DiarizeConfig, knobs: str, values) -> DiarizeConfig:
+    """A copy of ``config`` with ``knobs`` (dotted keys, several joined by commas) set to ``values``."""
     changed = copy.deepcopy(config)
-    *parents, leaf = knob.split(".")
-    target = changed
-    for part in parents:
-        target = getattr(target, part)
-    setattr(target, leaf, value)
+    names = knobs.split(",")
+    for knob, value in zip(names, values if len(names) > 1 else [values]):
+        *parents, leaf = knob.split(".")
+        target = changed
+        for part in parents:
+            target = getattr(target, part)
+        setattr(target, leaf, value)
     return changed
 
 

@@ -100,7 +100,7 @@ class AdapterConfig:
     min_speech_s: float = 0.5  # a local speaker's embedding joins the clustering after this much solo speech
     min_duration_on: float = 0.0
     min_duration_off: float = 0.0
-    clustering: ClusteringConfig = field(default_factory=ClusteringConfig)
+    clustering: ClusteringConfig = field(default_factory=lambda: ClusteringConfig(threshold=0.55, min_cluster_size=12))
 
     def __post_init__(self) -> None:
         if self.offset > self.onset:
