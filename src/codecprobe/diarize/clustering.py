@@ -80,11 +80,12 @@ def cluster_embeddings(embeddings: np.ndarray, config: ClusteringConfig,
     if n == 0:
         return Clusters(np.zeros(0, np.int64), np.zeros((0, vectors.shape[1] if vectors.ndim == 2 else 0)), True, 0)
     spectral = config.method == "spectral"
-    points, weights, members = _reduce(vectors, config, config.spectral_max_points if spectral else config.max_points)
+    with threadpool_limits(1):  # many small k-means and eigenproblems: threads only add contention
+        points, weights, members = _reduce(vectors, config, config.spectral_max_points if spectral else config.max_points)
     if len(points) == 1:
         point_labels = np.zeros(1, np.int64)
     elif spectral and len(points) >= config.spectral_min_embeddings:
-        with threadpool_limits(1, user_api="blas"):  # small dense eigenproblems: threads only add contention
+        with threadpool_limits(1):
             point_labels = _spectral(_unit(points), config, count)
     else:
         point_labels = _ahc(points, weights, config, count)
@@ -181,8 +182,7 @@ def _pre_cluster(points: np.ndarray, weights: np.ndarray, n_clusters: int) -> np
     """
     if len(points) <= n_clusters:
         return np.arange(len(points))
-    with threadpool_limits(1):
-        return KMeans(n_clusters, n_init=1, random_state=0).fit(points, sample_weight=weights).labels_
+    return KMeans(n_clusters, n_init=1, random_state=0).fit(points, sample_weight=weights).labels_
 
 
 def _ahc(points: np.ndarray, weights: np.ndarray, config: ClusteringConfig, count: SpeakerCount) -> np.ndarray:
