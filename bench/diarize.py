@@ -7,8 +7,9 @@ Run from the repository root (heavy: run it under ``nice``)::
 1. The five real conversations with references in ``../shared/data`` (pyannote-sample,
    AMI ES2004a, Gecko, pyAudioAnalysis x 2, Falcon) and a 10-minute recording made by
    joining them (Gecko cut to fit; speakers of different recordings are different people).
-2. Each pipeline (classic; each ``--model`` as the adapter pipeline) in its own subprocess
-   over those recordings: wall time and peak RSS per stage (a thread samples RSS every
+2. Each pipeline (classic; each ``--model`` as the adapter pipeline; the adapter pipeline with
+   local activity read from the references, the upper bound a perfect adapter would reach)
+   in its own subprocess over those recordings: wall time and peak RSS per stage (a thread samples RSS every
    20 ms, tagged with the stage the pipeline is in), DER at collars 0 and 0.25, VAD error
    (miss + false alarm), confusion, JER.
 3. In the same run, the offline peer: ``speaker-diarize-lite`` 0.1.0 with Resemblyzer
@@ -62,6 +63,7 @@ def main() -> None:
     data = prepare_recordings(args.out / "data")
     systems = [("classic", {"pipeline": "classic"})]
     systems += [(name, {"pipeline": "adapter", "model": path}) for name, path in (m.split("=", 1) for m in args.model)]
+    measured = systems + [("oracle activity (upper bound)", {"pipeline": "adapter"})]
     results = {"recordings": {k: str(v) for k, v in data.items() if k != "real"}, "systems": {}}
 
     from codecprobe.score import read_rttm
@@ -69,9 +71,10 @@ def main() -> None:
     references = [*(r["reference"] for r in data["real"].values()), data["joined_reference"]]
     ref_speakers = {fid: len(turns.labels) for path in references for fid, turns in read_rttm(path).items()}
     rows = []
-    for name, overrides in systems:
+    for name, overrides in measured:
+        oracle = name.startswith("oracle")
         outcome = child({"kind": "pipeline", "name": name, "overrides": overrides, "data": _jsonable(data),
-                         "out": str(args.out / name)})
+                         "out": str(args.out / ("oracle" if oracle else name)), "oracle": oracle})
         results["systems"][name] = outcome
         rows += _rows(name, outcome, ref_speakers)
     if not args.skip_peer:
@@ -242,12 +245,23 @@ def run_pipeline(spec: dict, sampler: RssSampler) -> dict:
                 "end_to_end_real_time_factor": totals["audio_s"] / totals["wall_s"],
                 "stage_seconds": totals["stage_seconds"], "n_speakers": summary["recordings"][0]["n_speakers"]}
     data = spec["data"]
-    runs = {"joined10": run_diarize(config, [data["joined"]], Path(spec["out"]) / "joined", progress=False,
-                                    reference=[data["joined_reference"]])}
     real = data["real"]
+    pipeline = _oracle_pipeline(config, [*(r["reference"] for r in real.values()), data["joined_reference"]]) \
+        if spec.get("oracle") else None
+    runs = {"joined10": run_diarize(config, [data["joined"]], Path(spec["out"]) / "joined", progress=False,
+                                    reference=[data["joined_reference"]], pipeline=pipeline)}
     runs["real"] = run_diarize(config, [r["audio"] for r in real.values()], Path(spec["out"]) / "real", progress=False,
-                               reference=[r["reference"] for r in real.values()])
+                               reference=[r["reference"] for r in real.values()], pipeline=pipeline)
     return {"label": runs["real"]["pipeline"]["label"], **{name: _scores(s) for name, s in runs.items()}}
+
+
+def _oracle_pipeline(config, references: list[str]):
+    """The adapter pipeline with local activity read from the references: what a perfect adapter would reach."""
+    from codecprobe.diarize.adapter_pipeline import AdapterPipeline
+    from codecprobe.diarize.oracle import OracleModel
+    from codecprobe.score import read_rttms
+
+    return AdapterPipeline(config, OracleModel(read_rttms(references)))
 
 
 def _scores(summary: dict) -> dict:

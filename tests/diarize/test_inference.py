@@ -17,7 +17,7 @@ from codecprobe.diarize.inference_config import DiarizeConfig
 from codecprobe.diarize.recordings import Recording
 from codecprobe.score import read_rttm, score, write_rttm
 from tests.diarize.conversation import librispeech_utterances, write_conversation
-from tests.diarize.oracle import OracleModel
+from codecprobe.diarize.oracle import OracleModel
 
 SPEAKERS = ["1688", "2033", "3005", "533"]  # LibriSpeech test-other: two women, two men
 

@@ -51,11 +51,14 @@ def build_pipeline(config: DiarizeConfig):
 
 def run_diarize(config: DiarizeConfig, inputs: list[str | Path], out: str | Path, layout: str | None = None,
                 reference: list[str | Path] | None = None, uem: list[str | Path] | None = None,
-                progress: bool = True) -> dict:
+                progress: bool = True, pipeline=None) -> dict:
+    """Diarize ``inputs`` into ``out`` (and score against ``reference``); ``pipeline``: one built
+    already (e.g. an adapter pipeline around :class:`~codecprobe.diarize.oracle.OracleModel`),
+    else the config's."""
     out = Path(out)
     recordings, failures = collect_recordings(inputs, layout)
     references = _read_references(reference, uem)
-    pipeline = build_pipeline(config)
+    pipeline = pipeline or build_pipeline(config)
     speakers = SpeakerCount(config.num_speakers, config.min_speakers, config.max_speakers)
     out.mkdir(parents=True, exist_ok=True)
     save_config(config, out / "config.yaml")
