@@ -82,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     pipeline = build_pipeline(base)
     analyses = {}
     for number, recording in enumerate(recordings, 1):
-        cached = args.cache / f"{base.pipeline}-{recording.id}.pickle" if args.cache else None
+        cached = args.cache / f"{Path(args.model).parent.name if args.model else 'classic'}-{recording.id}.pickle" \
+            if args.cache else None
         if cached is not None and cached.exists():
             analyses[recording.id] = pickle.loads(cached.read_bytes())
             continue
