@@ -102,7 +102,7 @@ class EmbeddingSource:
     def extract(self, corpus: Corpus, taps: list[str]) -> None:
         from codecprobe.extract import extract
 
-        summary = extract(corpus, self.encoder, taps, self.store, progress=self.progress)
+        summary = extract(corpus, self.encoder, taps, self.store, progress=self.progress, executor=self.config.executor)
         failed = {where for where, _ in summary.failures} & {s.id for s in corpus.segments()}
         if failed:
             raise InputError(f"{corpus.name}: {len(failed)} segment(s) could not be encoded, e.g. "
