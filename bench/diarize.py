@@ -2,7 +2,8 @@
 
 Run from the repository root (heavy: run it under ``nice``)::
 
-    .venv/bin/python bench/diarize.py [--model NAME=CHECKPOINT ...] [--hours 1 4] [--skip-peer] [--out DIR]
+    .venv/bin/python bench/diarize.py [--model NAME=CHECKPOINT ...] [--hours 1 4] [--skip-peer]
+                                      [--parts real long clustering] [--out DIR]
 
 1. The five real conversations with references in ``../shared/data`` (pyannote-sample,
    AMI ES2004a, Gecko, pyAudioAnalysis x 2, Falcon) and a 10-minute recording made by
@@ -20,7 +21,8 @@ Run from the repository root (heavy: run it under ``nice``)::
 5. Clustering alone: ours (chunked reduction, linear) against scipy's full centroid linkage
    at growing numbers of embeddings: seconds and peak memory (tracemalloc).
 
-Prints Markdown tables and writes ``OUT/bench.json``.
+``--parts`` runs some of 1-2-3 (``real``), 4 (``long``) and 5 (``clustering``). Prints Markdown
+tables and writes ``OUT/bench.json`` (the parts of this run).
 """
 from __future__ import annotations
 
@@ -53,6 +55,8 @@ def main() -> None:
                         help="an adapter checkpoint to benchmark as the adapter pipeline (repeatable)")
     parser.add_argument("--hours", type=float, nargs="*", default=[1.0, 4.0], help="long recordings (default 1 4)")
     parser.add_argument("--skip-peer", action="store_true", help="do not install and run the peer")
+    parser.add_argument("--parts", nargs="+", choices=("real", "long", "clustering"),
+                        default=["real", "long", "clustering"], help="what to measure (default: all)")
     parser.add_argument("--out", type=Path, default=Path("runs/bench-diarize"))
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -68,28 +72,29 @@ def main() -> None:
 
     from codecprobe.score import read_rttm
 
-    references = [*(r["reference"] for r in data["real"].values()), data["joined_reference"]]
-    ref_speakers = {fid: len(turns.labels) for path in references for fid, turns in read_rttm(path).items()}
-    rows = []
-    for name, overrides in measured:
-        oracle = name.startswith("oracle")
-        outcome = child({"kind": "pipeline", "name": name, "overrides": overrides, "data": _jsonable(data),
-                         "out": str(args.out / ("oracle" if oracle else name)), "oracle": oracle})
-        results["systems"][name] = outcome
-        rows += _rows(name, outcome, ref_speakers)
-    if not args.skip_peer:
-        install_peer()
-        outcome = child({"kind": "peer", "data": _jsonable(data), "out": str(args.out / "peer")})
-        results["systems"]["peer"] = outcome
-        rows += _rows("speaker-diarize-lite 0.1.0 + Resemblyzer", outcome, ref_speakers)
-    print(_table(["system", "recording", "min", "ref spk", "hyp spk", "DER c=0", "VAD err", "conf", "DER c=0.25",
-                  "JER", "x real time", "peak RSS MB"], rows))
-    print()
-    print(_stage_table(results["systems"]))
+    if "real" in args.parts:
+        references = [*(r["reference"] for r in data["real"].values()), data["joined_reference"]]
+        ref_speakers = {fid: len(turns.labels) for path in references for fid, turns in read_rttm(path).items()}
+        rows = []
+        for name, overrides in measured:
+            oracle = name.startswith("oracle")
+            outcome = child({"kind": "pipeline", "name": name, "overrides": overrides, "data": _jsonable(data),
+                             "out": str(args.out / ("oracle" if oracle else name)), "oracle": oracle})
+            results["systems"][name] = outcome
+            rows += _rows(name, outcome, ref_speakers)
+        if not args.skip_peer:
+            install_peer()
+            outcome = child({"kind": "peer", "data": _jsonable(data), "out": str(args.out / "peer")})
+            results["systems"]["peer"] = outcome
+            rows += _rows("speaker-diarize-lite 0.1.0 + Resemblyzer", outcome, ref_speakers)
+        print(_table(["system", "recording", "min", "ref spk", "hyp spk", "DER c=0", "VAD err", "conf", "DER c=0.25",
+                      "JER", "x real time", "peak RSS MB"], rows))
+        print()
+        print(_stage_table(results["systems"]))
 
     default_name, default = systems[-1] if len(systems) > 1 else systems[0]
     long_rows = []
-    for hours in args.hours:
+    for hours in args.hours if "long" in args.parts else ():
         path = repeat_to(data["joined"], hours, args.out / "data")
         outcome = child({"kind": "long", "overrides": default, "path": str(path), "out": str(args.out / f"long-{hours:g}h")})
         results.setdefault("long", {})[f"{hours:g}h"] = outcome
@@ -101,11 +106,12 @@ def main() -> None:
         print(_table(["system", "recording", "x real time (stages)", "x real time (end to end)", "peak RSS MB",
                       *[f"{s} MB" for s in STAGES]], long_rows))
 
-    results["clustering"] = child({"kind": "clustering"})
-    print()
-    print(_table(["method", "embeddings", "seconds", "peak MB", "points clustered"],
-                 [[r["method"], r["n"], r["seconds"], r["peak_mb"], r.get("n_clustered", r["n"])]
-                  for r in results["clustering"]]))
+    if "clustering" in args.parts:
+        results["clustering"] = child({"kind": "clustering"})
+        print()
+        print(_table(["method", "embeddings", "seconds", "peak MB", "points clustered"],
+                     [[r["method"], r["n"], r["seconds"], r["peak_mb"], r.get("n_clustered", r["n"])]
+                      for r in results["clustering"]]))
     (args.out / "bench.json").write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nfull results: {args.out / 'bench.json'}", file=sys.stderr)
 
