@@ -12,10 +12,9 @@ from codecprobe.config import load_config
 from codecprobe.diarize.config import TrainStudyConfig
 from codecprobe.diarize.study import run_study
 from tests.diarize.conversations import write_conversations
+from tests.diarize.test_train import TINY as TRAIN_TINY
 
-TINY = ["adapter.d_model=32", "adapter.feedforward=64", "adapter.layers=1", "adapter.heads=2", "window_s=4",
-        "window_step_s=2", "trainer.batch_size=8", "trainer.warmup_steps=2", "trainer.learning_rate=0.003",
-        "trainer.max_steps=8", "trainer.progress=false", "systems=[{name: tiny, inputs: [{encoder: mfcc}]}]"]
+TINY = [*TRAIN_TINY, "trainer.max_steps=8", "systems=[{name: tiny, inputs: [{encoder: mfcc}]}]"]
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from typing import Literal
 from codecprobe.errors import InputError
 
 TUNING_NOTE = ("defaults tuned on simulated conversations of LibriSpeech test-other, VCTK and TIMIT speakers "
-               "(recipes/diarize/tune.py); never on the real conversations used for evaluation")
+               "(recipes/diarize/tune_inference.py); never on the real conversations used for evaluation")
 
 
 @dataclass

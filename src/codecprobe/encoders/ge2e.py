@@ -123,7 +123,7 @@ class GE2EEncoder(Encoder):
             "partial_hop_s": self.config.hop_seconds,
         }
         if not self._trained:  # seeded random weights are drawn by this torch version's generator
-            settings["torch"] = torch.__version__
+            settings["torch"] = str(torch.__version__)  # plain str: checkpoints load weights_only
         return EncoderIdentity(self.name, self._weights_id, self._trained, settings)
 
     def frame_offset(self, tap: str) -> float:

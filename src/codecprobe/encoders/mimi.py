@@ -120,7 +120,7 @@ class MimiEncoder(Encoder):
         settings = {"sample_rate": self.sample_rate, "dtype": "float32", "pad_to_multiple_of": self.frame_samples,
                     "chunk_seconds": self.settings.chunk_seconds}
         if not self._trained:  # seeded random weights are drawn by this torch version's generator
-            settings["torch"] = torch.__version__
+            settings["torch"] = str(torch.__version__)  # plain str: checkpoints load weights_only
         return EncoderIdentity(self.name, self._weights_id, self._trained, settings)
 
     def encode_batch(self, audios: Sequence[np.ndarray], taps: Sequence[str]) -> list[dict[str, FrameSequence]]:
