@@ -2,8 +2,8 @@
 
 Run from the repository root (heavy: run it under ``nice``)::
 
-    .venv/bin/python bench/diarize.py [--model NAME=CHECKPOINT ...] [--hours 1 4] [--skip-peer]
-                                      [--parts real long clustering] [--out DIR]
+    .venv/bin/python bench/diarize.py [--model NAME=CHECKPOINT ...] [--hours 1 4]
+                                      [--parts real long clustering] [--baselines classic oracle peer] [--out DIR]
 
 1. The five real conversations with references in ``../shared/data`` (pyannote-sample,
    AMI ES2004a, Gecko, pyAudioAnalysis x 2, Falcon) and a 10-minute recording made by
@@ -21,7 +21,8 @@ Run from the repository root (heavy: run it under ``nice``)::
 5. Clustering alone: ours (chunked reduction, linear) against scipy's full centroid linkage
    at growing numbers of embeddings: seconds and peak memory (tracemalloc).
 
-``--parts`` runs some of 1-2-3 (``real``), 4 (``long``) and 5 (``clustering``). Prints Markdown
+``--parts`` runs some of 1-2-3 (``real``), 4 (``long``) and 5 (``clustering``); ``--baselines``
+some of the classic pipeline, the oracle bound and the peer beside the ``--model`` adapters. Prints Markdown
 tables and writes ``OUT/bench.json`` (the parts of this run).
 """
 from __future__ import annotations
@@ -54,7 +55,8 @@ def main() -> None:
     parser.add_argument("--model", action="append", default=[], metavar="NAME=CHECKPOINT",
                         help="an adapter checkpoint to benchmark as the adapter pipeline (repeatable)")
     parser.add_argument("--hours", type=float, nargs="*", default=[1.0, 4.0], help="long recordings (default 1 4)")
-    parser.add_argument("--skip-peer", action="store_true", help="do not install and run the peer")
+    parser.add_argument("--baselines", nargs="*", choices=("classic", "oracle", "peer"),
+                        default=["classic", "oracle", "peer"], help="beside the adapters (default: all three)")
     parser.add_argument("--parts", nargs="+", choices=("real", "long", "clustering"),
                         default=["real", "long", "clustering"], help="what to measure (default: all)")
     parser.add_argument("--out", type=Path, default=Path("runs/bench-diarize"))
@@ -65,9 +67,10 @@ def main() -> None:
         return
     args.out.mkdir(parents=True, exist_ok=True)
     data = prepare_recordings(args.out / "data")
-    systems = [("classic", {"pipeline": "classic"})]
-    systems += [(name, {"pipeline": "adapter", "model": path}) for name, path in (m.split("=", 1) for m in args.model)]
-    measured = systems + [("oracle activity (upper bound)", {"pipeline": "adapter"})]
+    classic = [("classic", {"pipeline": "classic"})]
+    adapters = [(name, {"pipeline": "adapter", "model": path}) for name, path in (m.split("=", 1) for m in args.model)]
+    bound = [("oracle activity (upper bound)", {"pipeline": "adapter"})] if "oracle" in args.baselines else []
+    measured = (classic if "classic" in args.baselines else []) + adapters + bound
     results = {"recordings": {k: str(v) for k, v in data.items() if k != "real"}, "systems": {}}
 
     from codecprobe.score import read_rttm
@@ -82,7 +85,7 @@ def main() -> None:
                              "out": str(args.out / ("oracle" if oracle else name)), "oracle": oracle})
             results["systems"][name] = outcome
             rows += _rows(name, outcome, ref_speakers)
-        if not args.skip_peer:
+        if "peer" in args.baselines:
             install_peer()
             outcome = child({"kind": "peer", "data": _jsonable(data), "out": str(args.out / "peer")})
             results["systems"]["peer"] = outcome
@@ -91,8 +94,11 @@ def main() -> None:
                       "JER", "x real time", "peak RSS MB"], rows))
         print()
         print(_stage_table(results["systems"]))
+        for collar in ("0", "0.25"):
+            print()
+            print(_der_by_recording(results["systems"], collar))
 
-    default_name, default = systems[-1] if len(systems) > 1 else systems[0]
+    default_name, default = (adapters or classic)[-1]
     long_rows = []
     for hours in args.hours if "long" in args.parts else ():
         path = repeat_to(data["joined"], hours, args.out / "data")
@@ -187,8 +193,15 @@ def run_child(spec: dict) -> dict:
             outcome = run_peer(spec)
         else:
             outcome = run_pipeline(spec, sampler)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     outcome["stage_peak_rss_mb"] = sampler.peaks
-    outcome["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    outcome["peak_rss_mb"] = usage.ru_maxrss / 1024
+    # CPU seconds of the whole child (models loaded, every recording): on a shared machine wall time
+    # counts the other jobs' share of the cores, CPU time does not
+    outcome["cpu_s"] = usage.ru_utime + usage.ru_stime
+    if "out" in spec:  # kept beside the child's outputs too, should the parent not finish
+        Path(spec["out"]).mkdir(parents=True, exist_ok=True)
+        (Path(spec["out"]) / "outcome.json").write_text(json.dumps(outcome, indent=2) + "\n")
     return outcome
 
 
@@ -394,6 +407,15 @@ def _stage_table(systems: dict) -> str:
                      *[outcome["stage_peak_rss_mb"].get(s, float("nan")) for s in STAGES], outcome["peak_rss_mb"]])
     return _table(["system (joined 10 min)", *[f"{s} x rt" for s in STAGES], "end to end x rt",
                    *[f"{s} MB" for s in STAGES], "peak MB"], rows)
+
+
+def _der_by_recording(systems: dict, collar: str) -> str:
+    """DER at ``collar`` (overlap scored), one row per recording, one column per system."""
+    recordings = [fid for fid in next(iter(systems.values()))["real"] if fid != "TOTAL"] + ["TOTAL", "joined10"]
+    rows = [[f"{fid} (pooled)" if fid == "TOTAL" else fid,
+             *[o["joined10" if fid == "joined10" else "real"][fid][f"c{collar}"]["der"] for o in systems.values()]]
+            for fid in recordings]
+    return _table([f"DER % at collar {collar}", *systems], rows)
 
 
 def _table(headers: list[str], rows: list[list]) -> str:
