@@ -26,7 +26,7 @@ A rerun with the same settings reuses finished recordings; an unreadable file is
 
 Every knob (thresholds, windows, step, clustering) is in the config: --config FILE.yaml and
 --set key=value, e.g. --set classic.clustering.threshold=0.6 --set adapter.step_s=2;
-defaults and the data they were tuned on: docs/diarize.md."""
+defaults and the data they were tuned on: docs/diarize-inference.md."""
 
 
 def add_parser(subparsers) -> None:
@@ -40,12 +40,12 @@ def add_parser(subparsers) -> None:
     parser.add_argument("inputs", nargs="+", metavar="AUDIO_OR_CORPUS", help="audio files and/or corpus folders")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--layout", choices=sorted(LAYOUTS), help="layout of the corpus folders (default: guessed)")
-    parser.add_argument("--pipeline", choices=("adapter", "classic"), help="default adapter (needs --model)")
-    parser.add_argument("--model", help="adapter checkpoint from `codecprobe train`")
+    parser.add_argument("--pipeline", choices=("adapter", "classic"), help="default: adapter (needs --model)")
+    parser.add_argument("--model", help="adapter checkpoint from `codecprobe train` (default: none)")
     speakers = parser.add_argument_group("speaker count (default: estimated)")
-    speakers.add_argument("--num-speakers", type=int, help="exactly this many speakers")
+    speakers.add_argument("--num-speakers", type=int, help="exactly this many speakers (default: estimated)")
     speakers.add_argument("--min-speakers", type=int, help="at least this many (default 1)")
-    speakers.add_argument("--max-speakers", type=int, help="at most this many")
+    speakers.add_argument("--max-speakers", type=int, help="at most this many (default: no limit)")
     parser.add_argument("--clustering", choices=("ahc", "spectral"),
                         help="ahc: centroid linkage with a tuned threshold (default); spectral: eigengap count")
     embedding = parser.add_argument_group("speaker embeddings")
@@ -54,11 +54,11 @@ def add_parser(subparsers) -> None:
     embedding.add_argument("--embedding-opt", action="extend", nargs="+", default=[], metavar="KEY=VALUE",
                            help="its settings (default for ge2e: partials_rate=2.5)")
     scoring = parser.add_argument_group("scoring")
-    scoring.add_argument("--reference", nargs="+", metavar="RTTM_OR_DIR", help="reference RTTM files or folders")
-    scoring.add_argument("--uem", nargs="+", metavar="UEM", help="UEM files with the scoring regions")
-    parser.add_argument("--store", help="latent store to take the adapter's encoder latents from, when there")
+    scoring.add_argument("--reference", nargs="+", metavar="RTTM_OR_DIR", help="reference RTTM files or folders (default: none, no scoring)")
+    scoring.add_argument("--uem", nargs="+", metavar="UEM", help="UEM files with the scoring regions (default: first to last turn)")
+    parser.add_argument("--store", help="latent store to take the adapter's encoder latents from, when there (default: none)")
     parser.add_argument("--device", help="torch device (default cpu)")
-    parser.add_argument("--config", type=Path, help="YAML config (see docs/diarize.md)")
+    parser.add_argument("--config", type=Path, help="YAML config (see docs/diarize-inference.md; default: none)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="config override, e.g. adapter.onset=0.6 (repeatable; applied last)")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
