@@ -30,8 +30,6 @@ defaults and the data they were tuned on: docs/diarize-inference.md."""
 
 
 def add_parser(subparsers) -> None:
-    from codecprobe.data.layouts import LAYOUTS
-
     parser = subparsers.add_parser(
         "diarize", help="recordings of any length to RTTM (trained adapter or classic baseline), scored if asked",
         description="Diarize audio files or whole corpora (any layout) into one RTTM per recording, a combined "
@@ -39,7 +37,8 @@ def add_parser(subparsers) -> None:
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("inputs", nargs="+", metavar="AUDIO_OR_CORPUS", help="audio files and/or corpus folders")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
-    parser.add_argument("--layout", choices=sorted(LAYOUTS), help="layout of the corpus folders (default: guessed)")
+    parser.add_argument("--layout", metavar="LAYOUT",  # checked by load_corpus: importing the loaders would pull in lhotse
+                        help="layout of the corpus folders (default: guessed)")
     parser.add_argument("--pipeline", choices=("adapter", "classic"), help="default: adapter (needs --model)")
     parser.add_argument("--model", help="adapter checkpoint from `codecprobe train` (default: none)")
     speakers = parser.add_argument_group("speaker count (default: estimated)")
