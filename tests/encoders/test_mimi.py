@@ -197,3 +197,13 @@ def test_folder_with_broken_weights_is_named(tmp_path):
     (tmp_path / "model.safetensors").write_text("garbage")
     with pytest.raises(InputError, match=f"{tmp_path}: could not load Mimi"):
         build_mimi(BuildOptions(weights=str(tmp_path)))
+
+
+def test_encode_stream_over_uneven_blocks_equals_encode(mimi):
+    audio = speechlike(5.5, seed=3)  # two 5 s chunks
+    cuts = [0, 5000, 100000, 125000, 126000, len(audio)]  # blocks shorter and longer than a chunk
+    whole = mimi.encode(audio, ["prequant", "layer3"])
+    streamed = list(mimi.encode_stream((audio[a:b] for a, b in zip(cuts[:-1], cuts[1:])), ["prequant", "layer3"]))
+    for tap in ("prequant", "layer3"):
+        np.testing.assert_array_equal(np.concatenate([out[tap].frames for out in streamed]), whole[tap].frames)
+        assert {out[tap].frame_rate for out in streamed} == {whole[tap].frame_rate}

@@ -12,6 +12,7 @@ Audio at other rates is resampled to 16 kHz with soxr; the model runs on one thr
 from __future__ import annotations
 
 import functools
+from typing import Iterable
 
 import numpy as np
 import torch
@@ -46,16 +47,51 @@ def speech_segments(
     are dropped and the rest widened by ``pad_s`` on each side.
     """
     audio = _at_vad_rate(audio, sample_rate)
+    return segments_from_probabilities(_probabilities(audio), len(audio), threshold, min_speech_s, min_silence_s, pad_s)
+
+
+def segments_from_probabilities(
+    probs: np.ndarray,
+    n_samples: int,
+    threshold: float = 0.5,
+    min_speech_s: float = 0.25,
+    min_silence_s: float = 0.1,
+    pad_s: float = 0.03,
+) -> list[tuple[float, float]]:
+    """:func:`speech_segments` from probabilities already computed over ``n_samples`` samples at 16 kHz."""
     segments = _silero().get_speech_timestamps_from_probs(
-        _probabilities(audio).tolist(),
+        np.asarray(probs).tolist(),
         sampling_rate=VAD_RATE,
         threshold=threshold,
         min_speech_duration_ms=min_speech_s * 1000,
         min_silence_duration_ms=min_silence_s * 1000,
         speech_pad_ms=pad_s * 1000,
-        audio_length_samples=len(audio),
+        audio_length_samples=n_samples,
     )
     return [(segment["start"] / VAD_RATE, segment["end"] / VAD_RATE) for segment in segments]
+
+
+def stream_speech_probabilities(blocks: Iterable[np.ndarray]) -> tuple[np.ndarray, int]:
+    """Silero's probabilities over one long 16 kHz signal handed over in consecutive blocks.
+
+    The model's state is carried from window to window across blocks, so the result equals
+    :func:`speech_probabilities` on the whole signal while only one block is held. Returns
+    ``(probs, n_samples)``.
+    """
+    model, pending, n_samples, probs = _model(), np.zeros(0, np.float32), 0, []
+    with torch_threads(1), torch.no_grad():
+        model.reset_states()
+        for block in blocks:
+            n_samples += len(block)
+            pending = np.concatenate([pending, np.asarray(block, dtype=np.float32)])
+            usable = len(pending) // WINDOW * WINDOW
+            windows = torch.from_numpy(pending[:usable])
+            probs += [model(windows[None, i : i + WINDOW], VAD_RATE) for i in range(0, usable, WINDOW)]
+            pending = pending[usable:]
+        if len(pending):  # the last window, zero-padded as audio_forward pads it
+            probs.append(model(torch.from_numpy(np.pad(pending, (0, WINDOW - len(pending))))[None], VAD_RATE))
+    values = torch.cat(probs, dim=1)[0].numpy().astype(np.float32) if probs else np.zeros(0, np.float32)
+    return values, n_samples
 
 
 def speech_frame_mask(

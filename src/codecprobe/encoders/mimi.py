@@ -44,7 +44,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -147,28 +147,66 @@ class MimiEncoder(Encoder):
         Returns ``{tap: [signal, frames, dim]}``. Each chunk's padded batch is built as it
         is needed, so a long recording is never copied whole.
         """
-        device = next(self.model.parameters()).device
-        chunk_frames = max(1, int(self.settings.chunk_seconds * self.sample_rate / len(signals)) // self.frame_samples)
-        chunk = chunk_frames * self.frame_samples
-        hidden = any(tap == "seanet" or tap.startswith("layer") for tap in taps)
+        chunk = self._chunk_samples(len(signals))
         pieces: dict[str, list[torch.Tensor]] = {tap: [] for tap in taps}
-        past_key_values = padding_cache = None
+        state = None
         for start in range(0, samples, chunk):
             block = np.zeros((len(signals), 1, min(chunk, samples - start)), dtype=np.float32)
             for row, signal in zip(block, signals):
                 piece = signal[start : start + chunk]
                 row[0, : len(piece)] = piece
-            out = self.model.encoder(
-                torch.from_numpy(block).to(device),
-                past_key_values=past_key_values,
-                padding_cache=padding_cache,
-                use_streaming=True,
-                output_hidden_states=hidden,
-            )
-            past_key_values, padding_cache = out.past_key_values, out.padding_cache
-            for tap, value in self._chunk_taps(out, taps).items():
-                pieces[tap].append(value.float().cpu())
+            values, state = self._forward_chunk(block, taps, state)
+            for tap, value in values.items():
+                pieces[tap].append(value)
         return {tap: torch.cat(values, dim=1).numpy() for tap, values in pieces.items()}
+
+    def encode_stream(self, blocks: Iterable[np.ndarray], taps: Sequence[str]) -> Iterator[dict[str, FrameSequence]]:
+        """Encode one long signal handed over in consecutive blocks of any length; yield each chunk's
+        frames per tap as it is done.
+
+        The signal is cut into the same ``chunk_seconds`` chunks as :meth:`encode` cuts it and
+        the streaming caches are carried across blocks, so the concatenated output equals
+        ``encode`` of the whole signal while only one block and one chunk are held at a time.
+        """
+        taps = self.check_taps(taps)
+        chunk = self._chunk_samples(1)
+        pending, state = np.zeros(0, np.float32), None
+        for block in blocks:
+            pending = np.concatenate([pending, mono_signal(block, 0)])
+            while len(pending) >= chunk:
+                values, state = self._forward_chunk(pending[None, None, :chunk], taps, state)
+                pending = pending[chunk:]
+                yield self._sequences(values)
+        if len(pending):  # the last, shorter chunk, zero-padded to whole frames
+            padded = np.zeros((1, 1, math.ceil(len(pending) / self.frame_samples) * self.frame_samples), np.float32)
+            padded[0, 0, : len(pending)] = pending
+            values, _ = self._forward_chunk(padded, taps, state)
+            yield self._sequences(values)
+
+    def _sequences(self, values: dict[str, torch.Tensor]) -> dict[str, FrameSequence]:
+        """One signal's ``[1, frames, dim]`` tap outputs as frame sequences."""
+        return {tap: self.frames(value[0].numpy(), self._frames_per_hop[tap] * self.sample_rate / self.frame_samples, tap)
+                for tap, value in values.items()}
+
+    def _chunk_samples(self, n_signals: int) -> int:
+        """Samples per signal in one forward pass: ``chunk_seconds`` shared by the batch, whole frames."""
+        return max(1, int(self.settings.chunk_seconds * self.sample_rate / n_signals) // self.frame_samples) * self.frame_samples
+
+    @torch.no_grad()
+    def _forward_chunk(self, block: np.ndarray, taps: list[str], state):
+        """One streaming forward pass over ``block`` ``[batch, 1, samples]``; returns the taps
+        ``{tap: [batch, frames, dim]}`` and the caches to carry to the next chunk."""
+        device = next(self.model.parameters()).device
+        past_key_values, padding_cache = state or (None, None)
+        out = self.model.encoder(
+            torch.from_numpy(np.ascontiguousarray(block)).to(device),
+            past_key_values=past_key_values,
+            padding_cache=padding_cache,
+            use_streaming=True,
+            output_hidden_states=any(tap == "seanet" or tap.startswith("layer") for tap in taps),
+        )
+        values = {tap: value.float().cpu() for tap, value in self._chunk_taps(out, taps).items()}
+        return values, (out.past_key_values, out.padding_cache)
 
     def _chunk_taps(self, out, taps: list[str]) -> dict[str, torch.Tensor]:
         """The requested taps of one encoder output, each ``[batch, frames, dim]``."""

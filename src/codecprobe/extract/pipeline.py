@@ -225,11 +225,14 @@ def _finite_only(loaded: list, outputs: list[dict]) -> tuple[list, list[dict], l
 
 
 def _fingerprint(corpus: Corpus, segment: SupervisionSegment) -> str:
-    """Changes when the segment's audio file or span changes."""
-    path = corpus.audio_path(segment.recording_id)
+    return source_fingerprint(corpus.audio_path(segment.recording_id), segment.start, segment.duration)
+
+
+def source_fingerprint(path: str, start: float, duration: float) -> str:
+    """What the store checks a cached entry against: changes when the audio file or the span changes."""
     try:
         stat = os.stat(path)
         source = f"{stat.st_size}:{stat.st_mtime_ns}"
     except OSError:
         source = "missing"
-    return f"{source}:{segment.start:.6f}:{segment.duration:.6f}"
+    return f"{source}:{start:.6f}:{duration:.6f}"

@@ -96,7 +96,8 @@ def load_module(path: str | os.PathLike, map_location: str = "cpu") -> TrainModu
         cls = getattr(importlib.import_module(module_name), class_name)
     except (ImportError, AttributeError):
         raise InputError(f"{path}: written by {name}, which this codecprobe does not have") from None
-    model = cls.load_from_checkpoint(path, map_location=map_location, weights_only=True)
+    with _allowed_globals():
+        model = cls.load_from_checkpoint(path, map_location=map_location, weights_only=True)
     model.trainer_config = TrainerConfig(**checkpoint["codecprobe"]["trainer_config"])
     return model.eval()
 
@@ -104,8 +105,15 @@ def load_module(path: str | os.PathLike, map_location: str = "cpu") -> TrainModu
 def read_checkpoint(path: str | os.PathLike, map_location: str = "cpu") -> dict:
     """The checkpoint dictionary (tensors and plain data only: ``weights_only``)."""
     try:
-        return torch.load(path, map_location=map_location, weights_only=True)
+        with _allowed_globals():
+            return torch.load(path, map_location=map_location, weights_only=True)
     except FileNotFoundError:
         raise InputError(f"{path}: checkpoint not found") from None
     except Exception as error:  # torch raises several types for files that are not checkpoints
         raise InputError(f"{path}: cannot read as a checkpoint ({type(error).__name__}: {error})") from None
+
+
+def _allowed_globals():
+    """``weights_only`` loading that also accepts ``torch.__version__`` (a ``str`` subclass), which
+    checkpoints of random-init encoders written before their identities stored it as ``str`` hold."""
+    return torch.serialization.safe_globals([torch.torch_version.TorchVersion])

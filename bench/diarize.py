@@ -1,0 +1,432 @@
+"""``codecprobe diarize``: speed and memory per stage, long recordings, clustering cost, and the offline peer.
+
+Run from the repository root (heavy: run it under ``nice``)::
+
+    .venv/bin/python bench/diarize.py [--model NAME=CHECKPOINT ...] [--hours 1 4]
+                                      [--parts real long clustering] [--baselines classic oracle peer] [--out DIR]
+
+1. The five real conversations with references in ``../shared/data`` (pyannote-sample,
+   AMI ES2004a, Gecko, pyAudioAnalysis x 2, Falcon) and a 10-minute recording made by
+   joining them (Gecko cut to fit; speakers of different recordings are different people).
+2. Each pipeline (classic; each ``--model`` as the adapter pipeline; the adapter pipeline with
+   local activity read from the references, the upper bound a perfect adapter would reach)
+   in its own subprocess over those recordings: wall time and peak RSS per stage (a thread samples RSS every
+   20 ms, tagged with the stage the pipeline is in), DER at collars 0 and 0.25, VAD error
+   (miss + false alarm), confusion, JER.
+3. In the same run, the offline peer: ``speaker-diarize-lite`` 0.1.0 with Resemblyzer
+   embeddings, installed by this script in a scratch virtual environment (``python3 -m
+   venv``; it needs numpy only) and imported from there, never a project dependency.
+4. Peak RSS and speed of the default pipeline (the first ``--model``, else classic) on
+   recordings of ``--hours`` (the 10-minute one repeated).
+5. Clustering alone: ours (chunked reduction, linear) against scipy's full centroid linkage
+   at growing numbers of embeddings: seconds and peak memory (tracemalloc).
+
+``--parts`` runs some of 1-2-3 (``real``), 4 (``long``) and 5 (``clustering``); ``--baselines``
+some of the classic pipeline, the oracle bound and the peer beside the ``--model`` adapters. Prints Markdown
+tables and writes ``OUT/bench.json`` (the parts of this run).
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import resource
+import subprocess
+import sys
+import threading
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "data"
+PEER_VENV = Path("/tmp/codecprobe-bench-peer-venv")
+PEER = "speaker-diarize-lite==0.1.0"
+RATE = 16000
+STAGES = ("encoder", "adapter", "vad", "embeddings", "clustering", "aggregation")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", action="append", default=[], metavar="NAME=CHECKPOINT",
+                        help="an adapter checkpoint to benchmark as the adapter pipeline (repeatable)")
+    parser.add_argument("--hours", type=float, nargs="*", default=[1.0, 4.0], help="long recordings (default 1 4)")
+    parser.add_argument("--baselines", nargs="*", choices=("classic", "oracle", "peer"),
+                        default=["classic", "oracle", "peer"], help="beside the adapters (default: all three)")
+    parser.add_argument("--parts", nargs="+", choices=("real", "long", "clustering"),
+                        default=["real", "long", "clustering"], help="what to measure (default: all)")
+    parser.add_argument("--out", type=Path, default=Path("runs/bench-diarize"))
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(run_child(json.loads(args.child))))
+        return
+    args.out.mkdir(parents=True, exist_ok=True)
+    data = prepare_recordings(args.out / "data")
+    classic = [("classic", {"pipeline": "classic"})]
+    adapters = [(name, {"pipeline": "adapter", "model": path}) for name, path in (m.split("=", 1) for m in args.model)]
+    bound = [("oracle activity (upper bound)", {"pipeline": "adapter"})] if "oracle" in args.baselines else []
+    measured = (classic if "classic" in args.baselines else []) + adapters + bound
+    results = {"recordings": {k: str(v) for k, v in data.items() if k != "real"}, "systems": {}}
+
+    from codecprobe.score import read_rttm
+
+    if "real" in args.parts:
+        references = [*(r["reference"] for r in data["real"].values()), data["joined_reference"]]
+        ref_speakers = {fid: len(turns.labels) for path in references for fid, turns in read_rttm(path).items()}
+        rows = []
+        for name, overrides in measured:
+            oracle = name.startswith("oracle")
+            outcome = child({"kind": "pipeline", "name": name, "overrides": overrides, "data": _jsonable(data),
+                             "out": str(args.out / ("oracle" if oracle else name)), "oracle": oracle})
+            results["systems"][name] = outcome
+            rows += _rows(name, outcome, ref_speakers)
+        if "peer" in args.baselines:
+            install_peer()
+            outcome = child({"kind": "peer", "data": _jsonable(data), "out": str(args.out / "peer")})
+            results["systems"]["peer"] = outcome
+            rows += _rows("speaker-diarize-lite 0.1.0 + Resemblyzer", outcome, ref_speakers)
+        print(_table(["system", "recording", "min", "ref spk", "hyp spk", "DER c=0", "VAD err", "conf", "DER c=0.25",
+                      "JER", "x real time", "peak RSS MB"], rows))
+        print()
+        print(_stage_table(results["systems"]))
+        for collar in ("0", "0.25"):
+            print()
+            print(_der_by_recording(results["systems"], collar))
+
+    default_name, default = (adapters or classic)[-1]
+    long_rows = []
+    for hours in args.hours if "long" in args.parts else ():
+        path = repeat_to(data["joined"], hours, args.out / "data")
+        outcome = child({"kind": "long", "overrides": default, "path": str(path), "out": str(args.out / f"long-{hours:g}h")})
+        results.setdefault("long", {})[f"{hours:g}h"] = outcome
+        long_rows.append([default_name, f"{hours:g} h", outcome["real_time_factor"],
+                          outcome["end_to_end_real_time_factor"], outcome["peak_rss_mb"],
+                          *[outcome["stage_peak_rss_mb"].get(stage, float("nan")) for stage in STAGES]])
+    if long_rows:
+        print()
+        print(_table(["system", "recording", "x real time (stages)", "x real time (end to end)", "peak RSS MB",
+                      *[f"{s} MB" for s in STAGES]], long_rows))
+
+    if "clustering" in args.parts:
+        results["clustering"] = child({"kind": "clustering"})
+        print()
+        print(_table(["method", "embeddings", "seconds", "peak MB", "points clustered"],
+                     [[r["method"], r["n"], r["seconds"], r["peak_mb"], r.get("n_clustered", r["n"])]
+                      for r in results["clustering"]]))
+    (args.out / "bench.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nfull results: {args.out / 'bench.json'}", file=sys.stderr)
+
+
+# -- the recordings -----------------------------------------------------------------------
+def prepare_recordings(folder: Path) -> dict:
+    """The real recordings with their references as RTTM, and the joined 10-minute recording."""
+    from codecprobe.diarize.shared_conversations import shared_conversations
+
+    folder.mkdir(parents=True, exist_ok=True)
+    real = shared_conversations(SHARED, folder)
+    joined = folder / "joined10.wav"
+    if not joined.exists():
+        _join(real, joined, folder / "joined10.rttm")
+    return {"real": {fid: {"audio": str(a), "reference": str(r)} for fid, (a, r) in real.items()},
+            "joined": joined, "joined_reference": folder / "joined10.rttm"}
+
+
+def _join(real: dict, path: Path, reference_path: Path, minutes: float = 10.0) -> None:
+    """The recordings one after another, Gecko's 9.5 min last and cut to make ``minutes``."""
+    from codecprobe.audio import read_audio
+    from codecprobe.score import FileTurns, read_rttm, write_rttm
+
+    pieces, onsets, durations, speakers, cursor = [], [], [], [], 0.0
+    for fid in sorted(real, key=lambda f: f == "demo"):
+        audio_path, reference_path_of = real[fid]
+        audio, _ = read_audio(audio_path, target_rate=RATE)
+        audio = audio[: int((minutes * 60 - cursor) * RATE)]
+        end = len(audio) / RATE
+        for turn in read_rttm(reference_path_of)[fid]:
+            if turn.onset < end:
+                onsets.append(cursor + turn.onset)
+                durations.append(min(turn.offset, end) - turn.onset)
+                speakers.append(f"{fid}:{turn.speaker}")
+        pieces.append(audio)
+        cursor += end
+    sf.write(path, np.concatenate(pieces), RATE, subtype="PCM_16")
+    write_rttm(reference_path, {"joined10": FileTurns.build("joined10", onsets, durations, speakers)})
+
+
+def repeat_to(path: Path, hours: float, folder: Path) -> Path:
+    """``path`` repeated to ``hours`` of audio, written block by block (16-bit PCM)."""
+    target = folder / f"long{hours:g}h.wav"
+    if target.exists():
+        return target
+    audio, rate = sf.read(path, dtype="int16")
+    total = int(hours * 3600 * rate)
+    with sf.SoundFile(target, "w", rate, 1, subtype="PCM_16") as out:
+        written = 0
+        while written < total:
+            piece = audio[: total - written]
+            out.write(piece)
+            written += len(piece)
+    return target
+
+
+# -- children: one process per measurement, so that peak RSS is its own ---------------------
+def child(spec: dict) -> dict:
+    env = dict(os.environ, PYTHONPATH=str(REPO / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    done = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)], capture_output=True, text=True,
+                          env=env)
+    if done.returncode:
+        raise RuntimeError(f"{spec['kind']} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run_child(spec: dict) -> dict:
+    if spec["kind"] == "clustering":
+        return clustering_scale()
+    sampler = RssSampler()
+    with sampler:
+        if spec["kind"] == "peer":
+            outcome = run_peer(spec)
+        else:
+            outcome = run_pipeline(spec, sampler)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    outcome["stage_peak_rss_mb"] = sampler.peaks
+    outcome["peak_rss_mb"] = usage.ru_maxrss / 1024
+    # CPU seconds of the whole child (models loaded, every recording): on a shared machine wall time
+    # counts the other jobs' share of the cores, CPU time does not
+    outcome["cpu_s"] = usage.ru_utime + usage.ru_stime
+    if "out" in spec:  # kept beside the child's outputs too, should the parent not finish
+        Path(spec["out"]).mkdir(parents=True, exist_ok=True)
+        (Path(spec["out"]) / "outcome.json").write_text(json.dumps(outcome, indent=2) + "\n")
+    return outcome
+
+
+class RssSampler:
+    """Peak resident memory per pipeline stage: a thread reads /proc/self/statm every 20 ms and
+    files the reading under the stage :func:`codecprobe.diarize.stitching.timed` is in."""
+
+    def __init__(self):
+        self.stage = "other"  # loading models, writing outputs: outside every timed stage
+        self.peaks: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._page = os.sysconf("SC_PAGE_SIZE")
+
+    def __enter__(self):
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self):
+        while not self._stop.is_set():
+            with open("/proc/self/statm") as handle:
+                rss = int(handle.read().split()[1]) * self._page / 2**20
+            self.peaks[self.stage] = max(self.peaks.get(self.stage, 0.0), rss)
+            time.sleep(0.02)
+
+    def tag_stages(self):
+        """Make every ``timed(seconds, stage)`` block of the pipeline tell the sampler its stage."""
+        from codecprobe.diarize import adapter_pipeline, classic, stitching
+
+        original = stitching.timed
+
+        @contextlib.contextmanager
+        def tagged(seconds, stage):
+            previous, self.stage = self.stage, stage
+            try:
+                with original(seconds, stage):
+                    yield
+            finally:
+                self.stage = previous
+
+        for module in (stitching, classic, adapter_pipeline):
+            module.timed = tagged
+
+
+def run_pipeline(spec: dict, sampler: RssSampler) -> dict:
+    from codecprobe.config import load_config
+    from codecprobe.diarize.inference import run_diarize
+    from codecprobe.diarize.inference_config import DiarizeConfig
+
+    sampler.tag_stages()
+    config = load_config(DiarizeConfig, None, [f"{k}={json.dumps(v)}" for k, v in spec["overrides"].items()])
+    if spec["kind"] == "long":
+        summary = run_diarize(config, [spec["path"]], spec["out"], progress=False)
+        totals = summary["totals"]
+        return {"real_time_factor": totals["real_time_factor"], "label": summary["pipeline"]["label"],
+                "end_to_end_real_time_factor": totals["audio_s"] / totals["wall_s"],
+                "stage_seconds": totals["stage_seconds"], "n_speakers": summary["recordings"][0]["n_speakers"]}
+    data = spec["data"]
+    real = data["real"]
+    pipeline = _oracle_pipeline(config, [*(r["reference"] for r in real.values()), data["joined_reference"]]) \
+        if spec.get("oracle") else None
+    runs = {"joined10": run_diarize(config, [data["joined"]], Path(spec["out"]) / "joined", progress=False,
+                                    reference=[data["joined_reference"]], pipeline=pipeline)}
+    runs["real"] = run_diarize(config, [r["audio"] for r in real.values()], Path(spec["out"]) / "real", progress=False,
+                               reference=[r["reference"] for r in real.values()], pipeline=pipeline)
+    return {"label": runs["real"]["pipeline"]["label"], **{name: _scores(s) for name, s in runs.items()}}
+
+
+def _oracle_pipeline(config, references: list[str]):
+    """The adapter pipeline with local activity read from the references: what a perfect adapter would reach."""
+    from codecprobe.diarize.adapter_pipeline import AdapterPipeline
+    from codecprobe.diarize.oracle import OracleModel
+    from codecprobe.score import read_rttms
+
+    return AdapterPipeline(config, OracleModel(read_rttms(references)))
+
+
+def _scores(summary: dict) -> dict:
+    """Per recording: duration, speakers, speed, stage seconds and the scores at collars 0 and 0.25."""
+    scores = summary["scores"]["collars"]
+    out = {}
+    for record in summary["recordings"]:
+        fid = record["id"]
+        out[fid] = {"duration_s": record["duration_s"], "n_speakers": record["n_speakers"],
+                    "real_time_factor": record["real_time_factor"], "stage_seconds": record["seconds"],
+                    **{f"c{c}": scores[c]["files"][fid] for c in scores}}
+    totals = summary["totals"]
+    out["TOTAL"] = {"duration_s": totals["audio_s"], "real_time_factor": totals["real_time_factor"],
+                    "end_to_end_real_time_factor": totals["audio_s"] / totals["wall_s"],
+                    "stage_seconds": totals["stage_seconds"],
+                    **{f"c{c}": scores[c]["overall"] for c in scores}}
+    return out
+
+
+# -- the peer ----------------------------------------------------------------------------------
+def install_peer() -> None:
+    """``speaker-diarize-lite`` in a scratch venv of its own (numpy only: no torch, no project code)."""
+    if not list(PEER_VENV.glob("lib/python*/site-packages/speaker_diarize_lite")):
+        subprocess.run(["python3", "-m", "venv", str(PEER_VENV)], check=True)
+        subprocess.run([str(PEER_VENV / "bin" / "pip"), "install", "--quiet", PEER], check=True)
+
+
+def run_peer(spec: dict) -> dict:
+    """The peer's ``Diarizer`` from the scratch venv, describing windows with Resemblyzer (GE2E)."""
+    import torch
+
+    from codecprobe.audio import read_audio
+    from codecprobe.score import read_rttm, score
+
+    sys.path.append(str(next(PEER_VENV.glob("lib/python*/site-packages"))))
+    from resemblyzer import VoiceEncoder
+    from speaker_diarize_lite import Diarizer
+
+    torch.set_num_threads(1)  # as our GE2E adapter runs it
+    encoder = VoiceEncoder(device="cpu", verbose=False)
+    diarizer = Diarizer(embed=lambda window, rate: encoder.embed_utterance(window.astype(np.float32)))
+    data = spec["data"]
+    items = {fid: (r["audio"], r["reference"]) for fid, r in data["real"].items()}
+    out = {}
+    for group, members in (("joined10", {"joined10": (data["joined"], data["joined_reference"])}), ("real", items)):
+        system, reference, seconds = {}, {}, {}
+        for fid, (audio_path, reference_path) in members.items():
+            audio, _ = read_audio(audio_path, target_rate=RATE)
+            tick = time.perf_counter()
+            result = diarizer.diarize(audio, sample_rate=RATE)
+            seconds[fid] = time.perf_counter() - tick
+            lines = result.to_rttm(file_id=fid)
+            (Path(spec["out"]) / "rttm").mkdir(parents=True, exist_ok=True)
+            (Path(spec["out"]) / "rttm" / f"{fid}.rttm").write_text(lines)
+            system.update(read_rttm(Path(spec["out"]) / "rttm" / f"{fid}.rttm") or {})
+            reference.update(read_rttm(reference_path))
+            out.setdefault(group, {})[fid] = {"duration_s": len(audio) / RATE, "n_speakers": result.num_speakers,
+                                              "real_time_factor": len(audio) / RATE / seconds[fid]}
+        for collar in (0.0, 0.25):
+            scored = score(reference, system, collar=collar).to_dict()
+            for fid in members:
+                out[group][fid][f"c{collar:g}"] = scored["files"][fid]
+            total = sum(v["duration_s"] for k, v in out[group].items() if k != "TOTAL")
+            out[group].setdefault("TOTAL", {"duration_s": total,
+                                            "real_time_factor": total / sum(seconds.values())})[f"c{collar:g}"] = scored["overall"]
+    out["label"] = "speaker-diarize-lite 0.1.0 + Resemblyzer embeddings"
+    return out
+
+
+# -- clustering cost ---------------------------------------------------------------------------
+def clustering_scale() -> list[dict]:
+    """Ours at growing n against scipy's centroid linkage over every embedding (what pyannote runs)."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    from codecprobe.diarize.clustering import cluster_embeddings
+    from codecprobe.diarize.inference_config import ClusteringConfig
+
+    rng = np.random.default_rng(0)
+    centres = rng.standard_normal((12, 256))
+    rows = []
+    for n in (1000, 4000, 16000, 64000):
+        vectors = centres[np.repeat(rng.integers(0, 12, n // 20), 20)] + 0.5 * rng.standard_normal((n, 256))
+        for method in ("ours", "scipy") if n <= 8000 or n == 16000 else ("ours",):
+            tracemalloc.start()
+            tick = time.perf_counter()
+            if method == "ours":
+                clusters = cluster_embeddings(vectors, ClusteringConfig())
+                extra = {"n_clustered": clusters.n_clustered, "n_speakers": clusters.n_speakers}
+            else:
+                unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+                labels = fcluster(linkage(unit, method="centroid"), 0.7, criterion="distance")
+                extra = {"n_speakers": int(labels.max())}
+            seconds = time.perf_counter() - tick
+            peak = tracemalloc.get_traced_memory()[1] / 2**20
+            tracemalloc.stop()
+            rows.append({"method": method, "n": n, "seconds": seconds, "peak_mb": peak, **extra})
+    return rows
+
+
+# -- tables ----------------------------------------------------------------------------------------
+def _rows(name: str, outcome: dict, ref_speakers: dict[str, int]) -> list[list]:
+    rows = []
+    for group in ("real", "joined10"):
+        for fid, r in outcome[group].items():
+            if group == "joined10" and fid == "TOTAL":
+                continue
+            c0, c25 = r["c0"], r["c0.25"]
+            rows.append([name, fid if group == "real" else "joined 10 min", r["duration_s"] / 60,
+                         ref_speakers.get(fid, ""), r.get("n_speakers", ""), c0["der"], c0["miss"] + c0["fa"],
+                         c0["conf"], c25["der"], c0.get("jer", float("nan")), r["real_time_factor"],
+                         outcome["peak_rss_mb"] if fid in ("TOTAL", "joined10") else ""])
+    return rows
+
+
+def _stage_table(systems: dict) -> str:
+    """Per pipeline on the joined 10-minute recording: x real time and peak RSS of each stage."""
+    rows = []
+    for name, outcome in systems.items():
+        joined = outcome["joined10"].get("joined10", {})
+        seconds = joined.get("stage_seconds", {})
+        duration = joined.get("duration_s", float("nan"))
+        rows.append([name, *[duration / seconds[s] if seconds.get(s) else float("nan") for s in STAGES],
+                     outcome["joined10"]["TOTAL"].get("end_to_end_real_time_factor", joined.get("real_time_factor")),
+                     *[outcome["stage_peak_rss_mb"].get(s, float("nan")) for s in STAGES], outcome["peak_rss_mb"]])
+    return _table(["system (joined 10 min)", *[f"{s} x rt" for s in STAGES], "end to end x rt",
+                   *[f"{s} MB" for s in STAGES], "peak MB"], rows)
+
+
+def _der_by_recording(systems: dict, collar: str) -> str:
+    """DER at ``collar`` (overlap scored), one row per recording, one column per system."""
+    recordings = [fid for fid in next(iter(systems.values()))["real"] if fid != "TOTAL"] + ["TOTAL", "joined10"]
+    rows = [[f"{fid} (pooled)" if fid == "TOTAL" else fid,
+             *[o["joined10" if fid == "joined10" else "real"][fid][f"c{collar}"]["der"] for o in systems.values()]]
+            for fid in recordings]
+    return _table([f"DER % at collar {collar}", *systems], rows)
+
+
+def _table(headers: list[str], rows: list[list]) -> str:
+    from codecprobe.report import markdown_table
+
+    return markdown_table(headers, rows, float_format="{:.1f}")
+
+
+def _jsonable(data: dict) -> dict:
+    return json.loads(json.dumps(data, default=str))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,101 @@
+"""``codecprobe diarize``: recordings of any length to RTTM, scored when a reference is given."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+EPILOG = """\
+pipelines:
+  adapter  (default) sliding windows of a trained adapter's training length (--model, from
+           `codecprobe train`): local speaker activity per window, one speaker embedding per
+           (window, local speaker) over the frames where it speaks alone, clustering across
+           windows, a constrained assignment (two local speakers of one window never become one
+           speaker), overlap-add, a per-frame speaker count. Overlapping speech stays overlapping.
+  classic  training-free baseline: Silero VAD speech, speaker-embedding windows (GE2E partials
+           by default), the same clustering; one speaker at a time.
+
+outputs (OUT):
+  rttm/<id>.rttm, all.rttm   one RTTM per recording and all of them together
+  summary.json               pipeline, config, per-recording speakers, speed per stage, notes, failures
+  report.md, scores.json, plots/<id>.png   with --reference: DER (collars 0 and 0.25), JER,
+                             VAD error (miss + false alarm) and confusion per file, and a picture
+                             of reference against hypothesis over time per file
+A rerun with the same settings reuses finished recordings; an unreadable file is listed and skipped.
+
+Every knob (thresholds, windows, step, clustering) is in the config: --config FILE.yaml and
+--set key=value, e.g. --set classic.clustering.threshold=0.6 --set adapter.step_s=2;
+defaults and the data they were tuned on: docs/diarize-inference.md."""
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "diarize", help="recordings of any length to RTTM (trained adapter or classic baseline), scored if asked",
+        description="Diarize audio files or whole corpora (any layout) into one RTTM per recording, a combined "
+                    "RTTM and a JSON summary; with --reference, score them and write a report.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("inputs", nargs="+", metavar="AUDIO_OR_CORPUS", help="audio files and/or corpus folders")
+    parser.add_argument("--out", type=Path, required=True, help="output folder")
+    parser.add_argument("--layout", metavar="LAYOUT",  # checked by load_corpus: importing the loaders would pull in lhotse
+                        help="layout of the corpus folders (default: guessed)")
+    parser.add_argument("--pipeline", choices=("adapter", "classic"), help="default: adapter (needs --model)")
+    parser.add_argument("--model", help="adapter checkpoint from `codecprobe train` (default: none)")
+    speakers = parser.add_argument_group("speaker count (default: estimated)")
+    speakers.add_argument("--num-speakers", type=int, help="exactly this many speakers (default: estimated)")
+    speakers.add_argument("--min-speakers", type=int, help="at least this many (default 1)")
+    speakers.add_argument("--max-speakers", type=int, help="at most this many (default: no limit)")
+    parser.add_argument("--clustering", choices=("ahc", "spectral"),
+                        help="ahc: centroid linkage with a tuned threshold (default); spectral: eigengap count")
+    embedding = parser.add_argument_group("speaker embeddings")
+    embedding.add_argument("--embedding-encoder", help="a trained speaker encoder (default ge2e)")
+    embedding.add_argument("--embedding-tap", help="its tap (default: ge2e partials, else the encoder's default)")
+    embedding.add_argument("--embedding-opt", action="extend", nargs="+", default=[], metavar="KEY=VALUE",
+                           help="its settings (default for ge2e: partials_rate=2.5)")
+    scoring = parser.add_argument_group("scoring")
+    scoring.add_argument("--reference", nargs="+", metavar="RTTM_OR_DIR", help="reference RTTM files or folders (default: none, no scoring)")
+    scoring.add_argument("--uem", nargs="+", metavar="UEM", help="UEM files with the scoring regions (default: first to last turn)")
+    parser.add_argument("--store", help="latent store to take the adapter's encoder latents from, when there (default: none)")
+    parser.add_argument("--device", help="torch device (default cpu)")
+    parser.add_argument("--config", type=Path, help="YAML config (see docs/diarize-inference.md; default: none)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="config override, e.g. adapter.onset=0.6 (repeatable; applied last)")
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+    parser.set_defaults(run=run)
+
+
+def config_from_args(args: argparse.Namespace):
+    """Defaults, then --config, then the options given on the command line, then --set."""
+    from codecprobe.config import load_config, parse_assignments
+    from codecprobe.diarize.inference_config import DiarizeConfig
+
+    base = load_config(DiarizeConfig, args.config)
+    given = {"pipeline": args.pipeline, "model": args.model, "num_speakers": args.num_speakers,
+             "min_speakers": args.min_speakers, "max_speakers": args.max_speakers, "store": args.store,
+             "device": args.device, "embedding.encoder": args.embedding_encoder, "embedding.tap": args.embedding_tap}
+    if args.embedding_opt:
+        given["embedding.options"] = parse_assignments(args.embedding_opt, what="--embedding-opt")
+    if args.clustering:
+        pipeline = args.pipeline or base.pipeline
+        given[f"{pipeline}.clustering.method"] = args.clustering
+    overrides = [f"{key}={json.dumps(value)}" for key, value in given.items() if value is not None]
+    return load_config(DiarizeConfig, args.config, overrides + list(args.set))
+
+
+def run(args: argparse.Namespace) -> int:
+    from codecprobe.diarize.inference import run_diarize
+
+    summary = run_diarize(config_from_args(args), args.inputs, args.out, layout=args.layout,
+                          reference=args.reference, uem=args.uem, progress=not args.quiet)
+    totals = summary["totals"]
+    speed = f"{totals['real_time_factor']:.1f}x real time" if totals["real_time_factor"] else "no audio diarized"
+    print(f"{summary['pipeline']['label']}: {totals['n_recordings']} recording(s), {totals['audio_s']:.1f} s of "
+          f"audio, {speed}; {len(summary['failures'])} skipped")
+    if "scores" in summary:
+        for collar, scores in summary["scores"]["collars"].items():
+            overall = scores["overall"]
+            print(f"collar {collar}: DER {overall['der']:.2f}% (miss {overall['miss']:.2f}, FA {overall['fa']:.2f}, "
+                  f"confusion {overall['conf']:.2f}), JER {overall.get('jer', float('nan')):.2f}%")
+    print(f"RTTMs: {args.out / 'rttm'}, summary: {args.out / 'summary.json'}"
+          + (f", report: {args.out / 'report.md'}" if "scores" in summary else ""), file=sys.stderr)
+    return 0

@@ -1,0 +1,132 @@
+"""Every knob of ``codecprobe diarize`` with its default, in one typed config.
+
+Load with :func:`codecprobe.config.load_config` (defaults, then a YAML file, then
+``key=value`` overrides such as ``classic.clustering.threshold=0.6``); the merged config
+is saved beside every output and recorded in ``summary.json``.
+
+Where the defaults come from (:data:`TUNING_NOTE`): thresholds were tuned on simulated
+conversations whose speakers come from the single-speaker sets (LibriSpeech test-other,
+VCTK, TIMIT), never on the real conversations the documentation evaluates on
+(pyannote-sample, AMI ES2004a, Gecko, pyAudioAnalysis, Falcon).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from codecprobe.errors import InputError
+
+TUNING_NOTE = ("defaults tuned on simulated conversations of LibriSpeech test-other, VCTK and TIMIT speakers "
+               "(recipes/diarize/tune_inference.py); never on the real conversations used for evaluation")
+
+
+@dataclass
+class ClusteringConfig:
+    """Speaker embeddings to global speakers (see :mod:`codecprobe.diarize.clustering`)."""
+
+    method: Literal["ahc", "spectral"] = "ahc"
+    # AHC: centroid linkage on L2-normalised embeddings (pyannote); merging stops at this
+    # Euclidean distance between centroids (0 = identical, 2 = opposite)
+    threshold: float = 0.7
+    min_cluster_size: int = 12  # smaller clusters join the nearest large one (capped at 10 % of the embeddings)
+    # spectral (spectralcluster): below this many embeddings, AHC is used instead
+    spectral_min_embeddings: int = 10
+    # spectral: one speaker when average-linkage AHC at this cosine distance finds one cluster
+    # (spectralcluster's fallback; its eigengap cannot tell one speaker from several)
+    single_speaker_threshold: float = 0.4
+    # cost: at most max_points vectors reach the quadratic step (spectral: spectral_max_points,
+    # its eigendecompositions are cubic); more are first reduced chunk by chunk (chunk_size
+    # consecutive embeddings -> chunk_clusters weighted k-means centroids each)
+    max_points: int = 1000
+    spectral_max_points: int = 300
+    chunk_size: int = 300
+    chunk_clusters: int = 60
+
+    def __post_init__(self) -> None:
+        if self.threshold <= 0:
+            raise InputError(f"clustering threshold must be positive, got {self.threshold}")
+        if not 1 <= self.chunk_clusters < self.chunk_size <= min(self.max_points, self.spectral_max_points):
+            raise InputError("clustering needs 1 <= chunk_clusters < chunk_size <= max_points and spectral_max_points,"
+                             f" got {self.chunk_clusters}, {self.chunk_size}, {self.max_points}, {self.spectral_max_points}")
+
+
+# The embedding encoders' tap and settings when none are given: GE2E's partials every 0.4 s
+# (Resemblyzer's own rate, 1.3 per second, places turn changes less finely).
+EMBEDDING_DEFAULTS = {"ge2e": ("partials", {"partials_rate": 2.5})}
+
+
+@dataclass
+class EmbeddingConfig:
+    """The trained speaker encoder that tells global speakers apart."""
+
+    encoder: str = "ge2e"
+    tap: str | None = None  # None: EMBEDDING_DEFAULTS, else the encoder's first default tap
+    options: dict | None = None  # the encoder's settings; None: EMBEDDING_DEFAULTS, else its own defaults
+    weights: str | None = None
+    # a partial (or frame) counts towards a local speaker when this share of it is that speaker
+    min_share: float = 0.5
+
+    def resolved_options(self) -> dict:
+        return dict(EMBEDDING_DEFAULTS.get(self.encoder, (None, {}))[1] if self.options is None else self.options)
+
+
+def _classic_clustering() -> ClusteringConfig:
+    return ClusteringConfig(threshold=0.55, min_cluster_size=8)
+
+
+@dataclass
+class ClassicConfig:
+    """The training-free baseline: Silero VAD speech, embedding windows, clustering; no overlap."""
+
+    vad_threshold: float = 0.3
+    min_speech_share: float = 0.3  # a window joins the clustering when this share of it is speech
+    window_s: float = 1.6  # windows of frame-level taps (GE2E partials are windows already)
+    step_s: float = 0.4
+    frame_s: float = 0.02  # output grid
+    min_duration_on: float = 0.1
+    min_duration_off: float = 0.6
+    clustering: ClusteringConfig = field(default_factory=_classic_clustering)
+
+
+@dataclass
+class AdapterConfig:
+    """The trained adapter: sliding windows of its training length, local activities, stitching."""
+
+    step_s: float = 1.0  # window step (pyannote: a tenth of the window); the window is the model's training length
+    batch_windows: int = 32
+    threads: int | None = 1  # torch threads of the adapter's forward pass (one is faster on a busy 2-core CPU)
+    onset: float = 0.5  # local activity turns on above this ...
+    offset: float = 0.5  # ... and off below this (hysteresis; offset <= onset)
+    min_speech_s: float = 0.5  # a local speaker's embedding joins the clustering after this much solo speech
+    min_duration_on: float = 0.0
+    min_duration_off: float = 0.0
+    clustering: ClusteringConfig = field(default_factory=lambda: ClusteringConfig(threshold=0.55, min_cluster_size=12))
+
+    def __post_init__(self) -> None:
+        if self.offset > self.onset:
+            raise InputError(f"adapter.offset ({self.offset}) must not exceed adapter.onset ({self.onset})")
+
+
+@dataclass
+class DiarizeConfig:
+    pipeline: Literal["adapter", "classic"] = "adapter"
+    model: str | None = None  # adapter checkpoint (codecprobe train)
+    num_speakers: int | None = None  # known speaker count: no estimate
+    min_speakers: int = 1
+    max_speakers: int | None = None
+    embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)
+    classic: ClassicConfig = field(default_factory=ClassicConfig)
+    adapter: AdapterConfig = field(default_factory=AdapterConfig)
+    store: str | None = None  # latent store to read the adapter's encoder latents from, when there
+    block_s: float = 60.0  # audio is read and encoded in blocks of this length
+    device: str = "cpu"
+    collars: list[float] = field(default_factory=lambda: [0.0, 0.25])  # scoring with --reference
+    plots: bool = True
+
+    def __post_init__(self) -> None:
+        if self.num_speakers is not None and self.num_speakers < 1:
+            raise InputError(f"num_speakers must be at least 1, got {self.num_speakers}")
+        if self.min_speakers < 1 or (self.max_speakers is not None and self.max_speakers < self.min_speakers):
+            raise InputError(f"need 1 <= min_speakers <= max_speakers, got {self.min_speakers} and {self.max_speakers}")
+        if self.block_s <= 0:
+            raise InputError(f"block_s must be positive, got {self.block_s}")

@@ -1,0 +1,96 @@
+"""What ``codecprobe diarize`` reads and what it hands back per recording.
+
+Inputs are audio files or corpora in any layout the project loads (every recording of
+a corpus is diarized whole). Everything is checked before any work: a missing path or
+two recordings with one id stop the run; an unreadable audio file is listed as a
+failure and the batch goes on.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from codecprobe.audio import AudioError, audio_info
+from codecprobe.errors import InputError
+from codecprobe.score.rttm import FileTurns
+
+AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg")
+
+
+@dataclass(frozen=True)
+class Recording:
+    id: str  # RTTM file id (no whitespace)
+    path: str
+    duration: float  # seconds
+
+
+@dataclass
+class RecordingResult:
+    recording: Recording
+    turns: FileTurns
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time per stage
+    n_speakers: int = 0
+    speech_s: float = 0.0  # seconds with at least one speaker in the output
+    notes: list[str] = field(default_factory=list)  # why an RTTM is empty, fallbacks taken
+
+    @property
+    def real_time_factor(self) -> float:
+        """Audio seconds per wall-clock second (higher is faster)."""
+        total = sum(self.seconds.values())
+        return self.recording.duration / total if total > 0 else float("nan")
+
+    def to_dict(self) -> dict:
+        return {"id": self.recording.id, "path": self.recording.path, "duration_s": self.recording.duration,
+                "n_speakers": self.n_speakers, "n_turns": len(self.turns), "speech_s": self.speech_s,
+                "seconds": self.seconds, "real_time_factor": self.real_time_factor, "notes": self.notes}
+
+
+def empty_result(recording: Recording, note: str, seconds: dict | None = None) -> RecordingResult:
+    return RecordingResult(recording, FileTurns.build(recording.id, [], [], []), dict(seconds or {}), notes=[note])
+
+
+def collect_recordings(inputs: list[str | Path], layout: str | None = None) -> tuple[list[Recording], list[tuple[str, str]]]:
+    """Recordings of the given audio files and corpora, and ``(path, reason)`` of unreadable files."""
+    from codecprobe.data import load_corpus
+
+    recordings: dict[str, Recording] = {}
+    failures: list[tuple[str, str]] = []
+
+    def add(recording_id: str, path: str, source: Path) -> None:
+        rid = rttm_id(recording_id)
+        if rid in recordings:
+            raise InputError(f"{source}: a second recording with id {rid!r} (first: {recordings[rid].path}); "
+                             f"give the files separately or rename one")
+        try:
+            recordings[rid] = Recording(rid, path, audio_info(path).duration)
+        except AudioError as error:
+            failures.append((error.path, error.reason))
+
+    for given in map(Path, inputs):
+        if not given.exists():
+            raise InputError(f"{given}: no such audio file or corpus")
+        if given.is_file() and given.suffix.lower() in AUDIO_SUFFIXES:
+            add(given.stem, str(given), given)
+            continue
+        corpus = load_corpus(given, layout)
+        failures += list(corpus.failures)
+        for recording in corpus.recordings:
+            add(recording.id, corpus.audio_path(recording.id), given)
+    return list(recordings.values()), failures
+
+
+def rttm_id(name: str) -> str:
+    """A recording name as an RTTM file id: whitespace becomes ``_`` (RTTM fields are space-separated).
+
+    >>> rttm_id("meeting 1/part a")
+    'meeting_1/part_a'
+    """
+    return re.sub(r"\s+", "_", name.strip()) or "recording"
+
+
+def speech_seconds(on: np.ndarray, frame_s: float) -> float:
+    """Seconds with at least one speaker on."""
+    return float(on.any(axis=1).sum() * frame_s) if on.size else 0.0

@@ -1,0 +1,47 @@
+"""The real conversations with references in ``../shared/data``, each as an audio file and an RTTM.
+
+Five sets, six recordings: pyannote-sample (2 speakers, overlap), AMI ES2004a 750-810 s
+(4, overlap), Gecko's demo call (2, 9.5 min), pyAudioAnalysis' two examples (4 and 6) and
+Falcon's test (3). Their references come as RTTM, pyAudioAnalysis ``.segments`` and
+Falcon's JSON; the last two are written out as RTTM (Falcon's unlabelled gaps are
+silence: 57-68 dB below its speech), so ``codecprobe diarize --reference`` and
+``codecprobe score`` read them all alike. Used by ``codecprobe demo`` and ``bench/diarize.py``.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from codecprobe.score import FileTurns, read_rttm, write_rttm
+
+SETS = ("pyannote-sample", "ami-es2004a", "gecko-2spk", "pyaudioanalysis", "falcon")
+
+
+def shared_conversations(shared: Path, folder: Path) -> dict[str, tuple[Path, Path]]:
+    """``{recording id: (audio, reference RTTM)}`` for the sets present under ``shared``;
+    references that are not RTTM already are written to ``folder``."""
+    found: dict[str, tuple[Path, Path]] = {}
+    for rttm in [shared / "pyannote-sample" / "sample.rttm", shared / "ami-es2004a" / "ES2004a_750-810s.rttm",
+                 shared / "gecko-2spk" / "demo.rttm"]:
+        audio = next((a for a in (rttm.with_suffix(".wav"), rttm.with_suffix(".mp3")) if a.exists()), None)
+        if rttm.exists() and audio is not None:
+            found[rttm.stem] = (audio, rttm)
+    for segments in sorted((shared / "pyaudioanalysis").glob("*.segments")):
+        rows = [line.split("\t") for line in segments.read_text().splitlines() if line.strip()]
+        turns = FileTurns.build(segments.stem, [float(r[0]) for r in rows], [float(r[1]) - float(r[0]) for r in rows],
+                                [r[2].strip() for r in rows])
+        found[segments.stem] = (segments.with_suffix(".wav"), _written(folder, turns))
+    falcon = shared / "falcon" / "test_data.json"
+    if falcon.exists():
+        test = json.loads(falcon.read_text())["tests"]["diarization_tests"][0]
+        turns = FileTurns.build("test", [s["start_sec"] for s in test["segments"]],
+                                [s["end_sec"] - s["start_sec"] for s in test["segments"]],
+                                [f"speaker{s['speaker_tag']}" for s in test["segments"]])
+        found["test"] = (falcon.parent / test["audio_file"], _written(folder, turns))
+    return {fid: paths for fid, paths in found.items() if paths[0].exists() and fid in read_rttm(paths[1])}
+
+
+def _written(folder: Path, turns: FileTurns) -> Path:
+    path = folder / f"{turns.file_id}.rttm"
+    write_rttm(path, {turns.file_id: turns})
+    return path
