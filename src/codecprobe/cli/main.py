@@ -13,7 +13,7 @@ import sys
 from codecprobe import __version__
 from codecprobe.errors import InputError
 
-COMMAND_MODULES = ("demo", "corpus", "extract", "store", "verify", "diagnose", "score", "boundaries")
+COMMAND_MODULES = ("demo", "corpus", "extract", "store", "verify", "diagnose", "score", "boundaries", "structure")
 
 
 def build_parser() -> argparse.ArgumentParser:

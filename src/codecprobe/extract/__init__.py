@@ -1,4 +1,4 @@
 """Batched, resumable extraction of encoder taps over a corpus into the latent store."""
-from codecprobe.extract.pipeline import ExtractSummary, extract, plan_batches
+from codecprobe.extract.pipeline import ExtractSummary, ensure_extracted, extract, plan_batches
 
-__all__ = ["ExtractSummary", "extract", "plan_batches"]
+__all__ = ["ExtractSummary", "ensure_extracted", "extract", "plan_batches"]

@@ -97,6 +97,23 @@ def extract(
     return summary
 
 
+def ensure_extracted(corpus: Corpus, encoder: Encoder, taps: Sequence[str], store: LatentStore,
+                     progress: bool = True) -> ExtractSummary:
+    """:func:`extract`, then refuse to go on if any segment of the corpus could not be encoded.
+
+    A study that reads every segment back from the store calls this first: a missing
+    segment is a bad input file, reported by name, not a ``KeyError`` later.
+    """
+    from codecprobe.errors import InputError
+
+    summary = extract(corpus, encoder, taps, store, progress=progress)
+    failed = {where for where, _ in summary.failures} & {s.id for s in corpus.segments()}
+    if failed:
+        raise InputError(f"{corpus.name}: {len(failed)} segment(s) could not be encoded, e.g. "
+                         f"{sorted(failed)[0]}; fix or remove them")
+    return summary
+
+
 def plan_batches(durations: Sequence[float], batch_seconds: float, max_batch_size: int) -> list[list[int]]:
     """Group indices by length: sorted by duration, each batch's padded size within budget.
 

@@ -18,7 +18,8 @@ import numpy as np
 from lhotse import SupervisionSegment
 
 from codecprobe.data import Corpus, load_corpus
-from codecprobe.encoders import BuildOptions, Encoder, EncoderIdentity, build_encoder
+from codecprobe.encoders import BuildOptions, Encoder, EncoderIdentity
+from codecprobe.encoders.roles import Role, encoder_roles
 from codecprobe.errors import InputError
 from codecprobe.verify import metrics
 from codecprobe.verify.backends import CenterLengthNorm, CosineBackend, build_backend
@@ -100,13 +101,9 @@ class EmbeddingSource:
         self._speech: dict[tuple[str, str], list[tuple[float, float]]] = {}  # VAD segments, shared by taps
 
     def extract(self, corpus: Corpus, taps: list[str]) -> None:
-        from codecprobe.extract import extract
+        from codecprobe.extract import ensure_extracted
 
-        summary = extract(corpus, self.encoder, taps, self.store, progress=self.progress)
-        failed = {where for where, _ in summary.failures} & {s.id for s in corpus.segments()}
-        if failed:
-            raise InputError(f"{corpus.name}: {len(failed)} segment(s) could not be encoded, e.g. "
-                             f"{sorted(failed)[0]}; fix or remove them")
+        ensure_extracted(corpus, self.encoder, taps, self.store, progress=self.progress)
 
     def embeddings(self, corpus: Corpus, segments: list[SupervisionSegment], tap: str) -> np.ndarray:
         """One pooled row per segment, in order; frames are read shard by shard and pooled at once."""
@@ -131,31 +128,10 @@ class EmbeddingSource:
 
 
 # -- encoders -----------------------------------------------------------------------------
-@dataclass
-class Role:
-    """One encoder the study runs: the encoder asked for, or its untrained control."""
-
-    name: str  # "encoder" or "control"
-    encoder: Encoder
-    identity: EncoderIdentity
-
-
 def build_roles(config: StudyConfig) -> tuple[list[Role], str]:
     """The encoder and (where it applies) its untrained control, and a note on the control."""
-    main = build_encoder(config.encoder, BuildOptions(config.weights, config.random_init, config.seed, config.device,
-                                                      config.encoder_options))
-    roles = [Role("encoder", main, main.identity())]
-    if not config.control:
-        return roles, "no untrained control (control=false)"
-    if not roles[0].identity.trained:
-        return roles, "this run's encoder has random weights: it is itself the untrained control"
-    try:
-        control = build_encoder(config.encoder, BuildOptions(None, True, config.control_seed, config.device,
-                                                             config.encoder_options))
-    except InputError:
-        return roles, f"{config.encoder} has no learned weights, so there is no untrained control"
-    roles.append(Role("control", control, control.identity()))
-    return roles, f"untrained control: {config.encoder} with random weights ({control.identity().weights_id})"
+    return encoder_roles(config.encoder, BuildOptions(config.weights, config.random_init, config.seed, config.device,
+                                                      config.encoder_options), config.control, config.control_seed)
 
 
 def study_taps(config: StudyConfig, encoder: Encoder) -> list[str]:
