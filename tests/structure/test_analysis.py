@@ -90,7 +90,7 @@ def test_random_baseline_lies_within_its_interval_of_one(which, request):
 def test_streamed_sums_equal_a_direct_computation():
     """Variance ratios, degradation and excluded mass from the four streamed passes equal the
     textbook formulas over every frame held in memory."""
-    source, split = generate("cyclic", speakers=5, utterances=3, frames=150, noise=0.3, seed=7, train_speakers=3)
+    source, split = generate("cyclic", speakers=5, per_speaker=3, frames=150, noise=0.3, seed=7, train_speakers=3)
     config = small_config(bootstrap=20, min_cluster_size=25)
     analysis = analyse(source, split, config, progress=False)
     conditioning, normaliser = analysis.conditioning, analysis.conditioning.normaliser
@@ -135,7 +135,7 @@ def test_streamed_sums_equal_a_direct_computation():
 
 
 def test_results_do_not_depend_on_the_order_the_store_streams_in():
-    source, split = generate("cyclic", speakers=5, utterances=3, frames=120, seed=3)
+    source, split = generate("cyclic", speakers=5, per_speaker=3, frames=120, seed=3)
     config = small_config(bootstrap=20)
 
     class Reversed(ArrayFrames):
@@ -146,7 +146,7 @@ def test_results_do_not_depend_on_the_order_the_store_streams_in():
     backward = analyse(Reversed(source.utterances), split, config, progress=False)
     for a, b in zip(forward.rows, backward.rows):
         for key in ("variance_ratio_train", "variance_ratio_eval", "random_variance_ratio_eval"):
-            assert a[key]["value"] == pytest.approx(b[key]["value"], rel=1e-9)
+            assert a[key]["value"] == pytest.approx(b[key]["value"], rel=1e-6)  # float32 sums within a block
 
 
 def test_every_scheme_lag_and_slice_is_reported(cyclic):

@@ -25,9 +25,12 @@ def test_dynamics_of_normalised_frames_normalise_like_raw_dynamics():
     rng = np.random.default_rng(1)
     z = rng.standard_normal((40, 4)) * [1, 2, 3, 4] + [5, 6, 7, 8]
     normaliser = Normaliser(z.mean(0), z.std(0), {2: np.array([0.1, 0.2, 0.3, 0.4])}, {2: np.array([1, 2, 3, 4.0])})
-    raw = Windows(z, 3, 2).dynamics(2, "displacement")
+    raw = Windows(z, 3, 2).dynamics(2, "displacement").astype(np.float32)
     from_normalised = Windows(normaliser.frames(z), 3, 2).dynamics(2, "displacement")
-    np.testing.assert_allclose(normaliser.dynamics(2, from_normalised), normaliser.raw_dynamics(2, raw), atol=1e-5)
+    normaliser.normalise_raw_dynamics(2, raw)
+    np.testing.assert_allclose(normaliser.dynamics(2, from_normalised), raw, atol=1e-5)
+    np.testing.assert_allclose(raw, (Windows(z, 3, 2).dynamics(2, "displacement") - [0.1, 0.2, 0.3, 0.4]) / [1, 2, 3, 4],
+                               atol=1e-5)
 
 
 @pytest.mark.parametrize("backend", ["faiss", "sklearn"])

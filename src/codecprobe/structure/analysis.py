@@ -132,39 +132,40 @@ def _first_pass(stream, counts: dict[str, int], train: list[str], config: Struct
     offsets = np.concatenate([[0], np.cumsum(anchors)])
     rng = np.random.default_rng(config.seed)
     chosen = np.sort(rng.choice(offsets[-1], size=min(config.fit_frames, int(offsets[-1])), replace=False))
-    picks = {}
-    for position, uid in enumerate(order):
-        inside = chosen[(chosen >= offsets[position]) & (chosen < offsets[position + 1])] - offsets[position]
-        if len(inside):
-            picks[uid] = inside
+    # rows of the sample, in (utterance id, anchor) order whatever order the store streams in
+    first_row = dict(zip(order, np.searchsorted(chosen, offsets[:-1])))
+    picks = {uid: chosen[first_row[uid]:first_row[uid] + n] - offsets[k]
+             for k, (uid, n) in enumerate(zip(order, np.diff(np.searchsorted(chosen, offsets)))) if n}
 
-    frame_moments = dynamics_moments = None
-    energies, sample_flat, sample_dynamics = [], {}, {lag: {} for lag in config.lags}
+    frame_moments = dynamics_moments = flat = sample_dynamics = None
+    energies = []
     for uid, z, energy in stream:
         if frame_moments is None:
-            frame_moments = RunningMoments(z.shape[1])
-            dynamics_moments = {lag: RunningMoments(z.shape[1]) for lag in config.lags}
+            dim = z.shape[1]
+            frame_moments = RunningMoments(dim)
+            dynamics_moments = {lag: RunningMoments(dim) for lag in config.lags}
+            flat = np.empty((len(chosen), config.window * dim), np.float32)  # the only large allocation
+            sample_dynamics = {lag: np.empty((len(chosen), dim), np.float32) for lag in config.lags}
         frame_moments.add(z)
         windows = Windows(z, config.window, max_lag)
         for lag in config.lags:
             dynamics_moments[lag].add(windows.dynamics(lag, config.dynamics))
         energies.append(energy[windows.anchors + 1])
         if uid in picks:
+            rows = slice(first_row[uid], first_row[uid] + len(picks[uid]))
             chosen_anchors = windows.anchors[picks[uid]]
-            sample_flat[uid] = windows.flat_context(chosen_anchors)
+            flat[rows] = windows.flat_context(chosen_anchors)
             for lag in config.lags:
-                sample_dynamics[lag][uid] = windows.dynamics(lag, config.dynamics, chosen_anchors)
+                sample_dynamics[lag][rows] = windows.dynamics(lag, config.dynamics, chosen_anchors)
 
     normaliser = Normaliser(frame_moments.mean, frame_moments.std,
                             {lag: m.mean for lag, m in dynamics_moments.items()},
                             {lag: m.std for lag, m in dynamics_moments.items()})
-    sampled = sorted(sample_flat)  # a fixed order whatever order the store streamed in
-    sample = FitSample(normaliser.contexts(np.concatenate([sample_flat[i] for i in sampled])),
-                       {lag: normaliser.raw_dynamics(lag, np.concatenate([by_id[i] for i in sampled]))
-                        for lag, by_id in sample_dynamics.items()},
-                       config.window)
+    normaliser.normalise_contexts(flat)
+    for lag, dynamics in sample_dynamics.items():
+        normaliser.normalise_raw_dynamics(lag, dynamics)
     threshold = float(np.quantile(np.concatenate(energies), config.high_energy_quantile))
-    return normaliser, sample, threshold
+    return normaliser, FitSample(flat, sample_dynamics, config.window), threshold
 
 
 # -- per-utterance anchor data, concatenated into blocks ----------------------------------
@@ -288,9 +289,10 @@ def _fit_rule(prepare: _AnchorData, stream, effective: list[np.ndarray], config:
                 mask = valid & block.slices[s]
                 r = rows[mask]
                 counts[i][s] += np.bincount(r, minlength=len(effective[i]))
-                onehot = csr_matrix((np.ones(len(r)), (r, np.arange(len(r)))), shape=(len(effective[i]), len(r)))
+                onehot = csr_matrix((np.ones(len(r), np.float32), (r, np.arange(len(r)))),
+                                    shape=(len(effective[i]), len(r)))
                 for j in range(n_lag):
-                    add = onehot @ block.dynamics[j][mask].astype(np.float64)
+                    add = (onehot @ block.dynamics[j][mask]).astype(np.float64)  # float32 within a block
                     sums[i][j][s] = add if sums[i][j][s] is None else sums[i][j][s] + add
                     code_counts[i][j][s] += np.bincount(r * n_codes + block.codes[j][mask],
                                                         minlength=len(effective[i]) * n_codes
@@ -343,8 +345,8 @@ def _add_block(values: np.ndarray, block: _Block, effective: list[np.ndarray], r
             for j, dynamics in enumerate(block.dynamics):
                 d = dynamics[inside]
                 codes = block.codes[j][inside]
-                within = ((d - rule.mean[i][j][s][r]) ** 2).sum(axis=1)
-                total = ((d - rule.grand[i][j][s]) ** 2).sum(axis=1)
+                within = _squared_norms(d - rule.mean[i][j][s][r])
+                total = _squared_norms(d - rule.grand[i][j][s])
                 values[:, i, j, s, metrics.SSE_WITHIN] += per_utterance(inside, within)
                 values[:, i, j, s, metrics.SSE_TOTAL] += per_utterance(inside, total)
                 values[:, i, j, s, metrics.LOSS_CONDITIONAL] += per_utterance(
@@ -352,3 +354,6 @@ def _add_block(values: np.ndarray, block: _Block, effective: list[np.ndarray], r
                 values[:, i, j, s, metrics.LOSS_MARGINAL] += per_utterance(
                     inside, -rule.log_marginal[i][j][s][codes])
 
+
+def _squared_norms(rows: np.ndarray) -> np.ndarray:
+    return np.einsum("ij,ij->i", rows, rows)

@@ -50,30 +50,38 @@ class RunningMoments:
 
 @dataclass
 class Normaliser:
-    """z-scores fitted on training speakers: of the frames, and of each lag's dynamics."""
+    """z-scores fitted on training speakers: of the frames, and of each lag's dynamics (float32 work)."""
 
     frame_mean: np.ndarray
     frame_std: np.ndarray
     dynamics_mean: dict[int, np.ndarray]  # of the raw dynamics, per lag
     dynamics_std: dict[int, np.ndarray]
 
+    def __post_init__(self) -> None:
+        self._mean, self._std = self.frame_mean.astype(np.float32), self.frame_std.astype(np.float32)
+        # dynamics of normalised frames are those of raw frames divided by the frame scale
+        self._dynamics = {lag: ((self.dynamics_mean[lag] / self.frame_std).astype(np.float32),
+                                (self.dynamics_std[lag] / self.frame_std).astype(np.float32))
+                          for lag in self.dynamics_mean}
+
     def frames(self, z: np.ndarray) -> np.ndarray:
-        return ((z - self.frame_mean) / self.frame_std).astype(np.float32)
+        return (np.asarray(z, np.float32) - self._mean) / self._std
 
-    def contexts(self, flat: np.ndarray) -> np.ndarray:
-        """Flattened windows of raw frames -> of normalised frames."""
-        window = flat.shape[1] // len(self.frame_mean)
-        return ((flat - np.tile(self.frame_mean, window)) / np.tile(self.frame_std, window)).astype(np.float32)
+    def normalise_contexts(self, flat: np.ndarray) -> None:
+        """Flattened windows of raw frames -> of normalised frames, in place (float32)."""
+        window = flat.shape[1] // len(self._mean)
+        flat -= np.tile(self._mean, window)
+        flat /= np.tile(self._std, window)
 
-    def raw_dynamics(self, lag: int, dynamics: np.ndarray) -> np.ndarray:
-        """z-scored dynamics from dynamics of raw frames."""
-        return ((dynamics - self.dynamics_mean[lag]) / self.dynamics_std[lag]).astype(np.float32)
+    def normalise_raw_dynamics(self, lag: int, dynamics: np.ndarray) -> None:
+        """Dynamics of raw frames -> z-scored, in place (float32)."""
+        dynamics -= self.dynamics_mean[lag].astype(np.float32)
+        dynamics /= self.dynamics_std[lag].astype(np.float32)
 
     def dynamics(self, lag: int, dynamics: np.ndarray) -> np.ndarray:
-        """z-scored dynamics from dynamics of *normalised* frames (the frame scale cancels)."""
-        mean = self.dynamics_mean[lag] / self.frame_std
-        std = self.dynamics_std[lag] / self.frame_std
-        return ((dynamics - mean) / std).astype(np.float32)
+        """z-scored dynamics from dynamics of *normalised* frames."""
+        mean, std = self._dynamics[lag]
+        return (dynamics - mean) / std
 
 
 # -- k-means ------------------------------------------------------------------------------
@@ -120,14 +128,14 @@ class KMeans:
 class FitSample:
     """Normalised contexts and dynamics of the sampled training anchors, in a fixed order."""
 
-    flat: np.ndarray  # [n, window * D]
+    flat: np.ndarray  # [n, window * D] float32
     dynamics: dict[int, np.ndarray]  # lag -> [n, D]
     window: int
 
     @property
     def mean_context(self) -> np.ndarray:
         n = len(self.flat)
-        return self.flat.reshape(n, self.window, -1).mean(axis=1)
+        return self.flat.reshape(n, self.window, -1).mean(axis=1, dtype=np.float32)
 
 
 class ContextPca:
@@ -146,7 +154,8 @@ class ContextPca:
         self.explained_variance_ratio = pca.explained_variance_ratio_
 
     def sample(self, sample: FitSample) -> np.ndarray:
-        return ((sample.flat - self.mean) @ self.components.T).astype(np.float32)
+        components = self.components.astype(np.float32)
+        return sample.flat @ components.T - (self.mean @ self.components.T).astype(np.float32)  # no centred copy
 
     def windows(self, windows: Windows) -> np.ndarray:
         return windows.projected_context(self.mean, self.components)

@@ -18,7 +18,7 @@ the audio) or arrays in memory (:class:`ArrayFrames`, for generated sequences).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, Protocol, Sequence
+from typing import Callable, Iterator, Protocol, Sequence
 
 import numpy as np
 
@@ -58,16 +58,15 @@ class AudioSpan:
 
 
 class StoreFrames:
-    """One tap of one encoder read from the latent store, shard by shard; energies from the audio.
+    """One tap of one encoder read from the latent store, shard by shard.
 
-    The energy of frame ``t`` is the mean power of the audio in ``[t, t+1) / frame_rate``
-    seconds, in dB; it is computed once per utterance and kept (4 bytes per frame).
+    ``energy(segment_id, n_frames)`` gives each utterance's frame energies in dB
+    (:class:`AudioEnergy` for a corpus).
     """
 
-    def __init__(self, store, identity, tap: str, spans: dict[str, AudioSpan]):
-        self.store, self.identity, self.tap, self.spans = store, identity, tap, spans
+    def __init__(self, store, identity, tap: str, energy: Callable[[str, int], np.ndarray]):
+        self.store, self.identity, self.tap, self.energy = store, identity, tap, energy
         self.frame_rate = store.frame_rate(identity, tap)
-        self._energy: dict[str, np.ndarray] = {}
 
     def frame_counts(self, ids: Sequence[str]) -> dict[str, int]:
         counts = self.store.frame_counts(self.identity, self.tap)
@@ -75,9 +74,18 @@ class StoreFrames:
 
     def stream(self, ids: Sequence[str]) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
         for segment_id, frames in self.store.read_many(ids, self.identity, self.tap):
-            yield segment_id, frames, self._energy_of(segment_id, len(frames))
+            yield segment_id, frames, self.energy(segment_id, len(frames))
 
-    def _energy_of(self, segment_id: str, n_frames: int) -> np.ndarray:
+
+class AudioEnergy:
+    """Frame energies from the audio: the mean power in ``[t, t+1) / frame_rate`` seconds, in dB,
+    computed once per utterance and kept (4 bytes per frame)."""
+
+    def __init__(self, spans: dict[str, AudioSpan], frame_rate: float):
+        self.spans, self.frame_rate = spans, frame_rate
+        self._energy: dict[str, np.ndarray] = {}
+
+    def __call__(self, segment_id: str, n_frames: int) -> np.ndarray:
         if segment_id not in self._energy:
             from codecprobe.audio import read_audio
 
@@ -143,11 +151,10 @@ class Windows:
         """``(flat_context - mean) @ components.T`` without building the flattened windows:
         one ``[T, D] @ [D, p]`` product per window offset."""
         a, d = len(self.anchors), self.z.shape[1]
-        out = np.zeros((a, len(components)), dtype=np.float64)
+        out = np.zeros((a, len(components)), dtype=np.float32)
         for j in range(self.window):
-            block = components[:, j * d:(j + 1) * d]
-            out += self.z[j:j + a] @ block.T
-        return (out - mean @ components.T).astype(np.float32)
+            out += self.z[j:j + a] @ components[:, j * d:(j + 1) * d].T.astype(np.float32)
+        return out - (mean @ components.T).astype(np.float32)
 
     def dynamics(self, lag: int, kind: str, anchors: np.ndarray | None = None) -> np.ndarray:
         """``[A, D]``: ``z[t+lag] - z[t]`` (displacement) or ``z[t+lag] - z[t+lag-1]`` (velocity)."""

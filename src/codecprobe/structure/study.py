@@ -22,7 +22,7 @@ from codecprobe.errors import InputError
 from codecprobe.structure.analysis import Analysis, SpeakerSplit, analyse
 from codecprobe.structure.config import EncoderChoice, StructureConfig
 from codecprobe.structure.decision import decide
-from codecprobe.structure.frames import AudioSpan, StoreFrames
+from codecprobe.structure.frames import AudioEnergy, AudioSpan, StoreFrames
 
 
 @dataclass
@@ -135,7 +135,8 @@ def run_structure(config: StructureConfig, progress: bool = True) -> StructureRe
                 for corpus in data.corpora:
                     ensure_extracted(corpus, role.encoder, plan.taps, store, progress=progress)
                 for tap in plan.taps:
-                    source = StoreFrames(store, role.identity, tap, data.spans)
+                    energy = AudioEnergy(data.spans, store.frame_rate(role.identity, tap))
+                    source = StoreFrames(store, role.identity, tap, energy)
                     label = f"{role.identity.encoder}:{tap}" + ("" if role.identity.trained else " (untrained)")
                     analysis = analyse(source, data.split, config, label, progress)
                     dim = len(analysis.conditioning.normaliser.frame_mean)

@@ -10,7 +10,7 @@ Energies are independent of everything (a random half of the frames is "high-ene
 """
 from __future__ import annotations
 
-from typing import Literal
+from typing import Iterator, Literal
 
 import numpy as np
 
@@ -18,17 +18,15 @@ from codecprobe.structure.analysis import SpeakerSplit
 from codecprobe.structure.frames import ArrayFrames
 
 
-def generate(kind: Literal["cyclic", "iid"], speakers: int = 10, utterances: int = 4, frames: int = 200,
-             dim: int = 8, corners: int = 6, steps: int = 10, noise: float = 0.05, shared: bool = True,
-             train_speakers: int | None = None, seed: int = 0) -> tuple[ArrayFrames, SpeakerSplit]:
-    """Utterances ``spk{s}/utt{u}`` and a split: the first ``train_speakers`` (default 80 %) speakers train."""
+def utterances(kind: Literal["cyclic", "iid"], speakers: int = 10, per_speaker: int = 4, frames: int = 200,
+               dim: int = 8, corners: int = 6, steps: int = 10, noise: float = 0.05, shared: bool = True,
+               seed: int = 0) -> Iterator[tuple[str, str, np.ndarray, np.ndarray]]:
+    """``(id, speaker, frames [frames, dim], energy_db [frames])`` one utterance at a time."""
     rng = np.random.default_rng(seed)
     common = rng.standard_normal((corners, dim))
-    data, speaker_of = {}, {}
     for s in range(speakers):
         path = common if shared else rng.standard_normal((corners, dim))
-        for u in range(utterances):
-            uid = f"spk{s}/utt{u}"
+        for u in range(per_speaker):
             if kind == "iid":
                 z = rng.standard_normal((frames, dim))
             else:
@@ -36,10 +34,22 @@ def generate(kind: Literal["cyclic", "iid"], speakers: int = 10, utterances: int
                 side, progress = place // steps, (place % steps)[:, None] / steps
                 z = (1 - progress) * path[side] + progress * path[(side + 1) % corners]
                 z = z + noise * rng.standard_normal((frames, dim))
-            data[uid] = (z.astype(np.float32), rng.normal(-30, 10, frames).astype(np.float32))
-            speaker_of[uid] = f"spk{s}"
+            yield f"spk{s}/utt{u}", f"spk{s}", z.astype(np.float32), rng.normal(-30, 10, frames).astype(np.float32)
+
+
+def speaker_split(speaker_of: dict[str, str], train_speakers: int) -> SpeakerSplit:
+    """Speakers ``spk0`` .. ``spk{train_speakers - 1}`` train, the others are held out."""
+    ids = sorted(speaker_of)
+    train = [i for i in ids if int(speaker_of[i][3:]) < train_speakers]
+    return SpeakerSplit(train, [i for i in ids if i not in set(train)], speaker_of)
+
+
+def generate(kind: Literal["cyclic", "iid"], speakers: int = 10, train_speakers: int | None = None,
+             **options) -> tuple[ArrayFrames, SpeakerSplit]:
+    """Every utterance in memory, and a split: the first ``train_speakers`` (default 80 %) speakers train."""
+    data, speaker_of = {}, {}
+    for uid, speaker, z, energy in utterances(kind, speakers, **options):
+        data[uid] = (z, energy)
+        speaker_of[uid] = speaker
     n_train = int(round(0.8 * speakers)) if train_speakers is None else train_speakers
-    ids = sorted(data)
-    train = [i for i in ids if int(speaker_of[i][3:]) < n_train]
-    held_out = [i for i in ids if int(speaker_of[i][3:]) >= n_train]
-    return ArrayFrames(data), SpeakerSplit(train, held_out, speaker_of)
+    return ArrayFrames(data), speaker_split(speaker_of, n_train)
