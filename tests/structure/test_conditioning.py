@@ -69,7 +69,7 @@ def test_pca_bins_are_quartiles_of_each_component_as_mixed_radix_keys():
 
 def test_random_keys_keep_the_key_frequencies_and_are_seeded_per_utterance():
     class Fitted:
-        name, n_keys = "s", 10
+        name = "s"
         sample_keys = np.array([3] * 700 + [7] * 300)
 
     random = RandomKeys(Fitted(), seed=0, index=0)

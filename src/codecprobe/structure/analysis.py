@@ -40,7 +40,6 @@ from codecprobe.structure.config import StructureConfig
 from codecprobe.structure.frames import FrameSource, Windows, n_anchors
 
 SLICES = ("all", "high_energy", "medial")
-DENSE_KEY_LIMIT = 1 << 22  # key spaces up to this size are counted in a dense array
 
 
 @dataclass
@@ -96,9 +95,9 @@ def _analyse(source: FrameSource, split: SpeakerSplit, config: StructureConfig, 
     max_lag = max(config.lags)
     counts = source.frame_counts(split.train + split.eval)
     if sum(n_anchors(counts[i], config.window, max_lag) for i in split.train) < 2:
-        raise_too_short(config, "training")
+        _too_short(config, "training")
     if sum(n_anchors(counts[i], config.window, max_lag) for i in split.eval) < 1:
-        raise_too_short(config, "held-out")
+        _too_short(config, "held-out")
 
     def passing(ids: list[str], number: int) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
         return tqdm(source.stream(ids), total=len(ids), disable=not progress, file=sys.stderr, leave=False,
@@ -117,7 +116,7 @@ def _analyse(source: FrameSource, split: SpeakerSplit, config: StructureConfig, 
     return analysis
 
 
-def raise_too_short(config: StructureConfig, which: str) -> None:
+def _too_short(config: StructureConfig, which: str) -> None:
     from codecprobe.errors import InputError
 
     raise InputError(f"the {which} speakers' utterances are too short: an anchor needs {config.window} context "
@@ -240,83 +239,70 @@ def _rows(effective: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 # -- pass 2: effective keys ---------------------------------------------------------------
 def _count_keys(prepare: _AnchorData, stream, config: StructureConfig) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    n_keys = prepare.conditioning.n_keys
-    dense = [np.zeros(n, np.int64) if n <= DENSE_KEY_LIMIT else None for n in n_keys]
-    sparse: list[dict[int, int]] = [{} for _ in n_keys]
+    """Per labeling, the keys with >= min_cluster_size training frames (sorted) and their counts.
+
+    Only keys that occur are counted, so 4^8 quartile cells cost what the data holds."""
+    n = len(prepare.conditioning.labelings)
+    seen = [(np.zeros(0, np.int64), np.zeros(0, np.int64)) for _ in range(n)]
     for block in prepare.blocks(stream, with_dynamics=False):
         for i, keys in enumerate(block.keys):
-            if dense[i] is not None:
-                dense[i] += np.bincount(keys, minlength=n_keys[i])
-            else:
-                for key, count in zip(*np.unique(keys, return_counts=True)):
-                    sparse[i][int(key)] = sparse[i].get(int(key), 0) + int(count)
-    effective, counts = [], []
-    for i in range(len(n_keys)):
-        if dense[i] is not None:
-            keys = np.flatnonzero(dense[i] >= config.min_cluster_size)
-            effective.append(keys.astype(np.int64))
-            counts.append(dense[i][keys])
-        else:
-            keys = np.array(sorted(k for k, c in sparse[i].items() if c >= config.min_cluster_size), np.int64)
-            effective.append(keys)
-            counts.append(np.array([sparse[i][int(k)] for k in keys], np.int64))
-    return effective, counts
+            known, counts = seen[i]
+            merged, inverse = np.unique(np.concatenate([known, keys]), return_inverse=True)
+            weights = np.concatenate([counts, np.ones(len(keys), np.int64)])
+            seen[i] = (merged, np.bincount(inverse, weights=weights).astype(np.int64))
+    keep = [counts >= config.min_cluster_size for _, counts in seen]
+    return [keys[k] for (keys, _), k in zip(seen, keep)], [counts[k] for (_, counts), k in zip(seen, keep)]
 
 
 # -- pass 3: the prediction rule ----------------------------------------------------------
 @dataclass
-class _Rule:
-    """Per labeling, lag and slice, from the training speakers' frames in effective keys."""
+class _Prediction:
+    """What the training speakers' frames in effective keys say, for one labeling, lag and slice."""
 
-    mean: list  # [labeling][lag][slice] -> [K_eff, D] mean dynamics per key (the slice's grand mean where unseen)
-    grand: list  # [labeling][lag][slice] -> [D]
-    log_conditional: list  # [labeling][lag][slice] -> [K_eff, codes] log p(code | key), smoothed
-    log_marginal: list  # [labeling][lag][slice] -> [codes] log p(code), smoothed
+    mean: np.ndarray  # [K_eff, D] mean dynamics per key (the grand mean for keys unseen in the slice)
+    grand: np.ndarray  # [D]
+    log_conditional: np.ndarray  # [K_eff, codes] log p(code | key), smoothed
+    log_marginal: np.ndarray  # [codes] log p(code), smoothed
+
+
+@dataclass
+class _Rule:
+    predictions: dict[tuple[int, int, int], _Prediction]  # (labeling, lag index, slice index)
     keys_present: np.ndarray  # [labeling, slice] effective keys with >= 1 training frame in the slice
 
 
 def _fit_rule(prepare: _AnchorData, stream, effective: list[np.ndarray], config: StructureConfig) -> _Rule:
     from scipy.sparse import csr_matrix
 
-    n_lab, n_lag, n_codes = len(effective), len(config.lags), config.dynamics_codebook
-    counts = [[np.zeros(len(e)) for _ in SLICES] for e in effective]
-    sums = [[[None] * len(SLICES) for _ in range(n_lag)] for _ in range(n_lab)]
-    code_counts = [[[np.zeros((len(e), n_codes)) for _ in SLICES] for _ in range(n_lag)] for e in effective]
+    n_codes, slices = config.dynamics_codebook, range(len(SLICES))
+    counts = {(i, s): np.zeros(len(e)) for i, e in enumerate(effective) for s in slices}
+    sums: dict[tuple[int, int, int], np.ndarray] = {}
+    code_counts: dict[tuple[int, int, int], np.ndarray] = {}
     for block in prepare.blocks(stream, with_dynamics=True):
         for i, keys in enumerate(block.keys):
             rows, valid = _rows(effective[i], keys)
-            for s in range(len(SLICES)):
+            k = len(effective[i])
+            for s in slices:
                 mask = valid & block.slices[s]
                 r = rows[mask]
-                counts[i][s] += np.bincount(r, minlength=len(effective[i]))
-                onehot = csr_matrix((np.ones(len(r), np.float32), (r, np.arange(len(r)))),
-                                    shape=(len(effective[i]), len(r)))
-                for j in range(n_lag):
-                    add = (onehot @ block.dynamics[j][mask]).astype(np.float64)  # float32 within a block
-                    sums[i][j][s] = add if sums[i][j][s] is None else sums[i][j][s] + add
-                    code_counts[i][j][s] += np.bincount(r * n_codes + block.codes[j][mask],
-                                                        minlength=len(effective[i]) * n_codes
-                                                        ).reshape(-1, n_codes)
+                counts[i, s] += np.bincount(r, minlength=k)
+                onehot = csr_matrix((np.ones(len(r), np.float32), (r, np.arange(len(r)))), shape=(k, len(r)))
+                for j, dynamics in enumerate(block.dynamics):
+                    added = (onehot @ dynamics[mask]).astype(np.float64)  # float32 within a block only
+                    sums[i, j, s] = sums[i, j, s] + added if (i, j, s) in sums else added
+                    codes = np.bincount(r * n_codes + block.codes[j][mask], minlength=k * n_codes)
+                    code_counts[i, j, s] = code_counts.get((i, j, s), 0) + codes.reshape(k, n_codes)
     alpha = config.entropy_smoothing
-    mean, grand, log_conditional, log_marginal = [], [], [], []
-    for i in range(n_lab):
-        mean.append([]), grand.append([]), log_conditional.append([]), log_marginal.append([])
-        for j in range(n_lag):
-            per_slice = [[], [], [], []]
-            for s in range(len(SLICES)):
-                n = counts[i][s]
-                total = sums[i][j][s] if sums[i][j][s] is not None else np.zeros((len(n), 1))
-                g = total.sum(axis=0) / max(n.sum(), 1)
-                m = np.where(n[:, None] > 0, total / np.maximum(n, 1)[:, None], g)
-                c = code_counts[i][j][s]
-                per_slice[0].append(m.astype(np.float32))
-                per_slice[1].append(g.astype(np.float32))
-                per_slice[2].append(np.log((c + alpha) / (n[:, None] + alpha * n_codes)))
-                per_slice[3].append(np.log((c.sum(axis=0) + alpha) / (n.sum() + alpha * n_codes)))
-            for target, values in zip((mean, grand, log_conditional, log_marginal), per_slice):
-                target[i].append(values)
-    present = np.array([[int((counts[i][s] > 0).sum()) for s in range(len(SLICES))] for i in range(n_lab)])
-    return _Rule(mean, grand, log_conditional, log_marginal, present)
+    predictions = {}
+    for (i, j, s), total in sums.items():
+        n, c = counts[i, s], code_counts[i, j, s]
+        grand = total.sum(axis=0) / max(n.sum(), 1)
+        mean = np.where(n[:, None] > 0, total / np.maximum(n, 1)[:, None], grand)
+        predictions[i, j, s] = _Prediction(mean.astype(np.float32), grand.astype(np.float32),
+                                           np.log((c + alpha) / (n[:, None] + alpha * n_codes)),
+                                           np.log((c.sum(axis=0) + alpha) / (n.sum() + alpha * n_codes)))
+    present = np.array([[int((counts[i, s] > 0).sum()) for s in slices] for i in range(len(effective))])
+    return _Rule(predictions, present)
 
 
 # -- pass 4: per-utterance sums -----------------------------------------------------------
@@ -343,16 +329,12 @@ def _add_block(values: np.ndarray, block: _Block, effective: list[np.ndarray], r
             values[:, i, :, s, metrics.N_IN] += per_utterance(inside)[:, None]
             values[:, i, :, s, metrics.N_OUT] += per_utterance(outside)[:, None]
             for j, dynamics in enumerate(block.dynamics):
-                d = dynamics[inside]
-                codes = block.codes[j][inside]
-                within = _squared_norms(d - rule.mean[i][j][s][r])
-                total = _squared_norms(d - rule.grand[i][j][s])
-                values[:, i, j, s, metrics.SSE_WITHIN] += per_utterance(inside, within)
-                values[:, i, j, s, metrics.SSE_TOTAL] += per_utterance(inside, total)
+                d, codes, rule_here = dynamics[inside], block.codes[j][inside], rule.predictions[i, j, s]
+                values[:, i, j, s, metrics.SSE_WITHIN] += per_utterance(inside, _squared_norms(d - rule_here.mean[r]))
+                values[:, i, j, s, metrics.SSE_TOTAL] += per_utterance(inside, _squared_norms(d - rule_here.grand))
                 values[:, i, j, s, metrics.LOSS_CONDITIONAL] += per_utterance(
-                    inside, -rule.log_conditional[i][j][s][r, codes])
-                values[:, i, j, s, metrics.LOSS_MARGINAL] += per_utterance(
-                    inside, -rule.log_marginal[i][j][s][codes])
+                    inside, -rule_here.log_conditional[r, codes])
+                values[:, i, j, s, metrics.LOSS_MARGINAL] += per_utterance(inside, -rule_here.log_marginal[codes])
 
 
 def _squared_norms(rows: np.ndarray) -> np.ndarray:

@@ -218,7 +218,6 @@ class RandomKeys:
 
     def __init__(self, scheme: Scheme, seed: int, index: int):
         self.name = f"random:{scheme.name}"
-        self.n_keys = scheme.n_keys
         self.values, counts = np.unique(scheme.sample_keys, return_counts=True)
         self.probabilities = counts / counts.sum()
         self.seed, self.index = seed, index
@@ -242,10 +241,6 @@ class Conditioning:
     def labelings(self) -> list[str]:
         """Names of the key sets analysed: each scheme, then each scheme's random baseline."""
         return [s.name for s in self.schemes] + [r.name for r in self.randoms]
-
-    @property
-    def n_keys(self) -> list[int]:
-        return [s.n_keys for s in self.schemes] + [r.n_keys for r in self.randoms]
 
     def keys(self, utterance_id: str, windows: Windows) -> list[np.ndarray]:
         projections: dict[int, np.ndarray] = {}
