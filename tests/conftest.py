@@ -1,8 +1,8 @@
 """Shared test fixtures.
 
 ``shared_data`` is the folder of small real speech sets that sits beside the project
-(``../shared/data``); tests that need it skip with a clear reason where it is absent,
-as on a user's fresh clone.
+(``../shared/data``), ``shared_models`` the folder of trained weights (``../shared/models``);
+tests that need them skip with a clear reason where they are absent, as on a user's fresh clone.
 """
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+SHARED_MODELS = REPO_ROOT.parent / "shared" / "models"
 
 
 @pytest.fixture(scope="session")
@@ -19,3 +20,10 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real speech sets not found at {SHARED_DATA} (../shared/data beside the repo)")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def shared_models() -> Path:
+    if not SHARED_MODELS.is_dir():
+        pytest.skip(f"trained weights not found at {SHARED_MODELS} (../shared/models beside the repo)")
+    return SHARED_MODELS

@@ -3,10 +3,12 @@
 1. Corpora: the ones given, else the real speech sets in ``../shared/data`` where that
    folder exists, else a small corpus of synthetic voices made here (see
    :mod:`codecprobe.data.synthetic`).
-2. Encoders: every registered baseline and Mimi. Mimi's trained weights are used when
+2. Encoders: every registered baseline, Mimi and Lyra. Mimi's trained weights are used when
    they can be loaded (``--mimi-weights``, default ``kyutai/mimi`` from the local
    Hugging Face cache); otherwise the demo uses seeded random weights and says so in
-   every line that shows them: the numbers are then an untrained control.
+   every line that shows them: the numbers are then an untrained control. Lyra (a trained
+   codec) runs where its weights (``../shared/models/lyra-v2``) and runtime are at hand,
+   beside its control (its weights randomly permuted); elsewhere it is skipped, with a note.
 3. Extraction of every tap into one latent store, and a summary table.
 4. Speaker verification and seed 002's diagnostics per corpus and encoder at its main
    tap (``codecprobe verify`` / ``diagnose``: back-ends fitted on held-out speakers, a
@@ -26,7 +28,7 @@ from pathlib import Path
 from codecprobe.config import config_to_dict, save_config
 from codecprobe.data import Corpus, load_corpus
 from codecprobe.data.synthetic import make_synthetic_corpus
-from codecprobe.encoders import BuildOptions, Encoder, build_encoder
+from codecprobe.encoders import BuildOptions, Encoder, build_encoder, weights_label
 from codecprobe.errors import InputError
 from codecprobe.extract import extract
 from codecprobe.report import atomic_write_text, markdown_table, provenance, write_json
@@ -34,8 +36,7 @@ from codecprobe.store import LatentStore, StoredEntry
 from codecprobe.verify.config import StudyConfig
 
 SHARED_SETS = ("librispeech-test-other", "vctk-autovc")
-MAIN_TAP = {"mimi": "prequant", "ge2e": "utterance"}  # others: their only tap
-MIMI_TAPS = ("seanet", *(f"layer{i}" for i in range(1, 9)), "prequant", "quant1", "quant2", "quant4", "quant8")
+MAIN_TAP = {"mimi": "prequant", "ge2e": "utterance", "lyra": "latent"}  # others: their only tap
 
 
 @dataclass
@@ -43,7 +44,7 @@ class DemoConfig:
     corpora: list[str] = field(default_factory=list)  # empty: ../shared/data sets, else synthetic voices
     layout: str | None = None
     out: str = "runs/demo"
-    encoders: list[str] = field(default_factory=lambda: ["mfcc", "logmel", "ge2e", "mimi"])
+    encoders: list[str] = field(default_factory=lambda: ["mfcc", "logmel", "ge2e", "mimi", "lyra"])
     mimi_weights: str = "auto"  # "auto": trained kyutai/mimi if loadable, else random init; "random"; or an id/path
     seed: int = 0
     progress: bool = True
@@ -55,7 +56,7 @@ def run_demo(config: DemoConfig) -> dict:
     save_config(config, out / "config.yaml")
     corpora, data_note = _corpora(config, out)
     say(f"data: {data_note}")
-    encoders = [_build(name, config) for name in config.encoders]
+    encoders = [built for built in (_build(name, config) for name in config.encoders) if built is not None]
     for encoder, note in encoders:
         say(f"encoder {note}")
 
@@ -63,7 +64,7 @@ def run_demo(config: DemoConfig) -> dict:
     with LatentStore(out / "store") as store:
         for corpus in corpora:
             for encoder, _ in encoders:
-                taps = MIMI_TAPS if encoder.name == "mimi" else encoder.taps
+                taps = encoder.sweep_taps
                 summary = extract(corpus, encoder, taps, store, progress=config.progress)
                 summaries.append({"corpus": corpus.name, **summary.to_dict()})
                 runs.append((corpus, encoder, taps, summary))
@@ -119,7 +120,7 @@ def _speaker_studies(config: DemoConfig, corpora: list[Corpus], encoders, out: P
             for record in verified["results"]:
                 diag = next((d for d in diagnosed.get("results", []) if d.get("role") == record["role"]
                              and d.get("backend") == record["backend"]), {})
-                rows.append([corpus.name, record["encoder"], record["weights_id"] + ("" if record["trained"] else " (RANDOM)"),
+                rows.append([corpus.name, record["encoder"], weights_label(record["weights_id"], record["trained"]),
                              record["tap"], record["backend"], record["eer"], diag.get("separability", float("nan")),
                              diag.get("consistency", float("nan")),
                              eer_verdict(record["eer"], study.thresholds)])
@@ -170,7 +171,14 @@ def _corpora(config: DemoConfig, out: Path) -> tuple[list[Corpus], str]:
                       f"{len(corpus.segments())} utterances; no ../shared/data found)")
 
 
-def _build(name: str, config: DemoConfig) -> tuple[Encoder, str]:
+def _build(name: str, config: DemoConfig) -> tuple[Encoder, str] | None:
+    if name == "lyra":
+        try:
+            encoder = build_encoder("lyra", BuildOptions(seed=config.seed))
+        except InputError as error:  # no weights folder, or no TFLite runtime: the demo goes on without it
+            say(f"lyra skipped: {error}")
+            return None
+        return encoder, f"lyra: TRAINED weights {encoder.weights_id} (its control: the same weights randomly permuted)"
     if name != "mimi":
         encoder = build_encoder(name, BuildOptions(seed=config.seed))
         return encoder, f"{name}: {encoder.weights_id}"
@@ -191,7 +199,7 @@ def _build(name: str, config: DemoConfig) -> tuple[Encoder, str]:
 def _tap_rows(stored: list[StoredEntry], corpus: Corpus, encoder: Encoder, taps, summary) -> list[list]:
     """One summary row per tap: what the store holds for this corpus and encoder."""
     identity = encoder.identity()
-    weights = identity.weights_id + ("" if identity.trained else " (RANDOM)")
+    weights = weights_label(identity.weights_id, identity.trained)
     entries = [e for e in stored if e.encoder == identity.encoder and e.weights_id == identity.weights_id
                and e.settings == identity.settings]
     segment_ids = {s.id for s in corpus.segments()}

@@ -38,8 +38,8 @@ def test_random_init_is_announced(tmp_path, capsys):
     assert main(["extract", "--corpus", str(tmp_path / "corpus"), "--encoder", "mimi", "--random-init",
                  "--store", str(tmp_path / "store"), "--quiet"]) == 0
     captured = capsys.readouterr()
-    assert "RANDOM weights (random-init:seed=0)" in captured.err
-    assert "RANDOM INIT: untrained control" in captured.out
+    assert "mimi: random-init:seed=0 (UNTRAINED control: random init) - not the real model" in captured.err
+    assert "weights random-init:seed=0 (UNTRAINED control: random init)" in captured.out
 
 
 def test_corpus_prepare_writes_manifests_every_command_reads(tmp_path, capsys):

@@ -123,6 +123,8 @@ def test_random_init_is_seeded_and_marked_untrained(encoder, vctk):
     np.testing.assert_array_equal(embed["first"], embed["again"])
     assert not np.allclose(embed["first"], embed["other"])
     assert not np.allclose(embed["first"], embed["trained"])
+    with pytest.raises(InputError, match="choose one"):  # nothing random passes for given weights
+        GE2EEncoder(BuildOptions(weights="my_ge2e.pt", random_init=True))
 
 
 def test_local_weights_file_in_resemblyzer_format(tmp_path, vctk):

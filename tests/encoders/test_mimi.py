@@ -45,6 +45,8 @@ def one_pass(mimi: MimiEncoder, audio: np.ndarray):
 def test_taps_in_network_order(mimi):
     assert mimi.taps == ("seanet", *(f"layer{n}" for n in range(1, 9)), "prequant", *(f"quant{n}" for n in range(1, 33)))
     assert mimi.default_taps == ("prequant",)
+    assert mimi.sweep_taps == ("seanet", *(f"layer{n}" for n in range(1, 9)), "prequant", "quant1", "quant2", "quant4",
+                               "quant8")
     assert mimi.sample_rate == RATE
 
 

@@ -42,7 +42,7 @@ def test_study_writes_every_output_and_labels_the_untrained_control(corpora, tmp
     assert code == 0
     printed = capsys.readouterr().out.splitlines()
     assert len(printed) == 3  # the encoder, its control, mfcc
-    assert printed[1].startswith("verify-tinynet:proj [UNTRAINED random-init:seed=0 (control)]")
+    assert printed[1].startswith("verify-tinynet:proj [random-init:seed=0 (UNTRAINED control: random init)]")
     assert all((" PASS " in line) or (" FAIL " in line) for line in printed)
     for name in ("report.md", "metrics.json", "decision.json", "config.yaml", "comparison.png",
                  "variance_ratio_verify-tinynet-proj-control.png", "cluster_sizes_mfcc-mfcc-encoder.png",
@@ -68,8 +68,8 @@ def test_study_writes_every_output_and_labels_the_untrained_control(corpora, tmp
 
     report = (out / "report.md").read_text()
     assert "## Side by side (Tier 1 Exp 3)" in report
-    assert "RANDOM weights: an untrained control" in report
-    assert "UNTRAINED random-init:seed=0 (control)" in report
+    assert "UNTRAINED control, random init: not the real model" in report
+    assert "random-init:seed=0 (UNTRAINED control: random init)" in report
 
     # a rerun reads everything from the store and gives the same numbers
     assert main(["structure", "--corpus", str(corpora / "one"), str(corpora / "two"), "--encoder", "mfcc",

@@ -12,7 +12,7 @@ from codecprobe.encoders import BuildOptions, build_encoder, register
 from codecprobe.encoders.base import Encoder, EncoderIdentity
 from codecprobe.verify import metrics
 from codecprobe.verify.config import StudyConfig
-from codecprobe.verify.study import run_verify, split_data, sweep_taps
+from codecprobe.verify.study import run_verify, split_data
 
 SPEAKERS = {"ann": 220.0, "bob": 330.0, "cat": 440.0, "dan": 550.0}
 
@@ -134,13 +134,6 @@ def test_sweep_over_taps_writes_a_sweep_plot(corpus_dir, tmp_path):
     assert [(r["tap"], r["backend"]) for r in results["results"]] == [
         ("proj", "cosine"), ("proj", "center"), ("abs", "cosine"), ("abs", "center")]
     assert (out / "sweep.png").exists()
-
-
-def test_mimi_sweep_keeps_quantizers_with_1_2_4_8_codebooks():
-    class Fake:
-        taps = ("seanet", "layer1", "prequant", *[f"quant{n}" for n in range(1, 33)])
-
-    assert sweep_taps(Fake()) == ["seanet", "layer1", "prequant", "quant1", "quant2", "quant4", "quant8"]
 
 
 def test_diagnose_command(corpus_dir, tmp_path):

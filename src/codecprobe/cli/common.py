@@ -24,15 +24,15 @@ def add_corpus_args(parser: argparse.ArgumentParser, required: bool = True) -> N
 def add_encoder_args(parser: argparse.ArgumentParser, default_encoder: str | None = None) -> None:
     group = parser.add_argument_group("encoder")
     group.add_argument("--encoder", required=default_encoder is None, default=default_encoder,
-                       help="encoder name: mimi, ge2e, mfcc, logmel (see docs/encoders.md)")
+                       help="encoder name: mimi, lyra, ge2e, mfcc, logmel (see docs/encoders.md)")
     group.add_argument("--tap", action="extend", nargs="+", dest="taps", metavar="TAP",
                        help="tap point(s), e.g. --tap seanet layer4 prequant (repeatable); mimi: seanet, "
-                            "layer1..layer8, prequant, quant{n}; ge2e: mel, partials, utterance; "
-                            "default: the encoder's default taps")
-    weights = group.add_mutually_exclusive_group()
-    weights.add_argument("--weights", help="weights: Hugging Face id or local path (encoder-specific)")
-    weights.add_argument("--random-init", action="store_true",
-                         help="use seeded random weights (an untrained control; every output says so)")
+                            "layer1..layer8, prequant, quant{n}; lyra: latent, quant1..quant46; "
+                            "ge2e: mel, partials, utterance; default: the encoder's default taps")
+    group.add_argument("--weights", help="weights: Hugging Face id or local path (encoder-specific)")
+    group.add_argument("--random-init", action="store_true",
+                       help="use seeded random weights (an untrained control; every output says so); lyra: "
+                            "its weights (--weights or the default) randomly permuted")
     group.add_argument("--encoder-opt", action="extend", nargs="+", dest="encoder_options", default=[],
                        metavar="KEY=VALUE",
                        help="encoder setting(s), e.g. --encoder-opt partials_rate=2 trim_silences=true "
@@ -68,7 +68,9 @@ def encoder_from_args(args: argparse.Namespace):
 
 
 def describe_weights(identity) -> str:
-    """One line that never lets random weights pass for trained ones."""
+    """One line that never lets random or permuted weights pass for trained ones."""
+    from codecprobe.encoders import weights_label
+
     if identity.trained:
         return f"{identity.encoder}: trained weights {identity.weights_id}"
-    return f"{identity.encoder}: RANDOM weights ({identity.weights_id}) - an untrained control, not the real model"
+    return f"{identity.encoder}: {weights_label(identity.weights_id, False)} - not the real model"

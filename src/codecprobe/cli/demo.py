@@ -9,14 +9,14 @@ def add_parser(subparsers) -> None:
         "demo", help="run the whole pipeline on local data (real sets in ../shared/data, else synthetic voices)",
         description="Extract every encoder and tap over a small corpus and report. With no --corpus, uses "
                     "the real speech in ../shared/data where it exists, else synthetic voices made offline. "
-                    "It states which data and which weights (trained or random) it used.",
+                    "It states which data and which weights (trained, random or permuted) it used.",
     )
     parser.add_argument("--corpus", action="append", dest="corpora", default=[], metavar="DIR",
                         help="corpus folder (repeatable); default: see above")
     parser.add_argument("--layout", default=None, help="layout of --corpus (default: guessed)")
     parser.add_argument("--out", help="output folder (default runs/demo)")
     parser.add_argument("--encoder", action="append", dest="encoders", metavar="NAME",
-                        help="encoders to run (repeatable; default mfcc, logmel, ge2e, mimi)")
+                        help="encoders to run (repeatable; default mfcc, logmel, ge2e, mimi, lyra)")
     parser.add_argument("--mimi-weights",
                         help="'auto' (trained kyutai/mimi if loadable, else random init, reported), "
                              "'random', a Hugging Face id, a transformers folder or a moshi checkpoint file")

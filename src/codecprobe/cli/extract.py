@@ -44,12 +44,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def format_summary(summary, corpus_name: str) -> str:
+    from codecprobe.encoders import weights_label
+
     lines = [
         f"corpus {corpus_name}: {summary.n_segments} segments, {summary.n_cached} already stored, "
         f"{summary.n_extracted} extracted ({summary.audio_seconds / 3600:.3f} h of audio in "
         f"{summary.wall_seconds:.1f} s, {summary.real_time_factor:.1f}x real time)",
-        f"encoder {summary.encoder} taps {', '.join(summary.taps)}; weights {summary.weights_id}"
-        + ("" if summary.trained else " (RANDOM INIT: untrained control)"),
+        f"encoder {summary.encoder} taps {', '.join(summary.taps)}; "
+        f"weights {weights_label(summary.weights_id, summary.trained)}",
         f"failures: {len(summary.failures)}",
     ]
     lines += [f"  {where}: {reason}" for where, reason in summary.failures[:20]]

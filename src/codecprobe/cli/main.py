@@ -13,7 +13,8 @@ import sys
 from codecprobe import __version__
 from codecprobe.errors import InputError
 
-COMMAND_MODULES = ("demo", "corpus", "extract", "store", "verify", "diagnose", "score", "boundaries", "structure")
+COMMAND_MODULES = ("demo", "corpus", "extract", "store", "verify", "diagnose", "score", "boundaries", "simulate",
+                   "train", "structure")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -19,6 +19,7 @@ def add_parser(subparsers) -> None:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    from codecprobe.encoders import weights_label
     from codecprobe.errors import InputError
     from codecprobe.report import markdown_table
     from codecprobe.store import LatentStore
@@ -31,11 +32,11 @@ def run_show(args: argparse.Namespace) -> int:
         groups: dict[tuple, list] = {}
         for e in entries:
             groups.setdefault((e.encoder, e.weights_id, e.trained, e.tap, e.dim, e.frame_rate), []).append(e)
-        rows = [[enc, w + ("" if trained else " (random init)"), tap, len(es), sum(e.frames for e in es), dim, rate]
+        rows = [[enc, weights_label(w, trained), tap, len(es), sum(e.frames for e in es), dim, rate]
                 for (enc, w, trained, tap, dim, rate), es in groups.items()]
         headers = ["encoder", "weights", "tap", "segments", "frames", "dim", "frame rate"]
     else:
-        rows = [[e.segment_id, e.encoder, e.tap, e.weights_id + ("" if e.trained else " (random init)"),
+        rows = [[e.segment_id, e.encoder, e.tap, weights_label(e.weights_id, e.trained),
                  e.frames, e.dim, e.frame_rate] for e in entries]
         headers = ["segment", "encoder", "tap", "weights", "frames", "dim", "frame rate"]
     if args.json:

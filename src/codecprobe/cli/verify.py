@@ -65,12 +65,13 @@ def add_study_args(parser: argparse.ArgumentParser) -> None:
                         help="without --train-corpus: share of speakers held out for fitting (default 0.5)")
     parser.add_argument("--split-seed", type=int, help="seed of that speaker split (default 0)")
     parser.add_argument("--sweep", action="store_true", default=None,
-                        help="every tap of the encoder (mimi: seanet, layer1-8, prequant, quant1/2/4/8)")
+                        help="the encoder's sweep taps (mimi: seanet, layer1-8, prequant, quant1/2/4/8; "
+                             "lyra: latent, quant1/2/4/8/16/46; others: every tap)")
     parser.add_argument("--pooling", choices=("mean", "mean+std"), help="utterance pooling (default mean)")
     parser.add_argument("--vad", action="store_true", default=None, help="pool Silero-VAD speech frames only")
     parser.add_argument("--no-control", dest="control", action="store_false", default=None,
-                        help="skip the untrained (random-weights) control")
-    parser.add_argument("--control-seed", type=int, help="seed of the control's random weights (default 0)")
+                        help="skip the untrained control (random weights; lyra: permuted weights)")
+    parser.add_argument("--control-seed", type=int, help="seed of the control's random (lyra: permuted) weights (default 0)")
     parser.add_argument("--config", type=Path, help="YAML config (see docs/verify.md)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="config override, e.g. probe.max_epochs=50 (repeatable; applied last)")
@@ -110,8 +111,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def summary_line(results: dict) -> str:
+    from codecprobe.encoders import weights_label
+
     encoder = results["encoder"]
-    weights = encoder["weights_id"] + ("" if encoder["trained"] else " (RANDOM INIT: untrained control)")
+    weights = weights_label(encoder["weights_id"], encoder["trained"])
     primary = results["results"][0]
     return (f"{encoder['encoder']}:{primary['tap']} {primary['backend']} [{weights}]: EER {results['eer']:.2f}% "
             f"minDCF " + ", ".join(f"{p}: {v:.3f}" for p, v in results["min_dcf"].items())

@@ -5,8 +5,10 @@ An :class:`Encoder` turns mono float32 audio at its own ``sample_rate`` into one
 Everything that changes the numbers it produces is in :meth:`Encoder.identity`
 (weights identity and settings); the latent store keys its cache on it.
 
-Weights honesty: an encoder built with random weights has ``trained = False`` and a
-``weights_id`` that starts with ``random-init``; every output records both.
+Weights honesty: an untrained control has ``trained = False`` and a ``weights_id`` that says
+how it was made: ``random-init:...`` (seeded random weights) or ``permuted:...`` (trained
+weights randomly permuted, for graphs that cannot be re-initialised: Lyra); every output
+records both and names the kind with :func:`untrained_kind`.
 """
 from __future__ import annotations
 
@@ -47,9 +49,44 @@ class EncoderIdentity:
     settings: dict[str, Any] = field(default_factory=dict)
 
 
+def untrained_kind(weights_id: str) -> str:
+    """How an untrained control's weights were made, in the words every output uses for it.
+
+    >>> untrained_kind("random-init:seed=0")
+    'random init'
+    >>> untrained_kind("permuted:seed=0:dir:0123abcd")
+    "weights randomly permuted (keeps each tensor's value distribution, destroys what was learned)"
+    """
+    if weights_id.startswith("permuted:"):
+        return "weights randomly permuted (keeps each tensor's value distribution, destroys what was learned)"
+    return "random init"
+
+
+def weights_label(weights_id: str, trained: bool) -> str:
+    """``weights_id`` as tables and summary lines show it: an untrained control says so, and how it was made.
+
+    >>> weights_label("dir:0123abcd", True)
+    'dir:0123abcd'
+    >>> weights_label("random-init:seed=0", False)
+    'random-init:seed=0 (UNTRAINED control: random init)'
+    """
+    return weights_id if trained else f"{weights_id} (UNTRAINED control: {untrained_kind(weights_id)})"
+
+
+def mono_signal(audio: np.ndarray, index: int) -> np.ndarray:
+    """``audio`` as float32, checked to be a non-empty 1-d signal (``index`` names it in the error)."""
+    signal = np.asarray(audio, dtype=np.float32)
+    if signal.ndim != 1 or signal.size == 0:
+        raise ValueError(f"audio {index}: expected a non-empty mono signal [samples], got shape {signal.shape}")
+    return signal
+
+
 class Encoder(abc.ABC):
     name: ClassVar[str]
     sample_rate: int
+    # True where ``random_init`` permutes the weights given instead of drawing new ones (lyra):
+    # a study then builds the control from the same weights as the encoder it controls.
+    untrained_from_weights: ClassVar[bool] = False
 
     @property
     @abc.abstractmethod
@@ -61,6 +98,11 @@ class Encoder(abc.ABC):
     def default_taps(self) -> tuple[str, ...]:
         """The taps extracted when none are named."""
 
+    @property
+    def sweep_taps(self) -> tuple[str, ...]:
+        """The taps a study's ``--sweep`` runs: every tap, unless the encoder names fewer."""
+        return self.taps
+
     @abc.abstractmethod
     def identity(self) -> EncoderIdentity:
         ...
@@ -68,6 +110,16 @@ class Encoder(abc.ABC):
     @abc.abstractmethod
     def encode_batch(self, audios: Sequence[np.ndarray], taps: Sequence[str]) -> list[dict[str, FrameSequence]]:
         """Encode several mono float32 signals at ``sample_rate``; one dict of taps per signal."""
+
+    def frame_offset(self, tap: str) -> float:
+        """Where a tap's frames sit in time: frame i is centred on ``(i + 0.5) / frame_rate + frame_offset(tap)`` s.
+
+        0 (the default) for frames that cover exactly their hop ``[i / rate, (i + 1) / rate)``;
+        an encoder whose frames sit elsewhere (centred analysis windows, a long context)
+        says so here, and training brings its frames onto a common grid with it
+        (:mod:`codecprobe.train.grid`).
+        """
+        return 0.0
 
     def encode(self, audio: np.ndarray, taps: Sequence[str] | None = None) -> dict[str, FrameSequence]:
         return self.encode_batch([audio], taps or self.default_taps)[0]

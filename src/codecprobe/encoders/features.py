@@ -86,6 +86,10 @@ class _FeatureEncoder(Encoder):
     def identity(self) -> EncoderIdentity:
         return EncoderIdentity(self.name, f"librosa:{version('librosa')}", True, asdict(self.config))
 
+    def frame_offset(self, tap: str) -> float:
+        """Frame i is centred on ``i * hop`` s (``center=True``), half a hop before its grid interval's centre."""
+        return -self.config.hop_length / SAMPLE_RATE / 2
+
     def encode_batch(self, audios: Sequence[np.ndarray], taps: Sequence[str]) -> list[dict[str, FrameSequence]]:
         taps = self.check_taps(taps)
         frame_rate = SAMPLE_RATE / self.config.hop_length

@@ -95,6 +95,8 @@ class GE2EEncoder(Encoder):
 
     def __init__(self, options: BuildOptions | None = None, config: GE2EConfig | None = None):
         options = options or BuildOptions()
+        if options.random_init and options.weights is not None:
+            raise InputError(f"ge2e: random_init and weights {options.weights!r} both given; choose one")
         self.config = config or GE2EConfig()
         self._model = VoiceEncoder(device=options.device, verbose=False)  # loads the wheel's weights
         if options.random_init:
@@ -123,6 +125,15 @@ class GE2EEncoder(Encoder):
         if not self._trained:  # seeded random weights are drawn by this torch version's generator
             settings["torch"] = torch.__version__
         return EncoderIdentity(self.name, self._weights_id, self._trained, settings)
+
+    def frame_offset(self, tap: str) -> float:
+        """Partial i covers ``[i * hop, i * hop + 1.6)`` s, centred 0.8 s after its frame's start;
+        mel frame i is centred on ``i / 100`` s; the utterance frame spans the input."""
+        if tap == "partials":
+            return _PARTIAL_SECONDS / 2 - self.config.hop_seconds / 2
+        if tap == "mel":
+            return -0.5 / _MEL_RATE
+        return 0.0
 
     @property
     def partials_frame_rate(self) -> float:

@@ -52,7 +52,7 @@ from huggingface_hub import snapshot_download
 from safetensors import SafetensorError
 from transformers import MimiConfig, MimiModel
 
-from codecprobe.encoders.base import Encoder, EncoderIdentity, FrameSequence
+from codecprobe.encoders.base import Encoder, EncoderIdentity, FrameSequence, mono_signal
 from codecprobe.encoders.mimi_checkpoint import load_moshi_checkpoint
 from codecprobe.encoders.registry import BuildOptions, register
 from codecprobe.errors import InputError
@@ -110,6 +110,12 @@ class MimiEncoder(Encoder):
     def default_taps(self) -> tuple[str, ...]:
         return ("prequant",)
 
+    @property
+    def sweep_taps(self) -> tuple[str, ...]:
+        """Every tap, except that of the quantizer's n-codebook taps only n = 1, 2, 4, 8 are kept."""
+        kept = {"quant1", "quant2", "quant4", "quant8"}
+        return tuple(tap for tap in self.taps if not tap.startswith("quant") or tap in kept)
+
     def identity(self) -> EncoderIdentity:
         settings = {"sample_rate": self.sample_rate, "dtype": "float32", "pad_to_multiple_of": self.frame_samples,
                     "chunk_seconds": self.settings.chunk_seconds}
@@ -119,7 +125,7 @@ class MimiEncoder(Encoder):
 
     def encode_batch(self, audios: Sequence[np.ndarray], taps: Sequence[str]) -> list[dict[str, FrameSequence]]:
         taps = self.check_taps(taps)
-        signals = [_mono(audio, index) for index, audio in enumerate(audios)]
+        signals = [mono_signal(audio, index) for index, audio in enumerate(audios)]
         if not signals:
             return []
         frame_counts = [math.ceil(len(signal) / self.frame_samples) for signal in signals]
@@ -289,10 +295,3 @@ def _sha256(file: Path) -> str:
 
 def _hash_text(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:_HASH_CHARS]
-
-
-def _mono(audio: np.ndarray, index: int) -> np.ndarray:
-    signal = np.asarray(audio, dtype=np.float32)
-    if signal.ndim != 1 or signal.size == 0:
-        raise ValueError(f"audio {index}: expected a non-empty mono signal [samples], got shape {signal.shape}")
-    return signal

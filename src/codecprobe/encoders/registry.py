@@ -29,6 +29,7 @@ _BUILTIN_MODULES = {
     "ge2e": "codecprobe.encoders.ge2e",
     "mfcc": "codecprobe.encoders.features",
     "logmel": "codecprobe.encoders.features",
+    "lyra": "codecprobe.encoders.lyra",
 }
 _FACTORIES: dict[str, Callable[..., Encoder]] = {}
 _SETTINGS: dict[str, type | None] = {}
@@ -39,7 +40,8 @@ class BuildOptions:
     """Options every encoder accepts.
 
     weights: a hub id or local path (encoder-specific meaning); None = the encoder's default.
-    random_init: build the architecture with seeded random weights instead (never implicit).
+    random_init: build the architecture with seeded random weights instead (never implicit);
+        where weights cannot be re-initialised (lyra), the weights given, randomly permuted.
     settings: the encoder's settings by name (``--encoder-opt key=value``); unnamed ones keep
         the defaults of the encoder's settings dataclass.
     """

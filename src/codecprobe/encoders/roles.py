@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from codecprobe.encoders.base import Encoder, EncoderIdentity
+from codecprobe.encoders.base import Encoder, EncoderIdentity, untrained_kind
 from codecprobe.encoders.registry import BuildOptions, build_encoder
 from codecprobe.errors import InputError
 
@@ -30,10 +30,13 @@ def encoder_roles(name: str, options: BuildOptions, control: bool = True,
     if not control:
         return roles, "no untrained control (control=false)"
     if not roles[0].identity.trained:
-        return roles, "this run's encoder has random weights: it is itself the untrained control"
+        return roles, (f"this run's encoder is untrained ({untrained_kind(roles[0].identity.weights_id)}): "
+                       "it is itself the untrained control")
+    weights = options.weights if main.untrained_from_weights else None  # lyra permutes the same weights
     try:
-        untrained = build_encoder(name, replace(options, weights=None, random_init=True, seed=control_seed))
+        untrained = build_encoder(name, replace(options, weights=weights, random_init=True, seed=control_seed))
     except InputError:
         return roles, f"{name} has no learned weights, so there is no untrained control"
     roles.append(Role("control", untrained, untrained.identity()))
-    return roles, f"untrained control: {name} with random weights ({untrained.identity().weights_id})"
+    weights_id = untrained.identity().weights_id
+    return roles, f"untrained control: {name} with {untrained_kind(weights_id)} ({weights_id})"

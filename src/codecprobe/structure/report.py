@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from codecprobe.config import config_to_dict, save_config
+from codecprobe.encoders import untrained_kind
 from codecprobe.report import atomic_write_text, markdown_table, provenance, write_json
 from codecprobe.report.plots import pyplot, save_figure
 from codecprobe.structure.analysis import SLICES
@@ -175,7 +176,7 @@ def _header(result: StructureResult) -> str:
     lines = []
     for run in result.runs:
         state = "trained or fixed weights" if run.identity.trained else \
-            "RANDOM weights: an untrained control, not the real model"
+            f"UNTRAINED control, {untrained_kind(run.identity.weights_id)}: not the real model"
         lines.append(f"- {run.role}: `{run.label}` {run.identity.weights_id} ({state}); {run.dim} dims at "
                      f"{run.frame_rate:g} Hz; {run.control_note}")
     corpora = ", ".join(f"{c['corpus']} ({c['speakers_train']}+{c['speakers_eval']} speakers, "
@@ -328,5 +329,5 @@ def _comparison_plot(result: StructureResult, path: Path) -> Path:
     ax.set_xlabel("conditioning scheme")
     ax.set_ylabel(f"held-out variance ratio (lag {lag})")
     ax.legend(fontsize=7)
-    ax.set_title("Latent structure side by side (hatched: random weights)", fontsize=10)
+    ax.set_title("Latent structure side by side (hatched: untrained controls)", fontsize=10)
     return save_figure(fig, path)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from codecprobe.data import Corpus, load_corpus
-from codecprobe.encoders import BuildOptions, EncoderIdentity
+from codecprobe.encoders import BuildOptions, EncoderIdentity, weights_label
 from codecprobe.encoders.roles import Role, encoder_roles
 from codecprobe.errors import InputError
 from codecprobe.structure.analysis import Analysis, SpeakerSplit, analyse
@@ -61,10 +61,8 @@ class TapRun:
 
     @property
     def weights(self) -> str:
-        """The weights, never letting random ones pass for trained ones."""
-        if self.identity.trained:
-            return self.identity.weights_id
-        return f"UNTRAINED {self.identity.weights_id} (control)"
+        """The weights, never letting untrained ones pass for trained ones."""
+        return weights_label(self.identity.weights_id, self.identity.trained)
 
 
 @dataclass

@@ -63,7 +63,7 @@ class StudyConfig:
     random_init: bool = False
     seed: int = 0
     device: str = "cpu"
-    control: bool = True  # also run the same encoder with seeded random weights
+    control: bool = True  # also run the same encoder untrained (seeded random weights; lyra: permuted weights)
     control_seed: int = 0
     store: str = "runs/store"
     # embeddings and back-ends

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from codecprobe.config import config_to_dict, save_config
+from codecprobe.encoders import untrained_kind
 from codecprobe.report.plots import pyplot, save_figure
 from codecprobe.report import atomic_write_text, markdown_table, provenance, write_json
 from codecprobe.verify.config import Thresholds
@@ -200,7 +201,8 @@ def _header(result: StudyResult) -> str:
     lines = []
     for role in result.roles:
         identity = role.identity
-        state = "trained or fixed weights" if identity.trained else "RANDOM weights: an untrained control, not the real model"
+        state = ("trained or fixed weights" if identity.trained
+                 else f"UNTRAINED control, {untrained_kind(identity.weights_id)}: not the real model")
         lines.append(f"- {role.name}: `{identity.encoder}` {identity.weights_id} ({state})")
     lines.append(f"- control: {result.control_note}")
     lines.append(f"- evaluation: {data['eval_segments']} segments of {data['eval_speakers']} speakers "

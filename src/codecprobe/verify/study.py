@@ -6,7 +6,7 @@
 2. :class:`EmbeddingSource`: extract the encoder's taps into the latent store (cached)
    and pool each segment's frames into one utterance embedding.
 3. For the encoder and its untrained control (same architecture, seeded random
-   weights), every tap and every back-end: fit, score the trials (:func:`run_verify`)
+   weights, or for lyra its weights randomly permuted), every tap and every back-end: fit, score the trials (:func:`run_verify`)
    or compute seed 002's diagnostics (:func:`run_diagnose`).
 """
 from __future__ import annotations
@@ -136,15 +136,8 @@ def build_roles(config: StudyConfig) -> tuple[list[Role], str]:
 
 def study_taps(config: StudyConfig, encoder: Encoder) -> list[str]:
     if config.sweep:
-        return sweep_taps(encoder)
+        return list(encoder.sweep_taps)
     return encoder.check_taps(config.taps or list(encoder.default_taps))
-
-
-def sweep_taps(encoder: Encoder) -> list[str]:
-    """Every tap, except that of the quantizer's n-codebook taps only n = 1, 2, 4, 8 are kept."""
-    quant = [t for t in encoder.taps if t.startswith("quant")]
-    keep = {f"quant{n}" for n in (1, 2, 4, 8)}
-    return [t for t in encoder.taps if t not in quant or t in keep]
 
 
 def make_backend(name: str, config: StudyConfig) -> CosineBackend:

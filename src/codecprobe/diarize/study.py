@@ -1,0 +1,324 @@
+"""The pipeline behind ``codecprobe train``: the seed's Steps 1 and 1.5 and its hybrid, for any encoder taps.
+
+1. :func:`load_data` and :func:`build_systems`: read the corpora (a corpus without speaker
+   turns is refused) and build every encoder a system reads, checking taps and settings;
+   nothing is extracted or trained before all of it is known to be usable.
+2. :func:`prepare`: extract into the latent store what it lacks (one pass per encoder and
+   corpus, all taps at once), and build each system's frame banks.
+3. :func:`train_system`: the adapter (and, for Step 1.5, Mimi's top layers) on the training
+   windows, through :func:`codecprobe.train.fit` (checkpoints, resume, CSV metrics).
+4. :func:`evaluate_all`: DER and the seed's split on each held-out corpus, on the
+   adapter's own windows, beside a one-speaker baseline.
+"""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+import torch
+
+from codecprobe.diarize.config import AdapterConfig, InputTap, SystemConfig, TrainStudyConfig
+from codecprobe.diarize.data import Conversations, DiarizationWindows, load_conversations, split_conversations
+from codecprobe.diarize.evaluate import Evaluation, evaluate, evaluate_one_speaker
+from codecprobe.diarize.model import mimi_config_dict
+from codecprobe.diarize.module import DiarizationModule
+from codecprobe.encoders import BuildOptions, Encoder, build_encoder
+from codecprobe.errors import InputError
+from codecprobe.store import LatentStore, encoder_key
+from codecprobe.train import FrameBank, TapSource, WindowDataModule, build_bank, fit, load_module, read_checkpoint
+from codecprobe.train.fit import BEST, LAST
+from codecprobe.train.grid import grid_frames
+
+MIMI_LAYER_RATE_RATIO = 2  # Mimi's transformer runs at 25 Hz, twice its 12.5 Hz latent rate
+NORM_SAMPLE_WINDOWS = 64  # training windows whose frames set the input standardisation
+
+
+# -- data and systems ---------------------------------------------------------------------
+@dataclass
+class StudyData:
+    train: Conversations | None  # None: evaluation only
+    val: Conversations | None
+    evals: list[Conversations]
+
+    def all(self) -> list[Conversations]:
+        return [d for d in (self.train, self.val, *self.evals) if d is not None]
+
+
+def load_data(config: TrainStudyConfig, training: bool = True) -> StudyData:
+    """The training, validation and evaluation conversations (``training=False``: evaluation only)."""
+    if training and not config.train_corpus:
+        raise InputError("no training corpus: set train_corpus (--train-corpus)")
+    evals = [load_conversations(path, config.eval_layout) for path in config.eval_corpora]
+    for index, conversations in enumerate(evals):  # two corpora in folders of one name stay apart in reports
+        if any(other.name == conversations.name for other in evals[:index]):
+            conversations.name = f"{conversations.name}#{index + 1}"
+    if not training:
+        if not evals:
+            raise InputError("nothing to evaluate on: give eval_corpora (--eval-corpus)")
+        check_distinct_ids(evals)
+        return StudyData(None, None, evals)
+    train = load_conversations(config.train_corpus, config.train_layout)
+    if config.val_corpus:
+        val = load_conversations(config.val_corpus, config.val_layout)
+    else:
+        train, val = split_conversations(train, config.val_fraction, config.split_seed)
+    data = StudyData(train, val, evals)
+    check_distinct_ids(data.all())
+    return data
+
+
+def check_distinct_ids(sets: list[Conversations]) -> None:
+    """Refuse two recordings with one id from different files: the latent store keeps one entry per
+    segment id, so the second would replace the first's latents (and a bank could read the wrong ones)."""
+    seen: dict[str, tuple[str, str]] = {}
+    for conversations in sets:
+        for recording in conversations.recordings:
+            path = conversations.corpus.audio_path(recording.id)
+            if seen.setdefault(recording.id, (conversations.name, path))[1] != path:
+                name, other = seen[recording.id]
+                raise InputError(f"recording id {recording.id!r} is {other} in {name} and {path} in "
+                                 f"{conversations.name}: the latent store keeps one entry per id; give one set other "
+                                 "ids (e.g. codecprobe simulate --set recording_prefix=...)")
+
+
+@dataclass
+class System:
+    """A system as built: its name, config, the taps it reads and the encoders that make them."""
+
+    name: str
+    config: SystemConfig
+    sources: list[TapSource]
+    encoders: list[Encoder]
+    input_rate: float  # the grid its inputs are read on
+
+    @property
+    def trained_encoders(self) -> bool:
+        return all(source.identity.trained for source in self.sources)
+
+    def inputs(self, dims: list[int]) -> list[dict]:
+        """What a checkpoint records about each input: identity, offset, dims and how to build it again."""
+        return [source.describe() | {"dim": dim, "build": asdict(tap)}
+                for source, dim, tap in zip(self.sources, dims, self.config.inputs)]
+
+
+def build_systems(config: TrainStudyConfig) -> list[System]:
+    """Every system's encoders (each distinct one built once), taps checked, frame offsets resolved."""
+    built: dict[str, Encoder] = {}
+    systems = []
+    for system in config.systems:
+        sources, encoders = [], []
+        for tap in system.inputs:
+            key = json.dumps(asdict(tap) | {"tap": None, "offset_s": None}, sort_keys=True, default=str)
+            if key not in built:
+                built[key] = build_encoder(tap.encoder, BuildOptions(tap.weights, tap.random_init, tap.seed,
+                                                                     config.device, tap.options))
+            encoder = built[key]
+            name = tap.tap or encoder.default_taps[0]
+            try:
+                encoder.check_taps([name])
+            except ValueError as error:
+                raise InputError(f"system {system.name or len(systems) + 1}: {error}") from None
+            offset = tap.offset_s if tap.offset_s is not None else encoder.frame_offset(name)
+            sources.append(TapSource(encoder.identity(), name, offset))
+            encoders.append(encoder)
+        name = system.name or "+".join(f"{s.identity.encoder}-{s.tap}" for s in sources)
+        if any(other.name == name for other in systems):
+            raise InputError(f"two systems are named {name!r}: give them distinct names")
+        rate = config.grid_rate
+        if system.unfreeze_layers:
+            native = encoders[0].sample_rate / encoders[0].frame_samples
+            if abs(native - config.grid_rate) > 1e-9:
+                raise InputError(f"system {name}: unfreezing Mimi needs grid_rate {native:g} (its frame rate)")
+            rate = config.grid_rate * MIMI_LAYER_RATE_RATIO
+        systems.append(System(name, system, sources, encoders, rate))
+    return systems
+
+
+def system_from_checkpoint(module: DiarizationModule) -> System:
+    """The system a checkpoint was trained as, its encoders built again and checked to be the same."""
+    built = module.input_encoders()
+    inputs = [InputTap(**stored["build"]) for stored in module.hparams.inputs]
+    config = SystemConfig(module.hparams.system, inputs, module.hparams.unfreeze_layers,
+                          module.hparams.mimi_learning_rate)
+    return System(module.hparams.system, config, [source for _, source in built], [encoder for encoder, _ in built],
+                  float(module.hparams.grid["input_rate"]))
+
+
+# -- extraction and frame banks -----------------------------------------------------------
+def prepare(config: TrainStudyConfig, data: StudyData, systems: list[System], store: LatentStore,
+            progress: bool = True) -> None:
+    """Extract every tap every system reads, for every corpus, into the store (what is there is skipped)."""
+    from codecprobe.extract import extract
+
+    needs: dict[str, tuple[Encoder, set[str]]] = {}
+    for system in systems:
+        for encoder, source in zip(system.encoders, system.sources):
+            needs.setdefault(encoder_key(source.identity), (encoder, set()))[1].add(source.tap)
+    corpora = {id(d.corpus): d for d in data.all()}.values()
+    for conversations in corpora:
+        for encoder, taps in needs.values():
+            summary = extract(conversations.corpus, encoder, sorted(taps), store, progress=progress)
+            if summary.failures:
+                where, reason = summary.failures[0]
+                raise InputError(f"{conversations.name}: {len(summary.failures)} recording(s) could not be encoded, "
+                                 f"e.g. {where}: {reason}")
+
+
+def bank_of(store: LatentStore, system: System, conversations: Conversations, grid_rate: float,
+            progress: bool = True) -> FrameBank:
+    ratio = int(round(system.input_rate / grid_rate))
+    segments = [(r.id, grid_frames(r.duration, grid_rate) * ratio) for r in conversations.recordings]
+    return build_bank(store, segments, system.sources, system.input_rate, progress)
+
+
+def windows_of(config: TrainStudyConfig, bank: FrameBank, conversations: Conversations, step_frames: int,
+               input_ratio: int) -> DiarizationWindows:
+    return DiarizationWindows(bank, conversations.activities(config.grid_rate), config.window_frames, step_frames,
+                              config.adapter.speakers, input_ratio)
+
+
+# -- training -----------------------------------------------------------------------------
+@dataclass
+class Training:
+    system: str
+    checkpoint: Path  # the one evaluated: best.ckpt, or last.ckpt without validation
+    global_step: int
+    train_seconds: float
+    parameters: int  # trainable
+    dims: list[int]  # of each input
+    train_windows: int
+    val_windows: int
+    dropped_speakers: int  # active speakers of training windows beyond the adapter's slots
+    metrics: list[dict] = field(default_factory=list)
+
+
+def build_module(config: TrainStudyConfig, system: System, dims: list[int]) -> DiarizationModule:
+    mimi = system.encoders[0].model if system.config.unfreeze_layers else None
+    module = DiarizationModule(
+        adapter=asdict(config.adapter), inputs=system.inputs(dims),
+        grid={"rate": config.grid_rate, "input_rate": system.input_rate, "window_frames": config.window_frames},
+        unfreeze_layers=system.config.unfreeze_layers, mimi_config=mimi_config_dict(mimi) if mimi else None,
+        mimi_learning_rate=system.config.mimi_learning_rate, system=system.name)
+    if mimi is not None:
+        module.mimi.load_from(mimi)
+    return module
+
+
+def train_system(config: TrainStudyConfig, system: System, train: DiarizationWindows, val: DiarizationWindows | None,
+                 out_dir: Path) -> Training | None:
+    """Train (or resume) one system in ``out_dir``; None in the extra processes of a DDP run."""
+    L.seed_everything(config.trainer.seed, workers=True, verbose=False)
+    module = build_module(config, system, train.bank.dims)
+    sample = np.random.default_rng(config.trainer.seed).permutation(len(train))[:NORM_SAMPLE_WINDOWS]
+    module.fit_input_norm(torch.stack([train[int(i)]["features"] for i in sample]))
+    data = WindowDataModule(train, val, config.trainer.batch_size, config.trainer.seed, config.trainer.workers)
+    result = fit(module, data, config.trainer, out_dir, saved_config=config)
+    if not result.is_global_zero:
+        return None
+    return Training(system.name, result.best_checkpoint or result.last_checkpoint, result.global_step,
+                    result.train_seconds, sum(p.numel() for p in module.parameters() if p.requires_grad),
+                    train.bank.dims, len(train), len(val) if val else 0, train.dropped_speakers(), result.metrics)
+
+
+def finished_training(checkpoint: Path) -> tuple[Training, DiarizationModule]:
+    """What a checkpoint says about its training, and the model it holds (for evaluation-only runs)."""
+    state = read_checkpoint(checkpoint)
+    module = load_module(checkpoint)
+    metrics = checkpoint.parent / "metrics.csv"
+    rows = [{k: (float(v) if v else None) for k, v in row.items()} for row in csv.DictReader(open(metrics))] \
+        if metrics.is_file() else []
+    return Training(module.hparams.system, checkpoint, int(state["global_step"]),
+                    float(state.get("callbacks", {}).get("ResumeState", {}).get("train_seconds", float("nan"))),
+                    sum(p.numel() for p in module.parameters() if p.requires_grad),
+                    [i["dim"] for i in module.hparams.inputs], 0, 0, 0, rows), module
+
+
+# -- the study ----------------------------------------------------------------------------
+@dataclass
+class StudyResult:
+    config: TrainStudyConfig
+    data: StudyData
+    systems: list[System]
+    trainings: list[Training]
+    evaluations: list[Evaluation]  # systems x evaluation corpora
+    baselines: list[Evaluation]  # one per evaluation corpus
+
+
+def run_study(config: TrainStudyConfig, out: str | Path, progress: bool = True, evaluate_only: bool = False,
+              prepare_only: bool = False) -> StudyResult | None:
+    """Train and evaluate every system; None in the extra processes of a DDP run (rank > 0)."""
+    out = Path(out)
+    data = load_data(config)
+    systems = build_systems(config)
+    if config.trainer.processes > 1 and len(systems) > 1:
+        raise InputError(f"training on {config.trainer.processes} processes takes one system per command; "
+                         f"this config has {len(systems)} ({', '.join(s.name for s in systems)})")
+    for system in systems:
+        folder = out / "systems" / system.name
+        if evaluate_only and not (folder / LAST).is_file():
+            raise InputError(f"{folder}: no checkpoint to evaluate (train first)")
+    trainings, evaluations = [], []
+    with LatentStore(config.store) as store:
+        prepare(config, data, systems, store, progress)
+        banks = {(s.name, id(d)): bank_of(store, s, d, config.grid_rate, progress) for s in systems for d in data.all()}
+    if prepare_only:
+        return None
+    for system in systems:
+        folder = out / "systems" / system.name
+        if not evaluate_only:
+            ratio = int(round(system.input_rate / config.grid_rate))
+            say(f"training {system.name}", progress)
+            train = windows_of(config, banks[system.name, id(data.train)], data.train, config.step_frames, ratio)
+            val = windows_of(config, banks[system.name, id(data.val)], data.val, config.window_frames, ratio) \
+                if data.val else None
+            if train_system(config, system, train, val, folder) is None:  # an extra DDP process
+                return None
+        best = folder / BEST
+        training, module = finished_training(best if best.is_file() else folder / LAST)
+        trainings.append(training)
+        evaluations += evaluate_all(module, data.evals, {id(d): banks[system.name, id(d)] for d in data.evals},
+                                    config, progress)
+    return StudyResult(config, data, systems, trainings, evaluations, baselines(config, data.evals))
+
+
+def run_checkpoint(config: TrainStudyConfig, checkpoint: str | Path, progress: bool = True) -> StudyResult:
+    """Evaluate one trained checkpoint on ``config.eval_corpora``: its inputs are extracted with the
+    encoders it was trained on (built again and checked to be the same), on its own grid and windows."""
+    checkpoint = Path(checkpoint)
+    training, module = finished_training(checkpoint)
+    grid = module.hparams.grid
+    config = dataclasses.replace(config, grid_rate=grid["rate"], window_s=grid["window_frames"] / grid["rate"],
+                                 adapter=AdapterConfig(**module.hparams.adapter))
+    data = load_data(config, training=False)
+    system = system_from_checkpoint(module)
+    with LatentStore(config.store) as store:
+        prepare(config, data, [system], store, progress)
+        banks = {id(d): bank_of(store, system, d, config.grid_rate, progress) for d in data.evals}
+    evaluations = evaluate_all(module, data.evals, banks, config, progress)
+    return StudyResult(config, data, [system], [training], evaluations, baselines(config, data.evals))
+
+
+def evaluate_all(module: DiarizationModule, evals: list[Conversations], banks: dict[int, FrameBank],
+                 config: TrainStudyConfig, progress: bool) -> list[Evaluation]:
+    """``module`` on every evaluation corpus; ``banks`` by ``id()`` of the corpus's conversations."""
+    results = []
+    for conversations in evals:
+        say(f"evaluating {module.hparams.system} on {conversations.name}", progress)
+        results.append(evaluate(module, conversations, banks[id(conversations)], config.collars))
+    return results
+
+
+def baselines(config: TrainStudyConfig, evals: list[Conversations]) -> list[Evaluation]:
+    grid = {"rate": config.grid_rate, "window_frames": config.window_frames}
+    return [evaluate_one_speaker(d, grid, config.collars) for d in evals]
+
+
+def say(message: str, progress: bool) -> None:
+    if progress:
+        print(message, file=sys.stderr)
