@@ -6,7 +6,6 @@ import pytest
 
 from codecprobe.cli.main import main
 from codecprobe.errors import InputError
-from codecprobe.structure.config import StructureConfig
 from codecprobe.structure.study import load_data
 from tests.fakes import write_tone_corpus
 from tests.verify.test_study import TinyNet  # noqa: F401  (registers the "verify-tinynet" encoder)
@@ -25,7 +24,7 @@ def corpora(tmp_path_factory):
 
 
 def test_pooled_corpora_are_split_per_corpus_by_speaker(corpora):
-    data = load_data(StructureConfig(corpora=[str(corpora / "one"), str(corpora / "two")]))
+    data = load_data([str(corpora / "one"), str(corpora / "two")], None, 0.8, 0)
     train = {data.split.speaker[i] for i in data.split.train}
     held_out = {data.split.speaker[i] for i in data.split.eval}
     assert not train & held_out
@@ -101,4 +100,4 @@ def test_pooled_corpora_need_distinct_segment_ids(tmp_path):
     write_tone_corpus(tmp_path / "x", speakers=("a", "b"), per_speaker=1)
     write_tone_corpus(tmp_path / "y", speakers=("a", "b"), per_speaker=1)
     with pytest.raises(InputError, match="also occurs in another corpus"):
-        load_data(StructureConfig(corpora=[str(tmp_path / "x"), str(tmp_path / "y")]))
+        load_data([str(tmp_path / "x"), str(tmp_path / "y")], None, 0.8, 0)

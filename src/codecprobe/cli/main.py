@@ -14,7 +14,7 @@ from codecprobe import __version__
 from codecprobe.errors import InputError
 
 COMMAND_MODULES = ("demo", "corpus", "extract", "store", "verify", "diagnose", "score", "boundaries", "simulate",
-                   "train", "structure")
+                   "train", "structure", "nextlatent")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -103,15 +103,13 @@ def _analyse(source: FrameSource, split: SpeakerSplit, config: StructureConfig, 
         return tqdm(source.stream(ids), total=len(ids), disable=not progress, file=sys.stderr, leave=False,
                     desc=f"{label} pass {number}/4", dynamic_ncols=True)
 
-    normaliser, sample, threshold = _first_pass(passing(split.train, 1), counts, split.train, config)
-    conditioning = fit_conditioning(normaliser, sample, config.schemes, config.kmeans, config.dynamics_codebook,
-                                    config.seed)
+    conditioning, threshold, sample_size = fit_keys(passing(split.train, 1), counts, split.train, config)
     prepare = _AnchorData(conditioning, threshold, config)
     effective, key_counts = _count_keys(prepare, passing(split.train, 2), config)
     rule = _fit_rule(prepare, passing(split.train, 3), effective, config)
     ids = split.train + split.eval
     sums = _utterance_sums(prepare, passing(ids, 4), ids, effective, rule, config)
-    analysis = Analysis(conditioning, threshold, len(sample.flat), effective, key_counts, sums)
+    analysis = Analysis(conditioning, threshold, sample_size, effective, key_counts, sums)
     metrics.summarise(analysis, split, config)
     return analysis
 
@@ -124,6 +122,17 @@ def _too_short(config: StructureConfig, which: str) -> None:
 
 
 # -- pass 1: normalisation, energy threshold, fit sample ----------------------------------
+def fit_keys(stream, counts: dict[str, int], train: list[str],
+             config: StructureConfig) -> tuple[Conditioning, float, int]:
+    """Pass 1 over the training utterances ``stream``, then everything fitted on its sample: the
+    conditioning, the high-energy threshold (dB) and the sample's size. (Tier 1 Exp 2 injects
+    these keys into a next-latent model.)"""
+    normaliser, sample, threshold = _first_pass(stream, counts, train, config)
+    conditioning = fit_conditioning(normaliser, sample, config.schemes, config.kmeans, config.dynamics_codebook,
+                                    config.seed)
+    return conditioning, threshold, len(sample.flat)
+
+
 def _first_pass(stream, counts: dict[str, int], train: list[str], config: StructureConfig):
     max_lag = max(config.lags)
     order = sorted(train)

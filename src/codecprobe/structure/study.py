@@ -72,11 +72,12 @@ class StructureResult:
     runs: list[TapRun] = field(default_factory=list)
 
 
-def load_data(config: StructureConfig) -> StudyData:
-    rng = np.random.default_rng(config.split_seed)
+def load_data(corpora_paths: list[str], layout: str | None, train_fraction: float, split_seed: int) -> StudyData:
+    """The corpora, pooled, with each corpus's speakers split (seeded) into training and held-out ones."""
+    rng = np.random.default_rng(split_seed)
     corpora, train, held_out, speaker_of, spans, summary = [], [], [], {}, {}, []
-    for path in config.corpora:
-        corpus = load_corpus(path, config.layout)
+    for path in corpora_paths:
+        corpus = load_corpus(path, layout)
         if corpus.whole_recordings:
             raise InputError(f"{path}: a conversation corpus (layout {corpus.layout}); the structure study needs "
                              "single-speaker utterances")
@@ -84,7 +85,7 @@ def load_data(config: StructureConfig) -> StudyData:
         speakers = sorted({s.speaker for s in segments})
         if len(speakers) < 2:
             raise InputError(f"{path}: {len(speakers)} labelled speaker(s); a speaker-disjoint split needs >= 2")
-        n_train = min(max(int(round(config.train_fraction * len(speakers))), 1), len(speakers) - 1)
+        n_train = min(max(int(round(train_fraction * len(speakers))), 1), len(speakers) - 1)
         fitted = set(rng.permutation(speakers)[:n_train].tolist())
         for segment in segments:
             if segment.id in speaker_of:
@@ -100,17 +101,17 @@ def load_data(config: StructureConfig) -> StudyData:
                         "utterances_eval": sum(s.speaker not in fitted for s in segments),
                         "hours": sum(s.duration for s in segments) / 3600})
         corpora.append(corpus)
-    description = (f"speaker-disjoint: {config.train_fraction:g} of each corpus's speakers fit the conditioning "
-                   f"(seeded, split_seed {config.split_seed}), the others are held out")
+    description = (f"speaker-disjoint: {train_fraction:g} of each corpus's speakers are fitted on "
+                   f"(seeded, split_seed {split_seed}), the others are held out")
     return StudyData(corpora, SpeakerSplit(sorted(train), sorted(held_out), speaker_of), spans, summary, description)
 
 
-def plan_encoders(config: StructureConfig) -> list[EncoderPlan]:
+def plan_encoders(choices: list[EncoderChoice], device: str, control: bool, control_seed: int) -> list[EncoderPlan]:
     """Build every encoder (and control) and check its taps, before any extraction."""
     plans = []
-    for choice in config.encoders:
-        options = BuildOptions(choice.weights, choice.random_init, choice.seed, config.device, choice.encoder_options)
-        roles, note = encoder_roles(choice.encoder, options, config.control, config.control_seed)
+    for choice in choices:
+        options = BuildOptions(choice.weights, choice.random_init, choice.seed, device, choice.encoder_options)
+        roles, note = encoder_roles(choice.encoder, options, control, control_seed)
         try:
             taps = roles[0].encoder.check_taps(choice.taps or list(roles[0].encoder.default_taps))
         except ValueError as error:
@@ -124,8 +125,8 @@ def run_structure(config: StructureConfig, progress: bool = True) -> StructureRe
     from codecprobe.store import LatentStore
 
     config.check()
-    data = load_data(config)
-    plans = plan_encoders(config)
+    data = load_data(config.corpora, config.layout, config.train_fraction, config.split_seed)
+    plans = plan_encoders(config.encoders, config.device, config.control, config.control_seed)
     result = StructureResult(config, data)
     with LatentStore(config.store) as store:
         for plan in plans:

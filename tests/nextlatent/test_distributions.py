@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from codecprobe.structure.distributions import (direction_magnitude_log_pdf, lognormal_fit, lognormal_log_pdf,
+from codecprobe.nextlatent.distributions import (direction_magnitude_log_pdf, lognormal_fit, lognormal_log_pdf,
                                                 log_bessel_iv, torch_log_bessel_iv, vmf_fit, vmf_log_normaliser,
                                                 vmf_log_pdf, vmf_mean_resultant, vmf_sample)
 
