@@ -2,13 +2,18 @@
 
 Frames are 10 ms windows at 16 kHz; tap ``energy`` gives [log energy, mean], tap
 ``peak`` gives [max |x|]. Its output is a known function of the input, so tests can
-compare stored arrays with values computed here.
+compare stored arrays with values computed here. It is registered as ``framestats`` so
+that processes which rebuild encoders by name (Ray workers) can build it too.
 """
 from __future__ import annotations
+
+import time
+from dataclasses import dataclass
 
 import numpy as np
 
 from codecprobe.encoders.base import Encoder, EncoderIdentity
+from codecprobe.encoders.registry import register
 
 
 class FrameStatsEncoder(Encoder):
@@ -16,10 +21,11 @@ class FrameStatsEncoder(Encoder):
     sample_rate = 16000
     hop = 160
 
-    def __init__(self, scale: float = 1.0, fail_on_call: int | None = None):
+    def __init__(self, scale: float = 1.0, fail_on_call: int | None = None, delay: float = 0.0):
         self.scale = scale
         self.calls = 0
         self.fail_on_call = fail_on_call
+        self.delay = delay  # seconds of sleep per batch, to catch a run partway
 
     @property
     def taps(self):
@@ -36,6 +42,7 @@ class FrameStatsEncoder(Encoder):
         self.calls += 1
         if self.fail_on_call is not None and self.calls == self.fail_on_call:
             raise RuntimeError("simulated crash")
+        time.sleep(self.delay)
         return [{tap: self.frames(self.expected(audio, tap), 100.0, tap) for tap in taps} for audio in audios]
 
     def expected(self, audio: np.ndarray, tap: str) -> np.ndarray:
@@ -46,6 +53,17 @@ class FrameStatsEncoder(Encoder):
         if tap == "energy":
             return np.stack([np.log(np.mean(windows**2, axis=1) + 1e-9), windows.mean(axis=1)], axis=1)
         return np.abs(windows).max(axis=1, keepdims=True)
+
+
+@dataclass(frozen=True)
+class FrameStatsSettings:
+    scale: float = 1.0
+    delay: float = 0.0
+
+
+@register("framestats", settings=FrameStatsSettings)
+def build_framestats(options, settings: FrameStatsSettings) -> FrameStatsEncoder:
+    return FrameStatsEncoder(settings.scale, delay=settings.delay)
 
 
 def write_tone_corpus(root, speakers=("alice", "bob", "carol"), per_speaker=3, rate=16000, seed=0):

@@ -52,3 +52,18 @@ def test_corpus_prepare_writes_manifests_every_command_reads(tmp_path, capsys):
     assert main(["extract", "--corpus", str(tmp_path / "m"), "--encoder", "mfcc", "--store", str(tmp_path / "s"),
                  "--quiet"]) == 0
     assert "6 segments, 0 already stored, 6 extracted" in capsys.readouterr().out
+
+
+def test_store_vacuum_deletes_shards_no_entry_points_to(tmp_path, capsys):
+    write_tone_corpus(tmp_path / "corpus", per_speaker=1)
+    store = tmp_path / "store"
+    assert main(["extract", "--corpus", str(tmp_path / "corpus"), "--encoder", "mfcc", "--store", str(store),
+                 "--quiet"]) == 0
+    kept = sorted(p.name for p in (store / "shards").iterdir())
+    (store / "shards" / "0123abcd.npz").write_bytes(b"written by a worker, never committed")
+    capsys.readouterr()
+    assert main(["store", "vacuum", str(store)]) == 0
+    assert capsys.readouterr().out.strip() == f"{store}: 1 unused shard(s) deleted, 3 entries kept"
+    assert sorted(p.name for p in (store / "shards").iterdir()) == kept
+    assert main(["store", "vacuum", str(tmp_path / "nowhere")]) == 2
+    assert not (tmp_path / "nowhere").exists()

@@ -71,3 +71,19 @@ def test_frame_rate_of_a_tap(tmp_path):
             store.frame_rate(IDENTITY, "tap")
         store.put_many(IDENTITY, entries(2))
         assert store.frame_rate(IDENTITY, "tap") == 12.5
+
+
+def test_shard_written_without_the_index_is_invisible_until_committed(tmp_path):
+    """What a Ray worker does (write_shard) and what the driver does (commit), apart."""
+    from codecprobe.store.latent_store import write_shard
+
+    LatentStore(tmp_path).close()  # the driver creates the store; workers only see the folder
+    committed, abandoned = write_shard(tmp_path, entries(2)), write_shard(tmp_path, entries(2, seed=1))
+    assert [row.segment_id for row in committed.rows] == ["seg0", "seg1"] and committed.rows[1].frames == 4
+    with LatentStore(tmp_path) as store:
+        assert store.entries() == []
+        store.commit(IDENTITY, committed)
+        np.testing.assert_array_equal(store.read("seg1", IDENTITY, "tap"), entries(2)[1].frames)
+        assert store.vacuum() == 1  # the shard whose job died before committing it
+        assert [p.name for p in (tmp_path / "shards").iterdir()] == [committed.name]
+        assert abandoned.name != committed.name

@@ -47,6 +47,29 @@ def add_store_args(parser: argparse.ArgumentParser) -> None:
                         help=f"latent store folder (default {DEFAULT_STORE})")
 
 
+def add_executor_args(parser: argparse.ArgumentParser) -> None:
+    """Where extraction runs (:class:`codecprobe.extract.ExecutorConfig`); see docs/scale.md."""
+    group = parser.add_argument_group("executor (where extraction runs; docs/scale.md)")
+    group.add_argument("--executor", choices=("local", "ray"), default=None,
+                       help="local: this process (default); ray: Ray Data reads the audio, a pool of Ray actors "
+                            "encodes it (needs the extra: pip install 'codecprobe[ray]')")
+    group.add_argument("--address", default=None,
+                       help="ray: the cluster to join, 'auto' or HEAD_HOST:PORT (default: the cluster `ray start` "
+                            "runs on this machine, else a Ray instance started for the run)")
+    group.add_argument("--workers", type=int, default=None, help="ray: encoder actors, one model each (default 1)")
+    group.add_argument("--gpus-per-worker", type=float, default=None,
+                       help="ray: GPUs per actor (default 0); above 0 the actors encode on cuda")
+    group.add_argument("--cpus-per-worker", type=float, default=None,
+                       help="ray: CPUs per actor, also its torch threads (default 1)")
+
+
+def executor_settings_from_args(args: argparse.Namespace, prefix: str = "") -> dict:
+    """The executor options given on the command line, as ExecutorConfig fields (``prefix`` + name)."""
+    given = {"kind": args.executor, "address": args.address, "workers": args.workers,
+             "gpus_per_worker": args.gpus_per_worker, "cpus_per_worker": args.cpus_per_worker}
+    return {prefix + key: value for key, value in given.items() if value is not None}
+
+
 def corpus_from_args(args: argparse.Namespace):
     from codecprobe.data import load_corpus
 

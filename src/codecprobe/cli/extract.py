@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from codecprobe.cli.common import add_corpus_args, add_encoder_args, add_store_args
+from codecprobe.cli.common import add_corpus_args, add_encoder_args, add_executor_args, add_store_args
 
 
 def add_parser(subparsers) -> None:
@@ -17,6 +17,7 @@ def add_parser(subparsers) -> None:
     add_corpus_args(parser)
     add_encoder_args(parser)
     add_store_args(parser)
+    add_executor_args(parser)
     parser.add_argument("--batch-seconds", type=float, default=120.0,
                         help="padded audio per batch, in seconds (default 120)")
     parser.add_argument("--max-batch-size", type=int, default=32, help="segments per batch at most (default 32)")
@@ -26,17 +27,18 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from codecprobe.cli.common import corpus_from_args, describe_weights, encoder_from_args
-    from codecprobe.extract import extract
+    from codecprobe.cli.common import corpus_from_args, describe_weights, encoder_from_args, executor_settings_from_args
+    from codecprobe.extract import ExecutorConfig, extract
     from codecprobe.report import write_json
     from codecprobe.store import LatentStore
 
+    executor = ExecutorConfig(**executor_settings_from_args(args))  # checked before any work
     corpus = corpus_from_args(args)
     encoder = encoder_from_args(args)
     print(describe_weights(encoder.identity()), file=sys.stderr)
     with LatentStore(args.store) as store:
         summary = extract(corpus, encoder, args.taps, store, batch_seconds=args.batch_seconds,
-                          max_batch_size=args.max_batch_size, progress=not args.quiet)
+                          max_batch_size=args.max_batch_size, progress=not args.quiet, executor=executor)
     print(format_summary(summary, corpus.name))
     if args.json_out:
         write_json(args.json_out, summary.to_dict())

@@ -1,4 +1,4 @@
-"""``codecprobe store show``: list what a latent store holds."""
+"""``codecprobe store show``: list what a latent store holds; ``store vacuum``: delete unused shards."""
 from __future__ import annotations
 
 import argparse
@@ -16,17 +16,22 @@ def add_parser(subparsers) -> None:
     show.add_argument("--json", action="store_true", help="print JSON instead of a table")
     show.add_argument("--summary", action="store_true", help="one row per encoder/weights/tap")
     show.set_defaults(run=run_show)
+    vacuum = commands.add_parser("vacuum", help="delete shards no entry points to (left by killed or redone extractions)",
+                                 description="Delete the shard files no index row points to: batches of a killed "
+                                             "extraction that were written but never committed (Ray workers write "
+                                             "shards before the driver indexes them), and arrays replaced by a "
+                                             "re-extraction. Not while an extraction is writing to the store: its "
+                                             "newest shards are not indexed yet.")
+    vacuum.add_argument("store", type=Path, help="latent store folder")
+    vacuum.set_defaults(run=run_vacuum)
 
 
 def run_show(args: argparse.Namespace) -> int:
     from codecprobe.encoders import weights_label
-    from codecprobe.errors import InputError
     from codecprobe.report import markdown_table
     from codecprobe.store import LatentStore
 
-    if not (args.store / "index.sqlite").exists():
-        raise InputError(f"{args.store}: not a latent store (no index.sqlite)")
-    with LatentStore(args.store) as store:
+    with LatentStore(existing_store(args.store)) as store:
         entries = store.entries()
     if args.summary:
         groups: dict[tuple, list] = {}
@@ -44,3 +49,20 @@ def run_show(args: argparse.Namespace) -> int:
     else:
         print(markdown_table(headers, rows, float_format="{:g}"))
     return 0
+
+
+def run_vacuum(args: argparse.Namespace) -> int:
+    from codecprobe.store import LatentStore
+
+    with LatentStore(existing_store(args.store)) as store:
+        print(f"{args.store}: {store.vacuum()} unused shard(s) deleted, {len(store.entries())} entries kept")
+    return 0
+
+
+def existing_store(path: Path) -> Path:
+    """``path``, if it holds a latent store (opening a store elsewhere would create one)."""
+    from codecprobe.errors import InputError
+
+    if not (path / "index.sqlite").exists():
+        raise InputError(f"{path}: not a latent store (no index.sqlite)")
+    return path

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from codecprobe.cli.common import add_encoder_args, add_store_args
+from codecprobe.cli.common import add_encoder_args, add_executor_args, add_store_args
 
 HELP = """\
 data: conversations with reference turns, e.g. simulated by `codecprobe simulate` (layout rttm:
@@ -49,6 +49,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--unfreeze", type=int, dest="unfreeze_layers",
                         help="with --encoder mimi --tap layer{8-k}: train Mimi's top k layers too (Step 1.5)")
     add_store_args(parser)
+    add_executor_args(parser)
     parser.add_argument("--out", type=Path, required=True, help="study folder (checkpoints under OUT/systems/)")
     run = parser.add_argument_group("running")
     run.add_argument("--devices", help="devices (processes) per node, or 'auto' (trainer.devices)")
@@ -67,7 +68,7 @@ def add_parser(subparsers) -> None:
 
 def config_from_args(args: argparse.Namespace):
     """Defaults, then --config, then the options given on the command line, then --set."""
-    from codecprobe.cli.common import encoder_settings_from_args
+    from codecprobe.cli.common import encoder_settings_from_args, executor_settings_from_args
     from codecprobe.config import load_config
     from codecprobe.diarize.config import TrainStudyConfig
 
@@ -77,6 +78,7 @@ def config_from_args(args: argparse.Namespace):
         "store": args.store, "device": args.device if args.device != "cpu" else None,
         "trainer.devices": _devices(args.devices), "trainer.num_nodes": args.num_nodes,
         "trainer.strategy": args.strategy, "trainer.progress": False if args.quiet else None,
+        **executor_settings_from_args(args, prefix="executor."),
     }
     if args.encoder:
         inputs = [{"encoder": args.encoder, "tap": tap, "weights": args.weights, "random_init": args.random_init,

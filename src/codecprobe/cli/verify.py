@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from codecprobe.cli.common import add_corpus_args, add_encoder_args, add_store_args
+from codecprobe.cli.common import add_corpus_args, add_encoder_args, add_executor_args, add_store_args
 
 BACKENDS = ("cosine", "center", "pca", "lda", "probe", "asnorm")
 
@@ -58,6 +58,7 @@ def add_study_args(parser: argparse.ArgumentParser) -> None:
     add_corpus_args(parser)
     add_encoder_args(parser)
     add_store_args(parser)
+    add_executor_args(parser)
     parser.add_argument("--out", type=Path, required=True, help="report folder")
     parser.add_argument("--train-corpus", type=Path, help="fit back-ends on this corpus (disjoint speakers)")
     parser.add_argument("--train-layout", help="layout of --train-corpus (default: guessed)")
@@ -80,7 +81,7 @@ def add_study_args(parser: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace):
     """Defaults, then --config, then the options given on the command line, then --set."""
-    from codecprobe.cli.common import encoder_settings_from_args
+    from codecprobe.cli.common import encoder_settings_from_args, executor_settings_from_args
     from codecprobe.config import load_config
     from codecprobe.verify.config import StudyConfig
 
@@ -94,6 +95,7 @@ def config_from_args(args: argparse.Namespace):
         "trials": getattr(args, "trials", None), "max_trials_per_class": getattr(args, "max_trials_per_class", None),
         "trial_seed": getattr(args, "trial_seed", None),
         "exclude_same_recording": getattr(args, "exclude_same_recording", None),
+        **executor_settings_from_args(args, prefix="executor."),
     }
     overrides = [f"{key}={json.dumps(str(value) if isinstance(value, Path) else value)}"
                  for key, value in given.items() if value is not None]

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from codecprobe.config import ConfigError
+from codecprobe.extract.executor import ExecutorConfig
 from codecprobe.train.config import TrainerConfig
 
 
@@ -121,6 +122,7 @@ class TrainStudyConfig:
     # extraction
     store: str = "runs/store"
     device: str = "cpu"
+    executor: ExecutorConfig = field(default_factory=ExecutorConfig)  # where extraction runs (docs/scale.md)
     # evaluation
     collars: list[float] = field(default_factory=lambda: [0.0, 0.25])
     verdicts: Verdicts = field(default_factory=Verdicts)

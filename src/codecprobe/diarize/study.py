@@ -163,7 +163,8 @@ def prepare(config: TrainStudyConfig, data: StudyData, systems: list[System], st
     corpora = {id(d.corpus): d for d in data.all()}.values()
     for conversations in corpora:
         for encoder, taps in needs.values():
-            summary = extract(conversations.corpus, encoder, sorted(taps), store, progress=progress)
+            summary = extract(conversations.corpus, encoder, sorted(taps), store, progress=progress,
+                              executor=config.executor)
             if summary.failures:
                 where, reason = summary.failures[0]
                 raise InputError(f"{conversations.name}: {len(summary.failures)} recording(s) could not be encoded, "

@@ -87,6 +87,7 @@ class Encoder(abc.ABC):
     # True where ``random_init`` permutes the weights given instead of drawing new ones (lyra):
     # a study then builds the control from the same weights as the encoder it controls.
     untrained_from_weights: ClassVar[bool] = False
+    recipe = None  # set by build_encoder: an EncoderRecipe that builds this encoder again in another process
 
     @property
     @abc.abstractmethod

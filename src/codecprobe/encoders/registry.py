@@ -53,6 +53,24 @@ class BuildOptions:
     settings: Mapping[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class EncoderRecipe:
+    """How an encoder was built, so that another process (a Ray worker) can build the same one.
+
+    ``module`` is the module that registers the encoder; a fresh process imports it first,
+    so encoders registered outside this package rebuild too.
+    """
+
+    name: str
+    module: str
+    options: BuildOptions
+
+    def build(self, device: str | None = None) -> Encoder:
+        """The encoder again, on ``device`` when given (else the original device)."""
+        importlib.import_module(self.module)
+        return build_encoder(self.name, self.options if device is None else dataclasses.replace(self.options, device=device))
+
+
 def register(name: str, settings: type | None = None):
     """Register ``factory(options)``, or ``factory(options, settings)`` when the encoder has a
     settings dataclass."""
@@ -106,7 +124,9 @@ def build_encoder(name: str, options: BuildOptions | None = None) -> Encoder:
     _load(name)
     settings = build_settings(name, options.settings)  # checked before any weights are loaded
     factory = _FACTORIES[name]
-    return factory(options) if _SETTINGS[name] is None else factory(options, settings)
+    encoder = factory(options) if _SETTINGS[name] is None else factory(options, settings)
+    encoder.recipe = EncoderRecipe(name, factory.__module__, options)
+    return encoder
 
 
 def _load(name: str) -> None:

@@ -3,8 +3,15 @@
 What is already stored (same segment, same source fingerprint, same encoder identity
 and tap) is skipped, so a rerun after a crash resumes where the last committed batch
 ended. Segments are sorted by duration and packed into batches under a padded-audio
-budget (length bucketing); the next batch's audio is read on a background thread
-while the model runs. Unreadable files are recorded as failures and skipped.
+budget (length bucketing). Unreadable files are recorded as failures and skipped.
+
+Each batch is read (:func:`read_segments`), encoded and written as one shard
+(:func:`encode_to_shard`) by an executor, and its rows are committed to the store's
+index here, in the calling process, so the index keeps one writer. The local executor
+(:func:`run_local`) does this in this process, reading the next batch on a background
+thread while the model runs; the Ray executor
+(:func:`codecprobe.extract.ray_executor.run_on_ray`) spreads the same two functions
+over a cluster.
 """
 from __future__ import annotations
 
@@ -12,17 +19,21 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 import numpy as np
-from lhotse import SupervisionSegment
 from tqdm.auto import tqdm
 
 from codecprobe.audio import AudioError, read_audio
-from codecprobe.data import Corpus
 from codecprobe.encoders.base import Encoder
+from codecprobe.extract.executor import ExecutorConfig
 from codecprobe.store import LatentStore
-from codecprobe.store.latent_store import NewEntry
+from codecprobe.store.latent_store import NewEntry, WrittenShard, write_shard
+
+if TYPE_CHECKING:  # lhotse takes seconds to import, and Ray's reading workers need none of it
+    from lhotse import SupervisionSegment
+
+    from codecprobe.data import Corpus
 
 
 @dataclass
@@ -36,7 +47,7 @@ class ExtractSummary:
     n_extracted: int = 0
     audio_seconds: float = 0.0  # audio encoded in this run
     wall_seconds: float = 0.0
-    model_seconds: float = 0.0  # time inside encoder.encode_batch
+    model_seconds: float = 0.0  # time inside encoder.encode_batch (summed over workers)
     failures: list[tuple[str, str]] = field(default_factory=list)  # (segment id or path, reason)
 
     @property
@@ -48,6 +59,29 @@ class ExtractSummary:
         return {**self.__dict__, "real_time_factor": self.real_time_factor, "audio_hours": self.audio_seconds / 3600}
 
 
+@dataclass(frozen=True)
+class SegmentJob:
+    """One segment to encode, with all a reader in any process needs (no corpus object)."""
+
+    segment_id: str
+    path: str
+    start: float
+    duration: float
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """What became of one planned batch: the shard its arrays went to (None if nothing was read)."""
+
+    index: int  # position in the plan
+    shard: WrittenShard | None
+    failures: list[tuple[str, str]]
+    audio_seconds: float
+    model_seconds: float
+    n_encoded: int
+
+
 def extract(
     corpus: Corpus,
     encoder: Encoder,
@@ -56,7 +90,13 @@ def extract(
     batch_seconds: float = 120.0,
     max_batch_size: int = 32,
     progress: bool = True,
+    executor: ExecutorConfig = ExecutorConfig(),
 ) -> ExtractSummary:
+    """Encode every segment of ``corpus`` not yet in ``store`` at ``taps`` (default: the encoder's).
+
+    ``executor`` says where: in this process (the default) or on a Ray cluster (docs/scale.md);
+    the store ends up the same either way.
+    """
     started = time.perf_counter()
     taps = encoder.check_taps(taps or encoder.default_taps)
     identity = encoder.identity()
@@ -70,35 +110,77 @@ def extract(
     todo = [s for s in segments if any(done.get(s.id) != fingerprints[s.id] for done in stored)]
     summary.n_cached = len(segments) - len(todo)
 
-    batches = plan_batches([s.duration for s in todo], batch_seconds, max_batch_size)
+    batches = [
+        [SegmentJob(todo[i].id, str(corpus.audio_path(todo[i].recording_id)), todo[i].start, todo[i].duration,
+                    fingerprints[todo[i].id]) for i in batch]
+        for batch in plan_batches([s.duration for s in todo], batch_seconds, max_batch_size)
+    ]
+    if executor.kind == "ray":
+        from codecprobe.extract.ray_executor import run_on_ray
+
+        outcomes = run_on_ray(batches, encoder, taps, store.root, executor)
+    else:
+        outcomes = run_local(batches, encoder, taps, store.root)
     bar = tqdm(total=sum(s.duration for s in todo), unit="s", unit_scale=True, disable=not progress,
                desc=f"{identity.encoder}:{','.join(taps)}", dynamic_ncols=True)
-    with ThreadPoolExecutor(max_workers=1) as reader:
-        pending = reader.submit(_read_batch, corpus, [todo[i] for i in batches[0]], encoder.sample_rate) if batches else None
-        for index in range(len(batches)):
-            loaded, failed = pending.result()
-            if index + 1 < len(batches):  # overlap reading the next batch with this batch's forward pass
-                pending = reader.submit(_read_batch, corpus, [todo[i] for i in batches[index + 1]], encoder.sample_rate)
-            summary.failures += failed
-            if loaded:
-                tick = time.perf_counter()
-                outputs = encoder.encode_batch([audio for _, audio in loaded], taps)
-                summary.model_seconds += time.perf_counter() - tick
-                store.put_many(identity, [
-                    NewEntry(segment.id, tap, fingerprints[segment.id], sequence.frames, sequence.frame_rate)
-                    for (segment, _), by_tap in zip(loaded, outputs) for tap, sequence in by_tap.items()
-                ])
-                summary.n_extracted += len(loaded)
-                summary.audio_seconds += sum(segment.duration for segment, _ in loaded)
-            bar.update(sum(todo[i].duration for i in batches[index]))
-            bar.set_postfix_str(f"{summary.audio_seconds / max(time.perf_counter() - started, 1e-9):.1f}x real time")
+    failures: dict[int, list[tuple[str, str]]] = {}  # by batch, listed in plan order at the end
+    for outcome in outcomes:
+        if outcome.shard is not None:
+            store.commit(identity, outcome.shard)
+        failures[outcome.index] = outcome.failures
+        summary.n_extracted += outcome.n_encoded
+        summary.audio_seconds += outcome.audio_seconds
+        summary.model_seconds += outcome.model_seconds
+        bar.update(sum(job.duration for job in batches[outcome.index]))
+        bar.set_postfix_str(f"{summary.audio_seconds / max(time.perf_counter() - started, 1e-9):.1f}x real time")
     bar.close()
+    summary.failures += [failure for index in sorted(failures) for failure in failures[index]]
     summary.wall_seconds = time.perf_counter() - started
     return summary
 
 
+def run_local(batches: list[list[SegmentJob]], encoder: Encoder, taps: Sequence[str],
+              root: str | os.PathLike) -> Iterator[BatchOutcome]:
+    """Encode the batches in this process, in plan order, reading the next one on a thread meanwhile."""
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        pending = reader.submit(read_segments, batches[0], encoder.sample_rate) if batches else None
+        for index in range(len(batches)):
+            loaded, failed = pending.result()
+            if index + 1 < len(batches):  # overlap reading the next batch with this batch's forward pass
+                pending = reader.submit(read_segments, batches[index + 1], encoder.sample_rate)
+            yield encode_to_shard(encoder, taps, root, index, loaded, failed)
+
+
+def read_segments(jobs: Sequence[SegmentJob], rate: int) -> tuple[list[tuple[SegmentJob, np.ndarray]], list[tuple[str, str]]]:
+    """Read and resample each segment: ``(job, audio)`` for those read, ``(segment id, reason)`` for the rest."""
+    loaded, failed = [], []
+    for job in jobs:
+        try:
+            audio, _ = read_audio(job.path, job.start, job.start + job.duration, target_rate=rate)
+        except AudioError as error:
+            failed.append((job.segment_id, str(error)))
+            continue
+        loaded.append((job, audio))
+    return loaded, failed
+
+
+def encode_to_shard(encoder: Encoder, taps: Sequence[str], root: str | os.PathLike, index: int,
+                    loaded: list[tuple[SegmentJob, np.ndarray]], failed: list[tuple[str, str]]) -> BatchOutcome:
+    """Encode one read batch and write its arrays as a shard of the store at ``root`` (not yet indexed)."""
+    if not loaded:
+        return BatchOutcome(index, None, failed, 0.0, 0.0, 0)
+    tick = time.perf_counter()
+    outputs = encoder.encode_batch([audio for _, audio in loaded], taps)
+    model_seconds = time.perf_counter() - tick
+    shard = write_shard(root, [
+        NewEntry(job.segment_id, tap, job.fingerprint, sequence.frames, sequence.frame_rate)
+        for (job, _), by_tap in zip(loaded, outputs) for tap, sequence in by_tap.items()
+    ])
+    return BatchOutcome(index, shard, failed, sum(job.duration for job, _ in loaded), model_seconds, len(loaded))
+
+
 def ensure_extracted(corpus: Corpus, encoder: Encoder, taps: Sequence[str], store: LatentStore,
-                     progress: bool = True) -> ExtractSummary:
+                     progress: bool = True, executor: ExecutorConfig = ExecutorConfig()) -> ExtractSummary:
     """:func:`extract`, then refuse to go on if any segment of the corpus could not be encoded.
 
     A study that reads every segment back from the store calls this first: a missing
@@ -106,7 +188,7 @@ def ensure_extracted(corpus: Corpus, encoder: Encoder, taps: Sequence[str], stor
     """
     from codecprobe.errors import InputError
 
-    summary = extract(corpus, encoder, taps, store, progress=progress)
+    summary = extract(corpus, encoder, taps, store, progress=progress, executor=executor)
     failed = {where for where, _ in summary.failures} & {s.id for s in corpus.segments()}
     if failed:
         raise InputError(f"{corpus.name}: {len(failed)} segment(s) could not be encoded, e.g. "
@@ -135,19 +217,6 @@ def plan_batches(durations: Sequence[float], batch_seconds: float, max_batch_siz
     if current:
         batches.append(current)
     return batches
-
-
-def _read_batch(corpus: Corpus, segments: list[SupervisionSegment], rate: int):
-    loaded, failed = [], []
-    for segment in segments:
-        path = corpus.audio_path(segment.recording_id)
-        try:
-            audio, _ = read_audio(path, segment.start, segment.start + segment.duration, target_rate=rate)
-        except AudioError as error:
-            failed.append((segment.id, str(error)))
-            continue
-        loaded.append((segment, audio))
-    return loaded, failed
 
 
 def _fingerprint(corpus: Corpus, segment: SupervisionSegment) -> str:

@@ -12,6 +12,11 @@ only then indexed in one SQLite transaction, so a run killed at any moment leave
 either a complete batch or none (at worst an unindexed shard, which ``vacuum``
 removes). Reading one utterance decompresses one zip member; nothing else is loaded.
 
+Writing a shard (:func:`write_shard`) needs no index, so any process can do it, e.g.
+the workers of a Ray job writing into a shared store folder; indexing its rows
+(:meth:`LatentStore.commit`) is left to the one process that holds the store open,
+so the index keeps a single writer. ``put_many`` is the two in one process.
+
 Rows are keyed by segment id, tap and an *encoder key*: a hash of encoder name,
 weights identity and every setting that changes the numbers. Each row also records the
 segment's source fingerprint (file size and mtime, span); a segment whose audio or span
@@ -89,6 +94,47 @@ class NewEntry:
     frame_rate: float
 
 
+@dataclass(frozen=True)
+class ShardRow:
+    """One array of a written shard, described as the index records it."""
+
+    segment_id: str
+    tap: str
+    fingerprint: str
+    frames: int
+    dim: int
+    frame_rate: float
+    member: str  # its zip member inside the shard
+
+
+@dataclass(frozen=True)
+class WrittenShard:
+    """A shard on disk whose rows are not indexed yet (see :meth:`LatentStore.commit`)."""
+
+    name: str
+    rows: tuple[ShardRow, ...]
+
+
+def write_shard(root: str | os.PathLike, entries: Sequence[NewEntry]) -> WrittenShard:
+    """Write one batch's arrays as a new shard in ``root/shards``, atomically; the index is not touched.
+
+    Safe in any process and in several at once (every shard gets a fresh name). Until its
+    rows are committed the shard is invisible to readers and ``vacuum`` deletes it.
+    """
+    name = f"{uuid.uuid4().hex}.npz"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        for index, entry in enumerate(entries):
+            with archive.open(f"{index}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.ascontiguousarray(entry.frames, dtype=np.float32))
+    atomic_write_bytes(Path(root) / "shards" / name, buffer.getvalue())
+    return WrittenShard(name, tuple(
+        ShardRow(e.segment_id, e.tap, e.fingerprint, int(e.frames.shape[0]), int(e.frames.shape[1]),
+                 float(e.frame_rate), f"{i}.npy")
+        for i, e in enumerate(entries)
+    ))
+
+
 class LatentStore:
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root)
@@ -110,21 +156,17 @@ class LatentStore:
     # -- writing ---------------------------------------------------------------
     def put_many(self, identity: EncoderIdentity, entries: Sequence[NewEntry]) -> None:
         """Write one batch atomically: the shard first, then its index rows in one transaction."""
-        if not entries:
-            return
-        shard = f"{uuid.uuid4().hex}.npz"
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-            for index, entry in enumerate(entries):
-                with archive.open(f"{index}.npy", "w", force_zip64=True) as member:
-                    np.lib.format.write_array(member, np.ascontiguousarray(entry.frames, dtype=np.float32))
-        atomic_write_bytes(self.root / "shards" / shard, buffer.getvalue())
+        if entries:
+            self.commit(identity, write_shard(self.root, entries))
+
+    def commit(self, identity: EncoderIdentity, shard: WrittenShard) -> None:
+        """Index the rows of a shard written by :func:`write_shard` (in this or another process), in one transaction."""
         key = encoder_key(identity)
         settings = json.dumps(identity.settings, sort_keys=True, default=str)
         rows = [
-            (e.segment_id, key, e.tap, identity.encoder, identity.weights_id, int(identity.trained), settings,
-             e.fingerprint, int(e.frames.shape[0]), int(e.frames.shape[1]), float(e.frame_rate), shard, f"{i}.npy")
-            for i, e in enumerate(entries)
+            (r.segment_id, key, r.tap, identity.encoder, identity.weights_id, int(identity.trained), settings,
+             r.fingerprint, r.frames, r.dim, r.frame_rate, shard.name, r.member)
+            for r in shard.rows
         ]
         with self._db:
             self._db.execute("BEGIN IMMEDIATE")

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from codecprobe.extract.executor import ExecutorConfig
+
 
 @dataclass
 class Thresholds:
@@ -66,6 +68,7 @@ class StudyConfig:
     control: bool = True  # also run the same encoder untrained (seeded random weights; lyra: permuted weights)
     control_seed: int = 0
     store: str = "runs/store"
+    executor: ExecutorConfig = field(default_factory=ExecutorConfig)  # where extraction runs (local or ray)
     # embeddings and back-ends
     pooling: Literal["mean", "mean+std"] = "mean"
     vad: bool = False  # pool Silero-VAD speech frames only

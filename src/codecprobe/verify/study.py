@@ -103,7 +103,7 @@ class EmbeddingSource:
     def extract(self, corpus: Corpus, taps: list[str]) -> None:
         from codecprobe.extract import ensure_extracted
 
-        ensure_extracted(corpus, self.encoder, taps, self.store, progress=self.progress)
+        ensure_extracted(corpus, self.encoder, taps, self.store, progress=self.progress, executor=self.config.executor)
 
     def embeddings(self, corpus: Corpus, segments: list[SupervisionSegment], tap: str) -> np.ndarray:
         """One pooled row per segment, in order; frames are read shard by shard and pooled at once."""
