@@ -82,3 +82,13 @@ def test_models_learn_the_dynamics_of_a_hidden_cluster_walk(tmp_path):
     assert nll["vmf"] < nll["unconditional gaussian"] - 1  # measured: 1.7
     context = next(c for c in run.comparisons if c["to"] == "gaussian")["nll_decrease_per_frame"]
     assert context["ci_low"] > 0
+
+
+def test_setting_one_trainer_key_keeps_the_short_run_defaults():
+    """``--set trainer.max_steps=...`` builds the trainer section anew: it must start from this study's defaults."""
+    from codecprobe.config import load_config
+
+    config = load_config(NextLatentConfig, None, ["trainer.max_steps=25000"])
+    assert (config.trainer.max_steps, config.trainer.batch_size, config.trainer.warmup_steps,
+            config.trainer.threads) == (25000, 128, 50, 1)
+    assert NextLatentConfig().trainer.batch_size == 128

@@ -44,10 +44,21 @@ class ModelConfig:
                 raise ConfigError(f"model.{name} must be [low, high] with low < high, got {bounds}")
 
 
-def _short_training() -> TrainerConfig:
-    """A run that fits this CPU: about one epoch of Mimi's 12.5 Hz anchors over 2 hours of speech."""
-    return TrainerConfig(max_steps=600, batch_size=128, warmup_steps=50, val_every_steps=200,
-                         checkpoint_every_steps=200, threads=1)
+@dataclass
+class ShortTraining(TrainerConfig):
+    """A run that fits this CPU: about one epoch of Mimi's 12.5 Hz anchors over 2 hours of speech.
+
+    Its own defaults, not a ``TrainerConfig`` built with other values: a config that sets any one
+    trainer key (``--set trainer.max_steps=25000``) builds the section from the class's defaults,
+    so these must be the class's.
+    """
+
+    max_steps: int = 600
+    batch_size: int = 128
+    warmup_steps: int = 50
+    val_every_steps: int | None = 200
+    checkpoint_every_steps: int = 200
+    threads: int | None = 1
 
 
 @dataclass
@@ -74,7 +85,7 @@ class NextLatentConfig:
     fit_frames: int = 20000
     kmeans: KMeansConfig = field(default_factory=KMeansConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
-    trainer: TrainerConfig = field(default_factory=_short_training)
+    trainer: ShortTraining = field(default_factory=ShortTraining)
     # statistics
     bootstrap: int = 1000  # resamples of held-out utterances for the intervals
     confidence: float = 0.95
