@@ -1,8 +1,8 @@
 """``codecprobe demo``: the whole pipeline as it stands, on data found or made locally.
 
-1. Corpora: the ones given, else the real speech sets in ``../shared/data`` where that
-   folder exists, else a small corpus of synthetic voices made here (see
-   :mod:`codecprobe.data.synthetic`).
+1. Corpora: the ones given, else the real speech sets in ``../shared/data`` beside the
+   project (not the current folder) where that folder exists, else a small corpus of
+   synthetic voices made here (see :mod:`codecprobe.data.synthetic`).
 2. Encoders: every registered baseline, Mimi and Lyra. Mimi's trained weights are used when
    they can be loaded (``--mimi-weights``, default ``kyutai/mimi`` from the local
    Hugging Face cache); otherwise the demo uses seeded random weights and says so in
@@ -28,7 +28,7 @@ from pathlib import Path
 from codecprobe.config import config_to_dict, save_config
 from codecprobe.data import Corpus, load_corpus
 from codecprobe.data.synthetic import make_synthetic_corpus
-from codecprobe.encoders import BuildOptions, Encoder, build_encoder, weights_label
+from codecprobe.encoders import BuildOptions, Encoder, build_encoder, utterance_use, weights_label
 from codecprobe.errors import InputError
 from codecprobe.extract import extract
 from codecprobe.report import atomic_write_text, markdown_table, provenance, write_json
@@ -36,7 +36,7 @@ from codecprobe.store import LatentStore, StoredEntry
 from codecprobe.verify.config import StudyConfig
 
 SHARED_SETS = ("librispeech-test-other", "vctk-autovc")
-MAIN_TAP = {"mimi": "prequant", "ge2e": "utterance", "lyra": "latent"}  # others: their only tap
+SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"  # ../shared/data beside the project
 
 
 @dataclass
@@ -46,6 +46,7 @@ class DemoConfig:
     out: str = "runs/demo"
     encoders: list[str] = field(default_factory=lambda: ["mfcc", "logmel", "ge2e", "mimi", "lyra"])
     mimi_weights: str = "auto"  # "auto": trained kyutai/mimi if loadable, else random init; "random"; or an id/path
+    encoder_options: dict[str, dict] = field(default_factory=dict)  # per encoder: its settings, e.g. {"mimi": {...}}
     seed: int = 0
     progress: bool = True
 
@@ -54,6 +55,10 @@ def run_demo(config: DemoConfig) -> dict:
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     save_config(config, out / "config.yaml")
+    unknown = sorted(set(config.encoder_options) - set(config.encoders))
+    if unknown:
+        raise InputError(f"encoder_options for {', '.join(unknown)}, which the demo does not run "
+                         f"(encoders: {', '.join(config.encoders)})")
     corpora, data_note = _corpora(config, out)
     say(f"data: {data_note}")
     encoders = [built for built in (_build(name, config) for name in config.encoders) if built is not None]
@@ -71,6 +76,7 @@ def run_demo(config: DemoConfig) -> dict:
         stored = store.entries()
     rows = [row for run in runs for row in _tap_rows(stored, *run)]
 
+    keys = ["corpus", "encoder", "weights", "tap", "segments", "frames", "dim", "frame_rate_hz", "x_real_time"]
     headers = ["corpus", "encoder", "weights", "tap", "segments", "frames", "dim", "frame rate (Hz)", "x real time"]
     table = markdown_table(headers, rows, float_format="{:.1f}")
     print(table)
@@ -88,7 +94,7 @@ def run_demo(config: DemoConfig) -> dict:
         print(diarization["table"])
         sections += ["## Diarization scoring: a VAD-only baseline", diarization["table"]]
     result = {"data": data_note, "encoders": [note for _, note in encoders], "extraction": summaries,
-              "taps": [dict(zip(headers, row)) for row in rows], "speaker_studies": studies,
+              "taps": [dict(zip(keys, row)) for row in rows], "speaker_studies": studies,
               "diarization_baseline": diarization, "config": config_to_dict(config), "provenance": provenance()}
     write_json(out / "demo.json", result)
     atomic_write_text(out / "demo.md", "\n\n".join(sections) + "\n")
@@ -98,18 +104,19 @@ def run_demo(config: DemoConfig) -> dict:
 
 def _speaker_studies(config: DemoConfig, corpora: list[Corpus], encoders, out: Path) -> tuple[list[dict], str]:
     """verify and diagnose per utterance corpus and encoder; one report folder each."""
-    from codecprobe.verify.report import eer_verdict, write_diagnose_report, write_verify_report
+    from codecprobe.verify.report import write_diagnose_report, write_verify_report
     from codecprobe.verify.study import run_diagnose, run_verify
 
     studies, rows = [], []
     for corpus in (c for c in corpora if not c.whole_recordings):
         for encoder, _ in encoders:
             identity = encoder.identity()
-            study = StudyConfig(
+            study = StudyConfig(  # the encoder's canonical utterance-level preprocessing and primary tap
                 corpus=str(corpus.root), layout=corpus.layout, encoder=identity.encoder,
-                taps=[MAIN_TAP.get(identity.encoder, encoder.default_taps[0])],
-                random_init=not identity.trained, seed=config.seed,
-                weights=None if not identity.trained or identity.encoder != "mimi" else _mimi_weights(config),
+                encoder_options=config.encoder_options.get(identity.encoder, {}),
+                taps=[(utterance_use(identity.encoder).taps or encoder.default_taps)[0]],
+                random_init=identity.weights == "untrained", seed=config.seed,
+                weights=_mimi_weights(config) if identity.encoder == "mimi" and identity.weights == "trained" else None,
                 store=str(out / "store"), backends=["cosine", "center", "probe"],
             )
             folder = out / "studies" / f"{corpus.name}-{identity.encoder}"
@@ -122,8 +129,7 @@ def _speaker_studies(config: DemoConfig, corpora: list[Corpus], encoders, out: P
                              and d.get("backend") == record["backend"]), {})
                 rows.append([corpus.name, record["encoder"], weights_label(record["weights_id"], record["trained"]),
                              record["tap"], record["backend"], record["eer"], diag.get("separability", float("nan")),
-                             diag.get("consistency", float("nan")),
-                             eer_verdict(record["eer"], study.thresholds)])
+                             diag.get("consistency", float("nan")), record["verdict"]])
     headers = ["corpus", "encoder", "weights", "tap", "back-end", "EER %", "separability", "consistency", "verdict"]
     return studies, markdown_table(headers, rows)
 
@@ -134,7 +140,7 @@ def _mimi_weights(config: DemoConfig) -> str | None:
 
 def _diarization_baseline(config: DemoConfig, out: Path) -> dict | None:
     """Silero VAD speech given to one speaker, scored against pyannote-sample's reference RTTM."""
-    folder = Path.cwd().parent / "shared" / "data" / "pyannote-sample"
+    folder = SHARED_DATA / "pyannote-sample"
     if config.corpora or not (folder / "sample.wav").exists():
         return None
     from codecprobe.audio import read_audio
@@ -160,38 +166,38 @@ def _corpora(config: DemoConfig, out: Path) -> tuple[list[Corpus], str]:
     if config.corpora:
         corpora = [load_corpus(path, config.layout) for path in config.corpora]
         return corpora, "given corpora: " + ", ".join(config.corpora)
-    shared = Path.cwd().parent / "shared" / "data"
-    if all((shared / name).is_dir() for name in SHARED_SETS):
-        corpora = [load_corpus(shared / name) for name in SHARED_SETS]
-        return corpora, "real speech from ../shared/data: " + ", ".join(
+    if all((SHARED_DATA / name).is_dir() for name in SHARED_SETS):
+        corpora = [load_corpus(SHARED_DATA / name) for name in SHARED_SETS]
+        return corpora, f"real speech from {SHARED_DATA}: " + ", ".join(
             f"{c.name} ({len(c.speakers())} speakers, {len(c.segments())} utterances)" for c in corpora)
     root = make_synthetic_corpus(out / "synthetic-voices", seed=config.seed)
     corpus = load_corpus(root, "speaker-folders")
     return [corpus], (f"synthetic voices made offline by codecprobe ({len(corpus.speakers())} voices, "
-                      f"{len(corpus.segments())} utterances; no ../shared/data found)")
+                      f"{len(corpus.segments())} utterances; no {', '.join(SHARED_SETS)} in {SHARED_DATA})")
 
 
 def _build(name: str, config: DemoConfig) -> tuple[Encoder, str] | None:
+    settings = config.encoder_options.get(name, {})
     if name == "lyra":
         try:
-            encoder = build_encoder("lyra", BuildOptions(seed=config.seed))
+            encoder = build_encoder("lyra", BuildOptions(seed=config.seed, settings=settings))
         except InputError as error:  # no weights folder, or no TFLite runtime: the demo goes on without it
             say(f"lyra skipped: {error}")
             return None
         return encoder, f"lyra: TRAINED weights {encoder.weights_id} (its control: the same weights randomly permuted)"
     if name != "mimi":
-        encoder = build_encoder(name, BuildOptions(seed=config.seed))
-        return encoder, f"{name}: {encoder.weights_id}"
+        encoder = build_encoder(name, BuildOptions(seed=config.seed, settings=settings))
+        return encoder, encoder.identity().describe()
     if config.mimi_weights != "random":
         weights = None if config.mimi_weights == "auto" else config.mimi_weights
         try:
-            encoder = build_encoder("mimi", BuildOptions(weights=weights))
+            encoder = build_encoder("mimi", BuildOptions(weights=weights, settings=settings))
             return encoder, f"mimi: TRAINED weights {encoder.weights_id}"
         except InputError as error:
             if config.mimi_weights != "auto":
                 raise
             say(f"mimi: trained weights unavailable ({str(error).splitlines()[0][:160]}...)")
-    encoder = build_encoder("mimi", BuildOptions(random_init=True, seed=config.seed))
+    encoder = build_encoder("mimi", BuildOptions(random_init=True, seed=config.seed, settings=settings))
     return encoder, (f"mimi: RANDOM weights ({encoder.weights_id}), an untrained control - "
                      "not Kyutai's trained model; pass --mimi-weights to use real weights")
 

@@ -102,7 +102,8 @@ def test_real_rttm_folder(shared_data):
     assert corpus.layout == "rttm" and corpus.whole_recordings
     (whole,) = corpus.segments()
     assert whole.id == "sample" and whole.duration == pytest.approx(30.0, abs=0.1)
-    assert set(corpus.speakers()) == {s.split()[7] for s in (shared_data / "pyannote-sample" / "sample.rttm").read_text().splitlines()}
+    labels = {s.split()[7] for s in (shared_data / "pyannote-sample" / "sample.rttm").read_text().splitlines()}
+    assert set(corpus.speakers()) == {f"sample:{label}" for label in labels}
 
 
 def test_detects_layouts_of_real_sets(shared_data):
@@ -123,7 +124,8 @@ def test_rttm_folders_side_by_side_and_ami_style_names(tmp_path):
     assert corpus.layout == "rttm"
     assert sorted(s.id for s in corpus.segments()) == ["ES2004a", "abjxc"]
     turns = sorted((s.recording_id, s.start, s.duration, s.speaker) for s in corpus.supervisions)
-    assert turns == [("ES2004a", 0.0, 1.0, "A"), ("ES2004a", 1.5, 1.0, "B"), ("abjxc", 0.5, 1.0, "spk1")]
+    assert turns == [("ES2004a", 0.0, 1.0, "ES2004a:A"), ("ES2004a", 1.5, 1.0, "ES2004a:B"),
+                     ("abjxc", 0.5, 1.0, "abjxc:spk1")]
 
 
 def test_real_pyaudioanalysis_segments(shared_data):
@@ -131,11 +133,30 @@ def test_real_pyaudioanalysis_segments(shared_data):
     assert corpus.layout == "rttm" and corpus.whole_recordings
     assert sorted(s.id for s in corpus.segments()) == ["diarizationExample", "diarizationExample2"]
     first = min((s for s in corpus.supervisions if s.recording_id == "diarizationExample"), key=lambda s: s.start)
-    assert (first.start, first.duration, first.speaker) == (0.0, 6.3, "speakerA")
+    assert (first.start, first.duration, first.speaker) == (0.0, 6.3, "diarizationExample:speakerA")
     by_file = {}
     for s in corpus.supervisions:
         by_file.setdefault(s.recording_id, set()).add(s.speaker)
     assert {f: len(v) for f, v in by_file.items()} == {"diarizationExample": 4, "diarizationExample2": 6}
+
+
+def test_rttm_speaker_labels_belong_to_their_recording(shared_data, tmp_path):
+    """Item 10: pyAudioAnalysis' two files both use speakerA (and B, C, D) for different people."""
+    folder = shared_data / "pyaudioanalysis"
+    labels = {path.stem: {line.split("\t")[2].strip() for line in path.read_text().splitlines() if line.strip()}
+              for path in folder.glob("*.segments")}
+    assert "speakerA" in labels["diarizationExample"] & labels["diarizationExample2"]  # the trap
+    corpus = load_corpus(folder)
+    assert len(corpus.speakers()) == 4 + 6  # not 6: no label of one file merges with the other's
+    assert "diarizationExample:speakerA" in corpus.speakers() and "diarizationExample2:speakerA" in corpus.speakers()
+
+    for path in folder.iterdir():  # the same corpus, declared to use one set of speaker ids
+        (tmp_path / path.name).symlink_to(path)
+    (tmp_path / "corpus.yaml").write_text("speaker_labels: global\n")
+    assert len(load_corpus(tmp_path).speakers()) == 6
+    (tmp_path / "corpus.yaml").write_text("speaker_labels: everywhere\n")
+    with pytest.raises(InputError, match=r"corpus\.yaml: speaker_labels must be one of per-recording, global"):
+        load_corpus(tmp_path)
 
 
 def test_bad_segments_line_names_file_and_line(tmp_path):

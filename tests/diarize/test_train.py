@@ -15,6 +15,7 @@ from codecprobe.diarize.config import TrainStudyConfig
 from codecprobe.diarize.evaluate import _score_windows, evaluate
 from codecprobe.store import LatentStore
 from codecprobe.train import WindowDataModule, fit, load_module, read_checkpoint
+from tests.cli.test_help import snake_case_keys
 from tests.diarize.conversations import write_conversations
 
 TINY = ["adapter.d_model=32", "adapter.feedforward=64", "adapter.layers=1", "adapter.heads=2", "window_s=4",
@@ -137,6 +138,7 @@ def test_the_command_trains_reports_and_its_checkpoint_alone_gives_the_same_numb
     assert "mfcc-mfcc [mfcc:mfcc librosa" in printed and "baseline: one speaker" in printed
     out = tmp_path / "out"
     results = json.loads((out / "results.json").read_text())
+    assert snake_case_keys(results, data_maps=("versions", "collars", "recordings")) == []  # issue 7, item 15
     [system] = results["systems"]
     assert (system["system"], system["steps"], system["control"], system["unfreeze_layers"]) == ("mfcc-mfcc", 8, False, 0)
     assert system["inputs"][0]["offset_s"] == -0.005  # MFCC frames are centred on their hop
@@ -159,7 +161,7 @@ def test_the_command_trains_reports_and_its_checkpoint_alone_gives_the_same_numb
 
 @pytest.mark.parametrize("extra, message", [
     (["--set", "adapter.heads=5"], "divisible by adapter.heads"),
-    (["--tap", "nope"], "has no tap(s) ['nope']"),
+    (["--tap", "nope"], "has no tap(s) nope (--tap)"),
     (["--set", "trainer.batch_size=0"], "trainer.batch_size must be >= 1"),
     (["--set", "adapter.head=powerset"], "set adapter.loss=pit"),
     (["--unfreeze", "3"], "one input, mimi tap 'layer5'"),

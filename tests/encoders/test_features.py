@@ -92,7 +92,9 @@ def test_identity_lists_the_settings_each_encoder_uses():
     mfcc, logmel = MfccEncoder().identity(), LogMelEncoder().identity()
 
     assert mfcc.weights_id == logmel.weights_id == f"librosa:{librosa.__version__}"
-    assert mfcc.trained and logmel.trained
+    # item 3: baselines with no weights, never "trained" (nor a random control)
+    assert (mfcc.weights, logmel.weights) == ("none", "none") and not (mfcc.trained or logmel.trained)
+    assert mfcc.describe() == f"mfcc: no weights - a fixed baseline (librosa:{librosa.__version__})"
     assert mfcc.settings["n_mfcc"] == 20 and "n_mfcc" not in logmel.settings
     assert logmel.settings == {
         "n_mels": 40, "window_s": 0.025, "hop_s": 0.010, "n_fft": 512, "window": "hamming",

@@ -151,7 +151,7 @@ def test_trimming_offers_only_the_utterance_tap():
     encoder = GE2EEncoder(config=GE2EConfig(trim_silences=True))
 
     assert encoder.taps == ("utterance",)
-    with pytest.raises(ValueError, match="no tap"):
+    with pytest.raises(InputError, match="no tap"):
         encoder.encode(np.zeros(16000, np.float32), ["partials"])
 
 

@@ -285,9 +285,11 @@ def test_verify_sweeps_lyra_against_the_same_weights_permuted(weights, shared_da
 
 
 def test_the_demo_shows_lyra_beside_its_permuted_control(weights, tmp_path, monkeypatch):
+    from codecprobe import demo
     from codecprobe.demo import DemoConfig, run_demo
 
-    monkeypatch.chdir(tmp_path)  # no ../shared/data from here: synthetic voices
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(demo, "SHARED_DATA", tmp_path / "no-shared")  # synthetic voices, as on a fresh clone
     result = run_demo(DemoConfig(out="out", encoders=["lyra"], progress=False))
     trained_id = build_lyra(BuildOptions()).weights_id  # the shared copy, found beside the project
     assert result["encoders"] == [f"lyra: TRAINED weights {trained_id} (its control: the same weights randomly permuted)"]

@@ -149,7 +149,7 @@ def test_transformers_folder_loads_with_its_weights_id(mimi, tmp_path):
 
 
 def test_unknown_tap_is_named(mimi):
-    with pytest.raises(ValueError, match=r"no tap\(s\) \['layer9'\]"):
+    with pytest.raises(InputError, match=r"no tap\(s\) layer9 \(--tap\)"):
         mimi.encode(speechlike(0.1), ["prequant", "layer9"])
 
 

@@ -109,3 +109,97 @@ def test_resume_after_sigkill(tmp_path, corpus):
             assert store.read(entry.segment_id, FrameStatsEncoder().identity(), entry.tap).shape == (entry.frames, entry.dim)
         extract(corpus, FrameStatsEncoder(), ["energy", "peak"], store, progress=False)
         stored_equals_expected(store, corpus, FrameStatsEncoder(), ["energy", "peak"])
+
+
+def test_progress_bar_never_overshoots_its_total(tmp_path, monkeypatch):
+    """Item 14: the bar's total is summed in the order the bar adds (these lengths overshot by 9e-16 s)."""
+    import soundfile as sf
+
+    from codecprobe.extract import pipeline
+
+    for index, samples in enumerate([10405, 38903, 5735, 18316, 9327]):
+        (tmp_path / "corpus" / "spk").mkdir(parents=True, exist_ok=True)
+        sf.write(tmp_path / "corpus" / "spk" / f"a{index}.wav", np.full(samples, 0.1, np.float32), 16000)
+    bars = []
+
+    class RecordingBar:
+        def __init__(self, total, **_):
+            self.total, self.n = total, 0
+            bars.append(self)
+
+        def update(self, n):
+            self.n += n
+            assert self.n <= self.total
+
+        def set_postfix_str(self, _):
+            pass
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(pipeline, "tqdm", RecordingBar)
+    with LatentStore(tmp_path / "store") as store:
+        extract(load_corpus(tmp_path / "corpus"), FrameStatsEncoder(), None, store, batch_seconds=1.0)
+    assert bars[0].n == bars[0].total
+
+
+def test_non_finite_audio_fails_its_file_only(tmp_path):
+    """Item 5: a NaN sample is a failure naming the file; the other files are encoded; nothing NaN is stored."""
+    import soundfile as sf
+
+    from codecprobe.encoders import build_encoder
+
+    paths = write_tone_corpus(tmp_path / "corpus", per_speaker=2)
+    audio, rate = sf.read(paths[1], dtype="float32")
+    audio[100] = np.nan
+    sf.write(paths[1], audio, rate, subtype="FLOAT")
+    corpus = load_corpus(tmp_path / "corpus")
+    with LatentStore(tmp_path / "store") as store:
+        summary = extract(corpus, build_encoder("mfcc"), None, store, progress=False)
+        stored = store.entries()
+    assert summary.n_extracted == 5 and len(stored) == 5
+    ((where, reason),) = summary.failures
+    assert where == "alice/alice_1" and reason.endswith("alice_1.wav: 1 non-finite sample(s) (NaN or infinity), "
+                                                        "the first at 0.006 s")
+
+
+class NaNEncoder(FrameStatsEncoder):
+    """Gives NaN frames for signals shorter than 0.5 s, as a broken model might."""
+
+    def encode_batch(self, audios, taps):
+        results = super().encode_batch(audios, taps)
+        for audio, by_tap in zip(audios, results):
+            if len(audio) < 8000:
+                by_tap["energy"].frames[:] = np.nan
+        return results
+
+
+def test_an_encoder_never_stores_a_non_finite_latent(tmp_path, corpus):
+    """Item 5: NaN output of the model is a failure of that segment, and the store refuses it anyway."""
+    from codecprobe.store.latent_store import NewEntry
+
+    with LatentStore(tmp_path / "store") as store:
+        summary = extract(corpus, NaNEncoder(), ["energy"], store, progress=False)
+        short = {s.id for s in corpus.segments() if s.duration < 0.5}
+        assert {where for where, _ in summary.failures} == short and len(short) == 2
+        assert all("non-finite values (NaN or infinity) at tap(s) energy" in reason for _, reason in summary.failures)
+        assert len(store.entries()) == 9 - 2
+        with pytest.raises(ValueError, match="non-finite frames are not stored"):
+            store.put_many(NaNEncoder().identity(), [NewEntry("x", "energy", "fp", np.full((2, 2), np.inf), 100.0)])
+
+
+def test_a_read_only_store_is_refused_before_any_work(tmp_path, corpus):
+    """Item 6: extraction into a store opened for reading stops before the first batch (on Ray, workers
+    would otherwise write shards into it); what is stored already needs no writing."""
+    from codecprobe.errors import InputError
+
+    LatentStore(tmp_path / "store").close()
+    encoder = FrameStatsEncoder()
+    with LatentStore(tmp_path / "store", mode="r") as store:
+        with pytest.raises(InputError, match=r"store: the latent store is read-only here, and 9 array\(s\) of framestats"):
+            extract(corpus, encoder, ["energy"], store, progress=False)
+    assert encoder.calls == 0 and list((tmp_path / "store" / "shards").iterdir()) == []
+    with LatentStore(tmp_path / "store") as store:
+        extract(corpus, encoder, ["energy"], store, progress=False)
+    with LatentStore(tmp_path / "store", mode="r") as store:
+        assert extract(corpus, encoder, ["energy"], store, progress=False).n_cached == 9

@@ -127,3 +127,15 @@ def query(index: Path, sql: str) -> list[tuple]:
             return db.execute(sql).fetchall()
         except sqlite3.OperationalError:
             return []
+
+
+def test_ray_never_stores_a_non_finite_latent(tmp_path, corpus, ray_address):
+    """Issue 7 item 5 on the Ray executor: a segment whose latent is not finite is a failure, never stored."""
+    from codecprobe.encoders import BuildOptions
+
+    encoder = build_encoder("framestats", BuildOptions(settings={"scale": float("inf")}))  # energy: inf, NaN
+    with LatentStore(tmp_path / "store") as store:
+        summary = extract(corpus, encoder, TAPS, store, progress=False, executor=ExecutorConfig("ray", workers=1))
+        assert store.entries() == []
+    assert len(summary.failures) == 9 and summary.n_extracted == 0
+    assert all("non-finite values (NaN or infinity) at tap(s) energy" in reason for _, reason in summary.failures)

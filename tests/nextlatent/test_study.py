@@ -30,7 +30,7 @@ def test_study_trains_every_system_resumes_and_reports(tmp_path, capsys):
             "--out", str(out), "--quiet", *TINY]
     assert main(args) == 0
     line = capsys.readouterr().out
-    assert line.startswith("mfcc:mfcc [librosa:") and "Exp 2: key mean_vq8 injected" in line
+    assert line.startswith("mfcc:mfcc [no weights (librosa:") and "Exp 2: key mean_vq8 injected" in line
     results = json.loads((out / "results.json").read_text())
     (run,) = results["runs"]
     assert [r["system"] for r in run["nll"]] == ["unconditional gaussian", "gaussian", "vmf", "vmf+key",
@@ -57,7 +57,7 @@ def test_bad_input_is_refused_before_any_work(tmp_path, capsys):
     write_tone_corpus(tmp_path / "corpus", speakers=("a", "b"), per_speaker=1)
     assert main(["nextlatent", "--corpus", str(tmp_path / "corpus"), "--encoder", "mfcc", "--tap", "nope",
                  "--store", str(tmp_path / "s"), "--out", str(tmp_path / "o")]) == 2
-    assert "has no tap(s) ['nope']" in capsys.readouterr().err
+    assert "has no tap(s) nope (--tap)" in capsys.readouterr().err
     assert main(["nextlatent", "--corpus", str(tmp_path / "corpus"), "--encoder", "mfcc", "--out", str(tmp_path / "o"),
                  "--set", "lag=0"]) == 2
     assert "window and lag must be >= 1" in capsys.readouterr().err

@@ -33,6 +33,7 @@ def test_reads_speaker_lines_verbatim_ids_and_zero_length(tmp_path):
     ("SPEAKER f 1 1 2 <NA> <NA>", "at least 9 fields"),
     ("SPEEKER f 1 1 2 <NA> <NA> A <NA> <NA>", "unknown RTTM record type"),
     ("SPEAKER f 1 1 2 <NA> <NA> John Smith <NA> <NA>", "speaker name with a space"),
+    ("SPEAKER f 1 1e308 1e308 <NA> <NA> A <NA> <NA>", "overflows"),  # item 7: onset + duration is infinite
 ])
 def test_strict_errors_name_file_and_line(tmp_path, line, reason):
     path = tmp_path / "bad.rttm"
@@ -76,3 +77,4 @@ def test_uem_regions_merge_overlaps_and_validate(tmp_path):
 
 def test_touching_regions_stay_apart():
     np.testing.assert_array_equal(merge_regions(np.array([[5, 6], [0, 5]])), [[0, 5], [5, 6]])
+

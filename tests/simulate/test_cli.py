@@ -6,6 +6,7 @@ import pytest
 
 from codecprobe.cli.main import main
 from codecprobe.data import load_corpus
+from tests.cli.test_help import snake_case_keys
 from tests.simulate.tones import write_tones
 
 SMALL = ["--set", "speakers.min_turns=2", "--set", "speakers.max_turns=3", "--set", "turns.cut_duration.mean=0.8",
@@ -23,6 +24,7 @@ def simulated(tmp_path_factory):
 def test_the_output_loads_with_the_rttm_layout_and_extracts(simulated, tmp_path, capsys):
     corpus = load_corpus(simulated, "rttm")
     summary = json.loads((simulated / "simulation.json").read_text())
+    assert snake_case_keys(summary, data_maps=("versions", "corpora", "speakers")) == []  # issue 7, item 15
     assert sorted(corpus.recordings.ids) == [f"sim-{i:06d}" for i in range(4)]
     assert corpus.whole_recordings and len(corpus.supervisions) == summary["overall"]["turns"]
     assert set(corpus.speakers()) <= {f"tones:s{k}" for k in range(1, 5)}

@@ -50,7 +50,8 @@ def test_study_writes_every_output_and_labels_the_untrained_control(corpora, tmp
 
     decision = json.loads((out / "decision.json").read_text())
     assert [(r["encoder"], r["role"], r["trained"]) for r in decision["runs"]] == [
-        ("verify-tinynet", "encoder", True), ("verify-tinynet", "control", False), ("mfcc", "encoder", True)]
+        ("verify-tinynet", "encoder", True), ("verify-tinynet", "control", False), ("mfcc", "encoder", False)]
+    assert [r["weights"] for r in decision["runs"]] == ["trained", "untrained", "none"]
     encoder = decision["runs"][0]
     assert encoder["control_decision"] == decision["runs"][1]["decision"]
     assert encoder["decision"] in ("PASS", "FAIL") and encoder["lag"] == 1
@@ -82,7 +83,7 @@ def test_bad_input_is_refused_before_any_work(corpora, tmp_path, capsys):
     store = tmp_path / "store"
     assert main(["structure", "--corpus", str(corpora / "one"), "--encoder", "mfcc", "--tap", "nope",
                  "--store", str(store), "--out", str(tmp_path / "o")]) == 2
-    assert "has no tap(s) ['nope']" in capsys.readouterr().err
+    assert "has no tap(s) nope (--tap)" in capsys.readouterr().err
     assert not (store / "shards").exists() or not any((store / "shards").iterdir())
 
     write_tone_corpus(tmp_path / "solo", speakers=("only",), per_speaker=2)

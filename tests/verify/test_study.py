@@ -1,6 +1,7 @@
 """The verify/diagnose pipelines end to end on a tiny generated corpus, checked against a
 direct computation (encode, mean-pool, center, cosine, EER) that bypasses the store."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,7 +13,9 @@ from codecprobe.encoders import BuildOptions, build_encoder, register
 from codecprobe.encoders.base import Encoder, EncoderIdentity
 from codecprobe.verify import metrics
 from codecprobe.verify.config import StudyConfig
+from codecprobe.verify.report import write_verify_report
 from codecprobe.verify.study import run_verify, split_data
+from tests.cli.test_help import snake_case_keys
 
 SPEAKERS = {"ann": 220.0, "bob": 330.0, "cat": 440.0, "dan": 550.0}
 
@@ -92,7 +95,7 @@ def test_verify_equals_a_direct_computation(corpus_dir, tmp_path):
     np.testing.assert_allclose(center.scores, scores, atol=1e-5)
     assert center.eer == pytest.approx(100 * metrics.eer(scores, split.trials.labels), abs=1e-6)
     assert [r.role for r in result.rows] == ["encoder", "encoder"]  # mfcc has no weights: no control
-    assert "no learned weights" in result.control_note
+    assert "baseline without weights" in result.control_note
 
 
 def test_trained_encoder_gets_an_untrained_control_in_every_output(corpus_dir, tmp_path):
@@ -113,8 +116,9 @@ def test_trained_encoder_gets_an_untrained_control_in_every_output(corpus_dir, t
         (role, b) for role in ("encoder", "control") for b in ("cosine", "center", "probe")]
     assert all("against_control" in r for r in rows if r["role"] == "encoder")
     assert rows[2]["training_accuracy"] is not None
+    assert snake_case_keys(results) == []  # item 15
     report = (out / "report.md").read_text()
-    assert "UNTRAINED random-init:seed=0" in report and "untrained control" in report
+    assert "random-init:seed=0 (UNTRAINED control: random init)" in report and "untrained control" in report
     assert {"det.png", "scores.png", "config.yaml"} <= {p.name for p in out.iterdir()}
 
 
@@ -202,3 +206,134 @@ def test_vad_pooling_ignores_added_silence(shared_data, tmp_path):
     with_vad, without_vad = distance(True), distance(False)
     assert with_vad < 0.05
     assert without_vad > 4 * with_vad
+
+
+def test_checks_that_need_no_work_run_before_any_work(corpus_dir, tmp_path, capsys):
+    """Item 7: a back-end without disjoint speakers, an unknown tap, a missing trial list: refused before extraction,
+    in one line that names the option that fixes it."""
+    every_speaker = tmp_path / "trials.txt"
+    every_speaker.write_text("".join(f"{int(a[:3] == b[:3])} {a} {b}\n" for a, b in
+                                     [("ann/u0.wav", "ann/u1.wav"), ("ann/u0.wav", "bob/u0.wav"),
+                                      ("cat/u0.wav", "dan/u0.wav"), ("cat/u1.wav", "cat/u2.wav")]))
+    common = ["--corpus", str(corpus_dir), "--encoder", "mfcc", "--store", str(tmp_path / "s"), "--out",
+              str(tmp_path / "o"), "--quiet"]
+    assert main(["verify", *common, "--trials", str(every_speaker), "--backend", "cosine", "center"]) == 2
+    assert ("back-end(s) center must be fitted on speakers disjoint from the trials, and none of corpus0 is left "
+            "for it: give --train-corpus DIR (or --backend cosine)") in capsys.readouterr().err
+    assert main(["diagnose", *common, "--tap", "mel"]) == 2
+    assert "encoder 'mfcc' has no tap(s) mel (--tap); its taps: mfcc" in capsys.readouterr().err
+    assert main(["verify", *common, "--trials", str(tmp_path / "missing.txt")]) == 2
+    assert "missing.txt: cannot read trial list" in capsys.readouterr().err
+    assert not (tmp_path / "s" / "shards").exists() or not any((tmp_path / "s" / "shards").iterdir())  # no work done
+
+
+def test_unreadable_inputs_are_named_and_the_status_says_so(corpus_dir, tmp_path, capsys):
+    """Item 9: a file that cannot be read is left out, named in report.md and results.json; exit status 1."""
+    import shutil
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(corpus_dir, corpus)
+    audio, rate = sf.read(corpus / "ann" / "u2.wav", dtype="float32")
+    audio[10] = np.inf
+    sf.write(corpus / "ann" / "u2.wav", audio, rate, subtype="FLOAT")
+    (corpus / "bob" / "u3.wav").write_bytes(b"RIFF....not audio")
+    out = tmp_path / "out"
+    assert main(["verify", "--corpus", str(corpus), "--encoder", "mfcc", "--store", str(tmp_path / "s"),
+                 "--out", str(out), "--train-fraction", "0.5", "--quiet"]) == 1
+    results = json.loads((out / "results.json").read_text())
+    left_out = {Path(f["input"]).name if "/" in f["input"] and f["input"].endswith(".wav") else f["input"]: f["reason"]
+                for f in results["failures"]}
+    assert set(left_out) == {"u3.wav", "ann/u2"}
+    assert "non-finite sample(s)" in left_out["ann/u2"]
+    report = (out / "report.md").read_text()
+    assert "## Inputs left out (2)" in report and "u3.wav" in report
+    assert "left out: " in capsys.readouterr().err
+    assert main(["verify", "--corpus", str(corpus_dir), "--encoder", "mfcc", "--store", str(tmp_path / "s"),
+                 "--out", str(tmp_path / "clean"), "--quiet"]) == 0
+
+
+def test_reports_state_thresholds_in_plain_words_and_withhold_verdicts_on_few_speakers(corpus_dir, tmp_path):
+    """Item 3: 2 evaluation speakers support no verdict; the report says why, states the thresholds for the
+    encoder under study in plain words (no bare seed numbers), and gives the EER an interval."""
+    out = tmp_path / "out"
+    result = run_verify(config(corpus_dir, tmp_path), progress=False)
+    write_verify_report(result, out)
+    results = json.loads((out / "results.json").read_text())
+    assert results["data"]["eval_speakers"] == 2
+    assert all(r["verdict"] == "verdict withheld: only 2 evaluation speakers (a verdict needs 5)"
+               for r in results["results"])
+    assert results["eer_interval"] is None  # 2 speakers: a bootstrap would only repeat the estimate
+    assert results["results"][0]["weights"] == "none"
+    report = (out / "report.md").read_text()
+    assert "## What the verdicts mean for mfcc:mfcc" in report
+    assert "EER below 20%: mfcc:mfcc carries enough speaker signal to train an adapter on (viable)." in report
+    assert "seed 00" not in report and "Step 0" not in report and "trained weights" not in report
+
+
+def test_degenerate_consistency_is_flagged_not_passed():
+    """Item 3: when different speakers are as similar as one speaker's utterances, consistency means nothing."""
+    from codecprobe.verify.config import Thresholds
+    from codecprobe.verify.report import diagnostic_verdicts
+
+    row = {"acoustics_score": None, "separability": 1.1, "consistency": 0.99, "different_speaker_similarity": 0.98,
+           "n_speakers": 10, "intervals": {"separability": [1.0, 1.2], "consistency": [0.985, 0.995]}}
+    verdicts = diagnostic_verdicts(row, Thresholds())
+    assert verdicts["consistency"].startswith("degenerate: different speakers are as similar (mean cosine 0.98)")
+    assert verdicts["separability"] == "below target (> 2)"
+    row |= {"consistency": 0.85, "different_speaker_similarity": 0.3, "intervals": {"consistency": [0.78, 0.9]}}
+    assert diagnostic_verdicts(row, Thresholds())["consistency"] == (
+        "meets target (> 0.8); uncertain: the interval crosses the target")
+
+
+def test_readme_states_the_thresholds_the_reports_state():
+    """Item 3: one place for the thresholds; the README says the same sentences."""
+    from codecprobe.verify.config import Thresholds
+    from tests.conftest import REPO_ROOT
+
+    readme = (REPO_ROOT / "README.md").read_text()
+    for line in Thresholds().plain_words():
+        assert line in readme
+
+
+def test_plots_stand_alone(corpus_dir, tmp_path, monkeypatch):
+    """Item 4: every drawn axis labelled, titles name encoder, tap and weights (the control marked), chance drawn,
+    legends match the lines, nothing empty written or embedded."""
+    from codecprobe.report import plots
+    from codecprobe.verify import report
+
+    seen = []
+    save = plots.save_figure
+
+    def inspect(fig, path, **options):
+        seen.append((path.name, [(ax.get_title(), [t.get_text() for t in ax.get_legend().get_texts()]
+                                  if ax.get_legend() else [], [line.get_label() for line in ax.lines])
+                                 for ax in fig.axes], fig.get_suptitle()))
+        return save(fig, path, **options)
+
+    monkeypatch.setattr(report, "save_figure", inspect)
+    result = run_verify(StudyConfig(corpus=str(corpus_dir), encoder="verify-tinynet", store=str(tmp_path / "s"),
+                                    sweep=True), progress=False)
+    report.write_verify_report(result, tmp_path / "out")
+    by_name = {name: (axes, suptitle) for name, axes, suptitle in seen}
+    det_axes, _ = by_name["det.png"]
+    assert [title for title, _, _ in det_axes] == ["encoder: verify-tinynet:proj, tiny-v1",
+                                                   "control: verify-tinynet:proj, random-init:seed=0 (UNTRAINED control: random init)"]
+    for _, legend_texts, line_labels in det_axes:
+        assert "chance (random scores)" in legend_texts and legend_texts == line_labels
+    sweep_axes, _ = by_name["sweep.png"]
+    assert "chance (50)" in sweep_axes[0][1] and "UNTRAINED control" in sweep_axes[0][0]
+    assert "UNTRAINED control" in by_name["scores.png"][1]
+    text = (tmp_path / "out" / "report.md").read_text()
+    assert all(f"]({name})" in text for name in by_name)
+
+
+def test_no_empty_plot_is_written(tmp_path):
+    from codecprobe.report.plots import pyplot, save_figure
+
+    fig, ax = pyplot().subplots()
+    ax.set_xlabel("x")
+    assert save_figure(fig, tmp_path / "empty.png") is None and not (tmp_path / "empty.png").exists()
+    fig, ax = pyplot().subplots()
+    ax.plot([0, 1], [0, 1])
+    with pytest.raises(ValueError, match="needs a x label and a y label and a title"):
+        save_figure(fig, tmp_path / "bare.png")

@@ -1,8 +1,9 @@
 """Reading audio with soundfile and resampling with soxr.
 
 Every failure to read a file (missing, empty, truncated, not audio, a range outside
-the file) surfaces as one error type, :class:`AudioError`, that names the file, so
-batch jobs can record it in a failures list and go on.
+the file, samples that are NaN or infinite) surfaces as one error type, :class:`AudioError`,
+that names the file, so batch jobs can record it in a failures list and go on. Every
+reader of audio goes through :func:`read_audio`, so none of them sees a non-finite sample.
 """
 from __future__ import annotations
 
@@ -82,6 +83,11 @@ def read_audio(
         raise AudioError(path, _reason(error)) from None
     if samples.shape[0] < last - first:
         raise AudioError(path, f"truncated: expected {last - first} samples from {first}, got {samples.shape[0]}")
+    finite = np.isfinite(samples).all(axis=1)
+    if not finite.all():  # float formats can hold NaN and inf; every model would turn them into NaN
+        bad = np.flatnonzero(~finite)
+        raise AudioError(path, f"{len(bad)} non-finite sample(s) (NaN or infinity), the first at "
+                               f"{(first + bad[0]) / info.sampling_rate:.3f} s")
     if mono:
         samples = samples.mean(axis=1) if samples.shape[1] > 1 else samples[:, 0]
     rate = info.sampling_rate

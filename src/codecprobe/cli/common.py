@@ -1,19 +1,73 @@
-"""Options shared by every command that reads a corpus, builds an encoder or uses the store."""
+"""The parser every command uses, and the options shared by commands that read a corpus,
+build an encoder or use the store.
+
+Building the parsers imports nothing heavy (no torch, no lhotse): ``codecprobe --help`` and
+``codecprobe score`` start in a fraction of a second. Commands import what they need when they run.
+"""
 from __future__ import annotations
 
 import argparse
+import textwrap
 from pathlib import Path
 
 DEFAULT_STORE = "runs/store"
 
 
-def add_corpus_args(parser: argparse.ArgumentParser, required: bool = True) -> None:
-    from codecprobe.data.layouts import LAYOUTS  # light import: no torch
+class HelpFormatter(argparse.HelpFormatter):
+    """Help text as every command shows it.
 
+    - Every option's help states its default: "(default: X)" is appended unless the help
+      already says what the default is, the option is a flag or required, or the default is
+      None (such options say in words what happens when they are not given).
+    - An option may carry ``more_help``, a function whose text is appended when help is shown
+      (the encoder settings, which need the encoder modules: computed only for ``--help``).
+    - Description and epilog paragraphs are re-wrapped, except those with indented lines
+      (file formats, tables), which are kept as written.
+    """
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        more = getattr(action, "more_help", None)
+        if more is not None:
+            text += " " + more().replace("%", "%%")
+        flag = action.nargs == 0
+        if not (flag or action.required or action.default is None or action.default == argparse.SUPPRESS
+                or "default" in text or not action.option_strings):
+            text += " (default: %(default)s)"
+        return text
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        paragraphs = []
+        for paragraph in text.split("\n\n"):
+            if any(line[:1].isspace() for line in paragraph.splitlines()):
+                paragraphs.append(textwrap.indent(paragraph, indent))
+            else:
+                paragraphs.append(textwrap.fill(" ".join(paragraph.split()), width, initial_indent=indent,
+                                                subsequent_indent=indent))
+        return "\n\n".join(paragraphs)
+
+
+class CommandParser(argparse.ArgumentParser):
+    """``argparse.ArgumentParser`` with :class:`HelpFormatter`; subcommand parsers are of this class too."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
+EXIT_STATUSES = """\
+exit status:
+  0  done, every input read
+  1  done, but some input files could not be read (listed in the output and the report)
+  2  bad input or options: one line on stderr names the file (and line) or the option
+  130  interrupted (finished work is kept; a rerun resumes)"""
+
+
+def add_corpus_args(parser: argparse.ArgumentParser, required: bool = True) -> None:
     group = parser.add_argument_group("corpus")
     group.add_argument("--corpus", type=Path, required=required,
                        help="corpus folder (or manifest file); see --layout")
-    group.add_argument("--layout", choices=sorted(LAYOUTS), default=None,
+    group.add_argument("--layout", metavar="LAYOUT",  # checked by load_corpus: importing the loaders would pull in lhotse
                        help="how the corpus folder is organised (default: guessed). speaker-folders: "
                             "<speaker>/**/<file>; fsdd: {digit}_{speaker}_{index}.wav; librispeech: "
                             "<spk>/<chapter>/ with transcripts or <spk>/<spk>-<ch>-<utt>.flac; voxceleb: "
@@ -29,22 +83,30 @@ def add_encoder_args(parser: argparse.ArgumentParser, default_encoder: str | Non
                        help="tap point(s), e.g. --tap seanet layer4 prequant (repeatable); mimi: seanet, "
                             "layer1..layer8, prequant, quant{n}; lyra: latent, quant1..quant46; "
                             "ge2e: mel, partials, utterance; default: the encoder's default taps")
-    group.add_argument("--weights", help="weights: Hugging Face id or local path (encoder-specific)")
+    group.add_argument("--weights", help="weights: Hugging Face id or local path (encoder-specific; default: the "
+                                         "encoder's published weights, e.g. kyutai/mimi, Resemblyzer's GE2E)")
     group.add_argument("--random-init", action="store_true",
                        help="use seeded random weights (an untrained control; every output says so); lyra: "
                             "its weights (--weights or the default) randomly permuted")
-    group.add_argument("--encoder-opt", action="extend", nargs="+", dest="encoder_options", default=[],
-                       metavar="KEY=VALUE",
-                       help="encoder setting(s), e.g. --encoder-opt partials_rate=2 trim_silences=true "
-                            "(repeatable; values read as YAML). Settings and defaults: docs/encoders.md; "
-                            "unknown keys and bad values are refused before any work")
-    group.add_argument("--seed", type=int, default=0, help="seed for --random-init (default 0)")
-    group.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    settings = group.add_argument("--encoder-opt", action="extend", nargs="+", dest="encoder_options", default=[],
+                                  metavar="KEY=VALUE",
+                                  help="encoder setting(s), e.g. --encoder-opt partials_rate=2 trim_silences=true "
+                                       "(repeatable; values read as YAML; default: the encoder's defaults; unknown "
+                                       "keys and bad values are refused before any work). Settings and defaults:")
+    settings.more_help = encoder_settings_help
+    group.add_argument("--seed", type=int, default=0, help="seed for --random-init")
+    group.add_argument("--device", default="cpu", help="torch device")
+
+
+def encoder_settings_help() -> str:
+    """Every encoder's settings with their defaults (imports every encoder module: for --help only)."""
+    from codecprobe.encoders import available_encoders, describe_settings
+
+    return "; ".join(describe_settings(name) for name in available_encoders())
 
 
 def add_store_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--store", type=Path, default=Path(DEFAULT_STORE),
-                        help=f"latent store folder (default {DEFAULT_STORE})")
+    parser.add_argument("--store", type=Path, default=Path(DEFAULT_STORE), help="latent store folder")
 
 
 def add_executor_args(parser: argparse.ArgumentParser) -> None:
@@ -88,12 +150,3 @@ def encoder_from_args(args: argparse.Namespace):
     return build_encoder(args.encoder, BuildOptions(weights=args.weights, random_init=args.random_init,
                                                     seed=args.seed, device=args.device,
                                                     settings=encoder_settings_from_args(args)))
-
-
-def describe_weights(identity) -> str:
-    """One line that never lets random or permuted weights pass for trained ones."""
-    from codecprobe.encoders import weights_label
-
-    if identity.trained:
-        return f"{identity.encoder}: trained weights {identity.weights_id}"
-    return f"{identity.encoder}: {weights_label(identity.weights_id, False)} - not the real model"

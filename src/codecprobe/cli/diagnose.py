@@ -1,30 +1,31 @@
-"""``codecprobe diagnose``: seed 002's diagnostics of an encoder's speaker space, with controls."""
+"""``codecprobe diagnose``: how an encoder's latent space is organised by speaker (the diagnostics of the
+original Mimi analysis, seed 002), with controls."""
 from __future__ import annotations
 
 import argparse
-import sys
 
-from codecprobe.cli.verify import BACKENDS, add_study_args
+from codecprobe.cli.common import EXIT_STATUSES
+from codecprobe.cli.verify import add_backend_args, add_study_args
 
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
-        "diagnose", help="seed 002's diagnostics: acoustics score, separability, consistency, Fisher, dimensionality",
+        "diagnose", help="speaker-space diagnostics: acoustics score, separability, consistency, Fisher, dimensionality",
         description="Mean-pool each segment's latents and measure how the space is organised by speaker: the "
                     "acoustics score (same speaker/different text minus same text/different speaker cosine; "
                     "needs text labels, e.g. --layout fsdd), separability ratio, intra-speaker consistency, "
                     "per-channel Fisher ratio and effective dimensionality. Writes OUT/report.md, "
                     "OUT/results.json and plots. Back-ends (--backend) are fitted on speakers held out from the "
                     "measured ones, as in verify; a trained neural encoder also gets an untrained control.",
+        epilog=EXIT_STATUSES,
     )
     add_study_args(parser)
-    parser.add_argument("--backend", action="append", dest="backends", choices=BACKENDS,
-                        help="space to measure in (repeatable; default cosine = raw, and center)")
+    add_backend_args(parser, "space(s) to measure in (cosine: the raw space)")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from codecprobe.cli.verify import config_from_args
+    from codecprobe.cli.verify import config_from_args, report_written
     from codecprobe.verify.report import write_diagnose_report
     from codecprobe.verify.study import run_diagnose
 
@@ -33,5 +34,4 @@ def run(args: argparse.Namespace) -> int:
         values = ", ".join(f"{k} {record[k]:.3f}" if record[k] is not None else f"{k} n/a"
                            for k in ("acoustics_score", "separability", "consistency"))
         print(f"{record['role']} {record['encoder']}:{record['tap']} {record['backend']}: {values}")
-    print(f"report: {args.out / 'report.md'}", file=sys.stderr)
-    return 0
+    return report_written(results, args.out)

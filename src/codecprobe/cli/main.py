@@ -3,22 +3,27 @@
 Each subcommand lives in its own module under ``codecprobe.cli`` and exposes
 ``add_parser(subparsers)``; the module does argument parsing only and calls one
 library function. Heavy imports happen inside the command, so ``--help`` is fast.
+
+Exit statuses: 0 done; 1 done, but some inputs could not be read (the command lists them);
+2 bad input or options (one line on stderr, no traceback); 130 interrupted; 141 the reader
+of the output went away (``codecprobe store show --json | head``).
 """
 from __future__ import annotations
 
-import argparse
 import importlib
+import os
 import sys
 
 from codecprobe import __version__
+from codecprobe.cli.common import CommandParser
 from codecprobe.errors import InputError
 
 COMMAND_MODULES = ("demo", "corpus", "extract", "store", "verify", "diagnose", "score", "boundaries", "simulate",
                    "train", "structure", "nextlatent")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser() -> CommandParser:
+    parser = CommandParser(
         prog="codecprobe",
         description="Probe neural audio codec latents: how much do they know about who is speaking?",
     )
@@ -32,13 +37,18 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return int(args.run(args) or 0)
+        status = int(args.run(args) or 0)
+        sys.stdout.flush()  # a reader that went away shows up here, not at exit
+        return status
     except KeyboardInterrupt:
         print("interrupted; finished work is kept and a rerun resumes", file=sys.stderr)
         return 130
     except InputError as error:
         print(f"codecprobe {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # e.g. `| head` stopped reading: stop quietly, as command-line tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes
+        return 141
 
 
 if __name__ == "__main__":

@@ -36,25 +36,25 @@ def add_parser(subparsers) -> None:
         description="Mix utterances of 1-4 speakers from one or more speaker-labelled corpora into conversations "
                     "with drawn turn lengths, pauses, overlaps, gains and optional noise; write the audio, reference "
                     "RTTMs, a UEM and statistics. Seeded: the same config gives the same bytes.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG,
     )
-    from codecprobe.data.layouts import LAYOUTS
-
-    parser.add_argument("--corpus", action="append", dest="corpora", type=Path, metavar="DIR",
-                        help="source corpus folder or manifest, any layout (repeatable: several corpora at once)")
-    parser.add_argument("--layout", action="append", dest="layouts", choices=sorted(LAYOUTS),
+    parser.add_argument("--corpus", action="extend", nargs="+", dest="corpora", type=Path, metavar="DIR",
+                        help="source corpus folder(s) or manifest(s), any layout (repeatable: several corpora at once; "
+                             "default: the config's corpora)")
+    parser.add_argument("--layout", action="extend", nargs="+", dest="layouts", metavar="LAYOUT",
                         help="layout of the corpora: once for all, or once per --corpus (default: guessed)")
-    parser.add_argument("--name", action="append", dest="names", metavar="NAME",
+    parser.add_argument("--name", action="extend", nargs="+", dest="names", metavar="NAME",
                         help="corpus name in speaker ids (<name>:<speaker>), once per --corpus (default: folder names)")
     parser.add_argument("--out", type=Path, required=True, help="output folder (a new one, or one to resume)")
     parser.add_argument("-n", "--num-recordings", type=int, help="recordings to make (default 100)")
     parser.add_argument("--seed", type=int, help="seed of everything drawn (default 0)")
-    parser.add_argument("--num-speakers", type=int, nargs="+", metavar="N",
-                        help="speakers per recording, drawn with equal weights among these (default 1 2 3 4)")
+    parser.add_argument("--num-speakers", type=int, action="extend", nargs="+", metavar="N",
+                        help="speakers per recording, drawn with equal weights among these (repeatable, like "
+                             "--tap; default 1 2 3 4)")
     parser.add_argument("--speakers", type=Path, dest="include_file", metavar="FILE",
-                        help="use only these speakers (one id per line, as in speakers.txt)")
+                        help="use only these speakers (one id per line, as in speakers.txt; default: every speaker)")
     parser.add_argument("--exclude-speakers", type=Path, dest="exclude_file", metavar="FILE",
-                        help="never use these speakers (e.g. another simulation's speakers.txt)")
+                        help="never use these speakers (e.g. another simulation's speakers.txt; default: none)")
     parser.add_argument("--split", choices=("all", "train", "held-out"),
                         help="a seeded split of the speakers: its train or held-out part (default all)")
     parser.add_argument("--held-out-fraction", type=float, help="share of speakers held out (default 0.25)")
@@ -62,16 +62,17 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--timing", choices=("conversational", "independent"),
                         help="conversational (lhotse/BUT: pauses and overlaps between turns; default) or "
                              "independent (EEND: each speaker on their own track)")
-    parser.add_argument("--fit-rttm", action="append", dest="fit_rttm", metavar="RTTM",
+    parser.add_argument("--fit-rttm", action="extend", nargs="+", dest="fit_rttm", metavar="RTTM",
                         help="fit pauses, overlaps, turn-taking and turn lengths to these RTTM files or folders "
-                             "(repeatable)")
+                             "(repeatable; default: none, the config's distributions)")
     parser.add_argument("--noise", metavar="KIND_OR_DIR",
                         help="background noise: white, pink, brown, or a folder of noise audio (default none)")
     parser.add_argument("--format", dest="audio_format", choices=("pcm16", "float32"),
                         help="WAV samples (default pcm16)")
-    parser.add_argument("--config", type=Path, help="YAML config (see docs/simulate.md)")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="config override, e.g. timing.overlap_probability=0.2 (repeatable; applied last)")
+    parser.add_argument("--config", type=Path, help="YAML config (see docs/simulate.md; default: none)")
+    parser.add_argument("--set", action="extend", nargs="+", default=[], metavar="KEY=VALUE",
+                        help="config override(s), e.g. --set timing.overlap_probability=0.2 (repeatable; applied last; "
+                             "default: none)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
 

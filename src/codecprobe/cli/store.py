@@ -11,10 +11,11 @@ def add_parser(subparsers) -> None:
     commands = parser.add_subparsers(dest="store_command", required=True, metavar="STORE_COMMAND")
     show = commands.add_parser("show", help="list every stored entry",
                                description="One row per stored entry: segment, encoder, tap, weights identity, "
-                                           "frames, dim, frame rate. --summary groups them per encoder/tap.")
+                                           "frames, dim, frame rate. --summary groups them per encoder, weights, "
+                                           "settings and tap. Keys of --json are snake_case.")
     show.add_argument("store", type=Path, help="latent store folder")
     show.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    show.add_argument("--summary", action="store_true", help="one row per encoder/weights/tap")
+    show.add_argument("--summary", action="store_true", help="one row per encoder/weights/settings/tap")
     show.set_defaults(run=run_show)
     vacuum = commands.add_parser("vacuum", help="delete shards no entry points to (left by killed or redone extractions)",
                                  description="Delete the shard files no index row points to: batches of a killed "
@@ -27,42 +28,58 @@ def add_parser(subparsers) -> None:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    from codecprobe.encoders import weights_label
     from codecprobe.report import markdown_table
     from codecprobe.store import LatentStore
 
-    with LatentStore(existing_store(args.store)) as store:
+    with LatentStore(args.store, mode="r") as store:
         entries = store.entries()
-    if args.summary:
-        groups: dict[tuple, list] = {}
-        for e in entries:
-            groups.setdefault((e.encoder, e.weights_id, e.trained, e.tap, e.dim, e.frame_rate), []).append(e)
-        rows = [[enc, weights_label(w, trained), tap, len(es), sum(e.frames for e in es), dim, rate]
-                for (enc, w, trained, tap, dim, rate), es in groups.items()]
-        headers = ["encoder", "weights", "tap", "segments", "frames", "dim", "frame rate"]
-    else:
-        rows = [[e.segment_id, e.encoder, e.tap, weights_label(e.weights_id, e.trained),
-                 e.frames, e.dim, e.frame_rate] for e in entries]
-        headers = ["segment", "encoder", "tap", "weights", "frames", "dim", "frame rate"]
+    rows = summary_rows(entries) if args.summary else [
+        {"segment": e.segment_id, "encoder": e.encoder, "tap": e.tap, "weights": _weights(e), "frames": e.frames,
+         "dim": e.dim, "frame_rate": e.frame_rate} for e in entries]
     if args.json:
-        print(json.dumps([dict(zip(headers, row)) for row in rows], indent=1))
+        print(json.dumps(rows, indent=1))
     else:
-        print(markdown_table(headers, rows, float_format="{:g}"))
+        columns = list(rows[0]) if rows else ["segment", "encoder", "tap", "weights", "frames", "dim", "frame_rate"]
+        print(markdown_table([c.replace("_", " ") for c in columns], [list(row.values()) for row in rows],
+                             float_format="{:g}"))
     return 0
+
+
+def summary_rows(entries) -> list[dict]:
+    """One row per encoder, weights, settings and tap.
+
+    The settings column shows only the settings that tell an encoder's variants in the store
+    apart (empty when it has one). Utterance taps have one frame per segment at 1 / duration
+    Hz, so the frame rate is a range.
+    """
+    groups: dict[tuple, list] = {}
+    for e in entries:
+        groups.setdefault((e.encoder, e.weights_id, json.dumps(e.settings, sort_keys=True), e.tap), []).append(e)
+    variants: dict[str, list[dict]] = {}
+    for encoder, _, settings, _ in groups:
+        variants.setdefault(encoder, []).append(json.loads(settings))
+    rows = []
+    for (encoder, _, settings, tap), members in groups.items():
+        differing = {key: value for key, value in json.loads(settings).items()
+                     if len({json.dumps(v.get(key)) for v in variants[encoder]}) > 1}
+        rates = [e.frame_rate for e in members]
+        rows.append({"encoder": encoder, "weights": _weights(members[0]),
+                     "settings": ", ".join(f"{k}={v}" for k, v in differing.items()), "tap": tap,
+                     "segments": len(members), "frames": sum(e.frames for e in members),
+                     "dim": members[0].dim, "min_frame_rate": min(rates), "max_frame_rate": max(rates)})
+    return rows
+
+
+def _weights(entry) -> str:
+    from codecprobe.encoders.base import weights_label
+
+    return weights_label(entry.weights_id, entry.trained)
 
 
 def run_vacuum(args: argparse.Namespace) -> int:
     from codecprobe.store import LatentStore
 
-    with LatentStore(existing_store(args.store)) as store:
+    LatentStore(args.store, mode="r").close()  # refuses a path with no store (opening it to write would create one)
+    with LatentStore(args.store) as store:
         print(f"{args.store}: {store.vacuum()} unused shard(s) deleted, {len(store.entries())} entries kept")
     return 0
-
-
-def existing_store(path: Path) -> Path:
-    """``path``, if it holds a latent store (opening a store elsewhere would create one)."""
-    from codecprobe.errors import InputError
-
-    if not (path / "index.sqlite").exists():
-        raise InputError(f"{path}: not a latent store (no index.sqlite)")
-    return path

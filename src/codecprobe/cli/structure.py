@@ -7,22 +7,23 @@ import json
 import sys
 from pathlib import Path
 
-from codecprobe.cli.common import add_encoder_args, add_store_args, encoder_settings_from_args
+from codecprobe.cli.common import EXIT_STATUSES, add_encoder_args, add_store_args, encoder_settings_from_args
 
 
 def add_parser(subparsers) -> None:
-    from codecprobe.data.layouts import LAYOUTS
-
     parser = subparsers.add_parser(
         "structure", help="latent-structure gate (seed 004 Phase 0): PASS/FAIL per encoder and tap",
         description="Fit coarse context keys (mean-pooled k-means, PCA + k-means, PCA quartile bins) on the "
                     "training speakers of every corpus given, and measure how much of the latents' next-step "
                     "dynamics they explain on held-out speakers, with a random-key baseline, confound slices "
                     "and bootstrap intervals. Writes report.md, metrics.json, decision.json, config.yaml and plots. "
-                    "See docs/structure.md.")
+                    "See docs/structure.md.",
+        epilog=EXIT_STATUSES)
     parser.add_argument("--corpus", type=Path, nargs="+", action="extend", dest="corpora", metavar="DIR",
-                        help="speaker-labelled corpora, pooled (speakers are split per corpus)")
-    parser.add_argument("--layout", choices=sorted(LAYOUTS), help="layout of every corpus (default: guessed per corpus)")
+                        help="speaker-labelled corpora, pooled (speakers are split per corpus; default: the "
+                             "config's corpora)")
+    parser.add_argument("--layout", metavar="LAYOUT",  # checked by load_corpus (see corpus --help)
+                        help="layout of every corpus, as in corpus --layout (default: guessed per corpus)")
     add_encoder_args(parser, default_encoder="")
     parser.add_argument("--also", nargs="+", action="extend", default=[], metavar="NAME[:TAP,...]",
                         help="more encoders side by side (Tier 1 Exp 3), default weights, e.g. --also logmel mfcc "
@@ -36,7 +37,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--no-control", dest="control", action="store_false", default=None,
                         help="skip the untrained (random-weights) control of a trained neural encoder")
     parser.add_argument("--control-seed", type=int, help="seed of the control's random weights (default 0)")
-    parser.add_argument("--config", type=Path, help="YAML config (see docs/structure.md)")
+    parser.add_argument("--config", type=Path, help="YAML config (see docs/structure.md; default: none, the "
+                                                    "built-in defaults)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="config override, e.g. thresholds.variance_ratio=0.5 or fit_frames=50000 "
                              "(repeatable; applied last)")

@@ -37,31 +37,36 @@ def add_parser(subparsers) -> None:
         description="Extract what the store lacks, train each system's adapter on windows of cached latents "
                     "(resumable), evaluate it on held-out recordings (DER, VAD error, confusion, the seed's "
                     "verdict) and write OUT/report.md and OUT/results.json.",
-        epilog=HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=HELP,
     )
     data = parser.add_argument_group("data")
-    data.add_argument("--train-corpus", type=Path, help="training conversations (folder or manifest)")
+    data.add_argument("--train-corpus", type=Path, help="training conversations (folder or manifest; default: the "
+                                                        "config's)")
     data.add_argument("--train-layout", help="layout of --train-corpus (default: guessed)")
-    data.add_argument("--eval-corpus", type=Path, action="append", dest="eval_corpora",
-                      help="held-out conversations to evaluate on (repeatable)")
+    data.add_argument("--eval-corpus", type=Path, action="extend", nargs="+", dest="eval_corpora",
+                      help="held-out conversations to evaluate on (repeatable; default: the config's)")
     data.add_argument("--eval-layout", help="layout of every --eval-corpus (default: guessed)")
     add_encoder_args(parser, default_encoder="")
     parser.add_argument("--unfreeze", type=int, dest="unfreeze_layers",
-                        help="with --encoder mimi --tap layer{8-k}: train Mimi's top k layers too (Step 1.5)")
+                        help="with --encoder mimi --tap layer{8-k}: train Mimi's top k layers too (Step 1.5; "
+                             "default 0: Mimi frozen)")
     add_store_args(parser)
     add_executor_args(parser)
     parser.add_argument("--out", type=Path, required=True, help="study folder (checkpoints under OUT/systems/)")
     run = parser.add_argument_group("running")
-    run.add_argument("--devices", help="devices (processes) per node, or 'auto' (trainer.devices)")
-    run.add_argument("--num-nodes", type=int, help="nodes (trainer.num_nodes)")
-    run.add_argument("--strategy", choices=("auto", "ddp", "ddp_spawn"), help="Lightning strategy (trainer.strategy)")
+    run.add_argument("--devices", help="devices (processes) per node, or 'auto' (trainer.devices; default 1)")
+    run.add_argument("--num-nodes", type=int, help="nodes (trainer.num_nodes; default 1)")
+    run.add_argument("--strategy", choices=("auto", "ddp", "ddp_spawn"),
+                     help="Lightning strategy (trainer.strategy; default auto)")
     mode = run.add_mutually_exclusive_group()
     mode.add_argument("--prepare-only", action="store_true", help="extract and build frame banks, then stop")
     mode.add_argument("--evaluate-only", action="store_true", help="evaluate the checkpoints already in OUT")
-    mode.add_argument("--checkpoint", type=Path, help="evaluate this checkpoint on --eval-corpus (no training)")
-    parser.add_argument("--config", type=Path, help="YAML config (see docs/diarize.md)")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="config override, e.g. trainer.max_steps=500 (repeatable; applied last)")
+    mode.add_argument("--checkpoint", type=Path, help="evaluate this checkpoint on --eval-corpus (no training; "
+                                                      "default: train)")
+    parser.add_argument("--config", type=Path, help="YAML config (see docs/diarize.md; default: none)")
+    parser.add_argument("--set", action="extend", nargs="+", default=[], metavar="KEY=VALUE",
+                        help="config override(s), e.g. --set trainer.max_steps=500 (repeatable; applied last; "
+                             "default: none)")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     parser.set_defaults(run=run_command)
 

@@ -6,8 +6,10 @@ import json
 import sys
 from pathlib import Path
 
-from codecprobe.cli.common import add_corpus_args, add_encoder_args, add_executor_args, add_store_args
+from codecprobe.cli.common import EXIT_STATUSES, add_corpus_args, add_encoder_args, add_executor_args, add_store_args
+from codecprobe.verify.config import StudyConfig
 
+DEFAULTS = StudyConfig()
 BACKENDS = ("cosine", "center", "pca", "lda", "probe", "asnorm")
 
 TRIALS_HELP = """\
@@ -19,7 +21,7 @@ the corpus root (for VoxCeleb: to its wav/ folder). Blank lines and '#' lines ar
 skipped. Without --trials, trials are every pair of the evaluation segments (or a
 seeded sample: --max-trials-per-class).
 
-back-ends (--backend, repeatable; default cosine and center):
+back-ends (--backend B [B ...], repeatable; default cosine and center):
   cosine  raw cosine (the seeds' Step 0)       center  mean removed, then cosine
   pca     PCA with whitening (seed 002)        lda     LDA (shrinkage) projection
   probe   Step 0.5 linear probe: softmax layer to the training speakers, cosine
@@ -30,7 +32,8 @@ speakers no trial names, else a seeded split of the speakers (--train-fraction).
 Every knob (thresholds, probe epochs, minDCF costs...) is in the config:
 --config FILE.yaml and --set key=value (e.g. --set thresholds.eer_viable=25);
 the merged config is saved to OUT/config.yaml.
-"""
+
+""" + EXIT_STATUSES
 
 
 def add_parser(subparsers) -> None:
@@ -39,15 +42,16 @@ def add_parser(subparsers) -> None:
         description="Mean-pool each segment's latents, score speaker-verification trials with one or more "
                     "back-ends, and write OUT/report.md, OUT/results.json and DET / score plots. A trained "
                     "neural encoder is also run with seeded random weights as an untrained control.",
-        epilog=TRIALS_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=TRIALS_HELP,
     )
     add_study_args(parser)
-    parser.add_argument("--backend", action="append", dest="backends", choices=BACKENDS,
-                        help="scoring back-end (repeatable; default cosine and center)")
-    parser.add_argument("--trials", type=Path, help="trial list (format below); default: generated")
+    add_backend_args(parser, "scoring back-end(s)")
+    parser.add_argument("--trials", type=Path, help="trial list (format below); default: every pair of the "
+                                                    "evaluation segments")
     parser.add_argument("--max-trials-per-class", type=int,
-                        help="generated trials: a seeded sample of at most this many same- and different-speaker pairs")
-    parser.add_argument("--trial-seed", type=int, help="seed of the trial sample (default 0)")
+                        help="generated trials: a seeded sample of at most this many same- and different-speaker "
+                             "pairs (default: all pairs)")
+    parser.add_argument("--trial-seed", type=int, help=f"seed of the trial sample (default {DEFAULTS.trial_seed})")
     parser.add_argument("--exclude-same-recording", action="store_true", default=None,
                         help="generated trials: no pair of segments from one recording")
     parser.set_defaults(run=run)
@@ -60,23 +64,35 @@ def add_study_args(parser: argparse.ArgumentParser) -> None:
     add_store_args(parser)
     add_executor_args(parser)
     parser.add_argument("--out", type=Path, required=True, help="report folder")
-    parser.add_argument("--train-corpus", type=Path, help="fit back-ends on this corpus (disjoint speakers)")
-    parser.add_argument("--train-layout", help="layout of --train-corpus (default: guessed)")
+    parser.add_argument("--train-corpus", type=Path, help="fit back-ends on this corpus (disjoint speakers; default: "
+                                                          "speakers of --corpus held out from the trials)")
+    parser.add_argument("--train-layout", metavar="LAYOUT", help="layout of --train-corpus (default: guessed)")
     parser.add_argument("--train-fraction", type=float,
-                        help="without --train-corpus: share of speakers held out for fitting (default 0.5)")
-    parser.add_argument("--split-seed", type=int, help="seed of that speaker split (default 0)")
+                        help="without --train-corpus: share of speakers held out for fitting "
+                             f"(default {DEFAULTS.train_fraction:g})")
+    parser.add_argument("--split-seed", type=int, help=f"seed of that speaker split (default {DEFAULTS.split_seed})")
     parser.add_argument("--sweep", action="store_true", default=None,
                         help="the encoder's sweep taps (mimi: seanet, layer1-8, prequant, quant1/2/4/8; "
                              "lyra: latent, quant1/2/4/8/16/46; others: every tap)")
-    parser.add_argument("--pooling", choices=("mean", "mean+std"), help="utterance pooling (default mean)")
+    parser.add_argument("--pooling", choices=("mean", "mean+std"),
+                        help=f"utterance pooling (default {DEFAULTS.pooling})")
     parser.add_argument("--vad", action="store_true", default=None, help="pool Silero-VAD speech frames only")
     parser.add_argument("--no-control", dest="control", action="store_false", default=None,
                         help="skip the untrained control (random weights; lyra: permuted weights)")
-    parser.add_argument("--control-seed", type=int, help="seed of the control's random (lyra: permuted) weights (default 0)")
-    parser.add_argument("--config", type=Path, help="YAML config (see docs/verify.md)")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="config override, e.g. probe.max_epochs=50 (repeatable; applied last)")
+    parser.add_argument("--control-seed", type=int,
+                        help=f"seed of the control's random (lyra: permuted) weights (default {DEFAULTS.control_seed})")
+    parser.add_argument("--config", type=Path, help="YAML config (see docs/verify.md; default: none, the built-in "
+                                                    "defaults)")
+    parser.add_argument("--set", action="extend", nargs="+", default=[], metavar="KEY=VALUE",
+                        help="config override(s), e.g. --set probe.max_epochs=50 dcf.c_fa=10 (repeatable; applied "
+                             "last; default: none)")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def add_backend_args(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--backend", action="extend", nargs="+", dest="backends", choices=BACKENDS, metavar="B",
+                        help=f"{what}: {', '.join(BACKENDS)} (repeatable, like --tap: --backend cosine center; "
+                             f"default {' and '.join(DEFAULTS.backends)})")
 
 
 def config_from_args(args: argparse.Namespace):
@@ -108,16 +124,25 @@ def run(args: argparse.Namespace) -> int:
 
     results = write_verify_report(run_verify(config_from_args(args), progress=not args.quiet), args.out)
     print(summary_line(results))
-    print(f"report: {args.out / 'report.md'}", file=sys.stderr)
-    return 0
+    return report_written(results, args.out)
+
+
+def report_written(results: dict, out: Path) -> int:
+    """Where the report is, which inputs were left out, and the exit status that says whether any were."""
+    for failure in results["failures"]:
+        print(f"left out: {failure['input']}: {failure['reason']}", file=sys.stderr)
+    print(f"report: {out / 'report.md'}", file=sys.stderr)
+    return 1 if results["failures"] else 0
 
 
 def summary_line(results: dict) -> str:
     from codecprobe.encoders import weights_label
 
     encoder = results["encoder"]
-    weights = weights_label(encoder["weights_id"], encoder["trained"])
     primary = results["results"][0]
-    return (f"{encoder['encoder']}:{primary['tap']} {primary['backend']} [{weights}]: EER {results['eer']:.2f}% "
-            f"minDCF " + ", ".join(f"{p}: {v:.3f}" for p, v in results["min_dcf"].items())
+    interval = results["eer_interval"]
+    return (f"{encoder['encoder']}:{primary['tap']} {primary['backend']} "
+            f"[{weights_label(encoder['weights_id'], encoder['trained'])}]: EER {results['eer']:.2f}%"
+            + ("" if interval is None else f" ({interval[0]:.1f}-{interval[1]:.1f}%)")
+            + " minDCF " + ", ".join(f"{p}: {v:.3f}" for p, v in results["min_dcf"].items())
             + f" over {results['n_trials']} trials; {primary['verdict']}")

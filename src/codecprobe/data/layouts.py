@@ -10,7 +10,9 @@ layout                    what the folder holds
                           (via lhotse's recipe), or ``<spk>/<spk>-<chapter>-<utt>.flac``
 ``voxceleb``              ``[wav/]<speaker>/<video>/<utt>.wav`` (VoxCeleb1/2)
 ``rttm``                  audio files with RTTM (or pyAudioAnalysis ``.segments``)
-                          references anywhere below (diarization)
+                          references anywhere below (diarization); a speaker label
+                          belongs to its recording unless ``corpus.yaml`` says
+                          ``speaker_labels: global`` (see :func:`load_rttm_folder`)
 ``manifest``              a CSV or JSONL file (or a folder holding ``manifest.csv`` /
                           ``manifest.jsonl``) with columns ``path, speaker`` and
                           optional ``id, start, end, text``; or lhotse manifests
@@ -24,11 +26,14 @@ are listed in ``Corpus.failures`` and skipped.
 from __future__ import annotations
 
 import csv
+import io
 import json
+import math
 import re
 from pathlib import Path
 from typing import Callable, Iterable
 
+import yaml
 from lhotse import RecordingSet, SupervisionSegment, SupervisionSet
 
 from codecprobe.audio import AudioError
@@ -48,9 +53,13 @@ def load_corpus(root: str | Path, layout: str | None = None, name: str | None = 
         raise InputError(f"{root}: corpus folder or manifest does not exist")
     layout = layout or detect_layout(root)
     if layout not in LAYOUTS:
-        raise InputError(f"unknown layout {layout!r}; known: {', '.join(LAYOUTS)}")
+        raise InputError(f"unknown layout {layout!r} (--layout); known: {', '.join(LAYOUTS)}")
     corpus = LAYOUTS[layout](root)
     corpus.name = name or root.stem
+    if not corpus.segments():
+        unreadable = (f"; {len(corpus.failures)} unreadable file(s), e.g. {corpus.failures[0][0]}: "
+                      f"{corpus.failures[0][1]}") if corpus.failures else ""
+        raise InputError(f"{root}: no audio to encode (layout {layout!r}){unreadable}")
     return corpus
 
 
@@ -151,6 +160,8 @@ def load_manifest(root: Path) -> Corpus:
         path = next((p for p in candidates if p.exists()), None)
         if path is None:
             raise InputError(f"{root}: no manifest.csv, manifest.jsonl or lhotse manifests in this folder")
+    elif root.suffix.lower() in AUDIO_SUFFIXES:
+        raise InputError(f"{root}: an audio file, not a corpus; give the folder that holds the corpus")
     rows = list(_manifest_rows(path))
     base = path.parent
     recordings, segments, failures = {}, [], []
@@ -184,16 +195,25 @@ def load_manifest(root: Path) -> Corpus:
 
 def _manifest_rows(path: Path) -> Iterable[tuple[int, dict]]:
     if path.suffix == ".csv":
-        with open(path, newline="") as handle:
-            for line, row in enumerate(csv.DictReader(handle), start=2):
-                yield line, row
+        for line, row in enumerate(csv.DictReader(io.StringIO(_manifest_text(path), newline="")), start=2):
+            yield line, row
         return
-    for line, text in enumerate(path.read_text().splitlines(), start=1):
+    for line, text in enumerate(_manifest_text(path).splitlines(), start=1):
         if text.strip():
             try:
                 yield line, json.loads(text)
             except json.JSONDecodeError as error:
                 raise InputError(f"{path}:{line}: invalid JSON ({error.msg})") from None
+
+
+def _manifest_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not a manifest (CSV or JSONL text); --corpus takes a corpus folder or a "
+                         "manifest file") from None
+    except OSError as error:
+        raise InputError(f"{path}: cannot read the manifest ({error.strerror})") from None
 
 
 # -- diarization corpora: whole recordings with reference turns ------------------------
@@ -209,6 +229,16 @@ def load_rttm_folder(root: Path) -> Corpus:
     XML annotations, not the RTTM references diarization is scored against. Here the RTTMs go
     through the scorer's own strict reader, so what a model sees is what gets scored. lhotse
     manifests made by those recipes load with the ``manifest`` layout.
+
+    Speaker labels: an RTTM label names a speaker within its recording (pyAudioAnalysis' two
+    files both call different people ``speakerA``), so a segment's speaker is
+    ``<recording id>:<label>``. A corpus whose labels name the same person in every recording
+    (simulated conversations built from a speaker-labelled corpus) says so in a file
+    ``corpus.yaml`` at its root::
+
+        speaker_labels: global   # or per-recording, the default
+
+    and keeps its labels as they are.
     """
     turns = [turn for path in sorted(root.rglob("*.rttm")) for file_turns in read_rttm(path).values()
              for turn in file_turns]
@@ -224,13 +254,32 @@ def load_rttm_folder(root: Path) -> Corpus:
             recordings[recording_id] = make_recording(recording_id, path)
         except AudioError as error:
             failures.append((error.path, error.reason))
+    global_labels = _speaker_labels(root) == "global"
     segments = [
-        SupervisionSegment(id=f"{t.file_id}-{i:06d}", recording_id=t.file_id, start=t.onset,
-                           duration=t.duration, speaker=t.speaker)
+        SupervisionSegment(id=f"{t.file_id}-{i:06d}", recording_id=t.file_id, start=t.onset, duration=t.duration,
+                           speaker=t.speaker if global_labels else f"{t.file_id}:{t.speaker}")
         for i, t in enumerate(turns) if t.file_id in recordings
     ]
     return Corpus(root.stem, root, "rttm", RecordingSet.from_recordings(recordings.values()),
                   SupervisionSet.from_segments(segments), whole_recordings=True, failures=failures)
+
+
+SPEAKER_LABELS = ("per-recording", "global")
+
+
+def _speaker_labels(root: Path) -> str:
+    """``speaker_labels`` of ``root/corpus.yaml``: "per-recording" (also without the file) or "global"."""
+    path = root / "corpus.yaml"
+    if not path.is_file():
+        return SPEAKER_LABELS[0]
+    try:
+        meta = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: not a YAML mapping ({type(error).__name__})") from None
+    value = meta.get("speaker_labels", SPEAKER_LABELS[0]) if isinstance(meta, dict) else None
+    if value not in SPEAKER_LABELS:
+        raise InputError(f"{path}: speaker_labels must be one of {', '.join(SPEAKER_LABELS)}, got {value!r}")
+    return value
 
 
 def _read_segments(path: Path) -> list[Turn]:
@@ -244,8 +293,8 @@ def _read_segments(path: Path) -> list[Turn]:
             start, end, speaker = float(fields[0]), float(fields[1]), fields[2].strip()
         except (ValueError, IndexError):
             raise InputError(f"{path}:{number}: expected start<TAB>end<TAB>speaker, got {line!r}") from None
-        if not 0 <= start <= end:
-            raise InputError(f"{path}:{number}: a turn must have 0 <= start <= end, got {start} - {end}")
+        if not 0 <= start <= end < math.inf:
+            raise InputError(f"{path}:{number}: a turn must have 0 <= start <= end < inf, got {start} - {end}")
         turns.append(Turn(path.stem, start, end - start, speaker))
     return turns
 

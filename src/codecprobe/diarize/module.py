@@ -16,6 +16,7 @@ import torch
 
 from codecprobe.diarize.losses import Powerset, hybrid_loss, pit_loss, sort_loss
 from codecprobe.diarize.model import DiarizationAdapter, MimiTop
+from codecprobe.encoders.base import weights_kind
 from codecprobe.train.grid import to_grid
 from codecprobe.train.module import TrainModule
 
@@ -118,15 +119,17 @@ class DiarizationModule(TrainModule):
 
     @property
     def trained_encoders(self) -> bool:
-        """False when any input comes from an encoder with random weights (an untrained control)."""
-        return all(i["trained"] for i in self.hparams.inputs)
+        """False when any input comes from an untrained control (random or permuted weights; MFCCs are not one)."""
+        return all(weights_kind(i["weights_id"], i["trained"]) != "untrained" for i in self.hparams.inputs)
 
     def describe(self) -> dict:
         """What it is, for summaries: system, inputs with their weights, grid, adapter, and a one-line label
         that marks an untrained (random-weights) encoder as ``UNTRAINED``."""
         inputs = [{key: i[key] for key in ("encoder", "tap", "weights_id", "trained", "offset_s", "dim")}
                   for i in self.hparams.inputs]
-        weights = "; ".join(f"{i['encoder']}:{i['tap']} " + ("" if i["trained"] else "UNTRAINED ") + i["weights_id"]
+        weights = "; ".join(f"{i['encoder']}:{i['tap']} "
+                            + ("UNTRAINED " if weights_kind(i["weights_id"], i["trained"]) == "untrained" else "")
+                            + i["weights_id"]
                             for i in inputs)
         return {"system": self.hparams.system, "inputs": inputs, "grid": dict(self.hparams.grid),
                 "adapter": dict(self.config), "unfreeze_layers": self.hparams.unfreeze_layers,

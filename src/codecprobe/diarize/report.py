@@ -15,7 +15,7 @@ from codecprobe.config import config_to_dict, save_config
 from codecprobe.diarize.evaluate import Evaluation, summarize, verdict
 from codecprobe.diarize.study import StudyResult, System, Training
 from codecprobe.report import atomic_write_text, markdown_table, provenance, write_json
-from codecprobe.report.plots import pyplot, save_figure
+from codecprobe.report.plots import legend, pyplot, save_figure
 
 CONTROL_NOTE = ("UNTRAINED: reads an encoder with random weights; the untrained control "
                 "(its adapter is trained, the encoder is not)")
@@ -23,8 +23,8 @@ CONTROL_NOTE = ("UNTRAINED: reads an encoder with random weights; the untrained 
 
 def weights_label(system: System) -> str:
     """The encoders' weights, each random one marked ``UNTRAINED`` (as ``verify`` marks them)."""
-    return "; ".join(f"{s.name} {s.identity.weights_id}" if s.identity.trained
-                     else f"{s.name} UNTRAINED {s.identity.weights_id}" for s in system.sources)
+    return "; ".join(f"{s.name} UNTRAINED {s.identity.weights_id}" if s.identity.weights == "untrained"
+                     else f"{s.name} {s.identity.weights_id}" for s in system.sources)
 
 
 def write_report(result: StudyResult, out: str | Path) -> dict:
@@ -199,7 +199,7 @@ def _loss_plot(result: StudyResult, path: Path) -> Path:
     ax.set_xlabel("optimiser step")
     ax.set_ylabel(f"loss ({result.config.adapter.head}, {result.config.adapter.loss})")
     ax.set_title("Diarization adapter: training and validation loss")
-    ax.legend(fontsize=7)
+    legend(ax, fontsize=7)
     return save_figure(fig, path)
 
 
@@ -241,6 +241,7 @@ def _recording_plot(result: StudyResult, corpus: str, recording: str, path: Path
     ax.set_yticks(range(rows), labels, fontsize=7)
     ax.invert_yaxis()
     ax.set_xlabel("time (s)")
+    ax.set_ylabel("reference speaker / system")
     ax.set_title(f"{corpus} / {recording}: reference and window-local hypotheses", fontsize=9)
     return save_figure(fig, path)
 

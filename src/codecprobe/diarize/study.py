@@ -99,7 +99,8 @@ class System:
 
     @property
     def trained_encoders(self) -> bool:
-        return all(source.identity.trained for source in self.sources)
+        """False when an input comes from an untrained control (MFCCs have no weights and are not one)."""
+        return all(source.identity.weights != "untrained" for source in self.sources)
 
     def inputs(self, dims: list[int]) -> list[dict]:
         """What a checkpoint records about each input: identity, offset, dims and how to build it again."""

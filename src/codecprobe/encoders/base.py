@@ -5,10 +5,12 @@ An :class:`Encoder` turns mono float32 audio at its own ``sample_rate`` into one
 Everything that changes the numbers it produces is in :meth:`Encoder.identity`
 (weights identity and settings); the latent store keys its cache on it.
 
-Weights honesty: an untrained control has ``trained = False`` and a ``weights_id`` that says
-how it was made: ``random-init:...`` (seeded random weights) or ``permuted:...`` (trained
-weights randomly permuted, for graphs that cannot be re-initialised: Lyra); every output
-records both and names the kind with :func:`untrained_kind`.
+Weights honesty: every output says which of three kinds an encoder's weights are
+(:func:`weights_kind`): trained; an untrained control (``trained = False`` and a
+``weights_id`` that says how it was made: ``random-init:...``, seeded random weights, or
+``permuted:...``, trained weights randomly permuted for graphs that cannot be re-initialised:
+Lyra; :func:`untrained_kind` names it), never passed off as the model; or none (``trained =
+False`` otherwise: a fixed baseline such as MFCCs, which has nothing to train).
 """
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Sequence
 
 import numpy as np
+
+from codecprobe.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -39,14 +43,18 @@ class FrameSequence:
         return int(self.frames.shape[0])
 
 
-@dataclass(frozen=True)
-class EncoderIdentity:
-    """Everything that determines an encoder's output, for provenance and cache keys."""
+UNTRAINED_PREFIXES = ("random-init", "permuted:")  # how untrained controls' weights ids start
 
-    encoder: str
-    weights_id: str
-    trained: bool
-    settings: dict[str, Any] = field(default_factory=dict)
+
+def weights_kind(weights_id: str, trained: bool) -> str:
+    """"trained", "untrained" (an untrained control) or "none" (a baseline without weights).
+
+    >>> weights_kind("random-init:seed=0", False), weights_kind("librosa:0.11.0", False)
+    ('untrained', 'none')
+    """
+    if trained:
+        return "trained"
+    return "untrained" if weights_id.startswith(UNTRAINED_PREFIXES) else "none"
 
 
 def untrained_kind(weights_id: str) -> str:
@@ -63,14 +71,39 @@ def untrained_kind(weights_id: str) -> str:
 
 
 def weights_label(weights_id: str, trained: bool) -> str:
-    """``weights_id`` as tables and summary lines show it: an untrained control says so, and how it was made.
+    """``weights_id`` as tables and summary lines show it: an untrained control says so, and how it
+    was made; a baseline without weights says that.
 
     >>> weights_label("dir:0123abcd", True)
     'dir:0123abcd'
     >>> weights_label("random-init:seed=0", False)
     'random-init:seed=0 (UNTRAINED control: random init)'
+    >>> weights_label("librosa:0.11.0", False)
+    'no weights (librosa:0.11.0 baseline)'
     """
-    return weights_id if trained else f"{weights_id} (UNTRAINED control: {untrained_kind(weights_id)})"
+    return {"trained": weights_id, "untrained": f"{weights_id} (UNTRAINED control: {untrained_kind(weights_id)})",
+            "none": f"no weights ({weights_id} baseline)"}[weights_kind(weights_id, trained)]
+
+
+@dataclass(frozen=True)
+class EncoderIdentity:
+    """Everything that determines an encoder's output, for provenance and cache keys."""
+
+    encoder: str
+    weights_id: str
+    trained: bool
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def weights(self) -> str:
+        """The kind of weights: "trained", "untrained" or "none" (see :func:`weights_kind`)."""
+        return weights_kind(self.weights_id, self.trained)
+
+    def describe(self) -> str:
+        """One line that never lets an untrained control pass for the model, nor a baseline for either."""
+        return {"trained": f"{self.encoder}: trained weights {self.weights_id}",
+                "untrained": f"{self.encoder}: {weights_label(self.weights_id, False)} - not the real model",
+                "none": f"{self.encoder}: no weights - a fixed baseline ({self.weights_id})"}[self.weights]
 
 
 def mono_signal(audio: np.ndarray, index: int) -> np.ndarray:
@@ -135,9 +168,11 @@ class Encoder(abc.ABC):
         return self.identity().trained
 
     def check_taps(self, taps: Sequence[str]) -> list[str]:
+        """The taps, checked; an unknown one is the user's mistake (``--tap``), named with the known ones."""
         unknown = [tap for tap in taps if tap not in self.taps]
         if unknown:
-            raise ValueError(f"encoder {self.name!r} has no tap(s) {unknown}; taps: {', '.join(self.taps)}")
+            raise InputError(f"encoder {self.name!r} has no tap(s) {', '.join(unknown)} (--tap); "
+                             f"its taps: {', '.join(self.taps)}")
         return list(taps)
 
     def frames(self, array: np.ndarray, frame_rate: float, tap: str) -> FrameSequence:

@@ -83,8 +83,8 @@ class _FeatureEncoder(Encoder):
     def default_taps(self) -> tuple[str, ...]:
         return (self.name,)
 
-    def identity(self) -> EncoderIdentity:
-        return EncoderIdentity(self.name, f"librosa:{version('librosa')}", True, asdict(self.config))
+    def identity(self) -> EncoderIdentity:  # no weights: trained=False and no random-init id (see weights_kind)
+        return EncoderIdentity(self.name, f"librosa:{version('librosa')}", False, asdict(self.config))
 
     def frame_offset(self, tap: str) -> float:
         """Frame i is centred on ``i * hop`` s (``center=True``), half a hop before its grid interval's centre."""

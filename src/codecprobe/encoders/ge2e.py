@@ -16,7 +16,10 @@ Resemblyzer's ``preprocess_wav`` does two things; we keep them apart. Volume
 normalisation (raise quiet audio to -30 dBFS, the level the model was trained at) is a
 gain, so it keeps time alignment and is on by default. Trimming long silences with
 WebRTC VAD removes audio, so frame times no longer match the input: it is off by
-default, and when switched on only the ``utterance`` tap is offered.
+default, and when switched on only the ``utterance`` tap is offered. Utterance-level
+studies (verify, diagnose) switch it on: ``preprocess_wav`` then ``embed_utterance`` is
+Resemblyzer's documented use, and the ``utterance`` tap is GE2E's primary tap there
+(see :class:`~codecprobe.encoders.registry.UtteranceUse`).
 
 Weights (``BuildOptions.weights``) and their ``weights_id``:
 
@@ -42,7 +45,7 @@ from resemblyzer import VoiceEncoder, normalize_volume, trim_long_silences, wav_
 from resemblyzer import hparams
 
 from codecprobe.encoders.base import Encoder, EncoderIdentity, FrameSequence
-from codecprobe.encoders.registry import BuildOptions, register
+from codecprobe.encoders.registry import BuildOptions, UtteranceUse, register
 from codecprobe.errors import InputError
 from codecprobe.threads import torch_threads
 
@@ -224,6 +227,13 @@ def _sha256_prefix(path: Path, length: int = 16) -> str:  # as Mimi's weights id
     return hashlib.sha256(path.read_bytes()).hexdigest()[:length]
 
 
-@register("ge2e", settings=GE2EConfig)
+UTTERANCE_USE = UtteranceUse(
+    settings={"trim_silences": True}, taps=("utterance",),
+    note="Resemblyzer's documented use: preprocess_wav (volume normalisation, then WebRTC-VAD trimming of long "
+         "silences) before embed_utterance",
+)
+
+
+@register("ge2e", settings=GE2EConfig, utterance=UTTERANCE_USE)
 def build_ge2e(options: BuildOptions, config: GE2EConfig = GE2EConfig()) -> GE2EEncoder:
     return GE2EEncoder(options, config)

@@ -13,6 +13,14 @@ checks the keys and types against the dataclass (its ``__post_init__`` checks th
 before any model is loaded, and the factory receives the built settings. Every setting
 belongs in the encoder's :meth:`~codecprobe.encoders.base.Encoder.identity`, so it keys the
 latent store's cache and is recorded in every report.
+
+Utterance-level use: studies that pool one vector per segment (verify, diagnose) should see
+an encoder as its authors use it for whole utterances, while frame-level uses (extraction
+for diarization, structure) must keep time alignment. An encoder states the difference once,
+at registration, as an :class:`UtteranceUse`: the settings of its canonical utterance-level
+preprocessing and its primary taps (GE2E: Resemblyzer's silence trimming, the ``utterance``
+tap). Studies apply it by default (:func:`utterance_settings`) and say so in their reports.
+An encoder that declares none is used as it is.
 """
 from __future__ import annotations
 
@@ -33,6 +41,22 @@ _BUILTIN_MODULES = {
 }
 _FACTORIES: dict[str, Callable[..., Encoder]] = {}
 _SETTINGS: dict[str, type | None] = {}
+_UTTERANCE_USE: dict[str, "UtteranceUse"] = {}
+
+
+@dataclass(frozen=True)
+class UtteranceUse:
+    """How an encoder is meant to be used for one vector per segment.
+
+    settings: the encoder settings of its canonical utterance-level preprocessing (checked
+        against its settings dataclass like any ``--encoder-opt``; the user's own win).
+    taps: its primary taps for utterance-level studies (empty: its default taps).
+    note: what those settings do and whose documented use they follow, for reports.
+    """
+
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    taps: tuple[str, ...] = ()
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -71,17 +95,35 @@ class EncoderRecipe:
         return build_encoder(self.name, self.options if device is None else dataclasses.replace(self.options, device=device))
 
 
-def register(name: str, settings: type | None = None):
+def register(name: str, settings: type | None = None, utterance: UtteranceUse | None = None):
     """Register ``factory(options)``, or ``factory(options, settings)`` when the encoder has a
-    settings dataclass."""
+    settings dataclass; ``utterance`` says how utterance-level studies use it (default: as it is)."""
     def decorator(factory: Callable[..., Encoder]):
         if name in _FACTORIES:
             raise ValueError(f"encoder {name!r} registered twice")
         _FACTORIES[name] = factory
         _SETTINGS[name] = settings
+        _UTTERANCE_USE[name] = utterance or UtteranceUse()
         return factory
 
     return decorator
+
+
+def utterance_use(name: str) -> UtteranceUse:
+    """How utterance-level studies use the encoder (its canonical preprocessing and primary taps)."""
+    _load(name)
+    return _UTTERANCE_USE[name]
+
+
+def utterance_settings(name: str, given: Mapping[str, Any], canonical: bool = True) -> dict[str, Any]:
+    """The settings of an utterance-level study: the encoder's canonical ones, then those ``given``.
+
+    >>> utterance_settings("ge2e", {"partials_rate": 2.0})
+    {'trim_silences': True, 'partials_rate': 2.0}
+    >>> utterance_settings("ge2e", {"trim_silences": False})
+    {'trim_silences': False}
+    """
+    return {**(utterance_use(name).settings if canonical else {}), **given}
 
 
 def available_encoders() -> list[str]:

@@ -27,16 +27,19 @@ def encoder_roles(name: str, options: BuildOptions, control: bool = True,
     """The encoder and (where it applies) its untrained control, and a note on the control."""
     main = build_encoder(name, options)
     roles = [Role("encoder", main, main.identity())]
+    kind = roles[0].identity.weights
     if not control:
         return roles, "no untrained control (control=false)"
-    if not roles[0].identity.trained:
+    if kind == "untrained":
         return roles, (f"this run's encoder is untrained ({untrained_kind(roles[0].identity.weights_id)}): "
                        "it is itself the untrained control")
+    if kind == "none":
+        return roles, f"{name} is a baseline without weights: there is nothing to train, so no control"
     weights = options.weights if main.untrained_from_weights else None  # lyra permutes the same weights
     try:
         untrained = build_encoder(name, replace(options, weights=weights, random_init=True, seed=control_seed))
     except InputError:
-        return roles, f"{name} has no learned weights, so there is no untrained control"
+        return roles, f"{name} cannot be built with random weights, so there is no untrained control"
     roles.append(Role("control", untrained, untrained.identity()))
     weights_id = untrained.identity().weights_id
     return roles, f"untrained control: {name} with {untrained_kind(weights_id)} ({weights_id})"

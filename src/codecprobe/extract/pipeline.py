@@ -25,7 +25,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from codecprobe.audio import AudioError, read_audio
-from codecprobe.encoders.base import Encoder
+from codecprobe.encoders.base import Encoder, weights_kind
 from codecprobe.extract.executor import ExecutorConfig
 from codecprobe.store import LatentStore
 from codecprobe.store.latent_store import NewEntry, WrittenShard, write_shard
@@ -56,7 +56,8 @@ class ExtractSummary:
         return self.audio_seconds / self.wall_seconds if self.wall_seconds else float("nan")
 
     def to_dict(self) -> dict:
-        return {**self.__dict__, "real_time_factor": self.real_time_factor, "audio_hours": self.audio_seconds / 3600}
+        return {**self.__dict__, "weights": weights_kind(self.weights_id, self.trained),
+                "real_time_factor": self.real_time_factor, "audio_hours": self.audio_seconds / 3600}
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,8 @@ def extract(
     todo = [s for s in segments if any(done.get(s.id) != fingerprints[s.id] for done in stored)]
     summary.n_cached = len(segments) - len(todo)
 
+    if todo:  # before any work: Ray's workers would write shards into the folder
+        store.require_writable(identity, len(todo) * len(taps))
     batches = [
         [SegmentJob(todo[i].id, str(corpus.audio_path(todo[i].recording_id)), todo[i].start, todo[i].duration,
                     fingerprints[todo[i].id]) for i in batch]
@@ -121,7 +124,9 @@ def extract(
         outcomes = run_on_ray(batches, encoder, taps, store.root, executor)
     else:
         outcomes = run_local(batches, encoder, taps, store.root)
-    bar = tqdm(total=sum(s.duration for s in todo), unit="s", unit_scale=True, disable=not progress,
+    # the total is the sum of the very numbers the bar adds up, in the same order: it ends exactly on it
+    audio_per_batch = [sum(job.duration for job in batch) for batch in batches]
+    bar = tqdm(total=sum(audio_per_batch), unit="s", unit_scale=True, disable=not progress,
                desc=f"{identity.encoder}:{','.join(taps)}", dynamic_ncols=True)
     failures: dict[int, list[tuple[str, str]]] = {}  # by batch, listed in plan order at the end
     for outcome in outcomes:
@@ -131,7 +136,7 @@ def extract(
         summary.n_extracted += outcome.n_encoded
         summary.audio_seconds += outcome.audio_seconds
         summary.model_seconds += outcome.model_seconds
-        bar.update(sum(job.duration for job in batches[outcome.index]))
+        bar.update(audio_per_batch[outcome.index])
         bar.set_postfix_str(f"{summary.audio_seconds / max(time.perf_counter() - started, 1e-9):.1f}x real time")
     bar.close()
     summary.failures += [failure for index in sorted(failures) for failure in failures[index]]
@@ -172,6 +177,10 @@ def encode_to_shard(encoder: Encoder, taps: Sequence[str], root: str | os.PathLi
     tick = time.perf_counter()
     outputs = encoder.encode_batch([audio for _, audio in loaded], taps)
     model_seconds = time.perf_counter() - tick
+    loaded, outputs, not_finite = _finite_only(loaded, outputs)
+    failed = failed + not_finite
+    if not loaded:
+        return BatchOutcome(index, None, failed, 0.0, model_seconds, 0)
     shard = write_shard(root, [
         NewEntry(job.segment_id, tap, job.fingerprint, sequence.frames, sequence.frame_rate)
         for (job, _), by_tap in zip(loaded, outputs) for tap, sequence in by_tap.items()
@@ -217,6 +226,19 @@ def plan_batches(durations: Sequence[float], batch_seconds: float, max_batch_siz
     if current:
         batches.append(current)
     return batches
+
+
+def _finite_only(loaded: list, outputs: list[dict]) -> tuple[list, list[dict], list[tuple[str, str]]]:
+    """The segments whose every tap is finite, and a failure for each of the others."""
+    kept, kept_outputs, failed = [], [], []
+    for (job, audio), by_tap in zip(loaded, outputs):
+        bad = [tap for tap, sequence in by_tap.items() if not np.isfinite(sequence.frames).all()]
+        if bad:
+            failed.append((job.segment_id, f"the encoder gave non-finite values (NaN or infinity) at tap(s) {', '.join(bad)}"))
+        else:
+            kept.append((job, audio))
+            kept_outputs.append(by_tap)
+    return kept, kept_outputs, failed
 
 
 def _fingerprint(corpus: Corpus, segment: SupervisionSegment) -> str:

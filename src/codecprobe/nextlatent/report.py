@@ -95,7 +95,7 @@ def _header(result: NextLatentResult) -> str:
              f"- intervals: {config.confidence:.0%} bootstrap over held-out utterances ({config.bootstrap} "
              "resamples), paired for differences"]
     for run in result.runs:
-        state = "" if run.identity.trained else " (UNTRAINED control: not the real model)"
+        state = " (UNTRAINED control: not the real model)" if run.identity.weights == "untrained" else ""
         lines.append(f"- {run.role}: `{run.label}` {run.identity.weights_id}{state}; {run.control_note}")
     return "\n".join(lines)
 
@@ -108,7 +108,8 @@ def _run_notes(run: TapRun, config) -> str:
 
 def _record(run: TapRun) -> dict:
     return {"encoder": run.identity.encoder, "role": run.role, "weights_id": run.identity.weights_id,
-            "trained": run.identity.trained, "settings": run.identity.settings, "tap": run.tap, "dim": run.dim,
+            "trained": run.identity.trained, "weights": run.identity.weights, "settings": run.identity.settings,
+            "tap": run.tap, "dim": run.dim,
             "control_note": run.control_note, "anchors": run.items, "nll": run.rows, "comparisons": run.comparisons,
             "systems": [{"system": s.name, "head": s.head, "key": s.key, "checkpoint": str(s.checkpoint),
                          "global_step": s.global_step, "train_seconds": s.train_seconds, "parameters": s.parameters}

@@ -1,4 +1,10 @@
-"""Matplotlib without a display, and atomic PNG writes."""
+"""Matplotlib without a display, atomic PNG writes, and the rules every plot follows.
+
+A plot must stand alone: :func:`save_figure` refuses a figure whose drawn axes lack an
+axis label or a title, and writes nothing (returning None) for a figure with nothing
+drawn, so no empty plot is ever written or embedded. :func:`legend` adds a legend only
+where labelled lines exist, so a legend always matches what is drawn.
+"""
 from __future__ import annotations
 
 import io
@@ -17,8 +23,26 @@ def pyplot():
     return plt
 
 
-def save_figure(fig, path: str | Path, dpi: int = 110) -> Path:
-    """Lay out, write atomically as PNG, and close ``fig``."""
+def legend(ax, **options) -> None:
+    """A legend of the labelled artists of ``ax``, or none if nothing drawn is labelled."""
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        ax.legend(handles, labels, **options)
+
+
+def save_figure(fig, path: str | Path, dpi: int = 110) -> Path | None:
+    """Lay out, write atomically as PNG, and close ``fig``; None (nothing written) if nothing is drawn."""
+    drawn = [ax for ax in fig.axes if ax.lines or ax.patches or ax.collections or ax.images]
+    if not drawn:
+        pyplot().close(fig)
+        return None
+    titled = bool(fig.get_suptitle())
+    for ax in drawn:
+        missing = [what for what, text in (("x label", ax.get_xlabel()), ("y label", ax.get_ylabel()),
+                                           ("title", ax.get_title() or titled)) if not text]
+        if missing:
+            pyplot().close(fig)
+            raise ValueError(f"{path}: a plot needs a {' and a '.join(missing)}")
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)

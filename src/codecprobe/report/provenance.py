@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime
-import importlib.metadata
 import platform
 import sys
 
@@ -10,6 +9,8 @@ _PACKAGES = ("codecprobe", "numpy", "scipy", "torch", "transformers", "scikit-le
 
 
 def provenance(extra_packages: tuple[str, ...] = ()) -> dict:
+    import importlib.metadata  # here, not at the top: 20-60 ms that `codecprobe score` does not need
+
     versions = {}
     for name in _PACKAGES + tuple(extra_packages):
         try:

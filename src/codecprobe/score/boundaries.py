@@ -123,10 +123,15 @@ class BoundaryReport:
     boundaries: BoundaryErrors
     collar_curve: dict[float, DerComponents]
 
-    def jitter_share(self, within: float) -> float:
-        """Share of the (collar 0) DER error lying within ``within`` s of a reference boundary."""
+    @property
+    def measured(self) -> bool:
+        """Whether any reference speech was scored; without it no figure here measures anything."""
+        return self.collar_curve[0.0].scored > 0
+
+    def jitter_share(self, within: float) -> float | None:
+        """Share of the (collar 0) DER error lying within ``within`` s of a reference boundary (None: no error)."""
         total = self.collar_curve[0.0].error
-        return (total - self.collar_curve[within].error) / total if total > 0 else 0.0
+        return (total - self.collar_curve[within].error) / total if total > 0 else None
 
     def to_dict(self) -> dict:
         return {

@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
+from codecprobe.score.assignment import linear_sum_assignment
 from codecprobe.score.prepare import PreparedFile
 from codecprobe.score.timeline import activity, coverage, cut_points, weighted_cooccurrence
 

@@ -12,8 +12,8 @@ and nothing in the overall mean; reference speakers but no system speech -> 100 
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
+from codecprobe.score.assignment import linear_sum_assignment
 from codecprobe.score.frames import FrameCounts
 from codecprobe.score.timeline import weighted_cooccurrence
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from codecprobe.report import markdown_table, provenance, write_json
 from codecprobe.report.files import atomic_write_text
-from codecprobe.report.plots import pyplot, save_figure
+from codecprobe.report.plots import legend, pyplot, save_figure
 from codecprobe.score.boundaries import TOLERANCES, BoundaryReport
 
 
@@ -18,12 +18,12 @@ def write_boundary_report(report: BoundaryReport, folder: str | os.PathLike, opt
     folder.mkdir(parents=True, exist_ok=True)
     data = report.to_dict()
     write_json(folder / "boundaries.json", {"options": options or {}, "provenance": provenance(), **data})
-    _plots(report, folder)
-    atomic_write_text(folder / "boundaries.md", _markdown(report, data))
+    plots = _plots(report, folder)
+    atomic_write_text(folder / "boundaries.md", _markdown(report, data, plots))
     return folder
 
 
-def _markdown(report: BoundaryReport, data: dict) -> str:
+def _markdown(report: BoundaryReport, data: dict, plots: list[Path]) -> str:
     total = report.collar_curve[0.0]
     rows = [[fid, d.scored, d.der, *[100 * x / d.scored if d.scored else 0.0 for x in (d.miss, d.fa, d.conf)]]
             for fid, d in sorted(report.files.items())]
@@ -33,7 +33,7 @@ def _markdown(report: BoundaryReport, data: dict) -> str:
     boundary_rows = [[kind, s["matched"], _ms(s["mean_abs_error_s"]), _ms(s["median_abs_error_s"]),
                       *[_pct(s[f"within_{int(t * 1000)}ms"]) for t in TOLERANCES]]
                      for kind, s in (("all", b["all"]), ("speech on/off", b["speech"]), ("speaker change", b["change"]))]
-    collar_rows = [[f"{c:.2f}", d.der, 100 * report.jitter_share(c) if c > 0 else 0.0]
+    collar_rows = [[f"{c:.2f}", d.der, _pct(report.jitter_share(c)) if c > 0 else "-"]
                    for c, d in report.collar_curve.items()]
     return "\n\n".join([
         "# Diarization error and boundaries",
@@ -45,7 +45,7 @@ def _markdown(report: BoundaryReport, data: dict) -> str:
         f"Unmatched: {b['unmatched_reference']} reference and {b['unmatched_system']} system boundaries.",
         "## Collar sensitivity",
         markdown_table(["collar s", "DER", "error within collar of a ref boundary %"], collar_rows),
-        "![boundary errors](boundary_errors.png)\n\n![collar curve](collar_curve.png)",
+        *[f"![{plot.stem.replace('_', ' ')}]({plot.name})" for plot in plots],
     ]) + "\n"
 
 
@@ -57,21 +57,26 @@ def _pct(share):
     return "-" if share is None else f"{100 * share:.1f}"
 
 
-def _plots(report: BoundaryReport, folder: Path) -> None:
+def _plots(report: BoundaryReport, folder: Path) -> list[Path]:
+    """The plots that have something to show (none when nothing was scored or matched)."""
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(6, 3.5))
+    fig, ax = plt.subplots(figsize=(6, 3.6))
     for kind, label in (("speech", "speech on/off"), ("change", "speaker change")):
         errors = 1000 * report.boundaries.all(kind)
         if len(errors):
             ax.hist(errors, bins=np.linspace(-1000, 1000, 81), alpha=0.6, label=label)
     ax.set_xlabel("system - reference boundary (ms)")
     ax.set_ylabel("boundaries")
-    ax.legend()
-    save_figure(fig, folder / "boundary_errors.png", dpi=100)
+    ax.set_title(f"boundary errors of the {len(report.boundaries.all())} matched reference boundaries")
+    legend(ax)
+    plots = [save_figure(fig, folder / "boundary_errors.png", dpi=100)]
 
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    collars = list(report.collar_curve)
-    ax.plot(collars, [report.collar_curve[c].der for c in collars], marker="o")
-    ax.set_xlabel("collar (s, each side of reference boundaries)")
-    ax.set_ylabel("DER (%)")
-    save_figure(fig, folder / "collar_curve.png", dpi=100)
+    if report.measured:
+        fig, ax = plt.subplots(figsize=(6, 3.6))
+        collars = list(report.collar_curve)
+        ax.plot(collars, [report.collar_curve[c].der for c in collars], marker="o")
+        ax.set_xlabel("collar (s, each side of reference boundaries)")
+        ax.set_ylabel("DER (%)")
+        ax.set_title(f"DER against the collar ({len(report.files)} file(s))")
+        plots.append(save_figure(fig, folder / "collar_curve.png", dpi=100))
+    return [plot for plot in plots if plot is not None]

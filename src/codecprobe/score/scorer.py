@@ -46,14 +46,24 @@ class Scores:
     files: dict[str, FileScores]
     overall: FileScores
 
+    @property
+    def measured(self) -> bool:
+        """Whether any reference speech was scored; without it the pooled figures measure nothing."""
+        return self.overall.der.scored > 0
+
     def to_dict(self) -> dict:
-        return {"overall": self.overall.to_dict(), "files": {fid: s.to_dict() for fid, s in self.files.items()}}
+        """Per file and pooled figures; the pooled ones are null when nothing was scored."""
+        overall = self.overall.to_dict()
+        if not self.measured:
+            overall = {key: (0.0 if key == "scored" else None) for key in overall}
+        return {"overall": overall, "files": {fid: s.to_dict() for fid, s in self.files.items()}}
 
     def table(self, per_file: bool = True) -> str:
         """Markdown table, one row per file and a TOTAL row (seconds scored, percentages otherwise)."""
-        columns = [k for k in self.overall.to_dict() if not k.endswith("_s")]
+        overall = self.to_dict()["overall"]
+        columns = [k for k in overall if not k.endswith("_s")]
         rows = [[fid, *[s.to_dict()[k] for k in columns]] for fid, s in sorted(self.files.items())] if per_file else []
-        rows.append(["TOTAL", *[self.overall.to_dict()[k] for k in columns]])
+        rows.append(["TOTAL", *["n/a" if overall[k] is None else overall[k] for k in columns]])
         return markdown_table(["file", *columns], rows)
 
 
@@ -133,6 +143,31 @@ def md_eval_regions(prepared: PreparedFile) -> PreparedFile:
         return prepared
     return PreparedFile(prepared.file_id, np.array([[times.min(), times.max()]]), ref, prepared.system,
                         prepared.ref_points)
+
+
+def coverage_warnings(reference: dict[str, FileTurns], system: dict[str, FileTurns], uem: Uem | None = None) -> list[str]:
+    """What dscore warns about, and what it scores without a word: files on one side only, UEM
+    ids that name no file, files the UEM leaves out, an empty reference or system.
+
+    >>> turns = FileTurns.build("a", [0.0], [1.0], ["x"])
+    >>> coverage_warnings({"a": turns}, {})
+    ['the system holds no speaker turns', 'file "a" is only in the reference: all its speech counts as missed']
+    """
+    warnings = [f"the {side} holds no speaker turns" for side, turns in (("reference", reference), ("system", system))
+                if not turns]
+    for fid in sorted(uem if uem is not None else set(reference) | set(system)):
+        if fid not in reference and fid not in system:
+            warnings.append(f'UEM file "{fid}" is in neither the reference nor the system')
+        elif fid not in system:
+            warnings.append(f'file "{fid}" is only in the reference: all its speech counts as missed')
+        elif fid not in reference:
+            warnings.append(f'file "{fid}" is only in the system: all its speech counts as false alarm')
+    if uem is not None:
+        left_out = sorted((set(reference) | set(system)) - set(uem))
+        if left_out:
+            warnings.append(f"{len(left_out)} file(s) of the reference or system are not in the UEM and are not "
+                            f"scored: {', '.join(left_out[:5])}{' ...' if len(left_out) > 5 else ''}")
+    return warnings
 
 
 def score(reference: dict[str, FileTurns], system: dict[str, FileTurns], uem: Uem | None = None,

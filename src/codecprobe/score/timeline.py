@@ -88,4 +88,13 @@ def coverage(edges, onset, offset):
 
 
 def cut_points(*arrays) -> np.ndarray:
-    return np.unique(np.concatenate([np.asarray(a, dtype=np.float64).ravel() for a in arrays]))
+    """The distinct times of all ``arrays``, sorted.
+
+    Sorted and deduplicated by hand: ``np.unique`` of one array imports ``numpy.ma`` on first
+    use, 20-50 ms of the 0.2 s that ``codecprobe score`` takes on one file.
+
+    >>> cut_points([2.0, 1.0], np.array([[1.0, 3.0]])).tolist()
+    [1.0, 2.0, 3.0]
+    """
+    times = np.sort(np.concatenate([np.asarray(a, dtype=np.float64).ravel() for a in arrays]))
+    return times[np.r_[True, times[1:] != times[:-1]]] if len(times) else times

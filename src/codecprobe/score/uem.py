@@ -34,7 +34,8 @@ def merge_regions(regions: np.ndarray) -> np.ndarray:
 
 def read_uem(path: str | os.PathLike, strict: bool = True, problems: Problems | None = None) -> Uem:
     regions: dict[str, list[tuple[float, float]]] = {}
-    for where, fields in data_lines(path, "UEM"):
+    for number, fields in data_lines(path, "UEM"):
+        where = f"{path}:{number}"
         try:
             if len(fields) != 4:
                 raise InputError(f"{where}: a UEM line has 4 fields (file chnl onset offset), found {len(fields)}")

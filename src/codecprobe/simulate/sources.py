@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from codecprobe.data import Corpus, load_corpus
 from codecprobe.errors import InputError
@@ -149,8 +148,8 @@ def _corpus_utterances(corpus: Corpus, min_duration: float) -> list[tuple[str, U
 
 def _solo_stretches(corpus: Corpus, min_duration: float) -> list[tuple[str, Utterance]]:
     """The stretches of each conversation where exactly one labelled speaker speaks (within the audio:
-    a reference may run past the end of its file)."""
-    scoped = not labels_are_global(corpus.root)
+    a reference may run past the end of its file). Speakers are as the corpus names them: the rttm
+    layout already scopes a label to its recording unless the corpus says labels are global."""
     by_recording = defaultdict(list)
     for segment in corpus.supervisions:
         if segment.speaker is not None:
@@ -166,8 +165,7 @@ def _solo_stretches(corpus: Corpus, min_duration: float) -> list[tuple[str, Utte
             inside = solo & (edges[:-1] >= segment.start) & (edges[1:] <= min(segment.end, audio_end))
             for start, end in _runs(edges, inside):
                 if end - start >= min_duration:
-                    speaker = f"{recording_id}:{segment.speaker}" if scoped else segment.speaker
-                    found.append((f"{corpus.name}:{speaker}",
+                    found.append((f"{corpus.name}:{segment.speaker}",
                                   Utterance(f"{corpus.name}:{recording_id}:{start:.3f}-{end:.3f}",
                                             corpus.audio_path(recording_id), start, end)))
     return found
@@ -178,23 +176,6 @@ def _runs(edges: np.ndarray, mask: np.ndarray) -> list[tuple[float, float]]:
     change = np.diff(np.r_[0, mask.astype(np.int8), 0])
     starts, stops = np.flatnonzero(change == 1), np.flatnonzero(change == -1)
     return [(float(edges[a]), float(edges[b])) for a, b in zip(starts, stops)]
-
-
-def labels_are_global(root: Path) -> bool:
-    """Whether an rttm-layout corpus says its speaker labels name the same person in every recording.
-
-    A ``corpus.yaml`` beside the audio with ``speaker_labels: global`` says so (simulate writes one);
-    otherwise a label belongs to its recording (pyAudioAnalysis' two files both call different
-    people ``speakerA``).
-    """
-    path = Path(root) / "corpus.yaml"
-    if not path.is_file():
-        return False
-    try:
-        meta = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as error:
-        raise InputError(f"{path}: invalid YAML ({error})") from None
-    return isinstance(meta, dict) and meta.get("speaker_labels") == "global"
 
 
 def describe_pool(pool: SourcePool) -> dict:

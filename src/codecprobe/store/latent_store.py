@@ -21,6 +21,13 @@ Rows are keyed by segment id, tap and an *encoder key*: a hash of encoder name,
 weights identity and every setting that changes the numbers. Each row also records the
 segment's source fingerprint (file size and mtime, span); a segment whose audio or span
 changed is extracted again.
+
+Opening: ``mode="w"`` (the default) creates the store if needed; a store the user cannot
+write (a colleague's, a read-only mount) opens for reading, and only writing to it is an
+error. ``mode="r"`` never writes. Files get the permissions the user's umask gives, so a
+shared store is readable by whoever the umask allows. A path that is a file, a corrupt
+index, a missing or truncated shard: each is one :class:`~codecprobe.errors.InputError`
+naming the path.
 """
 from __future__ import annotations
 
@@ -31,13 +38,15 @@ import os
 import sqlite3
 import uuid
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, Literal, Sequence
 
 import numpy as np
 
 from codecprobe.encoders.base import EncoderIdentity
+from codecprobe.errors import InputError
 from codecprobe.report.files import atomic_write_bytes
 
 _SCHEMA = """
@@ -121,6 +130,9 @@ def write_shard(root: str | os.PathLike, entries: Sequence[NewEntry]) -> Written
     Safe in any process and in several at once (every shard gets a fresh name). Until its
     rows are committed the shard is invisible to readers and ``vacuum`` deletes it.
     """
+    for entry in entries:  # a NaN latent would poison every mean it enters, silently
+        if not np.isfinite(entry.frames).all():
+            raise ValueError(f"{entry.segment_id} / {entry.tap}: non-finite frames are not stored")
     name = f"{uuid.uuid4().hex}.npz"
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
@@ -136,13 +148,28 @@ def write_shard(root: str | os.PathLike, entries: Sequence[NewEntry]) -> Written
 
 
 class LatentStore:
-    def __init__(self, root: str | os.PathLike):
+    def __init__(self, root: str | os.PathLike, mode: Literal["r", "w"] = "w"):
         self.root = Path(root)
-        (self.root / "shards").mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.root / "index.sqlite", isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
+        index = self.root / "index.sqlite"
+        if self.root.exists() and not self.root.is_dir():
+            raise InputError(f"{self.root}: not a latent store folder (it is a file)")
+        if mode == "r" and not index.is_file():
+            raise InputError(f"{self.root}: not a latent store (no index.sqlite)")
+        self.writable = mode == "w" and (not self.root.exists() or os.access(self.root, os.W_OK))
+        try:
+            if self.writable:
+                (self.root / "shards").mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(index, isolation_level=None)
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=FULL")
+                self._db.executescript(_SCHEMA)
+            else:
+                # a folder we cannot write cannot take SQLite's WAL lock file: read it as immutable
+                flag = "mode=ro" if os.access(self.root, os.W_OK) else "immutable=1"
+                self._db = sqlite3.connect(f"{index.absolute().as_uri()}?{flag}", uri=True, isolation_level=None)
+            self._db.execute("SELECT 1 FROM entries LIMIT 1").fetchone()
+        except sqlite3.DatabaseError as error:
+            raise InputError(f"{index}: not a readable latent store index ({error})") from None
 
     def close(self) -> None:
         self._db.close()
@@ -157,10 +184,12 @@ class LatentStore:
     def put_many(self, identity: EncoderIdentity, entries: Sequence[NewEntry]) -> None:
         """Write one batch atomically: the shard first, then its index rows in one transaction."""
         if entries:
+            self.require_writable(identity, len(entries))
             self.commit(identity, write_shard(self.root, entries))
 
     def commit(self, identity: EncoderIdentity, shard: WrittenShard) -> None:
         """Index the rows of a shard written by :func:`write_shard` (in this or another process), in one transaction."""
+        self.require_writable(identity, len(shard.rows))
         key = encoder_key(identity)
         settings = json.dumps(identity.settings, sort_keys=True, default=str)
         rows = [
@@ -171,6 +200,12 @@ class LatentStore:
         with self._db:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.executemany("INSERT OR REPLACE INTO entries VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+
+    def require_writable(self, identity: EncoderIdentity, count: int) -> None:
+        """Refuse, in one line, to add ``count`` arrays of ``identity`` to a store opened read-only."""
+        if not self.writable:
+            raise InputError(f"{self.root}: the latent store is read-only here, and {count} array(s) of "
+                             f"{identity.encoder} are not in it yet; use a store you can write (--store DIR)")
 
     # -- reading ---------------------------------------------------------------
     def fingerprints(self, identity: EncoderIdentity, tap: str) -> dict[str, str]:
@@ -203,8 +238,8 @@ class LatentStore:
         ).fetchone()
         if row is None:
             raise KeyError(f"{segment_id} / {identity.encoder}:{tap} ({identity.weights_id}) is not in {self.root}")
-        with zipfile.ZipFile(self.root / "shards" / row[0]) as archive, archive.open(row[1]) as member:
-            return np.lib.format.read_array(member)
+        with self._shard(row[0]) as archive:
+            return self._member(archive, row[0], row[1])
 
     def read_many(self, segment_ids: Iterable[str], identity: EncoderIdentity, tap: str) -> Iterator[tuple[str, np.ndarray]]:
         """``(segment_id, array)`` for each id, opening every shard once."""
@@ -225,10 +260,28 @@ class LatentStore:
             shard, member = rows[segment]
             by_shard.setdefault(shard, []).append((segment, member))
         for shard, members in by_shard.items():
-            with zipfile.ZipFile(self.root / "shards" / shard) as archive:
+            with self._shard(shard) as archive:
                 for segment, member in members:
-                    with archive.open(member) as handle:
-                        yield segment, np.lib.format.read_array(handle)
+                    yield segment, self._member(archive, shard, member)
+
+    def _shard(self, name: str) -> zipfile.ZipFile:
+        path = self.root / "shards" / name
+        try:
+            return zipfile.ZipFile(path)
+        except FileNotFoundError:
+            raise InputError(f"{path}: shard missing from the latent store (deleted or not copied); "
+                             "rerun the extraction into a fresh store") from None
+        except (zipfile.BadZipFile, OSError) as error:
+            raise InputError(f"{path}: damaged shard of the latent store ({error})") from None
+
+    @staticmethod
+    def _member(archive: zipfile.ZipFile, shard: str, member: str) -> np.ndarray:
+        try:
+            with archive.open(member) as handle:
+                return np.lib.format.read_array(handle)
+        except (KeyError, ValueError, EOFError, OSError, zipfile.BadZipFile, zlib.error) as error:
+            raise InputError(f"{archive.filename}: damaged shard of the latent store, member {member} "
+                             f"({type(error).__name__}: {error})") from None
 
     def entries(self) -> list[StoredEntry]:
         cursor = self._db.execute(
@@ -240,6 +293,8 @@ class LatentStore:
     # -- housekeeping ----------------------------------------------------------
     def vacuum(self) -> int:
         """Delete shards no row points to (left by a crash or by re-extraction); returns how many."""
+        if not self.writable:
+            raise InputError(f"{self.root}: the latent store is read-only here; vacuum deletes files from it")
         used = {row[0] for row in self._db.execute("SELECT DISTINCT shard FROM entries")}
         removed = 0
         for path in (self.root / "shards").iterdir():

@@ -84,7 +84,7 @@ def _link_controls(result: StructureResult) -> None:
 
 def _decision_record(run: TapRun) -> dict:
     return {"encoder": run.identity.encoder, "role": run.role, "weights_id": run.identity.weights_id,
-            "trained": run.identity.trained, "tap": run.tap, **run.decision}
+            "trained": run.identity.trained, "weights": run.identity.weights, "tap": run.tap, **run.decision}
 
 
 def summary_line(run: TapRun) -> str:
@@ -175,8 +175,8 @@ def _header(result: StructureResult) -> str:
     config, data = result.config, result.data
     lines = []
     for run in result.runs:
-        state = "trained or fixed weights" if run.identity.trained else \
-            f"UNTRAINED control, {untrained_kind(run.identity.weights_id)}: not the real model"
+        state = {"trained": "trained weights", "none": "a baseline without weights"}.get(
+            run.identity.weights, f"UNTRAINED control, {untrained_kind(run.identity.weights_id)}: not the real model")
         lines.append(f"- {run.role}: `{run.label}` {run.identity.weights_id} ({state}); {run.dim} dims at "
                      f"{run.frame_rate:g} Hz; {run.control_note}")
     corpora = ", ".join(f"{c['corpus']} ({c['speakers_train']}+{c['speakers_eval']} speakers, "
@@ -221,8 +221,8 @@ def _metrics_record(run: TapRun) -> dict:
     a = run.analysis
     return {
         "encoder": run.identity.encoder, "role": run.role, "weights_id": run.identity.weights_id,
-        "trained": run.identity.trained, "settings": run.identity.settings, "tap": run.tap,
-        "frame_rate": run.frame_rate, "dim": run.dim, "control_note": run.control_note,
+        "trained": run.identity.trained, "weights": run.identity.weights, "settings": run.identity.settings,
+        "tap": run.tap, "frame_rate": run.frame_rate, "dim": run.dim, "control_note": run.control_note,
         "fit_sample": a.sample_size, "energy_threshold_db": a.energy_threshold,
         "pca_explained_variance": {str(d): v for d, v in a.conditioning.pca_explained.items()},
         "effective_keys": {name: len(keys) for name, keys in zip(a.conditioning.labelings, a.effective)},
@@ -257,8 +257,8 @@ def _variance_plot(run: TapRun, config, path: Path) -> Path:
         ax.axhline(config.thresholds.variance_ratio, color="red", lw=0.8, label="threshold")
         ax.set_xticks(config.lags)
         ax.set_xlabel("lag k (frames)")
+        ax.set_ylabel("variance ratio (within / total)")
         ax.set_title(f"{slice_name} frames", fontsize=9)
-    axes[0][0].set_ylabel("variance ratio (within / total)")
     axes[0][-1].legend(fontsize=6)
     fig.suptitle(f"Dynamics variance explained by context keys: {_title(run)}", fontsize=10)
     return save_figure(fig, path)
@@ -321,8 +321,8 @@ def _comparison_plot(result: StructureResult, path: Path) -> Path:
                 for s in schemes]
         values = _values(rows, "variance_ratio_eval")
         ax.bar(np.arange(len(schemes)) + (i - (len(result.runs) - 1) / 2) * width, values[0], width,
-               yerr=values[1:], capsize=2, hatch=None if run.identity.trained else "//",
-               label=f"{run.label}" + ("" if run.identity.trained else " (UNTRAINED control)"))
+               yerr=values[1:], capsize=2, hatch="//" if run.identity.weights == "untrained" else None,
+               label=f"{run.label}" + (" (UNTRAINED control)" if run.identity.weights == "untrained" else ""))
     ax.axhline(result.config.thresholds.variance_ratio, color="red", lw=0.8, label="threshold")
     ax.axhline(1.0, color="grey", lw=0.5, ls=":", label="no structure")
     ax.set_xticks(range(len(schemes)), schemes)

@@ -136,7 +136,7 @@ def run_structure(config: StructureConfig, progress: bool = True) -> StructureRe
                 for tap in plan.taps:
                     energy = AudioEnergy(data.spans, store.frame_rate(role.identity, tap))
                     source = StoreFrames(store, role.identity, tap, energy)
-                    label = f"{role.identity.encoder}:{tap}" + ("" if role.identity.trained else " (untrained)")
+                    label = f"{role.identity.encoder}:{tap}" + (" (untrained)" if role.identity.weights == "untrained" else "")
                     analysis = analyse(source, data.split, config, label, progress)
                     dim = len(analysis.conditioning.normaliser.frame_mean)
                     result.runs.append(TapRun(role.name, role.identity, tap, source.frame_rate, dim,

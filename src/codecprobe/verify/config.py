@@ -14,15 +14,56 @@ from codecprobe.extract.executor import ExecutorConfig
 
 @dataclass
 class Thresholds:
-    """The seeds' verdict thresholds (EER in percent)."""
+    """The verdict thresholds, with the values of the original Mimi study (EER in percent).
 
-    eer_straightforward: float = 15.0  # seed 000: below this the adapter's job is straightforward
-    eer_viable: float = 20.0  # seed 000: below this the adapter is viable
-    eer_agnostic: float = 45.0  # at or above: speaker-agnostic (seed 000: "EER ~ 50%")
-    control_margin: float = 2.0  # EER points the encoder must beat its untrained control by
-    acoustics_score: float = 0.10  # seed 002: intra-voice minus inter-voice similarity
-    separability: float = 2.0  # seed 002: inter / intra speaker distance
-    consistency: float = 0.80  # seed 002: mean same-speaker cosine
+    The one place they live: reports state them through :meth:`plain_words`, and the README
+    states the same lines (a test checks that it does).
+    """
+
+    eer_straightforward: float = 15.0  # below: an adapter's job is straightforward
+    eer_viable: float = 20.0  # below: enough speaker signal to train an adapter on
+    eer_agnostic: float = 45.0  # at or above: speaker-agnostic (chance is 50)
+    control_margin: float = 2.0  # EER points a trained encoder must beat its untrained control by
+    acoustics_score: float = 0.10  # intra-voice minus inter-voice similarity
+    separability: float = 2.0  # centroid distance over distance to the own centroid
+    consistency: float = 0.80  # mean same-speaker cosine
+    min_eval_speakers: int = 5  # fewer evaluation speakers: no verdict
+
+    def plain_words(self, subject: str = "the encoder") -> list[str]:
+        """Each threshold as one sentence about ``subject`` (e.g. ``ge2e:utterance``).
+
+        >>> Thresholds().plain_words("mfcc")[0]
+        'EER below 15%: speaker identity is so plain in mfcc that an adapter would have a straightforward job.'
+        """
+        return [
+            f"EER below {self.eer_straightforward:g}%: speaker identity is so plain in {subject} that an adapter "
+            "would have a straightforward job.",
+            f"EER below {self.eer_viable:g}%: {subject} carries enough speaker signal to train an adapter on (viable).",
+            f"EER from {self.eer_viable:g}% to {self.eer_agnostic:g}%: a weak speaker signal; at {self.eer_agnostic:g}% "
+            f"or more {subject} is speaker-agnostic (chance is 50%).",
+            f"A trained encoder must beat its untrained control (the same network with random weights) by "
+            f"{self.control_margin:g} EER points; otherwise the architecture and the signal, not training, explain "
+            "its EER.",
+            f"Acoustics score above {self.acoustics_score:g}: in {subject}, two utterances of one speaker saying "
+            "different things are closer (mean cosine) than two speakers saying the same thing, by more than "
+            f"{self.acoustics_score:g}.",
+            f"Separability above {self.separability:g}: speaker centroids lie more than {self.separability:g} times "
+            "farther apart than an utterance lies from its own speaker's centroid.",
+            f"Consistency above {self.consistency:g}: two utterances of one speaker have a mean cosine above "
+            f"{self.consistency:g} - meaningful only where different speakers score clearly lower.",
+            f"No verdict on fewer than {self.min_eval_speakers} evaluation speakers: the figures are given (with "
+            "their intervals from 3 speakers on), the verdicts withheld; evaluate on more speakers, e.g. every "
+            "speaker of the corpus with a separate --train-corpus.",
+        ]
+
+
+@dataclass
+class BootstrapConfig:
+    """Confidence intervals by bootstrap over speakers (:mod:`codecprobe.verify.bootstrap`)."""
+
+    replicates: int = 200  # 0: no intervals
+    confidence: float = 0.95
+    seed: int = 0
 
 
 @dataclass
@@ -59,7 +100,10 @@ class StudyConfig:
     # encoder
     encoder: str = "mimi"
     encoder_options: dict = field(default_factory=dict)  # the encoder's settings (--encoder-opt key=value)
-    taps: list[str] = field(default_factory=list)  # empty: the encoder's default taps
+    # the encoder's canonical utterance-level preprocessing and primary taps (GE2E: Resemblyzer's silence
+    # trimming, tap utterance); encoder_options and taps given here win over it
+    canonical_preprocessing: bool = True
+    taps: list[str] = field(default_factory=list)  # empty: the encoder's primary utterance taps, else its default
     sweep: bool = False  # every tap of the encoder
     weights: str | None = None
     random_init: bool = False
@@ -79,7 +123,8 @@ class StudyConfig:
     asnorm_top_k: int = 300
     probe: ProbeConfig = field(default_factory=ProbeConfig)
     # diagnostics
-    max_diagnostic_segments: int = 3000  # seeded sample above this (pairwise matrices grow as n^2)
+    max_diagnostic_segments: int = 3000  # seeded sample above this (the PCA and Fisher ratio take n x dim each)
     # metrics and verdicts
     dcf: DetectionCost = field(default_factory=DetectionCost)
+    bootstrap: BootstrapConfig = field(default_factory=BootstrapConfig)
     thresholds: Thresholds = field(default_factory=Thresholds)

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from codecprobe.verify.bootstrap import MIN_SPEAKERS, pair_weights, percentile_interval, speaker_multiplicities
+
 
 @dataclass(frozen=True)
 class OperatingPoints:
@@ -35,22 +37,54 @@ class OperatingPoints:
 
 
 def operating_points(scores: np.ndarray, labels: np.ndarray) -> OperatingPoints:
-    scores, labels = _check(scores, labels)
-    order = np.argsort(-scores)  # tie order does not matter: ties are collapsed below
-    sorted_scores = scores[order]
-    sorted_labels = labels[order]
-    # the last index of each run of equal scores closes one operating point
-    distinct = np.flatnonzero(np.diff(sorted_scores))
-    ends = np.r_[distinct, sorted_scores.size - 1]
-    true_accepts = np.cumsum(sorted_labels, dtype=np.int64)[ends]
-    false_accepts = (ends + 1) - true_accepts
-    n_target = true_accepts[-1]
-    n_nontarget = false_accepts[-1]
-    return OperatingPoints(
-        thresholds=np.r_[np.inf, sorted_scores[ends]],
-        p_miss=np.r_[1.0, 1.0 - true_accepts / n_target],
-        p_fa=np.r_[0.0, false_accepts / n_nontarget],
-    )
+    return _SortedTrials(scores, labels).points()
+
+
+class _SortedTrials:
+    """Trials sorted by falling score once; operating points for any weighting of the trials."""
+
+    def __init__(self, scores: np.ndarray, labels: np.ndarray):
+        scores, labels = _check(scores, labels)
+        self.order = np.argsort(-scores)  # tie order does not matter: ties are collapsed below
+        sorted_scores = scores[self.order]
+        self.labels = labels[self.order]
+        # the last index of each run of equal scores closes one operating point
+        self.ends = np.r_[np.flatnonzero(np.diff(sorted_scores)), sorted_scores.size - 1]
+        self.thresholds = np.r_[np.inf, sorted_scores[self.ends]]
+
+    def points(self, weights: np.ndarray | None = None) -> OperatingPoints:
+        """``weights`` (in sorted order) count each trial that many times; None counts each once."""
+        if weights is None:
+            true_accepts = np.cumsum(self.labels, dtype=np.int64)[self.ends]
+            false_accepts = (self.ends + 1) - true_accepts
+        else:
+            true_accepts = np.cumsum(np.where(self.labels, weights, 0))[self.ends]
+            false_accepts = np.cumsum(np.where(self.labels, 0, weights))[self.ends]
+        return OperatingPoints(
+            thresholds=self.thresholds,
+            p_miss=np.r_[1.0, 1.0 - true_accepts / true_accepts[-1]],
+            p_fa=np.r_[0.0, false_accepts / false_accepts[-1]],
+        )
+
+
+def eer_interval(scores: np.ndarray, labels: np.ndarray, speakers: tuple[np.ndarray, np.ndarray], replicates: int,
+                 confidence: float = 0.95, seed: int = 0) -> list[float] | None:
+    """Bootstrap-over-speakers interval of the EER (as a fraction) of trials between segments of
+    speakers ``speakers[0][i]`` and ``speakers[1][i]`` (indices 0..n-1); see :mod:`.bootstrap`.
+
+    Replicates that draw no target or no non-target trial are left out; None below 3 speakers.
+    """
+    trials = _SortedTrials(scores, labels)
+    first, second = (np.asarray(s)[trials.order] for s in speakers)
+    n_speakers = int(max(first.max(), second.max()) + 1)
+    if n_speakers < MIN_SPEAKERS:
+        return None
+    values = []
+    for multiplicity in speaker_multiplicities(n_speakers, replicates, seed):
+        weights = pair_weights(multiplicity, first, second).astype(np.float64)
+        if weights[trials.labels].sum() > 0 and weights[~trials.labels].sum() > 0:
+            values.append(eer_from_points(trials.points(weights)))
+    return percentile_interval(values, confidence)
 
 
 def eer(scores: np.ndarray, labels: np.ndarray) -> float:

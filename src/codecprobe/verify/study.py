@@ -2,15 +2,22 @@
 
 1. :func:`split_data`: which segments are evaluated and which (disjoint) ones the
    back-ends are fitted on: a ``train_corpus``, or the corpus speakers that no trial
-   names, or else a seeded split of the corpus speakers.
-2. :class:`EmbeddingSource`: extract the encoder's taps into the latent store (cached)
-   and pool each segment's frames into one utterance embedding.
-3. For the encoder and its untrained control (same architecture, seeded random
-   weights, or for lyra its weights randomly permuted), every tap and every back-end: fit, score the trials (:func:`run_verify`)
-   or compute seed 002's diagnostics (:func:`run_diagnose`).
+   names, or else a seeded split of the corpus speakers. Everything that can be checked
+   without work (trial files, back-ends that need disjoint speakers, taps) is checked
+   before any extraction.
+2. :func:`build_roles`: the encoder as its authors use it for whole utterances (its
+   declared canonical preprocessing, :class:`~codecprobe.encoders.UtteranceUse`) and its
+   untrained control (same architecture, seeded random weights, or for lyra its weights
+   randomly permuted).
+3. :class:`EmbeddingSource`: extract the taps into the latent store (cached) and pool each
+   segment's frames into one utterance embedding. Segments that cannot be read or encoded
+   are left out and named in the result.
+4. For every role, tap and back-end: fit, score the trials (:func:`run_verify`) or compute
+   the speaker-space diagnostics (:func:`run_diagnose`), with bootstrap intervals over speakers.
 """
 from __future__ import annotations
 
+import dataclasses
 import sys
 from dataclasses import dataclass, field
 
@@ -18,7 +25,7 @@ import numpy as np
 from lhotse import SupervisionSegment
 
 from codecprobe.data import Corpus, load_corpus
-from codecprobe.encoders import BuildOptions, Encoder, EncoderIdentity
+from codecprobe.encoders import BuildOptions, Encoder, EncoderIdentity, utterance_settings, utterance_use
 from codecprobe.encoders.roles import Role, encoder_roles
 from codecprobe.errors import InputError
 from codecprobe.verify import metrics
@@ -38,6 +45,25 @@ class Split:
     train_segments: list[SupervisionSegment]
     trials: Trials | None
     description: str  # for the report: where the back-ends were fitted
+
+    def without(self, eval_failed: set[str], train_failed: set[str]) -> "Split":
+        """The split less the segments that could not be encoded (ids of the corpus and of the training corpus)."""
+        if not eval_failed and not train_failed:
+            return self
+        split = dataclasses.replace(
+            self, eval_segments=[s for s in self.eval_segments if s.id not in eval_failed],
+            train_segments=[s for s in self.train_segments if s.id not in train_failed],
+            trials=self.trials.without(eval_failed) if self.trials is not None else None)
+        if len({s.speaker for s in split.eval_segments}) < 2:
+            raise InputError(f"{self.corpus.name}: fewer than 2 speakers left once the {len(eval_failed)} segment(s) "
+                             "that could not be encoded are left out")
+        _check_trials(split.trials)
+        return split
+
+
+def _check_trials(trials: Trials | None) -> None:
+    if trials is not None and (trials.n_target == 0 or trials.n_target == len(trials)):
+        raise InputError(f"{trials.source}: trials need both same-speaker and different-speaker pairs")
 
 
 def split_data(config: StudyConfig, with_trials: bool = True) -> Split:
@@ -83,9 +109,19 @@ def split_data(config: StudyConfig, with_trials: bool = True) -> Split:
         description = f"back-ends fitted on the separate corpus {train_corpus.name}"
         if overlap:
             description += f" (WARNING: {len(overlap)} speaker labels also occur in the trials)"
-    if with_trials and trials is not None and (trials.n_target == 0 or trials.n_target == len(trials)):
-        raise InputError(f"{trials.source}: trials need both same-speaker and different-speaker pairs")
-    return Split(corpus, eval_segments, train_corpus or corpus, train_segments, trials, description)
+    if with_trials:
+        _check_trials(trials)
+    split = Split(corpus, eval_segments, train_corpus or corpus, train_segments, trials, description)
+    _check_backends(config, split)
+    return split
+
+
+def _check_backends(config: StudyConfig, split: Split) -> None:
+    fitted = [name for name in config.backends if name != "cosine"]  # raw cosine learns nothing
+    if fitted and not split.train_segments:
+        raise InputError(f"back-end(s) {', '.join(fitted)} must be fitted on speakers disjoint from the trials, and "
+                         f"none of {split.train_corpus.name} is left for it: give --train-corpus DIR "
+                         "(or --backend cosine)")
 
 
 # -- embeddings ---------------------------------------------------------------------------
@@ -100,10 +136,12 @@ class EmbeddingSource:
         self.progress = progress
         self._speech: dict[tuple[str, str], list[tuple[float, float]]] = {}  # VAD segments, shared by taps
 
-    def extract(self, corpus: Corpus, taps: list[str]) -> None:
-        from codecprobe.extract import ensure_extracted
+    def extract(self, corpus: Corpus, taps: list[str]) -> list[tuple[str, str]]:
+        """Extract what the store lacks; returns ``(file or segment id, reason)`` of every input that failed."""
+        from codecprobe.extract import extract
 
-        ensure_extracted(corpus, self.encoder, taps, self.store, progress=self.progress, executor=self.config.executor)
+        return extract(corpus, self.encoder, taps, self.store, progress=self.progress,
+                       executor=self.config.executor).failures
 
     def embeddings(self, corpus: Corpus, segments: list[SupervisionSegment], tap: str) -> np.ndarray:
         """One pooled row per segment, in order; frames are read shard by shard and pooled at once."""
@@ -129,15 +167,32 @@ class EmbeddingSource:
 
 # -- encoders -----------------------------------------------------------------------------
 def build_roles(config: StudyConfig) -> tuple[list[Role], str]:
-    """The encoder and (where it applies) its untrained control, and a note on the control."""
+    """The encoder (with its canonical utterance-level settings) and, where it applies, its untrained control."""
+    settings = utterance_settings(config.encoder, config.encoder_options, config.canonical_preprocessing)
     return encoder_roles(config.encoder, BuildOptions(config.weights, config.random_init, config.seed, config.device,
-                                                      config.encoder_options), config.control, config.control_seed)
+                                                      settings), config.control, config.control_seed)
+
+
+def preprocessing_note(config: StudyConfig) -> str:
+    """What the report says about the encoder's utterance-level preprocessing."""
+    use = utterance_use(config.encoder)
+    if not use.settings:
+        return f"{config.encoder} as configured (it declares no utterance-level preprocessing)"
+    canonical = ", ".join(f"{key}={value}" for key, value in use.settings.items())
+    if not config.canonical_preprocessing:
+        return f"as configured: {config.encoder}'s canonical preprocessing ({canonical}) switched off"
+    overridden = {k: v for k, v in config.encoder_options.items() if k in use.settings and v != use.settings[k]}
+    note = f"{config.encoder}'s canonical utterance-level preprocessing, {canonical}: {use.note}"
+    if overridden:
+        note += "; overridden by encoder_options: " + ", ".join(f"{k}={v}" for k, v in overridden.items())
+    return note
 
 
 def study_taps(config: StudyConfig, encoder: Encoder) -> list[str]:
+    """The taps given, else every tap (sweep), else the encoder's primary utterance taps, else its default taps."""
     if config.sweep:
         return list(encoder.sweep_taps)
-    return encoder.check_taps(config.taps or list(encoder.default_taps))
+    return encoder.check_taps(config.taps or list(utterance_use(config.encoder).taps) or list(encoder.default_taps))
 
 
 def make_backend(name: str, config: StudyConfig) -> CosineBackend:
@@ -151,6 +206,11 @@ def make_backend(name: str, config: StudyConfig) -> CosineBackend:
 
 
 # -- results ------------------------------------------------------------------------------
+def _role_fields(role: str, identity: EncoderIdentity, tap: str, backend: str) -> dict:
+    return {"role": role, "encoder": identity.encoder, "weights_id": identity.weights_id, "trained": identity.trained,
+            "weights": identity.weights, "tap": tap, "backend": backend}
+
+
 @dataclass
 class VerifyRow:
     role: str
@@ -158,6 +218,7 @@ class VerifyRow:
     tap: str
     backend: str
     eer: float  # percent
+    eer_interval: list[float] | None  # percent, bootstrap over speakers
     min_dcf: dict[float, float]
     summary: metrics.ScoreSummary
     training_accuracy: float | None  # the linear probe's, on its training speakers
@@ -166,9 +227,8 @@ class VerifyRow:
 
     def to_dict(self) -> dict:
         s = self.summary
-        return {
-            "role": self.role, "encoder": self.identity.encoder, "weights_id": self.identity.weights_id,
-            "trained": self.identity.trained, "tap": self.tap, "backend": self.backend, "eer": self.eer,
+        return _role_fields(self.role, self.identity, self.tap, self.backend) | {
+            "eer": self.eer, "eer_interval": self.eer_interval,
             "min_dcf": {str(p): v for p, v in self.min_dcf.items()}, "mean_pos": s.mean_pos, "mean_neg": s.mean_neg,
             "gap": s.gap, "score_min": s.score_min, "score_max": s.score_max, "n_trials": s.n_trials,
             "n_target": s.n_target, "training_accuracy": self.training_accuracy,
@@ -184,9 +244,7 @@ class DiagnoseRow:
     diagnostics: Diagnostics
 
     def to_dict(self) -> dict:
-        return {"role": self.role, "encoder": self.identity.encoder, "weights_id": self.identity.weights_id,
-                "trained": self.identity.trained, "tap": self.tap, "backend": self.backend,
-                **self.diagnostics.summary()}
+        return _role_fields(self.role, self.identity, self.tap, self.backend) | self.diagnostics.summary()
 
 
 @dataclass
@@ -195,57 +253,88 @@ class StudyResult:
     split: Split
     roles: list[Role]
     control_note: str
+    preprocessing: str  # the encoder's utterance-level preprocessing, in words
     taps: list[str]
     rows: list  # VerifyRow or DiagnoseRow
+    failures: list[tuple[str, str]]  # (file or segment id, reason) of every input left out
 
 
 def run_verify(config: StudyConfig, progress: bool = True) -> StudyResult:
     """Score the trials for every encoder role, tap and back-end."""
-    split = split_data(config)
-    trials = split.trials
-    index = {s.id: i for i, s in enumerate(split.eval_segments)}
-    enroll = np.array([index[i] for i in trials.enroll])
-    test = np.array([index[i] for i in trials.test])
+    boot = config.bootstrap
 
-    def evaluate(role, tap, name, backend, X):
-        scores = backend.score_trials(X, enroll, test)
-        points = metrics.operating_points(scores, trials.labels)
-        dcf = {p: metrics.min_dcf_from_points(points, p, config.dcf.c_miss, config.dcf.c_fa) for p in config.dcf.p_targets}
-        return VerifyRow(role.name, role.identity, tap, name, 100 * metrics.eer_from_points(points), dcf,
-                         metrics.score_summary(scores, trials.labels), getattr(backend, "training_accuracy_", None),
-                         scores, points)
+    def evaluator(split: Split):
+        trials = split.trials
+        index = {s.id: i for i, s in enumerate(split.eval_segments)}
+        enroll = np.array([index[i] for i in trials.enroll])
+        test = np.array([index[i] for i in trials.test])
+        speaker = np.unique([s.speaker for s in split.eval_segments], return_inverse=True)[1].reshape(-1)
 
-    return _run(config, split, evaluate, progress)
+        def evaluate(role, tap, name, backend, X):
+            scores = backend.score_trials(X, enroll, test)
+            points = metrics.operating_points(scores, trials.labels)
+            dcf = {p: metrics.min_dcf_from_points(points, p, config.dcf.c_miss, config.dcf.c_fa)
+                   for p in config.dcf.p_targets}
+            interval = metrics.eer_interval(scores, trials.labels, (speaker[enroll], speaker[test]), boot.replicates,
+                                            boot.confidence, boot.seed) if boot.replicates else None
+            return VerifyRow(role.name, role.identity, tap, name, 100 * metrics.eer_from_points(points),
+                             None if interval is None else [100 * v for v in interval], dcf,
+                             metrics.score_summary(scores, trials.labels),
+                             getattr(backend, "training_accuracy_", None), scores, points)
+
+        return evaluate
+
+    return _run(config, split_data(config), evaluator, progress)
 
 
 def run_diagnose(config: StudyConfig, progress: bool = True) -> StudyResult:
-    """Seed 002's diagnostics for every encoder role, tap and back-end."""
-    split = split_data(config, with_trials=False)
-    keep = np.arange(len(split.eval_segments))
-    if len(keep) > config.max_diagnostic_segments:
-        rng = np.random.default_rng(config.trial_seed)
-        keep = np.sort(rng.permutation(len(keep))[:config.max_diagnostic_segments])
-    speakers = [split.eval_segments[i].speaker for i in keep]
-    texts = [split.eval_segments[i].text for i in keep]
+    """The speaker-space diagnostics for every encoder role, tap and back-end."""
+    boot = config.bootstrap
 
-    def evaluate(role, tap, name, backend, X):
-        return DiagnoseRow(role.name, role.identity, tap, name, diagnose(backend.transform(X[keep]), speakers, texts))
+    def evaluator(split: Split):
+        keep = np.arange(len(split.eval_segments))
+        if len(keep) > config.max_diagnostic_segments:
+            rng = np.random.default_rng(config.trial_seed)
+            keep = np.sort(rng.permutation(len(keep))[:config.max_diagnostic_segments])
+        speakers = [split.eval_segments[i].speaker for i in keep]
+        texts = [split.eval_segments[i].text for i in keep]
 
-    return _run(config, split, evaluate, progress)
+        def evaluate(role, tap, name, backend, X):
+            return DiagnoseRow(role.name, role.identity, tap, name,
+                               diagnose(backend.transform(X[keep]), speakers, texts, boot.replicates,
+                                        boot.confidence, boot.seed))
+
+        return evaluate
+
+    return _run(config, split_data(config, with_trials=False), evaluator, progress)
 
 
-def _run(config: StudyConfig, split: Split, evaluate, progress: bool) -> StudyResult:
+def _run(config: StudyConfig, split: Split, evaluator, progress: bool) -> StudyResult:
+    """Build the roles, check the taps, extract, leave out what failed, then evaluate every role, tap and back-end."""
     from codecprobe.store import LatentStore
 
     roles, control_note = build_roles(config)
+    taps = study_taps(config, roles[0].encoder)
+    for role in roles[1:]:
+        role.encoder.check_taps(taps)
+    failures: dict[str, str] = {}
     rows = []
     with LatentStore(config.store) as store:
-        for role in roles:
-            taps = study_taps(config, role.encoder)
-            source = EmbeddingSource(role.encoder, store, config, progress)
-            source.extract(split.corpus, taps)
-            if split.train_corpus is not split.corpus:
-                source.extract(split.train_corpus, taps)
+        sources = [EmbeddingSource(role.encoder, store, config, progress) for role in roles]
+        failed = {"eval": set(), "train": set()}
+        for source in sources:
+            for part, corpus in (("eval", split.corpus), ("train", split.train_corpus)):
+                if part == "train" and corpus is split.corpus:
+                    continue
+                for where, reason in source.extract(corpus, taps):
+                    failures.setdefault(where, reason)
+                    failed[part].add(where)
+        if split.train_corpus is split.corpus:
+            failed["train"] = failed["eval"]
+        split = split.without(failed["eval"], failed["train"])
+        _check_backends(config, split)
+        evaluate = evaluator(split)
+        for role, source in zip(roles, sources):
             for tap in taps:
                 X = source.embeddings(split.corpus, split.eval_segments, tap)
                 X_train = source.embeddings(split.train_corpus, split.train_segments, tap) if split.train_segments else None
@@ -253,13 +342,11 @@ def _run(config: StudyConfig, split: Split, evaluate, progress: bool) -> StudyRe
                 for name in config.backends:
                     backend = make_backend(name, config)
                     if X_train is None:
-                        if name != "cosine":
-                            raise InputError(f"back-end {name!r} needs training data disjoint from the trials; "
-                                             "give --train-corpus")
-                        backend.fit(X)  # raw cosine learns nothing
+                        backend.fit(X)  # raw cosine (split_data refused the others without training data)
                     else:
                         backend.fit(X_train, y_train)
                     rows.append(evaluate(role, tap, name, backend, X))
                     if progress:
                         print(f"{role.name} {role.identity.encoder}:{tap} {name} done", file=sys.stderr)
-    return StudyResult(config, split, roles, control_note, study_taps(config, roles[0].encoder), rows)
+    return StudyResult(config, split, roles, control_note, preprocessing_note(config), taps, rows,
+                       sorted(failures.items()))

@@ -48,6 +48,15 @@ class Trials:
         """Every segment a trial names, each once, in first-seen order."""
         return list(dict.fromkeys(self.enroll + self.test))
 
+    def without(self, segment_ids: set[str]) -> "Trials":
+        """The trials that name none of ``segment_ids`` (segments that could not be encoded)."""
+        keep = [i for i, (e, t) in enumerate(zip(self.enroll, self.test)) if e not in segment_ids and t not in segment_ids]
+        if len(keep) == len(self):
+            return self
+        return Trials(tuple(self.enroll[i] for i in keep), tuple(self.test[i] for i in keep), self.labels[keep],
+                      f"{self.source}; {len(self) - len(keep)} trial(s) naming segments that could not be encoded "
+                      "left out")
+
 
 def read_trials(path: str | os.PathLike, known_ids: Iterable[str] | None = None) -> Trials:
     """Read a ``label enroll test`` file; with ``known_ids``, every path must name a known segment."""

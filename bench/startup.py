@@ -1,0 +1,133 @@
+"""Command-line start-up and end-to-end scoring: `codecprobe score` against spy-der's `spyder` command.
+
+    .venv/bin/python bench/startup.py [--repeats 5] [--files 20] [--hours 1] [--baseline-src DIR]
+
+Every figure is a whole command run in a fresh process, as a user types it: interpreter start,
+imports, reading the RTTMs, scoring, printing. Cases:
+
+- ``--help``: ``codecprobe --help``;
+- one VoxConverse file (the longest dev reference in ../shared/data/voxconverse-rttm) against a
+  seeded perturbation of itself (boundaries jittered, 10 % of turns dropped, 10 % relabelled);
+- ``--files`` generated recordings of ``--hours`` each (bench/score.py's generator: ~10k reference
+  turns per hour), written as one reference and one system RTTM, since ``spyder`` takes one of each.
+
+``spyder`` computes DER only; ``codecprobe score`` computes DER, JER and B3/MI/NMI. With
+``--baseline-src`` (the ``src`` folder of an older checkout, e.g. ``git archive <commit> src``), the
+same commands run on that code too: before and after in one run. Runs are interleaved and the
+median of ``--repeats`` is reported (wall and CPU seconds, peak RSS), since the machine is shared.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from score import generate  # noqa: E402  (bench/score.py)
+
+from codecprobe.score import FileTurns, read_rttm, write_rttm  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+VOXCONVERSE = REPO.parent / "shared" / "data" / "voxconverse-rttm" / "dev"
+
+
+def perturbed(reference: dict[str, FileTurns], seed: int = 0) -> dict[str, FileTurns]:
+    """A plausible system output: jittered boundaries, some turns dropped, some given another speaker."""
+    rng = np.random.default_rng(seed)
+    system = {}
+    for fid, turns in reference.items():
+        keep = rng.random(len(turns)) > 0.1
+        onset = np.maximum(turns.onset[keep] + rng.normal(0, 0.2, keep.sum()), 0)
+        duration = np.maximum(turns.duration[keep] + rng.normal(0, 0.2, keep.sum()), 0.05)
+        codes = np.where(rng.random(keep.sum()) < 0.1, rng.integers(0, len(turns.labels), keep.sum()),
+                         turns.speaker[keep])
+        system[fid] = FileTurns(fid, np.round(onset, 3), np.round(duration, 3), codes,
+                                [f"sys_{label}" for label in turns.labels])
+    return system
+
+
+def run(command: list[str], env: dict | None = None) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system) and peak RSS (MB) of one command in a fresh process.
+
+    Measured by GNU time, not by waiting on the child here: Linux carries a process's peak RSS
+    across exec, so a child of this (large) process would report at least this process's size.
+    """
+    start = time.perf_counter()
+    out = subprocess.run(["/usr/bin/time", "-f", "%U %S %M", *command], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, env=env, text=True)
+    seconds = time.perf_counter() - start
+    if out.returncode not in (0, 1):
+        raise RuntimeError(f"{' '.join(command)} failed: {out.stderr[-500:]}")
+    user, system, peak_kb = out.stderr.strip().splitlines()[-1].split()
+    return seconds, float(user) + float(system), float(peak_kb) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--files", type=int, default=20)
+    parser.add_argument("--hours", type=float, default=1.0, help="hours per generated recording")
+    parser.add_argument("--baseline-src", type=Path, help="src folder of the code to compare against")
+    args = parser.parse_args()
+
+    spyder = shutil.which("spyder") or str(Path(sys.executable).with_name("spyder"))
+    work = Path(tempfile.mkdtemp(prefix="bench-startup-"))
+    one = max(VOXCONVERSE.glob("*.rttm"), key=lambda p: p.stat().st_size)
+    write_rttm(work / "one-sys.rttm", perturbed(read_rttm(one)))
+    reference, system = generate(args.files, args.hours)
+    write_rttm(work / "many-ref.rttm", reference)
+    write_rttm(work / "many-sys.rttm", system)
+    turns = sum(map(len, reference.values()))
+    cases = {
+        "--help": None,
+        f"1 VoxConverse file ({one.stem}, {len(next(iter(read_rttm(one).values())))} turns)":
+            (str(one), str(work / "one-sys.rttm")),
+        f"{args.files} files x {args.hours:g} h ({turns} reference turns)":
+            (str(work / "many-ref.rttm"), str(work / "many-sys.rttm")),
+    }
+    codes = {"ours": REPO / "src", **({"before": args.baseline_src} if args.baseline_src else {})}
+    commands = {}
+    for case, files in cases.items():
+        for name, src in codes.items():
+            env = {**os.environ, "PYTHONPATH": str(src)}
+            argv = ["--help"] if files is None else ["score", "-r", files[0], "-s", files[1]]
+            commands[(case, f"codecprobe ({name})")] = ([sys.executable, "-m", "codecprobe.cli.main", *argv], env)
+        if files is not None:
+            commands[(case, "spyder (DER only)")] = ([spyder, *files], None)
+
+    timings: dict[tuple, list[tuple[float, float, float]]] = {key: [] for key in commands}
+    for _ in range(args.repeats):  # interleaved: every command once per round
+        for key, (command, env) in commands.items():
+            timings[key].append(run(command, env))
+    shutil.rmtree(work)
+
+    print(f"{'case':48s} {'command':22s} {'wall s':>8s} {'CPU s':>7s} {'peak RSS MB':>12s}  (medians)")
+    wall, cpu = {}, {}
+    for (case, command), values in timings.items():
+        wall[(case, command)] = statistics.median(v[0] for v in values)
+        cpu[(case, command)] = statistics.median(v[1] for v in values)
+        print(f"{case:48s} {command:22s} {wall[(case, command)]:8.3f} {cpu[(case, command)]:7.3f} "
+              f"{statistics.median(v[2] for v in values):12.0f}")
+    print()
+    for case in cases:
+        ours = (case, "codecprobe (ours)")
+        for name, figures in (("wall", wall), ("CPU", cpu)):
+            line = f"{case}, {name}: "
+            if (case, "spyder (DER only)") in figures:
+                line += f"spyder / ours = {figures[(case, 'spyder (DER only)')] / figures[ours]:.2f} (target >= 1)"
+            if "before" in codes:
+                line += f"; before / ours = {figures[(case, 'codecprobe (before)')] / figures[ours]:.1f}"
+            if not line.endswith(": "):
+                print(line.replace(": ; ", ": "))
+
+
+if __name__ == "__main__":
+    main()
