@@ -33,6 +33,8 @@ def test_fused_taps_on_the_grid_equal_the_stored_frames_placed_one_by_one(stored
         assert np.array_equal(bank.frames(i), expected)
     window = bank.window(0, segments[0][1] - 2, 5)  # runs past the end: zero-padded
     assert np.array_equal(window[:2], bank.frames(0)[-2:]) and not window[2:].any()
+    window = bank.window(1, -3, 5)  # starts before the segment: zero-padded, not the previous segment's frames
+    assert not window[:3].any() and np.array_equal(window[3:], bank.frames(1)[:2])
 
 
 def test_a_bank_is_built_once_and_keyed_by_what_changes_it(stored):

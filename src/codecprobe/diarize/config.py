@@ -13,19 +13,7 @@ from typing import Literal
 from codecprobe.config import ConfigError
 from codecprobe.extract.executor import ExecutorConfig
 from codecprobe.train.config import TrainerConfig
-
-
-@dataclass
-class InputTap:
-    """One encoder tap the adapter reads (several are fused by concatenation on the grid)."""
-
-    encoder: str = "mimi"
-    tap: str | None = None  # None: the encoder's default tap (mimi: prequant)
-    weights: str | None = None
-    random_init: bool = False  # seeded random weights: an untrained control, labelled as such everywhere
-    seed: int = 0
-    options: dict = field(default_factory=dict)  # the encoder's settings (as --encoder-opt key=value)
-    offset_s: float | None = None  # where the tap's frames sit in time; None: the encoder's own frame_offset
+from codecprobe.train.inputs import InputTap
 
 
 @dataclass

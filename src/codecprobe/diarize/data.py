@@ -77,6 +77,15 @@ def load_conversations(path: str, layout: str | None = None) -> Conversations:
     return Conversations(corpus.name, whole, recordings, {r.id: sorted(turns[r.id]) for r in recordings})
 
 
+def load_training(config) -> tuple[Conversations, Conversations | None]:
+    """A study config's training conversations and its validation ones: ``val_corpus``, or a seeded
+    ``val_fraction`` of the training recordings (the config's ``train_*``, ``val_*`` and ``split_seed``)."""
+    train = load_conversations(config.train_corpus, config.train_layout)
+    if config.val_corpus:
+        return train, load_conversations(config.val_corpus, config.val_layout)
+    return split_conversations(train, config.val_fraction, config.split_seed)
+
+
 def split_conversations(data: Conversations, fraction: float, seed: int) -> tuple[Conversations, Conversations | None]:
     """A seeded share of the recordings (at least one, if there are two or more) set aside for validation."""
     ids = [r.id for r in data.recordings]

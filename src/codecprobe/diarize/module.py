@@ -16,8 +16,8 @@ import torch
 
 from codecprobe.diarize.losses import Powerset, hybrid_loss, pit_loss, sort_loss
 from codecprobe.diarize.model import DiarizationAdapter, MimiTop
-from codecprobe.encoders.base import weights_kind
 from codecprobe.train.grid import to_grid
+from codecprobe.train.inputs import inputs_summary, no_untrained_input
 from codecprobe.train.module import TrainModule
 
 if TYPE_CHECKING:
@@ -120,17 +120,12 @@ class DiarizationModule(TrainModule):
     @property
     def trained_encoders(self) -> bool:
         """False when any input comes from an untrained control (random or permuted weights; MFCCs are not one)."""
-        return all(weights_kind(i["weights_id"], i["trained"]) != "untrained" for i in self.hparams.inputs)
+        return no_untrained_input(self.hparams.inputs)
 
     def describe(self) -> dict:
         """What it is, for summaries: system, inputs with their weights, grid, adapter, and a one-line label
         that marks an untrained (random-weights) encoder as ``UNTRAINED``."""
-        inputs = [{key: i[key] for key in ("encoder", "tap", "weights_id", "trained", "offset_s", "dim")}
-                  for i in self.hparams.inputs]
-        weights = "; ".join(f"{i['encoder']}:{i['tap']} "
-                            + ("UNTRAINED " if weights_kind(i["weights_id"], i["trained"]) == "untrained" else "")
-                            + i["weights_id"]
-                            for i in inputs)
+        inputs, weights = inputs_summary(self.hparams.inputs)
         return {"system": self.hparams.system, "inputs": inputs, "grid": dict(self.hparams.grid),
                 "adapter": dict(self.config), "unfreeze_layers": self.hparams.unfreeze_layers,
                 "trained_encoders": self.trained_encoders, "label": f"{self.hparams.system} [{weights}]"}
@@ -138,23 +133,9 @@ class DiarizationModule(TrainModule):
     def input_encoders(self, device: str = "cpu") -> list[tuple["Encoder", "TapSource"]]:
         """The encoders of its inputs, built again from the options recorded at training, each checked to be
         the very encoder it was trained on (same weights identity and settings), with its tap and offset."""
-        from codecprobe.encoders import BuildOptions, build_encoder
-        from codecprobe.errors import InputError
-        from codecprobe.store import encoder_key
-        from codecprobe.train.bank import TapSource
+        from codecprobe.train.inputs import rebuild_input
 
-        built = []
-        for stored in self.hparams.inputs:
-            options = stored["build"]
-            encoder = build_encoder(options["encoder"], BuildOptions(options["weights"], options["random_init"],
-                                                                     options["seed"], device, options["options"]))
-            identity = encoder.identity()
-            if encoder_key(identity) != stored["encoder_key"]:
-                raise InputError(f"the model's {stored['encoder']}:{stored['tap']} input was {stored['weights_id']} "
-                                 f"with settings {stored['settings']}; rebuilt here it is {identity.weights_id} with "
-                                 f"{identity.settings}: not the same encoder")
-            built.append((encoder, TapSource(identity, stored["tap"], stored["offset_s"])))
-        return built
+        return [rebuild_input(stored, device) for stored in self.hparams.inputs]
 
     def fuse(self, taps: list[tuple[np.ndarray, float]], n_frames: int) -> np.ndarray:
         """Its input for a recording of ``n_frames`` output frames: each input's ``(frames, frame_rate)``, in

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import json
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -24,16 +23,17 @@ import numpy as np
 import torch
 
 from codecprobe.diarize.config import AdapterConfig, InputTap, SystemConfig, TrainStudyConfig
-from codecprobe.diarize.data import Conversations, DiarizationWindows, load_conversations, split_conversations
+from codecprobe.diarize.data import Conversations, DiarizationWindows, load_conversations, load_training
 from codecprobe.diarize.evaluate import Evaluation, evaluate, evaluate_one_speaker
 from codecprobe.diarize.model import mimi_config_dict
 from codecprobe.diarize.module import DiarizationModule
-from codecprobe.encoders import BuildOptions, Encoder, build_encoder
+from codecprobe.encoders import Encoder
 from codecprobe.errors import InputError
-from codecprobe.store import LatentStore, encoder_key
+from codecprobe.store import LatentStore
 from codecprobe.train import FrameBank, TapSource, WindowDataModule, build_bank, fit, load_module, read_checkpoint
 from codecprobe.train.fit import BEST, LAST
 from codecprobe.train.grid import grid_frames
+from codecprobe.train.inputs import build_input, extract_inputs, input_record
 
 MIMI_LAYER_RATE_RATIO = 2  # Mimi's transformer runs at 25 Hz, twice its 12.5 Hz latent rate
 NORM_SAMPLE_WINDOWS = 64  # training windows whose frames set the input standardisation
@@ -63,11 +63,7 @@ def load_data(config: TrainStudyConfig, training: bool = True) -> StudyData:
             raise InputError("nothing to evaluate on: give eval_corpora (--eval-corpus)")
         check_distinct_ids(evals)
         return StudyData(None, None, evals)
-    train = load_conversations(config.train_corpus, config.train_layout)
-    if config.val_corpus:
-        val = load_conversations(config.val_corpus, config.val_layout)
-    else:
-        train, val = split_conversations(train, config.val_fraction, config.split_seed)
+    train, val = load_training(config)
     data = StudyData(train, val, evals)
     check_distinct_ids(data.all())
     return data
@@ -104,8 +100,7 @@ class System:
 
     def inputs(self, dims: list[int]) -> list[dict]:
         """What a checkpoint records about each input: identity, offset, dims and how to build it again."""
-        return [source.describe() | {"dim": dim, "build": asdict(tap)}
-                for source, dim, tap in zip(self.sources, dims, self.config.inputs)]
+        return [input_record(source, dim, tap) for source, dim, tap in zip(self.sources, dims, self.config.inputs)]
 
 
 def build_systems(config: TrainStudyConfig) -> list[System]:
@@ -115,18 +110,8 @@ def build_systems(config: TrainStudyConfig) -> list[System]:
     for system in config.systems:
         sources, encoders = [], []
         for tap in system.inputs:
-            key = json.dumps(asdict(tap) | {"tap": None, "offset_s": None}, sort_keys=True, default=str)
-            if key not in built:
-                built[key] = build_encoder(tap.encoder, BuildOptions(tap.weights, tap.random_init, tap.seed,
-                                                                     config.device, tap.options))
-            encoder = built[key]
-            name = tap.tap or encoder.default_taps[0]
-            try:
-                encoder.check_taps([name])
-            except ValueError as error:
-                raise InputError(f"system {system.name or len(systems) + 1}: {error}") from None
-            offset = tap.offset_s if tap.offset_s is not None else encoder.frame_offset(name)
-            sources.append(TapSource(encoder.identity(), name, offset))
+            encoder, source = build_input(tap, config.device, built, f"system {system.name or len(systems) + 1}")
+            sources.append(source)
             encoders.append(encoder)
         name = system.name or "+".join(f"{s.identity.encoder}-{s.tap}" for s in sources)
         if any(other.name == name for other in systems):
@@ -155,21 +140,9 @@ def system_from_checkpoint(module: DiarizationModule) -> System:
 def prepare(config: TrainStudyConfig, data: StudyData, systems: list[System], store: LatentStore,
             progress: bool = True) -> None:
     """Extract every tap every system reads, for every corpus, into the store (what is there is skipped)."""
-    from codecprobe.extract import extract
-
-    needs: dict[str, tuple[Encoder, set[str]]] = {}
-    for system in systems:
-        for encoder, source in zip(system.encoders, system.sources):
-            needs.setdefault(encoder_key(source.identity), (encoder, set()))[1].add(source.tap)
-    corpora = {id(d.corpus): d for d in data.all()}.values()
-    for conversations in corpora:
-        for encoder, taps in needs.values():
-            summary = extract(conversations.corpus, encoder, sorted(taps), store, progress=progress,
-                              executor=config.executor)
-            if summary.failures:
-                where, reason = summary.failures[0]
-                raise InputError(f"{conversations.name}: {len(summary.failures)} recording(s) could not be encoded, "
-                                 f"e.g. {where}: {reason}")
+    corpora = {id(d.corpus): (d.name, d.corpus) for d in data.all()}.values()
+    extract_inputs(corpora, [pair for s in systems for pair in zip(s.encoders, s.sources)], store, progress,
+                   config.executor)
 
 
 def bank_of(store: LatentStore, system: System, conversations: Conversations, grid_rate: float,

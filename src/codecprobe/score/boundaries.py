@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from codecprobe.score.der import DerComponents, file_der
-from codecprobe.score.prepare import prepare
+from codecprobe.score.prepare import PreparedFile, prepare
 from codecprobe.score.rttm import FileTurns
 from codecprobe.score.timeline import Speakers, merge_overlapping
 from codecprobe.score.uem import Uem, default_uem
@@ -38,19 +38,95 @@ def _nearest(sorted_values: np.ndarray, queries: np.ndarray) -> np.ndarray:
     return np.where(np.abs(queries - sorted_values[left]) <= np.abs(sorted_values[right] - queries), left, right)
 
 
-def match_boundaries(ref: np.ndarray, sys: np.ndarray, max_distance: float) -> np.ndarray:
-    """Signed errors (system - reference) of mutual-nearest pairs within ``max_distance``; NaN if unmatched."""
-    errors = np.full(len(ref), np.nan)
+def match_indices(ref: np.ndarray, sys: np.ndarray, max_distance: float) -> np.ndarray:
+    """For each reference time, the index of the system time it is matched to: the two are each other's
+    nearest and at most ``max_distance`` apart; -1 where there is none.
+
+    >>> match_indices(np.array([1.0, 2.0, 10.0]), np.array([1.2, 1.1, 5.0]), max_distance=1.0).tolist()
+    [1, -1, -1]
+    """
+    matched = np.full(len(ref), -1, dtype=np.int64)
     if len(ref) == 0 or len(sys) == 0:
-        return errors
-    ref_order, sys_sorted = np.argsort(ref), np.sort(sys)
-    ref_sorted = ref[ref_order]
+        return matched
+    ref_order, sys_order = np.argsort(ref), np.argsort(sys)
+    ref_sorted, sys_sorted = ref[ref_order], sys[sys_order]
     to_sys = _nearest(sys_sorted, ref_sorted)
     back = _nearest(ref_sorted, sys_sorted[to_sys])
-    delta = sys_sorted[to_sys] - ref_sorted
-    ok = (back == np.arange(len(ref_sorted))) & (np.abs(delta) <= max_distance)
-    errors[ref_order[ok]] = delta[ok]
+    ok = (back == np.arange(len(ref_sorted))) & (np.abs(sys_sorted[to_sys] - ref_sorted) <= max_distance)
+    matched[ref_order[ok]] = sys_order[to_sys[ok]]
+    return matched
+
+
+def match_boundaries(ref: np.ndarray, sys: np.ndarray, max_distance: float) -> np.ndarray:
+    """Signed errors (system - reference) of mutual-nearest pairs within ``max_distance``; NaN if unmatched."""
+    index = match_indices(ref, sys, max_distance)
+    errors = np.full(len(ref), np.nan)
+    errors[index >= 0] = sys[index[index >= 0]] - ref[index >= 0]
     return errors
+
+
+@dataclass
+class BoundaryPairs:
+    """One file's reference boundaries and the system boundary each is matched to.
+
+    Boundaries of a file's (prepared) turns are numbered onsets first, then offsets: boundary
+    ``i < n`` is the onset of turn ``i``, boundary ``n + i`` its offset. ``ref_*`` follow the
+    reference's numbering; ``sys_index`` is a system boundary's number, -1 where unmatched.
+    """
+
+    ref_time: np.ndarray
+    change: np.ndarray  # is the reference boundary a speaker change (another reference speaker speaks there)
+    sys_index: np.ndarray
+    sys_time: np.ndarray  # every system boundary, in the system's numbering
+
+    @property
+    def matched(self) -> np.ndarray:
+        return self.sys_index >= 0
+
+    def errors(self) -> np.ndarray:
+        """Signed errors (system - reference) of the matched reference boundaries."""
+        return self.sys_time[self.sys_index[self.matched]] - self.ref_time[self.matched]
+
+    def system_targets(self) -> tuple[np.ndarray, np.ndarray]:
+        """For each system boundary, the reference boundary matched to it (NaN if none) and whether that
+        one is a speaker change (False if none)."""
+        target = np.full(len(self.sys_time), np.nan)
+        change = np.zeros(len(self.sys_time), dtype=bool)
+        target[self.sys_index[self.matched]] = self.ref_time[self.matched]
+        change[self.sys_index[self.matched]] = self.change[self.matched]
+        return target, change
+
+
+def boundary_times(speakers: Speakers) -> np.ndarray:
+    """Every boundary of prepared turns in the numbering of :class:`BoundaryPairs`: onsets, then offsets."""
+    return np.concatenate([speakers.onset, speakers.offset])
+
+
+def pair_boundaries(ref: Speakers, sys: Speakers, mapping: list[tuple[int, int]], max_distance: float) -> BoundaryPairs:
+    """Match each reference onset (offset) to an onset (offset) of the system speaker mapped to its speaker."""
+    n_ref, n_sys = len(ref.onset), len(sys.onset)
+    change = np.concatenate([_is_change(ref, onsets=True), _is_change(ref, onsets=False)])
+    ref_code, sys_code = np.tile(ref.code, 2), np.tile(sys.code, 2)
+    ref_onset = np.arange(2 * n_ref) < n_ref
+    sys_onset = np.arange(2 * n_sys) < n_sys
+    ref_time, sys_time = boundary_times(ref), boundary_times(sys)
+    sys_index = np.full(2 * n_ref, -1, dtype=np.int64)
+    for r, s in mapping:
+        for onsets in (True, False):
+            mine = np.flatnonzero((ref_code == r) & (ref_onset == onsets))
+            theirs = np.flatnonzero((sys_code == s) & (sys_onset == onsets))
+            found = match_indices(ref_time[mine], sys_time[theirs], max_distance)
+            sys_index[mine[found >= 0]] = theirs[found[found >= 0]]
+    return BoundaryPairs(ref_time, change, sys_index, sys_time)
+
+
+def file_boundary_pairs(file_id: str, reference: FileTurns | None, system: FileTurns | None, regions: np.ndarray,
+                        max_distance: float = 1.0, digits: int | None = 3) -> tuple[PreparedFile, BoundaryPairs]:
+    """One file's turns prepared as the scorer prepares them (cut to ``regions``, each speaker's own
+    overlaps merged, times rounded to ``digits``) and its boundaries matched under the DER mapping."""
+    prepared = prepare(file_id, reference, system, regions).rounded(digits)
+    mapping = file_der(prepared).mapping
+    return prepared, pair_boundaries(prepared.reference, prepared.system, mapping, max_distance)
 
 
 @dataclass
@@ -97,21 +173,13 @@ def _is_change(ref: Speakers, onsets: bool) -> np.ndarray:
 
 def file_boundary_errors(ref: Speakers, sys: Speakers, mapping: list[tuple[int, int]],
                          max_distance: float) -> BoundaryErrors:
+    pairs = pair_boundaries(ref, sys, mapping, max_distance)
     out = BoundaryErrors()
-    mapped = dict(mapping)
-    for onsets in (True, False):
-        ref_times = ref.onset if onsets else ref.offset
-        sys_times = sys.onset if onsets else sys.offset
-        change = _is_change(ref, onsets)
-        errors = np.full(len(ref_times), np.nan)
-        for r, s in mapped.items():
-            mine = ref.code == r
-            errors[mine] = match_boundaries(ref_times[mine], sys_times[sys.code == s], max_distance)
-        matched = ~np.isnan(errors)
-        out.errors["speech"].append(errors[matched & ~change])
-        out.errors["change"].append(errors[matched & change])
-        out.unmatched_ref += int(np.sum(~matched))
-        out.unmatched_sys += len(sys_times) - int(np.sum(matched))
+    errors, change = pairs.errors(), pairs.change[pairs.matched]
+    out.errors["speech"].append(errors[~change])
+    out.errors["change"].append(errors[change])
+    out.unmatched_ref = int(np.sum(~pairs.matched))
+    out.unmatched_sys = len(pairs.sys_time) - int(np.sum(pairs.matched))
     return out
 
 
@@ -139,7 +207,10 @@ class BoundaryReport:
             "boundaries": {"all": self.boundaries.summary(), "speech": self.boundaries.summary("speech"),
                            "change": self.boundaries.summary("change"),
                            "unmatched_reference": self.boundaries.unmatched_ref,
-                           "unmatched_system": self.boundaries.unmatched_sys},
+                           "unmatched_system": self.boundaries.unmatched_sys,
+                           # every matched error, for whoever draws boundary errors from measured ones (refine)
+                           "signed_errors_s": {kind: np.round(self.boundaries.all(kind), 6).tolist()
+                                               for kind in self.boundaries.errors}},
             "collar_curve": {f"{c:.2f}": der.to_dict() for c, der in self.collar_curve.items()},
             "error_share_near_boundary": {f"{c:.2f}": self.jitter_share(c) for c in self.collar_curve if c > 0},
         }

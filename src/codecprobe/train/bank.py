@@ -84,11 +84,11 @@ class FrameBank:
         return self.array[self.starts[i]: self.starts[i] + self.lengths[i]]
 
     def window(self, i: int, start: int, length: int) -> np.ndarray:
-        """``[length, dim]`` frames of segment i from ``start``, zero past its end (a copy)."""
+        """``[length, dim]`` frames of segment i from ``start`` (may be negative), zero outside it (a copy)."""
         out = np.zeros((length, self.dim), dtype=np.float32)
-        stop = min(start + length, int(self.lengths[i]))
-        if stop > start:
-            out[: stop - start] = self.array[self.starts[i] + start: self.starts[i] + stop]
+        first, stop = max(start, 0), min(start + length, int(self.lengths[i]))
+        if stop > first:
+            out[first - start: stop - start] = self.array[self.starts[i] + first: self.starts[i] + stop]
         return out
 
 

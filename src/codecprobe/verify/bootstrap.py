@@ -49,6 +49,6 @@ def percentile_interval(values, confidence: float) -> list[float] | None:
     values = values[np.isfinite(values)]
     if not len(values):
         return None
-    tail = 100 * (1 - confidence) / 2
+    tail = round(50 * (1 - confidence), 9)  # 1 - 0.9 is 0.0999...98 in binary
     low, high = np.percentile(values, [tail, 100 - tail])
     return [float(low), float(high)]
