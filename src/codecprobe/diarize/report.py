@@ -6,7 +6,6 @@ adapter is trained; what it cannot have is anything the encoder learned.
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import yaml
@@ -15,7 +14,7 @@ from codecprobe.config import config_to_dict, save_config
 from codecprobe.diarize.evaluate import Evaluation, summarize, verdict
 from codecprobe.diarize.study import StudyResult, System, Training
 from codecprobe.encoders import weights_label
-from codecprobe.report import atomic_write_text, markdown_table, provenance, write_json
+from codecprobe.report import atomic_write_text, markdown_table, minutes, provenance, slug, write_json
 from codecprobe.report.plots import legend, pyplot, save_figure
 
 CONTROL_NOTE = ("UNTRAINED: reads an encoder with random weights; the untrained control "
@@ -39,7 +38,7 @@ def write_report(result: StudyResult, out: str | Path) -> dict:
     evaluation_records = [_evaluation_record(e, config, systems.get(e.system)) for e in result.evaluations]
     baseline_records = [_evaluation_record(b, config, None) for b in result.baselines]
     plots = [_loss_plot(result, out / "loss.png")]
-    plots += [_recording_plot(result, corpus, recording, out / f"recording-{_slug(corpus)}-{_slug(recording)}.png")
+    plots += [_recording_plot(result, corpus, recording, out / f"recording-{slug(corpus)}-{slug(recording)}.png")
               for corpus, recording in _pictured(result)]
 
     results = {
@@ -57,7 +56,7 @@ def write_report(result: StudyResult, out: str | Path) -> dict:
     save_config(config, out / "config.yaml")
 
     system_rows = [[r["system"], r["weights"], ", ".join(f"{i['encoder']}:{i['tap']} ({i['dim']})" for i in r["inputs"]),
-                    r["unfreeze_layers"], f"{r['parameters'] / 1e6:.2f} M", r["steps"], _minutes(r["train_seconds"]),
+                    r["unfreeze_layers"], f"{r['parameters'] / 1e6:.2f} M", r["steps"], minutes(r["train_seconds"]),
                     _number(r["best_val_loss"])] for r in system_records]
     sections = [
         f"# Diarization adapter study ({len(result.systems)} system{'s' * (len(result.systems) > 1)})",
@@ -134,7 +133,7 @@ def _overview(result: StudyResult, records: list[dict], collar: float) -> str:
         rows.append([name + (" (UNTRAINED encoder)" if label["control"] else ""),
                      *[f"{c['der']:.1f} / {c['vad_error']:.1f} / {c['confusion']:.1f}" if c else "" for c in
                        (cells.get(corpus) for corpus in corpora)],
-                     _minutes(seconds[name]) if name in seconds else ""])
+                     minutes(seconds[name]) if name in seconds else ""])
     return markdown_table(["system", *corpora, "training time"], rows)
 
 
@@ -247,13 +246,5 @@ def _recording_plot(result: StudyResult, corpus: str, recording: str, path: Path
 
 
 # -- formatting ---------------------------------------------------------------------------
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)
-
-
-def _minutes(seconds: float) -> str:
-    return "n/a" if seconds != seconds else f"{seconds / 60:.1f} min"
-
-
 def _number(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.4f}"

@@ -16,7 +16,7 @@ import yaml
 from codecprobe.config import config_to_dict, save_config
 from codecprobe.refine.metrics import TOLERANCES_S, improvement
 from codecprobe.refine.study import IDENTITY, Evaluation, StudyResult, Training
-from codecprobe.report import atomic_write_text, markdown_table, provenance, write_json
+from codecprobe.report import atomic_write_text, markdown_table, minutes, provenance, slug, write_json
 from codecprobe.report.plots import pyplot, save_figure
 from codecprobe.score.rttm import write_rttm
 
@@ -34,9 +34,9 @@ def write_report(result: StudyResult, out: str | Path) -> dict:
     evaluations = [_evaluation_record(e, labels.get((e.system, e.variant))) for e in result.evaluations]
     for e in result.evaluations:
         name = IDENTITY if e.variant == IDENTITY else f"{e.system}-{e.variant}"
-        write_rttm(out / "rttm" / _slug(e.eval_set) / f"{_slug(name)}.rttm", e.refined)
+        write_rttm(out / "rttm" / slug(e.eval_set) / f"{slug(name)}.rttm", e.refined)
     gates = [_gate(config, name, [r for r in evaluations if r["eval_set"] == name]) for name in _eval_sets(result)]
-    plots = [_error_plot(result, name, out / f"errors-{_slug(name)}.png") for name in _eval_sets(result)]
+    plots = [_error_plot(result, name, out / f"errors-{slug(name)}.png") for name in _eval_sets(result)]
 
     results = {"command": "refine", "refiners": refiners, "evaluations": evaluations, "gates": gates,
                "data": _data(result), "control_note": CONTROL_NOTE, "config": config_to_dict(config),
@@ -50,7 +50,7 @@ def write_report(result: StudyResult, out: str | Path) -> dict:
                                 "best val MAE (ms)"],
                                [[r["system"], r["variant"], r["weights"], f"{r['grid']['rate']:g} Hz x "
                                  f"{r['grid']['window_frames']}", f"{r['parameters'] / 1e3:.0f} k", r["steps"],
-                                 _minutes(r["train_seconds"]), _ms(r["best_val_mae_s"])] for r in refiners]),
+                                 minutes(r["train_seconds"]), _ms(r["best_val_mae_s"])] for r in refiners]),
                 "## Results",
                 "Boundary errors over the matched boundaries of each set (every hypothesised boundary within "
                 f"{config.max_offset_s:g} s of a reference one, matched as `codecprobe boundaries` matches them), "
@@ -194,14 +194,6 @@ def _error_plot(result: StudyResult, name: str, path: Path) -> Path:
 
 
 # -- formatting ---------------------------------------------------------------------------
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)
-
-
-def _minutes(seconds: float) -> str:
-    return "n/a" if seconds != seconds else f"{seconds / 60:.1f} min"
-
-
 def _ms(seconds: float | None) -> str:
     return "n/a" if seconds is None else f"{1000 * seconds:.0f}"
 

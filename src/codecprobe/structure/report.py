@@ -12,7 +12,7 @@ import numpy as np
 
 from codecprobe.config import config_to_dict, save_config
 from codecprobe.encoders import untrained_kind
-from codecprobe.report import atomic_write_text, markdown_table, provenance, write_json
+from codecprobe.report import atomic_write_text, markdown_table, provenance, slug, write_json
 from codecprobe.report.plots import pyplot, save_figure
 from codecprobe.structure.analysis import SLICES
 from codecprobe.structure.decision import failed_criteria
@@ -44,10 +44,10 @@ def write_structure_report(result: StructureResult, out: str | Path) -> dict:
 
     plots = []
     for run in result.runs:
-        slug = _slug(run)
-        plots.append(_variance_plot(run, config, out / f"variance_ratio_{slug}.png"))
-        plots.append(_cluster_size_plot(run, config, out / f"cluster_sizes_{slug}.png"))
-        plots.append(_speaker_plot(run, config, out / f"speakers_{slug}.png"))
+        tag = _slug(run)
+        plots.append(_variance_plot(run, config, out / f"variance_ratio_{tag}.png"))
+        plots.append(_cluster_size_plot(run, config, out / f"cluster_sizes_{tag}.png"))
+        plots.append(_speaker_plot(run, config, out / f"speakers_{tag}.png"))
     if len(result.runs) > 1:
         plots.insert(0, _comparison_plot(result, out / "comparison.png"))
 
@@ -231,7 +231,7 @@ def _metrics_record(run: TapRun) -> dict:
 
 
 def _slug(run: TapRun) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{run.identity.encoder}-{run.tap}-{run.role}")
+    return slug(f"{run.identity.encoder}-{run.tap}-{run.role}")
 
 
 def _title(run: TapRun) -> str:
