@@ -33,7 +33,7 @@ def test_a_trained_checkpoint_diarizes_and_reads_its_latents_from_the_store(trai
     argv = ["diarize", str(root / "test"), "--model", str(checkpoint), "--reference", str(root / "test"), "--quiet"]
     assert main([*argv, "--out", str(tmp_path / "encoded")]) == 0
     summary = json.loads((tmp_path / "encoded" / "summary.json").read_text())
-    assert summary["pipeline"]["label"].startswith("adapter tiny [mfcc:mfcc librosa")
+    assert summary["pipeline"]["label"].startswith("adapter tiny [mfcc:mfcc no weights (librosa")
     assert summary["pipeline"]["model"]["checkpoint"] == str(checkpoint)
     assert summary["pipeline"]["model"]["grid"]["window_frames"] == 50  # 4 s at 12.5 Hz
     assert {r["id"] for r in summary["recordings"]} == {"test000", "test001"}

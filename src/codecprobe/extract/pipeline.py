@@ -188,6 +188,23 @@ def encode_to_shard(encoder: Encoder, taps: Sequence[str], root: str | os.PathLi
     return BatchOutcome(index, shard, failed, sum(job.duration for job, _ in loaded), model_seconds, len(loaded))
 
 
+def ensure_extracted(corpus: Corpus, encoder: Encoder, taps: Sequence[str], store: LatentStore,
+                     progress: bool = True, executor: ExecutorConfig = ExecutorConfig()) -> ExtractSummary:
+    """:func:`extract`, then refuse to go on if any segment of the corpus could not be encoded.
+
+    A study that reads every segment back from the store calls this first: a missing
+    segment is a bad input file, reported by name, not a ``KeyError`` later.
+    """
+    from codecprobe.errors import InputError
+
+    summary = extract(corpus, encoder, taps, store, progress=progress, executor=executor)
+    failed = {where for where, _ in summary.failures} & {s.id for s in corpus.segments()}
+    if failed:
+        raise InputError(f"{corpus.name}: {len(failed)} segment(s) could not be encoded, e.g. "
+                         f"{sorted(failed)[0]}; fix or remove them")
+    return summary
+
+
 def plan_batches(durations: Sequence[float], batch_seconds: float, max_batch_size: int) -> list[list[int]]:
     """Group indices by length: sorted by duration, each batch's padded size within budget.
 

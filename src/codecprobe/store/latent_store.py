@@ -215,6 +215,13 @@ class LatentStore:
         )
         return dict(cursor.fetchall())
 
+    def frame_counts(self, identity: EncoderIdentity, tap: str) -> dict[str, int]:
+        """segment id -> number of stored frames, for every stored row of this encoder and tap (no array is read)."""
+        cursor = self._db.execute(
+            "SELECT segment_id, frames FROM entries WHERE encoder_key=? AND tap=?", (encoder_key(identity), tap)
+        )
+        return dict(cursor.fetchall())
+
     def frame_rate(self, identity: EncoderIdentity, tap: str) -> float:
         """The frame rate of a tap's stored arrays (one rate per encoder and tap)."""
         row = self._db.execute("SELECT frame_rate FROM entries WHERE encoder_key=? AND tap=? LIMIT 1",

@@ -25,8 +25,8 @@ import numpy as np
 from lhotse import SupervisionSegment
 
 from codecprobe.data import Corpus, load_corpus
-from codecprobe.encoders import (BuildOptions, Encoder, EncoderIdentity, build_encoder, untrained_kind,
-                                 utterance_settings, utterance_use)
+from codecprobe.encoders import BuildOptions, Encoder, EncoderIdentity, utterance_settings, utterance_use
+from codecprobe.encoders.roles import Role, encoder_roles
 from codecprobe.errors import InputError
 from codecprobe.verify import metrics
 from codecprobe.verify.backends import CenterLengthNorm, CosineBackend, build_backend
@@ -166,38 +166,11 @@ class EmbeddingSource:
 
 
 # -- encoders -----------------------------------------------------------------------------
-@dataclass
-class Role:
-    """One encoder the study runs: the encoder asked for, or its untrained control."""
-
-    name: str  # "encoder" or "control"
-    encoder: Encoder
-    identity: EncoderIdentity
-
-
 def build_roles(config: StudyConfig) -> tuple[list[Role], str]:
     """The encoder (with its canonical utterance-level settings) and, where it applies, its untrained control."""
     settings = utterance_settings(config.encoder, config.encoder_options, config.canonical_preprocessing)
-    main = build_encoder(config.encoder, BuildOptions(config.weights, config.random_init, config.seed, config.device,
-                                                      settings))
-    roles = [Role("encoder", main, main.identity())]
-    kind = roles[0].identity.weights
-    if not config.control:
-        return roles, "no untrained control (control=false)"
-    if kind == "untrained":
-        return roles, (f"this run's encoder is untrained ({untrained_kind(roles[0].identity.weights_id)}): "
-                       "it is itself the untrained control")
-    if kind == "none":
-        return roles, f"{config.encoder} is a baseline without weights: there is nothing to train, so no control"
-    weights = config.weights if main.untrained_from_weights else None  # lyra permutes the same weights
-    try:
-        control = build_encoder(config.encoder, BuildOptions(weights, True, config.control_seed, config.device,
-                                                             settings))
-    except InputError:
-        return roles, f"{config.encoder} cannot be built with random weights, so there is no untrained control"
-    roles.append(Role("control", control, control.identity()))
-    weights_id = control.identity().weights_id
-    return roles, f"untrained control: {config.encoder} with {untrained_kind(weights_id)} ({weights_id})"
+    return encoder_roles(config.encoder, BuildOptions(config.weights, config.random_init, config.seed, config.device,
+                                                      settings), config.control, config.control_seed)
 
 
 def preprocessing_note(config: StudyConfig) -> str:

@@ -1,0 +1,64 @@
+"""``codecprobe nextlatent``: seed 004's Tier 1 Exp 1 (vMF direction x LogNormal length against a Gaussian)
+and Exp 2 (what injecting Phase 0's key takes off the held-out NLL), trained with checkpoints and resume."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from codecprobe.cli.common import EXIT_STATUSES, add_encoder_args, add_store_args, encoder_settings_from_args
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "nextlatent", help="next-latent models (seed 004 Tier 1 Exp 1 and 2): held-out NLL per frame",
+        description="Train MLPs that predict the next latent step from a context window (a Gaussian head, a vMF "
+                    "direction x LogNormal length head, and the latter with Phase 0's key or a random key injected) "
+                    "on the training speakers of the corpora given, and compare their NLL on held-out speakers. "
+                    "Resumes from OUT/runs/<encoder-tap-role>/systems/<system>/last.ckpt. See docs/nextlatent.md.",
+        epilog=EXIT_STATUSES)
+    parser.add_argument("--corpus", type=Path, nargs="+", action="extend", dest="corpora", metavar="DIR",
+                        help="speaker-labelled corpora, pooled (speakers are split per corpus, as in structure; "
+                             "default: the config's corpora)")
+    parser.add_argument("--layout", metavar="LAYOUT",  # checked by load_corpus (see corpus --help)
+                        help="layout of every corpus, as in corpus --layout (default: guessed per corpus)")
+    add_encoder_args(parser, default_encoder="")
+    add_store_args(parser)
+    parser.add_argument("--out", type=Path, required=True, help="study folder (checkpoints under OUT/runs/)")
+    parser.add_argument("--lag", type=int, help="predict z[t+lag] - z[t] (default 1)")
+    parser.add_argument("--no-control", dest="control", action="store_false", default=None,
+                        help="skip the untrained (random-weights) control of a trained neural encoder")
+    parser.add_argument("--config", type=Path, help="YAML config (see docs/structure.md; default: none, the "
+                                                    "built-in defaults)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="config override, e.g. trainer.max_steps=2000 or model.hidden=1024 (repeatable)")
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+    parser.set_defaults(run=run)
+
+
+def config_from_args(args: argparse.Namespace):
+    from codecprobe.config import load_config
+    from codecprobe.nextlatent.config import NextLatentConfig
+
+    given = {"corpora": [str(c) for c in args.corpora] if args.corpora else None, "layout": args.layout,
+             "lag": args.lag, "control": args.control, "store": str(args.store), "device": args.device,
+             "trainer.progress": False if args.quiet else None}
+    if args.encoder:
+        given["encoder"] = {"encoder": args.encoder, "taps": args.taps or [], "weights": args.weights,
+                            "random_init": args.random_init, "seed": args.seed,
+                            "encoder_options": encoder_settings_from_args(args)}
+    overrides = [f"{key}={json.dumps(value)}" for key, value in given.items() if value is not None]
+    return load_config(NextLatentConfig, args.config, overrides + list(args.set))
+
+
+def run(args: argparse.Namespace) -> int:
+    from codecprobe.nextlatent.report import summary_line, write_nextlatent_report
+    from codecprobe.nextlatent.study import run_nextlatent
+
+    result = run_nextlatent(config_from_args(args), args.out, progress=not args.quiet)
+    write_nextlatent_report(result, args.out)
+    for tap_run in result.runs:
+        print(summary_line(tap_run))
+    print(f"report: {args.out / 'report.md'}", file=sys.stderr)
+    return 0
