@@ -105,11 +105,13 @@ def main() -> None:
         outcome = child({"kind": "long", "overrides": default, "path": str(path), "out": str(args.out / f"long-{hours:g}h")})
         results.setdefault("long", {})[f"{hours:g}h"] = outcome
         long_rows.append([default_name, f"{hours:g} h", outcome["real_time_factor"],
-                          outcome["end_to_end_real_time_factor"], outcome["peak_rss_mb"],
+                          outcome["end_to_end_real_time_factor"], outcome["end_to_end_cpu_real_time_factor"],
+                          outcome["peak_rss_mb"],
                           *[outcome["stage_peak_rss_mb"].get(stage, float("nan")) for stage in STAGES]])
     if long_rows:
         print()
-        print(_table(["system", "recording", "x real time (stages)", "x real time (end to end)", "peak RSS MB",
+        print(_table(["system", "recording", "x real time (stages)", "x real time (end to end)", "x real time (end to end, CPU)",
+                                 "peak RSS MB",
                       *[f"{s} MB" for s in STAGES]], long_rows))
 
     if "clustering" in args.parts:
@@ -212,6 +214,7 @@ class RssSampler:
     def __init__(self):
         self.stage = "other"  # loading models, writing outputs: outside every timed stage
         self.peaks: dict[str, float] = {}
+        self.cpu_seconds: dict[str, float] = {}  # CPU seconds of the process per stage (both cores count)
         self._stop = threading.Event()
         self._page = os.sysconf("SC_PAGE_SIZE")
 
@@ -240,11 +243,13 @@ class RssSampler:
         @contextlib.contextmanager
         def tagged(seconds, stage):
             previous, self.stage = self.stage, stage
+            tick = time.process_time()
             try:
                 with original(seconds, stage):
                     yield
             finally:
                 self.stage = previous
+                self.cpu_seconds[stage] = self.cpu_seconds.get(stage, 0.0) + time.process_time() - tick
 
         for module in (stitching, classic, adapter_pipeline):
             module.timed = tagged
@@ -258,20 +263,27 @@ def run_pipeline(spec: dict, sampler: RssSampler) -> dict:
     sampler.tag_stages()
     config = load_config(DiarizeConfig, None, [f"{k}={json.dumps(v)}" for k, v in spec["overrides"].items()])
     if spec["kind"] == "long":
+        tick = time.process_time()
         summary = run_diarize(config, [spec["path"]], spec["out"], progress=False)
         totals = summary["totals"]
         return {"real_time_factor": totals["real_time_factor"], "label": summary["pipeline"]["label"],
                 "end_to_end_real_time_factor": totals["audio_s"] / totals["wall_s"],
-                "stage_seconds": totals["stage_seconds"], "n_speakers": summary["recordings"][0]["n_speakers"]}
+                "end_to_end_cpu_real_time_factor": totals["audio_s"] / (time.process_time() - tick),
+                "stage_seconds": totals["stage_seconds"], "stage_cpu_s": sampler.cpu_seconds,
+                "n_speakers": summary["recordings"][0]["n_speakers"]}
     data = spec["data"]
     real = data["real"]
     pipeline = _oracle_pipeline(config, [*(r["reference"] for r in real.values()), data["joined_reference"]]) \
         if spec.get("oracle") else None
+    tick = time.process_time()
     runs = {"joined10": run_diarize(config, [data["joined"]], Path(spec["out"]) / "joined", progress=False,
                                     reference=[data["joined_reference"]], pipeline=pipeline)}
+    joined_cpu = {"end_to_end_cpu_s": time.process_time() - tick, "stage_cpu_s": dict(sampler.cpu_seconds)}
     runs["real"] = run_diarize(config, [r["audio"] for r in real.values()], Path(spec["out"]) / "real", progress=False,
                                reference=[r["reference"] for r in real.values()], pipeline=pipeline)
-    return {"label": runs["real"]["pipeline"]["label"], **{name: _scores(s) for name, s in runs.items()}}
+    outcome = {"label": runs["real"]["pipeline"]["label"], **{name: _scores(s) for name, s in runs.items()}}
+    outcome["joined10"]["joined10"].update(joined_cpu)  # CPU seconds of the joined recording alone
+    return outcome
 
 
 def _oracle_pipeline(config, references: list[str]):
@@ -402,10 +414,14 @@ def _stage_table(systems: dict) -> str:
         joined = outcome["joined10"].get("joined10", {})
         seconds = joined.get("stage_seconds", {})
         duration = joined.get("duration_s", float("nan"))
+        cpu = joined.get("stage_cpu_s", {})
         rows.append([name, *[duration / seconds[s] if seconds.get(s) else float("nan") for s in STAGES],
                      outcome["joined10"]["TOTAL"].get("end_to_end_real_time_factor", joined.get("real_time_factor")),
+                     *[duration / cpu[s] if cpu.get(s) else float("nan") for s in STAGES],
+                     duration / joined["end_to_end_cpu_s"] if "end_to_end_cpu_s" in joined else float("nan"),
                      *[outcome["stage_peak_rss_mb"].get(s, float("nan")) for s in STAGES], outcome["peak_rss_mb"]])
     return _table(["system (joined 10 min)", *[f"{s} x rt" for s in STAGES], "end to end x rt",
+                   *[f"{s} x rt (CPU)" for s in STAGES], "end to end x rt (CPU)",
                    *[f"{s} MB" for s in STAGES], "peak MB"], rows)
 
 
