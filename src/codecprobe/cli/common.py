@@ -10,6 +10,8 @@ import argparse
 import textwrap
 from pathlib import Path
 
+from codecprobe.errors import InputError
+
 DEFAULT_STORE = "runs/store"
 
 
@@ -130,6 +132,30 @@ def executor_settings_from_args(args: argparse.Namespace, prefix: str = "") -> d
     given = {"kind": args.executor, "address": args.address, "workers": args.workers,
              "gpus_per_worker": args.gpus_per_worker, "cpus_per_worker": args.cpus_per_worker}
     return {prefix + key: value for key, value in given.items() if value is not None}
+
+
+def add_process_args(parser: argparse.ArgumentParser) -> None:
+    """How many training processes (Lightning DDP; :class:`codecprobe.train.TrainerConfig`)."""
+    group = parser.add_argument_group("training processes (Lightning DDP; docs/scale.md)")
+    group.add_argument("--devices", help="devices (processes) per node, or 'auto' (trainer.devices; default 1)")
+    group.add_argument("--num-nodes", type=int, help="nodes (trainer.num_nodes; default 1)")
+    group.add_argument("--strategy", choices=("auto", "ddp", "ddp_spawn"),
+                       help="Lightning strategy (trainer.strategy; default auto)")
+
+
+def process_settings_from_args(args: argparse.Namespace) -> dict:
+    """The process options given on the command line, as ``trainer.*`` overrides.
+
+    >>> process_settings_from_args(argparse.Namespace(devices="2", num_nodes=None, strategy="ddp"))
+    {'trainer.devices': 2, 'trainer.strategy': 'ddp'}
+    """
+    devices = args.devices
+    if devices is not None and devices != "auto":
+        if not devices.isdigit():
+            raise InputError(f"--devices takes a number of devices or 'auto', got {devices!r}")
+        devices = int(devices)
+    given = {"trainer.devices": devices, "trainer.num_nodes": args.num_nodes, "trainer.strategy": args.strategy}
+    return {key: value for key, value in given.items() if value is not None}
 
 
 def corpus_from_args(args: argparse.Namespace):

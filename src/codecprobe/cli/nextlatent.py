@@ -7,7 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from codecprobe.cli.common import EXIT_STATUSES, add_encoder_args, add_store_args, encoder_settings_from_args
+from codecprobe.cli.common import (EXIT_STATUSES, add_encoder_args, add_process_args, add_store_args,
+                                   encoder_settings_from_args, process_settings_from_args)
 
 
 def add_parser(subparsers) -> None:
@@ -25,13 +26,14 @@ def add_parser(subparsers) -> None:
                         help="layout of every corpus, as in corpus --layout (default: guessed per corpus)")
     add_encoder_args(parser, default_encoder="")
     add_store_args(parser)
+    add_process_args(parser)
     parser.add_argument("--out", type=Path, required=True, help="study folder (checkpoints under OUT/runs/)")
     parser.add_argument("--lag", type=int, help="predict z[t+lag] - z[t] (default 1)")
     parser.add_argument("--no-control", dest="control", action="store_false", default=None,
                         help="skip the untrained (random-weights) control of a trained neural encoder")
     parser.add_argument("--config", type=Path, help="YAML config (see docs/structure.md; default: none, the "
                                                     "built-in defaults)")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+    parser.add_argument("--set", action="extend", nargs="+", default=[], metavar="KEY=VALUE",
                         help="config override, e.g. trainer.max_steps=2000 or model.hidden=1024 (repeatable)")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     parser.set_defaults(run=run)
@@ -43,7 +45,7 @@ def config_from_args(args: argparse.Namespace):
 
     given = {"corpora": [str(c) for c in args.corpora] if args.corpora else None, "layout": args.layout,
              "lag": args.lag, "control": args.control, "store": str(args.store), "device": args.device,
-             "trainer.progress": False if args.quiet else None}
+             "trainer.progress": False if args.quiet else None, **process_settings_from_args(args)}
     if args.encoder:
         given["encoder"] = {"encoder": args.encoder, "taps": args.taps or [], "weights": args.weights,
                             "random_init": args.random_init, "seed": args.seed,

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from codecprobe.cli.common import add_encoder_args, add_executor_args, add_store_args
+from codecprobe.cli.common import add_encoder_args, add_executor_args, add_process_args, add_store_args
 
 HELP = """\
 two modes:
@@ -61,6 +61,7 @@ def add_parser(subparsers) -> None:
     apply.add_argument("--layout", help="layout of --corpus (default: guessed)")
     add_store_args(parser)
     add_executor_args(parser)
+    add_process_args(parser)
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     parser.set_defaults(run=run_command)
@@ -68,7 +69,8 @@ def add_parser(subparsers) -> None:
 
 def config_from_args(args: argparse.Namespace):
     """Defaults, then --config, then the options given on the command line, then --set."""
-    from codecprobe.cli.common import encoder_settings_from_args, executor_settings_from_args
+    from codecprobe.cli.common import (encoder_settings_from_args, executor_settings_from_args,
+                                       process_settings_from_args)
     from codecprobe.config import load_config
     from codecprobe.errors import InputError
     from codecprobe.refine.config import RefineStudyConfig
@@ -76,7 +78,7 @@ def config_from_args(args: argparse.Namespace):
     given = {"train_corpus": args.train_corpus, "train_layout": args.train_layout, "variants": args.variants,
              "store": args.store, "device": args.device if args.device != "cpu" else None,
              "trainer.progress": False if args.quiet else None,
-             **executor_settings_from_args(args, prefix="executor.")}
+             **executor_settings_from_args(args, prefix="executor."), **process_settings_from_args(args)}
     if args.eval_corpora:
         given["evals"] = [{"corpora": [str(path)], "layout": args.eval_layout} for path in args.eval_corpora]
     if args.encoder:

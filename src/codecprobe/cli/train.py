@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from codecprobe.cli.common import add_encoder_args, add_executor_args, add_store_args
+from codecprobe.cli.common import add_encoder_args, add_executor_args, add_process_args, add_store_args
 
 HELP = """\
 data: conversations with reference turns, e.g. simulated by `codecprobe simulate` (layout rttm:
@@ -53,11 +53,8 @@ def add_parser(subparsers) -> None:
     add_store_args(parser)
     add_executor_args(parser)
     parser.add_argument("--out", type=Path, required=True, help="study folder (checkpoints under OUT/systems/)")
+    add_process_args(parser)
     run = parser.add_argument_group("running")
-    run.add_argument("--devices", help="devices (processes) per node, or 'auto' (trainer.devices; default 1)")
-    run.add_argument("--num-nodes", type=int, help="nodes (trainer.num_nodes; default 1)")
-    run.add_argument("--strategy", choices=("auto", "ddp", "ddp_spawn"),
-                     help="Lightning strategy (trainer.strategy; default auto)")
     mode = run.add_mutually_exclusive_group()
     mode.add_argument("--prepare-only", action="store_true", help="extract and build frame banks, then stop")
     mode.add_argument("--evaluate-only", action="store_true", help="evaluate the checkpoints already in OUT")
@@ -73,7 +70,8 @@ def add_parser(subparsers) -> None:
 
 def config_from_args(args: argparse.Namespace):
     """Defaults, then --config, then the options given on the command line, then --set."""
-    from codecprobe.cli.common import encoder_settings_from_args, executor_settings_from_args
+    from codecprobe.cli.common import (encoder_settings_from_args, executor_settings_from_args,
+                                       process_settings_from_args)
     from codecprobe.config import load_config
     from codecprobe.diarize.config import TrainStudyConfig
 
@@ -81,9 +79,8 @@ def config_from_args(args: argparse.Namespace):
         "train_corpus": args.train_corpus, "train_layout": args.train_layout, "eval_layout": args.eval_layout,
         "eval_corpora": [str(p) for p in args.eval_corpora] if args.eval_corpora else None,
         "store": args.store, "device": args.device if args.device != "cpu" else None,
-        "trainer.devices": _devices(args.devices), "trainer.num_nodes": args.num_nodes,
-        "trainer.strategy": args.strategy, "trainer.progress": False if args.quiet else None,
-        **executor_settings_from_args(args, prefix="executor."),
+        "trainer.progress": False if args.quiet else None,
+        **executor_settings_from_args(args, prefix="executor."), **process_settings_from_args(args),
     }
     if args.encoder:
         inputs = [{"encoder": args.encoder, "tap": tap, "weights": args.weights, "random_init": args.random_init,
@@ -96,16 +93,6 @@ def config_from_args(args: argparse.Namespace):
     overrides = [f"{key}={json.dumps(str(value) if isinstance(value, Path) else value)}"
                  for key, value in given.items() if value is not None]
     return load_config(TrainStudyConfig, args.config, overrides + list(args.set))
-
-
-def _devices(value: str | None) -> int | str | None:
-    from codecprobe.errors import InputError
-
-    if value is None or value == "auto":
-        return value
-    if not value.isdigit():
-        raise InputError(f"--devices takes a number of devices or 'auto', got {value!r}")
-    return int(value)
 
 
 def run_command(args: argparse.Namespace) -> int:
