@@ -58,7 +58,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--store", help="latent store to take the adapter's encoder latents from, when there (default: none)")
     parser.add_argument("--device", help="torch device (default cpu)")
     parser.add_argument("--config", type=Path, help="YAML config (see docs/diarize-inference.md; default: none)")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+    parser.add_argument("--set", action="extend", nargs="+", default=[], metavar="KEY=VALUE",
                         help="config override, e.g. adapter.onset=0.6 (repeatable; applied last)")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     parser.set_defaults(run=run)

@@ -39,7 +39,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--control-seed", type=int, help="seed of the control's random weights (default 0)")
     parser.add_argument("--config", type=Path, help="YAML config (see docs/structure.md; default: none, the "
                                                     "built-in defaults)")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+    parser.add_argument("--set", action="extend", nargs="+", default=[], metavar="KEY=VALUE",
                         help="config override, e.g. thresholds.variance_ratio=0.5 or fit_frames=50000 "
                              "(repeatable; applied last)")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
