@@ -17,15 +17,14 @@ import torch
 from codecprobe.diarize.losses import Powerset, hybrid_loss, pit_loss, sort_loss
 from codecprobe.diarize.model import DiarizationAdapter, MimiTop
 from codecprobe.train.grid import to_grid
-from codecprobe.train.inputs import inputs_summary, no_untrained_input
-from codecprobe.train.module import TrainModule
+from codecprobe.train.inputs import TapWindowModule, inputs_summary
 
 if TYPE_CHECKING:
     from codecprobe.encoders import Encoder
     from codecprobe.train.bank import TapSource
 
 
-class DiarizationModule(TrainModule):
+class DiarizationModule(TapWindowModule):
     """Frames -> per-frame activity of up to ``adapter["speakers"]`` local speakers.
 
     adapter: :class:`~codecprobe.diarize.config.AdapterConfig` as a dict.
@@ -98,16 +97,6 @@ class DiarizationModule(TrainModule):
 
     # -- what it reads, and inference on windows (what long-audio diarization builds on) -------
     @property
-    def frame_rate(self) -> float:
-        """Output frames per second (the label grid)."""
-        return float(self.hparams.grid["rate"])
-
-    @property
-    def window_frames(self) -> int:
-        """Output frames per window: the length it was trained on."""
-        return int(self.hparams.grid["window_frames"])
-
-    @property
     def input_ratio(self) -> int:
         """Input frames per output frame: 1, or 2 when it reads Mimi's 25 Hz layers (unfreezing)."""
         return int(round(self.hparams.grid["input_rate"] / self.hparams.grid["rate"]))
@@ -116,11 +105,6 @@ class DiarizationModule(TrainModule):
     def n_local(self) -> int:
         """Local speakers per window (output slots)."""
         return int(self.config["speakers"])
-
-    @property
-    def trained_encoders(self) -> bool:
-        """False when any input comes from an untrained control (random or permuted weights; MFCCs are not one)."""
-        return no_untrained_input(self.hparams.inputs)
 
     def describe(self) -> dict:
         """What it is, for summaries: system, inputs with their weights, grid, adapter, and a one-line label

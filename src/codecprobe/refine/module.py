@@ -27,8 +27,7 @@ from torch.utils.data import DataLoader, Dataset
 from codecprobe.diarize.model import InputNorm
 from codecprobe.refine.model import (CandidateRanker, Denoiser, FlatMlp, SoftArgmax, WindowEncoder, cosine_alphas,
                                      masked_softmax, normal_quantiles)
-from codecprobe.train.inputs import inputs_summary, no_untrained_input
-from codecprobe.train.module import TrainModule
+from codecprobe.train.inputs import TapWindowModule, inputs_summary
 from codecprobe.train.windows import stack_batch
 
 if TYPE_CHECKING:
@@ -38,7 +37,7 @@ if TYPE_CHECKING:
 NEIGHBOURS = 2  # V4: frames either side of the best one that refine its position
 
 
-class RefinerModule(TrainModule):
+class RefinerModule(TapWindowModule):
     """Base of the four variants: what they read, how they are trained and validated, what they predict.
 
     refiner: :class:`~codecprobe.refine.config.RefinerConfig` as a dict.
@@ -109,19 +108,6 @@ class RefinerModule(TrainModule):
         loader = DataLoader(windows, batch_size=batch_size, shuffle=False, collate_fn=stack_batch)
         parts = [self.offsets({k: v.to(self.device) for k, v in batch.items()}).cpu().numpy() for batch in loader]
         return np.concatenate(parts) if parts else np.zeros(0)
-
-    @property
-    def frame_rate(self) -> float:
-        return float(self.hparams.grid["rate"])
-
-    @property
-    def window_frames(self) -> int:
-        return int(self.hparams.grid["window_frames"])
-
-    @property
-    def trained_encoders(self) -> bool:
-        """False when any input comes from an untrained control (random or permuted weights; log-mel is not one)."""
-        return no_untrained_input(self.hparams.inputs)
 
     def describe(self) -> dict:
         """What it is, for summaries, with a one-line label that marks an untrained encoder ``UNTRAINED``."""

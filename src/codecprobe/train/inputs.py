@@ -17,6 +17,7 @@ from codecprobe.encoders import BuildOptions, Encoder, build_encoder, weights_ki
 from codecprobe.errors import InputError
 from codecprobe.store import LatentStore, encoder_key
 from codecprobe.train.bank import TapSource
+from codecprobe.train.module import TrainModule
 
 if TYPE_CHECKING:
     from codecprobe.data import Corpus
@@ -109,3 +110,24 @@ def extract_inputs(corpora: Iterable[tuple[str, "Corpus"]], inputs: Iterable[tup
                 where, reason = summary.failures[0]
                 raise InputError(f"{name}: {len(summary.failures)} recording(s) could not be encoded, "
                                  f"e.g. {where}: {reason}")
+
+
+class TapWindowModule(TrainModule):
+    """A model family that reads windows of stored encoder taps brought to one grid: its hyperparameters
+    hold ``inputs`` (input records, :func:`input_record`) and ``grid`` (``rate``, ``window_frames``...)."""
+
+    @property
+    def frame_rate(self) -> float:
+        """Output frames per second (the grid)."""
+        return float(self.hparams.grid["rate"])
+
+    @property
+    def window_frames(self) -> int:
+        """Output frames per window: the length it was trained on."""
+        return int(self.hparams.grid["window_frames"])
+
+    @property
+    def trained_encoders(self) -> bool:
+        """False when any input comes from an untrained control (random or permuted weights; a baseline
+        without weights such as MFCCs is not one)."""
+        return no_untrained_input(self.hparams.inputs)
