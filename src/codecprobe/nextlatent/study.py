@@ -24,7 +24,7 @@ import lightning as L
 import numpy as np
 import torch
 
-from codecprobe.encoders import EncoderIdentity, weights_label
+from codecprobe.encoders import EncoderIdentity
 from codecprobe.errors import InputError
 from codecprobe.nextlatent.config import NextLatentConfig
 from codecprobe.nextlatent.data import StepWindows
@@ -34,7 +34,7 @@ from codecprobe.structure.conditioning import Conditioning
 from codecprobe.structure.config import StructureConfig
 from codecprobe.structure.frames import StoreFrames, Windows
 from codecprobe.structure.metrics import bootstrap_sums
-from codecprobe.structure.study import StudyData, load_data, plan_encoders
+from codecprobe.structure.study import RoleTap, StudyData, load_data, plan_encoders
 from codecprobe.train import FrameBank, TapSource, WindowDataModule, build_bank, fit, load_module, stack_batch
 
 EVAL_BATCH = 512
@@ -53,10 +53,9 @@ class SystemRun:
 
 
 @dataclass
-class TapRun:
-    role: str
-    identity: EncoderIdentity
-    tap: str
+class TapRun(RoleTap):
+    """Tier 1 for one tap of one encoder role."""
+
     dim: int
     control_note: str
     items: dict[str, int]  # anchors in train / val / eval
@@ -65,14 +64,6 @@ class TapRun:
     systems: list[SystemRun] = field(default_factory=list)
     rows: list[dict] = field(default_factory=list)  # NLL per frame of each system, with intervals
     comparisons: list[dict] = field(default_factory=list)  # paired differences (Exp 1, Exp 2)
-
-    @property
-    def label(self) -> str:
-        return f"{self.identity.encoder}:{self.tap}"
-
-    @property
-    def weights(self) -> str:
-        return weights_label(self.identity.weights_id, self.identity.trained)
 
 
 @dataclass

@@ -43,17 +43,12 @@ class EncoderPlan:
 
 
 @dataclass
-class TapRun:
-    """Phase 0 for one tap of one encoder role."""
+class RoleTap:
+    """One tap of one encoder role, as a study's tables name it (structure and nextlatent)."""
 
     role: str  # "encoder" or "control"
     identity: EncoderIdentity
     tap: str
-    frame_rate: float
-    dim: int
-    control_note: str
-    analysis: Analysis
-    decision: dict
 
     @property
     def label(self) -> str:
@@ -63,6 +58,17 @@ class TapRun:
     def weights(self) -> str:
         """The weights, never letting untrained ones pass for trained ones."""
         return weights_label(self.identity.weights_id, self.identity.trained)
+
+
+@dataclass
+class TapRun(RoleTap):
+    """Phase 0 for one tap of one encoder role."""
+
+    frame_rate: float
+    dim: int
+    control_note: str
+    analysis: Analysis
+    decision: dict
 
 
 @dataclass
