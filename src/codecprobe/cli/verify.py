@@ -10,7 +10,7 @@ from codecprobe.cli.common import EXIT_STATUSES, add_corpus_args, add_encoder_ar
 from codecprobe.verify.config import StudyConfig
 
 DEFAULTS = StudyConfig()
-BACKENDS = ("cosine", "center", "pca", "lda", "probe", "asnorm")
+BACKENDS = ("cosine", "center", "pca", "lda", "probe", "asnorm", "plda")
 
 TRIALS_HELP = """\
 trial list format (VoxCeleb, e.g. the 37,611-pair VoxCeleb1-O list), one trial per line:
@@ -26,6 +26,7 @@ back-ends (--backend B [B ...], repeatable; default cosine and center):
   pca     PCA with whitening (seed 002)        lda     LDA (shrinkage) projection
   probe   Step 0.5 linear probe: softmax layer to the training speakers, cosine
           in its projection                    asnorm  adaptive s-norm over center
+  plda    two-covariance PLDA (centre, PCA-whiten, length-norm), log-likelihood ratio
 Back-ends are fitted on data disjoint from the trials: --train-corpus, else the corpus
 speakers no trial names, else a seeded split of the speakers (--train-fraction).
 

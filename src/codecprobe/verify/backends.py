@@ -13,6 +13,8 @@ maps embeddings into its space with ``transform``, and scores trial pairs with
 ``probe``                 Step 0.5: a linear layer dim -> n training speakers trained with
                           softmax cross-entropy; embeddings projected through its weights
 ``asnorm``                adaptive s-norm of another back-end's scores against a cohort
+``plda``                  two-covariance PLDA, trials scored by the log-likelihood ratio
+                          (:mod:`.plda`; it overrides ``score_trials``)
 ========================  ====================================================================
 
 Why ``center`` matters: mean-pooled latents of a neural encoder share one large
@@ -26,6 +28,8 @@ from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.decomposition import PCA
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.utils.validation import check_is_fitted, validate_data
+
+from codecprobe.verify.plda import TwoCovariancePLDA
 
 
 def length_normalize(X: np.ndarray) -> np.ndarray:
@@ -256,10 +260,11 @@ BACKENDS = {
     "lda": LDAProjection,
     "probe": LinearProbe,
     "asnorm": AdaptiveSNorm,
+    "plda": TwoCovariancePLDA,
 }
 
 
-def build_backend(name: str, **params) -> CosineBackend:
+def build_backend(name: str, **params):
     if name not in BACKENDS:
         raise ValueError(f"unknown back-end {name!r}; choose from {', '.join(BACKENDS)}")
     return BACKENDS[name](**params)

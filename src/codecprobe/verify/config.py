@@ -85,6 +85,16 @@ class ProbeConfig:
 
 
 @dataclass
+class PLDAConfig:
+    """The two-covariance PLDA back-end (:class:`codecprobe.verify.plda.TwoCovariancePLDA`)."""
+
+    n_components: int = 64  # PCA whitening to at most this many dims (clipped to training samples - 1)
+    whiten: bool = True
+    length_norm: bool = True
+    n_iter: int = 10  # EM iterations
+
+
+@dataclass
 class StudyConfig:
     # data
     corpus: str = ""
@@ -122,6 +132,7 @@ class StudyConfig:
     lda_components: int | None = None
     asnorm_top_k: int = 300
     probe: ProbeConfig = field(default_factory=ProbeConfig)
+    plda: PLDAConfig = field(default_factory=PLDAConfig)
     # diagnostics
     max_diagnostic_segments: int = 3000  # seeded sample above this (the PCA and Fisher ratio take n x dim each)
     # metrics and verdicts

@@ -29,7 +29,7 @@ from codecprobe.encoders import BuildOptions, Encoder, EncoderIdentity, utteranc
 from codecprobe.encoders.roles import Role, encoder_roles
 from codecprobe.errors import InputError
 from codecprobe.verify import metrics
-from codecprobe.verify.backends import CenterLengthNorm, CosineBackend, build_backend
+from codecprobe.verify.backends import CenterLengthNorm, build_backend
 from codecprobe.verify.config import StudyConfig
 from codecprobe.verify.diagnostics import Diagnostics, diagnose
 from codecprobe.verify.pooling import pool
@@ -195,12 +195,13 @@ def study_taps(config: StudyConfig, encoder: Encoder) -> list[str]:
     return encoder.check_taps(config.taps or list(utterance_use(config.encoder).taps) or list(encoder.default_taps))
 
 
-def make_backend(name: str, config: StudyConfig) -> CosineBackend:
+def make_backend(name: str, config: StudyConfig):
     params = {
         "pca": {"n_components": config.pca_components},
         "lda": {"n_components": config.lda_components},
         "probe": {**config.probe.__dict__, "seed": config.seed},
         "asnorm": {"backend": CenterLengthNorm(), "top_k": config.asnorm_top_k},
+        "plda": dict(config.plda.__dict__),
     }.get(name, {})
     return build_backend(name, **params)
 

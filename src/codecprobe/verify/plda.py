@@ -1,0 +1,120 @@
+"""Two-covariance PLDA scored by the log-likelihood ratio (the Kaldi / WeSpeaker back-end).
+
+Model (Brümmer & de Villiers 2010; Sizov, Lee & Kinnunen 2014): an embedding ``x`` of speaker
+``s`` is ``x = mu + y_s + e`` with the speaker variable ``y_s ~ N(0, B)`` shared by all of the
+speaker's embeddings and ``e ~ N(0, W)`` drawn afresh for each. ``B`` (between-speaker) and
+``W`` (within-speaker) are fitted by EM on training speakers, starting from the between- and
+within-class scatter:
+
+* E-step, per speaker with ``n`` embeddings summing to ``f``: the posterior of ``y_s + mu`` has
+  precision ``L = B^-1 + n W^-1`` and mean ``m = L^-1 (B^-1 mu + W^-1 f)``;
+* M-step: ``mu`` = mean of the ``m``; ``B`` = mean of ``(m - mu)(m - mu)' + L^-1``;
+  ``W`` = mean over embeddings of ``(x - m)(x - m)' + L^-1``.
+
+A trial ``(x1, x2)`` scores ``log N([x1; x2]; [mu; mu], [[B+W, B], [B, B+W]]) -
+log N(x1; mu, B+W) - log N(x2; mu, B+W)``: same speaker against different speakers. It is
+computed in the basis that makes ``W = I`` and ``B = diag(psi)`` (as Kaldi's ``Plda`` does),
+where it is a sum over dimensions of one-dimensional Gaussian log densities.
+
+As in Kaldi's and WeSpeaker's recipes, embeddings are centred, whitened (PCA to at most
+``n_components`` dims) and length-normalised to radius ``sqrt(dim)`` before the model is fitted
+(Garcia-Romero & Espy-Wilson 2011: length normalisation makes the embeddings closer to Gaussian).
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.linalg import eigh
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.decomposition import PCA
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+
+class TwoCovariancePLDA(TransformerMixin, BaseEstimator):
+    """Two-covariance PLDA; ``score_trials`` returns log-likelihood ratios (natural log).
+
+    ``transform`` maps embeddings into the model's basis (preprocessed, centred on ``mu``,
+    within-speaker covariance the identity, between-speaker covariance ``diag(psi_)``).
+    ``whiten=False, length_norm=False`` fits the model on the embeddings as they are
+    (``mean_``, ``between_covariance_`` and ``within_covariance_`` are then in input space).
+    """
+
+    def __init__(self, n_components: int | None = 64, whiten: bool = True, length_norm: bool = True,
+                 n_iter: int = 10):
+        self.n_components = n_components
+        self.whiten = whiten
+        self.length_norm = length_norm
+        self.n_iter = n_iter
+
+    def fit(self, X, y):
+        X, y = validate_data(self, X, y, dtype=np.float64, ensure_min_samples=2)
+        _, speaker = np.unique(y, return_inverse=True)
+        if speaker.max() < 1:
+            raise ValueError("PLDA needs at least 2 training speakers; got 1")
+        if self.whiten:
+            n = int(min(self.n_components or X.shape[1], X.shape[0] - 1, X.shape[1]))
+            self.pca_ = PCA(n_components=n, whiten=True, svd_solver="full").fit(X)
+        X = self._preprocess(X)
+        self.mean_, self.between_covariance_, self.within_covariance_ = _fit_two_covariance(X, speaker, self.n_iter)
+        # simultaneous diagonalisation: V' W V = I, V' B V = diag(psi)
+        self.psi_, self.projection_ = eigh(self.between_covariance_, self.within_covariance_)
+        return self
+
+    def _preprocess(self, X: np.ndarray) -> np.ndarray:
+        if self.whiten:
+            X = self.pca_.transform(X)
+        if self.length_norm:
+            norms = np.linalg.norm(X, axis=1, keepdims=True)
+            X = np.sqrt(X.shape[1]) * X / np.where(norms > 0, norms, 1.0)
+        return X
+
+    def transform(self, X):
+        check_is_fitted(self, "projection_")
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        return (self._preprocess(X) - self.mean_) @ self.projection_
+
+    def score_trials(self, X, enroll, test) -> np.ndarray:
+        """Log-likelihood ratio, same speaker against different speakers, of each trial pair."""
+        U = self.transform(X)
+        u1, u2 = U[np.asarray(enroll)], U[np.asarray(test)]
+        psi = np.maximum(self.psi_, 0.0)
+        # given x1, x2 | same ~ N(psi/(1+psi) x1, 1 + psi/(1+psi)); | different ~ N(0, 1 + psi)
+        same_var = 1.0 + psi / (1.0 + psi)
+        diff_var = 1.0 + psi
+        same = -0.5 * (np.log(same_var) + (u2 - psi / (1.0 + psi) * u1) ** 2 / same_var)
+        diff = -0.5 * (np.log(diff_var) + u2 ** 2 / diff_var)
+        return (same - diff).sum(axis=1)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        return tags
+
+
+def _fit_two_covariance(X: np.ndarray, speaker: np.ndarray, n_iter: int):
+    """EM for ``mu, B, W`` (see the module docstring); speakers with equal counts share one posterior covariance."""
+    dim = X.shape[1]
+    counts = np.bincount(speaker)
+    sums = np.zeros((len(counts), dim))
+    np.add.at(sums, speaker, X)
+    means = sums / counts[:, None]
+    mu = means.mean(axis=0)
+    between = np.cov(means, rowvar=False, bias=True).reshape(dim, dim)
+    residual = X - means[speaker]
+    within = residual.T @ residual / len(X)
+    ridge = 1e-6 * np.trace(within) / dim * np.eye(dim)  # keeps both invertible when speakers < dim
+    between, within = between + ridge, within + ridge
+    for _ in range(n_iter):
+        b_inv, w_inv = np.linalg.inv(between), np.linalg.inv(within)
+        post_mean = np.empty_like(means)
+        post_cov = np.empty((len(counts), dim, dim))
+        for n in np.unique(counts):
+            who = counts == n
+            cov = np.linalg.inv(b_inv + n * w_inv)
+            post_cov[who] = cov
+            post_mean[who] = (b_inv @ mu + sums[who] @ w_inv) @ cov  # cov and w_inv are symmetric
+        mu = post_mean.mean(axis=0)
+        centred = post_mean - mu
+        between = (centred.T @ centred + post_cov.sum(axis=0)) / len(counts)
+        residual = X - post_mean[speaker]
+        within = (residual.T @ residual + np.einsum("s,sij->ij", counts, post_cov)) / len(X)
+    return mu, between, within
