@@ -337,3 +337,20 @@ def test_no_empty_plot_is_written(tmp_path):
     ax.plot([0, 1], [0, 1])
     with pytest.raises(ValueError, match="needs a x label and a y label and a title"):
         save_figure(fig, tmp_path / "bare.png")
+
+
+def test_plda_and_calibration_fields_in_results(corpus_dir, tmp_path):
+    """Item 20.3: --backend plda runs; every row has actDCF beside minDCF, Cllr and min Cllr; results.json reloads."""
+    out = tmp_path / "out"
+    assert main(["verify", "--corpus", str(corpus_dir), "--encoder", "mfcc", "--store", str(tmp_path / "s"),
+                 "--out", str(out), "--backend", "center", "plda", "--set", "plda.n_components=4", "--quiet"]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert [r["backend"] for r in results["results"]] == ["center", "plda"]
+    for row in results["results"]:
+        assert set(row["act_dcf"]) == set(row["min_dcf"]) == {"0.01", "0.05"}
+        assert all(row["act_dcf"][p] >= row["min_dcf"][p] - 1e-12 for p in row["min_dcf"])
+        assert 0.0 <= row["min_cllr"] <= 1.0 and row["cllr"] >= 0.0
+        assert row["calibration"]["n_trials"] == 15  # all pairs of the 6 training segments
+    assert results["config"]["plda"]["n_components"] == 4
+    assert {"act_dcf", "cllr", "min_cllr"} <= set(results)
+    assert "| actDCF 0.01 |" in (out / "report.md").read_text()

@@ -74,6 +74,15 @@ class DetectionCost:
 
 
 @dataclass
+class CalibrationConfig:
+    """Linear calibration of every back-end's scores to LLRs (:mod:`codecprobe.verify.calibration`), fitted on
+    trials among the training speakers; Cllr and actDCF are computed on the calibrated evaluation scores."""
+
+    max_trials_per_class: int = 20000  # calibration trials drawn among the training segments (seed: trial_seed)
+    prior: float = 0.5  # the prior the logistic regression weights targets to
+
+
+@dataclass
 class ProbeConfig:
     """Step 0.5's linear layer (see :class:`codecprobe.verify.backends.LinearProbe`)."""
 
@@ -137,5 +146,6 @@ class StudyConfig:
     max_diagnostic_segments: int = 3000  # seeded sample above this (the PCA and Fisher ratio take n x dim each)
     # metrics and verdicts
     dcf: DetectionCost = field(default_factory=DetectionCost)
+    calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
     bootstrap: BootstrapConfig = field(default_factory=BootstrapConfig)
     thresholds: Thresholds = field(default_factory=Thresholds)

@@ -111,6 +111,9 @@ def write_verify_report(result: StudyResult, out: str | Path) -> dict:
         "eer": primary.eer,
         "eer_interval": primary.eer_interval,
         "min_dcf": {str(p): v for p, v in primary.min_dcf.items()},
+        "act_dcf": records[0]["act_dcf"],
+        "cllr": records[0]["cllr"],
+        "min_cllr": records[0]["min_cllr"],
         "mean_pos": primary.summary.mean_pos,
         "mean_neg": primary.summary.mean_neg,
         "n_trials": primary.summary.n_trials,
@@ -118,10 +121,13 @@ def write_verify_report(result: StudyResult, out: str | Path) -> dict:
     })
 
     p_targets = list(config.dcf.p_targets)
-    headers = ["role", "weights", "tap", "back-end", "EER %", _interval_header(config), *[f"minDCF {p:g}" for p in p_targets],
+    headers = ["role", "weights", "tap", "back-end", "EER %", _interval_header(config),
+               *[f"{kind}DCF {p:g}" for p in p_targets for kind in ("min", "act")], "Cllr", "min Cllr",
                "mean same", "mean diff", "gap", "score range", "probe train acc", "verdict", "vs control"]
     table = [[r["role"], weights_label(r["weights_id"], r["trained"]), r["tap"], r["backend"], r["eer"],
-              _interval(r["eer_interval"], "{:.1f}"), *[f"{r['min_dcf'][str(p)]:.4f}" for p in p_targets],
+              _interval(r["eer_interval"], "{:.1f}-{:.1f}"),
+              *[_number(values and values[str(p)], "{:.4f}") for p in p_targets for values in (r["min_dcf"], r["act_dcf"])],
+              _number(r["cllr"], "{:.3f}"), _number(r["min_cllr"], "{:.3f}"),
               f"{r['mean_pos']:.3f}", f"{r['mean_neg']:.3f}", f"{r['gap']:.3f}",
               f"[{r['score_min']:.3f}, {r['score_max']:.3f}]",
               "" if r["training_accuracy"] is None else f"{100 * r['training_accuracy']:.1f}%",
@@ -135,6 +141,7 @@ def write_verify_report(result: StudyResult, out: str | Path) -> dict:
         _header(result),
         headline,
         markdown_table(headers, table),
+        _calibration_note(result),
         _thresholds_section(result, verify=True),
         *_embedded(plots),
         *_failures_section(result),
@@ -285,6 +292,21 @@ def _confidence(config) -> str:
 
 def _interval_header(config) -> str:
     return f"{_confidence(config)} interval"
+
+
+def _calibration_note(result: StudyResult) -> str:
+    config = result.config
+    return (f"minDCF and min Cllr (after the best monotone recalibration) need no calibration. actDCF (Bayes decisions "
+            f"at threshold log(c_fa (1 - p) / (c_miss p)), c_miss {config.dcf.c_miss:g}, c_fa {config.dcf.c_fa:g}) and "
+            "Cllr judge each back-end's scores as log-likelihood ratios once calibrated by logistic regression "
+            f"(prior {config.calibration.prior:g}) on up to {config.calibration.max_trials_per_class} same- and as many "
+            "different-speaker trials among the training speakers (n/a without them). A back-end fitted on those "
+            "speakers separates them better than unseen ones, so its calibration is over-confident on the trials: "
+            "there actDCF and Cllr err on the pessimistic side.")
+
+
+def _number(value: float | None, template: str) -> str:
+    return "n/a" if value is None else template.format(value)
 
 
 def _interval(interval: list[float] | None, template: str) -> str:

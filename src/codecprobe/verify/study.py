@@ -225,15 +225,48 @@ class VerifyRow:
     training_accuracy: float | None  # the linear probe's, on its training speakers
     scores: np.ndarray = field(repr=False)
     points: metrics.OperatingPoints = field(repr=False)
+    min_cllr: float
+    calibration: Calibrated | None  # None: no training speakers to calibrate on
 
     def to_dict(self) -> dict:
         s = self.summary
+        c = self.calibration
         return _role_fields(self.role, self.identity, self.tap, self.backend) | {
             "eer": self.eer, "eer_interval": self.eer_interval,
-            "min_dcf": {str(p): v for p, v in self.min_dcf.items()}, "mean_pos": s.mean_pos, "mean_neg": s.mean_neg,
+            "min_dcf": {str(p): v for p, v in self.min_dcf.items()},
+            "act_dcf": None if c is None else {str(p): v for p, v in c.act_dcf.items()},
+            "cllr": None if c is None else c.cllr, "min_cllr": self.min_cllr,
+            "calibration": None if c is None else {"slope": c.slope, "offset": c.offset, "n_trials": c.n_trials},
+            "mean_pos": s.mean_pos, "mean_neg": s.mean_neg,
             "gap": s.gap, "score_min": s.score_min, "score_max": s.score_max, "n_trials": s.n_trials,
             "n_target": s.n_target, "training_accuracy": self.training_accuracy,
         }
+
+
+@dataclass
+class Calibrated:
+    """A back-end's evaluation scores calibrated to LLRs on trials among its training speakers."""
+
+    slope: float
+    offset: float
+    n_trials: int  # calibration trials
+    cllr: float
+    act_dcf: dict[float, float]
+
+
+def calibrate(backend, X_train: np.ndarray, y_train: list, scores: np.ndarray, labels: np.ndarray,
+              config: StudyConfig) -> Calibrated | None:
+    """Fit :class:`~codecprobe.verify.calibration.LinearCalibration` on training-speaker trials, apply it to ``scores``."""
+    from codecprobe.verify.calibration import LinearCalibration, calibration_pairs
+
+    first, second, same = calibration_pairs(y_train, config.calibration.max_trials_per_class, config.trial_seed)
+    if same.all() or not same.any():
+        return None
+    calibration = LinearCalibration(config.calibration.prior).fit(backend.score_trials(X_train, first, second), same)
+    llrs = calibration.transform(scores)
+    return Calibrated(calibration.slope_, calibration.offset_, calibration.n_trials_, metrics.cllr(llrs, labels),
+                      {p: metrics.act_dcf(llrs, labels, p, config.dcf.c_miss, config.dcf.c_fa)
+                       for p in config.dcf.p_targets})
 
 
 @dataclass
@@ -271,7 +304,7 @@ def run_verify(config: StudyConfig, progress: bool = True) -> StudyResult:
         test = np.array([index[i] for i in trials.test])
         speaker = np.unique([s.speaker for s in split.eval_segments], return_inverse=True)[1].reshape(-1)
 
-        def evaluate(role, tap, name, backend, X):
+        def evaluate(role, tap, name, backend, X, X_train, y_train):
             scores = backend.score_trials(X, enroll, test)
             points = metrics.operating_points(scores, trials.labels)
             dcf = {p: metrics.min_dcf_from_points(points, p, config.dcf.c_miss, config.dcf.c_fa)
@@ -281,7 +314,10 @@ def run_verify(config: StudyConfig, progress: bool = True) -> StudyResult:
             return VerifyRow(role.name, role.identity, tap, name, 100 * metrics.eer_from_points(points),
                              None if interval is None else [100 * v for v in interval], dcf,
                              metrics.score_summary(scores, trials.labels),
-                             getattr(backend, "training_accuracy_", None), scores, points)
+                             getattr(backend, "training_accuracy_", None), scores, points,
+                             metrics.min_cllr(scores, trials.labels),
+                             None if X_train is None else calibrate(backend, X_train, y_train, scores, trials.labels,
+                                                                    config))
 
         return evaluate
 
@@ -300,7 +336,7 @@ def run_diagnose(config: StudyConfig, progress: bool = True) -> StudyResult:
         speakers = [split.eval_segments[i].speaker for i in keep]
         texts = [split.eval_segments[i].text for i in keep]
 
-        def evaluate(role, tap, name, backend, X):
+        def evaluate(role, tap, name, backend, X, X_train, y_train):
             return DiagnoseRow(role.name, role.identity, tap, name,
                                diagnose(backend.transform(X[keep]), speakers, texts, boot.replicates,
                                         boot.confidence, boot.seed))
@@ -346,7 +382,7 @@ def _run(config: StudyConfig, split: Split, evaluator, progress: bool) -> StudyR
                         backend.fit(X)  # raw cosine (split_data refused the others without training data)
                     else:
                         backend.fit(X_train, y_train)
-                    rows.append(evaluate(role, tap, name, backend, X))
+                    rows.append(evaluate(role, tap, name, backend, X, X_train, y_train))
                     if progress:
                         print(f"{role.name} {role.identity.encoder}:{tap} {name} done", file=sys.stderr)
     return StudyResult(config, split, roles, control_note, preprocessing_note(config), taps, rows,
