@@ -137,7 +137,7 @@ def min_dcf_from_points(points: OperatingPoints, p_target: float, c_miss: float 
 def act_dcf(llrs: np.ndarray, labels: np.ndarray, p_target: float, c_miss: float = 1.0, c_fa: float = 1.0) -> float:
     """Normalised detection cost of Bayes decisions on LLRs (accept where ``llr >= log(c_fa (1-p) / (c_miss p))``).
 
-    >>> act_dcf(np.array([2.0, 0.0, -3.0]), np.array([1, 1, 0]), p_target=0.5)  # one of two targets missed
+    >>> act_dcf(np.array([2.0, -1.0, -3.0]), np.array([1, 1, 0]), p_target=0.5)  # one of two targets missed
     0.5
     """
     if not 0.0 < p_target < 1.0:
