@@ -352,5 +352,11 @@ def test_plda_and_calibration_fields_in_results(corpus_dir, tmp_path):
         assert 0.0 <= row["min_cllr"] <= 1.0 and row["cllr"] >= 0.0
         assert row["calibration"]["n_trials"] == 15  # all pairs of the 6 training segments
     assert results["config"]["plda"]["n_components"] == 4
+    center, plda = results["results"]
+    assert center["paired_tests"] == []
+    (paired,) = plda["paired_tests"]  # against the first back-end; 2 evaluation speakers: no interval
+    assert paired["against"] == {"role": "encoder", "tap": "mfcc", "backend": "center"}
+    assert paired["eer_difference"] == pytest.approx(plda["eer"] - center["eer"], abs=1e-9)
+    assert paired["interval"] is None and paired["p_value"] is None
     assert {"act_dcf", "cllr", "min_cllr"} <= set(results)
     assert "| actDCF 0.01 |" in (out / "report.md").read_text()

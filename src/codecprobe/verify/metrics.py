@@ -100,6 +100,52 @@ def eer_interval(scores: np.ndarray, labels: np.ndarray, speakers: tuple[np.ndar
     return percentile_interval(values, confidence)
 
 
+@dataclass(frozen=True)
+class EERDifference:
+    """Paired bootstrap comparison of two systems' EERs on the same trials (fractions, ``b - a``)."""
+
+    difference: float  # eer(b) - eer(a): negative when b is better
+    interval: list[float] | None  # percentile interval of the replicates' differences
+    p_value: float | None  # two-sided, against "no difference"
+    replicates: int  # replicates with trials of both kinds
+    unit: str  # what was resampled: "speaker" or "trial"
+
+
+def eer_difference(scores_a: np.ndarray, scores_b: np.ndarray, labels: np.ndarray,
+                   speakers: tuple[np.ndarray, np.ndarray] | None = None, replicates: int = 1000,
+                   confidence: float = 0.95, seed: int = 0) -> EERDifference:
+    """Paired bootstrap test of ``eer(b) - eer(a)``: each replicate reweights the trials once, for both systems.
+
+    With ``speakers`` (the speaker indices of each trial's two segments) a replicate draws speakers
+    as :func:`eer_interval` does; without, it draws trials with replacement. The p-value is that of
+    the percentile bootstrap, ``2 min(P(d* <= 0), P(d* >= 0))`` with the replicates' differences
+    ``d*`` (each count plus one, so it is never 0 from finitely many replicates), capped at 1.
+    Identical systems give difference 0 and p = 1. Interval and p-value are None below
+    3 speakers or without replicates.
+    """
+    a, b = _SortedTrials(scores_a, labels), _SortedTrials(scores_b, labels)
+    labels = np.asarray(labels).ravel().astype(bool)
+    difference = eer_from_points(b.points()) - eer_from_points(a.points())
+    rng = np.random.default_rng(seed)
+    if speakers is not None:
+        first, second = (np.asarray(s) for s in speakers)
+        n_speakers = int(max(first.max(), second.max()) + 1)
+        draws = (pair_weights(m, first, second).astype(np.float64)
+                 for m in (speaker_multiplicities(n_speakers, replicates, seed) if n_speakers >= MIN_SPEAKERS else []))
+    else:
+        draws = (np.bincount(rng.integers(0, len(labels), len(labels)), minlength=len(labels)).astype(np.float64)
+                 for _ in range(replicates))
+    values = [eer_from_points(b.points(w[b.order])) - eer_from_points(a.points(w[a.order]))
+              for w in draws if w[labels].sum() > 0 and w[~labels].sum() > 0]
+    unit = "trial" if speakers is None else "speaker"
+    if not values:
+        return EERDifference(float(difference), None, None, 0, unit)
+    values = np.asarray(values)
+    tail = min(np.sum(values <= 0) + 1, np.sum(values >= 0) + 1) / (len(values) + 1)
+    return EERDifference(float(difference), percentile_interval(values, confidence), float(min(1.0, 2 * tail)),
+                         len(values), unit)
+
+
 def eer(scores: np.ndarray, labels: np.ndarray) -> float:
     """Equal error rate as a fraction (0.35 = 35 %), at the ROC's crossing of miss = false alarm.
 

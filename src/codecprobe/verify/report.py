@@ -142,6 +142,7 @@ def write_verify_report(result: StudyResult, out: str | Path) -> dict:
         headline,
         markdown_table(headers, table),
         _calibration_note(result),
+        *_paired_section(records, config),
         _thresholds_section(result, verify=True),
         *_embedded(plots),
         *_failures_section(result),
@@ -292,6 +293,20 @@ def _confidence(config) -> str:
 
 def _interval_header(config) -> str:
     return f"{_confidence(config)} interval"
+
+
+def _paired_section(records: list[dict], config) -> list[str]:
+    """The paired bootstrap tests: each back-end against the first, the encoder against its control."""
+    table = [[f"{r['role']} {r['tap']} {r['backend']}", " ".join(t["against"].values()),
+              f"{t['eer_difference']:+.2f}", _interval(t["interval"], "{:+.1f} to {:+.1f}"),
+              _number(t["p_value"], "{:.3f}")] for r in records for t in r["paired_tests"]]
+    if not table:
+        return []
+    return ["## Paired tests",
+            f"EER of the row minus EER of what it is compared with, on the same trials; {_confidence(config)} "
+            f"interval and two-sided p-value by paired bootstrap over speakers ({config.bootstrap.replicates} "
+            "replicates, each drawn once for both systems; none below 3 speakers).",
+            markdown_table(["row", "against", "EER difference (points)", _interval_header(config), "p"], table)]
 
 
 def _calibration_note(result: StudyResult) -> str:

@@ -227,6 +227,7 @@ class VerifyRow:
     points: metrics.OperatingPoints = field(repr=False)
     min_cllr: float
     calibration: Calibrated | None  # None: no training speakers to calibrate on
+    paired_tests: list[dict] = field(default_factory=list)  # EER against other rows on the same trials
 
     def to_dict(self) -> dict:
         s = self.summary
@@ -239,7 +240,7 @@ class VerifyRow:
             "calibration": None if c is None else {"slope": c.slope, "offset": c.offset, "n_trials": c.n_trials},
             "mean_pos": s.mean_pos, "mean_neg": s.mean_neg,
             "gap": s.gap, "score_min": s.score_min, "score_max": s.score_max, "n_trials": s.n_trials,
-            "n_target": s.n_target, "training_accuracy": self.training_accuracy,
+            "n_target": s.n_target, "training_accuracy": self.training_accuracy, "paired_tests": self.paired_tests,
         }
 
 
@@ -321,7 +322,30 @@ def run_verify(config: StudyConfig, progress: bool = True) -> StudyResult:
 
         return evaluate
 
-    return _run(config, split_data(config), evaluator, progress)
+    result = _run(config, split_data(config), evaluator, progress)
+    _paired_tests(result)
+    return result
+
+
+def _paired_tests(result: StudyResult) -> None:
+    """Paired bootstrap tests of the EER on the same trials: every back-end against the first one of its encoder role
+    and tap, and the encoder against its untrained control (same tap and back-end)."""
+    split, boot = result.split, result.config.bootstrap
+    index = {s.id: i for i, s in enumerate(split.eval_segments)}
+    speaker = np.unique([s.speaker for s in split.eval_segments], return_inverse=True)[1].reshape(-1)
+    speakers = (speaker[[index[i] for i in split.trials.enroll]], speaker[[index[i] for i in split.trials.test]])
+    rows = {(r.role, r.tap, r.backend): r for r in result.rows}
+    for row in result.rows:
+        first = next(r for r in result.rows if r.role == row.role and r.tap == row.tap)
+        control = rows.get(("control", row.tap, row.backend)) if row.role == "encoder" else None
+        for other in (o for o in (first, control) if o is not None and o is not row):
+            test = metrics.eer_difference(other.scores, row.scores, split.trials.labels, speakers, boot.replicates,
+                                          boot.confidence, boot.seed)
+            row.paired_tests.append({
+                "against": {"role": other.role, "tap": other.tap, "backend": other.backend},
+                "eer_difference": 100 * test.difference,
+                "interval": None if test.interval is None else [100 * v for v in test.interval],
+                "p_value": test.p_value, "replicates": test.replicates, "unit": test.unit})
 
 
 def run_diagnose(config: StudyConfig, progress: bool = True) -> StudyResult:
