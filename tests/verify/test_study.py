@@ -360,3 +360,49 @@ def test_plda_and_calibration_fields_in_results(corpus_dir, tmp_path):
     assert paired["interval"] is None and paired["p_value"] is None
     assert {"act_dcf", "cllr", "min_cllr"} <= set(results)
     assert "| actDCF 0.01 |" in (out / "report.md").read_text()
+
+
+TINY_HEADS = ["--set", "weighted_sum.max_epochs=5", "pooling_head.max_epochs=2", "pooling_head.channels=8",
+              "pooling_head.embedding_dim=4", "pooling_head.crop_frames=20", "--no-control", "--quiet"]
+
+
+def test_frame_backends_run_in_verify(corpus_dir, tmp_path):
+    """Item 20.3: the pooling head runs on each tap's frames, the weighted sum once over all taps with its weights."""
+    out = tmp_path / "out"
+    assert main(["verify", "--corpus", str(corpus_dir), "--encoder", "verify-tinynet", "--sweep",
+                 "--store", str(tmp_path / "s"), "--out", str(out), "--backend", "center", "pooling-head",
+                 "weighted-sum", *TINY_HEADS]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert [(r["tap"], r["backend"]) for r in results["results"]] == [
+        ("proj", "center"), ("proj", "pooling-head"), ("abs", "center"), ("abs", "pooling-head"),
+        ("proj+abs", "weighted-sum")]
+    weighted = results["results"][-1]
+    assert set(weighted["training"]["layer_weights"]) == {"proj", "abs"}
+    assert sum(weighted["training"]["layer_weights"].values()) == pytest.approx(1.0)
+    assert weighted["paired_tests"][0]["against"] == {"role": "encoder", "tap": "proj", "backend": "center"}
+    assert results["results"][1]["training"]["epochs"] == 2
+    assert "## Learned tap weights (weighted-sum)" in (out / "report.md").read_text()
+
+
+class TinyNetNarrowTap(TinyNet):
+    """TinyNet whose ``abs`` tap keeps 3 of the 6 channels: taps of two widths."""
+
+    name = "verify-tinynet-narrow"
+
+    def encode_batch(self, audios, taps):
+        out = super().encode_batch(audios, taps)
+        for frames in out:
+            if "abs" in frames:
+                frames["abs"] = self.frames(frames["abs"].frames[:, :3], 200.0, "abs")
+        return out
+
+
+register("verify-tinynet-narrow")(TinyNetNarrowTap)
+
+
+def test_weighted_sum_over_taps_of_two_widths_is_refused_in_one_line(corpus_dir, tmp_path, capsys):
+    assert main(["verify", "--corpus", str(corpus_dir), "--encoder", "verify-tinynet-narrow", "--sweep",
+                 "--store", str(tmp_path / "s"), "--out", str(tmp_path / "o"), "--backend", "weighted-sum",
+                 *TINY_HEADS]) == 2
+    assert ("--backend weighted-sum needs taps of one width; verify-tinynet-narrow has proj 6, abs 3: choose taps "
+            "of one width with --tap") in capsys.readouterr().err

@@ -10,7 +10,7 @@ from codecprobe.cli.common import EXIT_STATUSES, add_corpus_args, add_encoder_ar
 from codecprobe.verify.config import StudyConfig
 
 DEFAULTS = StudyConfig()
-BACKENDS = ("cosine", "center", "pca", "lda", "probe", "asnorm", "plda")
+BACKENDS = ("cosine", "center", "pca", "lda", "probe", "asnorm", "plda", "weighted-sum", "pooling-head")
 
 TRIALS_HELP = """\
 trial list format (VoxCeleb, e.g. the 37,611-pair VoxCeleb1-O list), one trial per line:
@@ -27,6 +27,10 @@ back-ends (--backend B [B ...], repeatable; default cosine and center):
   probe   Step 0.5 linear probe: softmax layer to the training speakers, cosine
           in its projection                    asnorm  adaptive s-norm over center
   plda    two-covariance PLDA (centre, PCA-whiten, length-norm), log-likelihood ratio
+  weighted-sum  SUPERB: softmax weights over all taps (--tap/--sweep), learned with a
+          linear speaker classifier; cosine on the pooled weighted sum (one row)
+  pooling-head  DASB: small TDNN + attentive statistics pooling + AAM-softmax trained
+          on the frames of each tap; cosine between its embeddings
 Back-ends are fitted on data disjoint from the trials: --train-corpus, else the corpus
 speakers no trial names, else a seeded split of the speakers (--train-fraction).
 

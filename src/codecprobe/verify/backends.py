@@ -15,7 +15,11 @@ maps embeddings into its space with ``transform``, and scores trial pairs with
 ``asnorm``                adaptive s-norm of another back-end's scores against a cohort
 ``plda``                  two-covariance PLDA, trials scored by the log-likelihood ratio
                           (:mod:`.plda`; it overrides ``score_trials``)
+``weighted-sum``          SUPERB's learned softmax-weighted sum over all taps (:mod:`.heads`)
+``pooling-head``          DASB's trained TDNN + attentive pooling + AAM-softmax head on the frames
 ========================  ====================================================================
+
+The last two take frames, not pooled vectors (their ``input_kind``), and are trained with torch.
 
 Why ``center`` matters: mean-pooled latents of a neural encoder share one large
 direction, so raw cosines of all pairs crowd near 1 (an untrained Mimi gives ~0.99 for
@@ -29,6 +33,7 @@ from sklearn.decomposition import PCA
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from codecprobe.verify.heads import PoolingHead, WeightedLayerSum
 from codecprobe.verify.plda import TwoCovariancePLDA
 
 
@@ -261,6 +266,8 @@ BACKENDS = {
     "probe": LinearProbe,
     "asnorm": AdaptiveSNorm,
     "plda": TwoCovariancePLDA,
+    "weighted-sum": WeightedLayerSum,
+    "pooling-head": PoolingHead,
 }
 
 

@@ -104,6 +104,33 @@ class PLDAConfig:
 
 
 @dataclass
+class WeightedSumConfig:
+    """SUPERB's weighted sum over every tap (:class:`codecprobe.verify.heads.WeightedLayerSum`)."""
+
+    layer_norm: bool = True  # layer-normalise each tap's frames first (s3prl's default is False; see docs/verify.md)
+    max_epochs: int = 200
+    learning_rate: float = 0.01
+    weight_decay: float = 0.0001
+    batch_size: int = 256
+
+
+@dataclass
+class PoolingHeadConfig:
+    """DASB's trained pooling head (:class:`codecprobe.verify.heads.PoolingHead`)."""
+
+    channels: int = 128
+    embedding_dim: int = 128
+    attentive: bool = True  # attentive statistics pooling; false: plain mean and standard deviation
+    margin: float = 0.2  # additive angular margin (radians)
+    scale: float = 30.0
+    crop_frames: int = 200  # training crop length in frames
+    max_epochs: int = 40
+    batch_size: int = 32
+    learning_rate: float = 0.001
+    weight_decay: float = 0.0001
+
+
+@dataclass
 class StudyConfig:
     # data
     corpus: str = ""
@@ -142,6 +169,8 @@ class StudyConfig:
     asnorm_top_k: int = 300
     probe: ProbeConfig = field(default_factory=ProbeConfig)
     plda: PLDAConfig = field(default_factory=PLDAConfig)
+    weighted_sum: WeightedSumConfig = field(default_factory=WeightedSumConfig)
+    pooling_head: PoolingHeadConfig = field(default_factory=PoolingHeadConfig)
     # diagnostics
     max_diagnostic_segments: int = 3000  # seeded sample above this (the PCA and Fisher ratio take n x dim each)
     # metrics and verdicts

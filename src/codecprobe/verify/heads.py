@@ -20,8 +20,6 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from codecprobe.verify.backends import cosine_pairs
-
 
 def layer_norm(frames: np.ndarray) -> np.ndarray:
     """Each frame standardised over its channels (``F.layer_norm`` without affine parameters, eps 1e-5)."""
@@ -66,6 +64,8 @@ class WeightedLayerSum(BaseEstimator):
     :func:`pool_taps` means, ``[segments, taps, dim]``). ``transform`` gives the weighted sum of the
     pooled taps minus its training mean; ``score_trials`` the cosine between those.
     """
+
+    input_kind = "taps"  # what codecprobe verify feeds it (see codecprobe.verify.study.input_kind)
 
     def __init__(self, layer_norm: bool = True, max_epochs: int = 200, learning_rate: float = 1e-2,
                  weight_decay: float = 1e-4, batch_size: int = 256, seed: int = 0):
@@ -120,6 +120,8 @@ class WeightedLayerSum(BaseEstimator):
         return (self.layer_weights_[None, :, None] * pooled).sum(axis=1) - self.mean_
 
     def score_trials(self, segments, enroll, test) -> np.ndarray:
+        from codecprobe.verify.backends import cosine_pairs
+
         return cosine_pairs(self.transform(segments), enroll, test)
 
 
@@ -137,6 +139,8 @@ class PoolingHead(BaseEstimator):
     Evaluation embeds each whole segment; trials are scored by cosine. ``loss_curve_`` holds the
     mean loss per epoch.
     """
+
+    input_kind = "frames"
 
     def __init__(self, channels: int = 128, embedding_dim: int = 128, attentive: bool = True, margin: float = 0.2,
                  scale: float = 30.0, crop_frames: int = 200, max_epochs: int = 40, batch_size: int = 32,
@@ -205,6 +209,8 @@ class PoolingHead(BaseEstimator):
                              [0].double().numpy() for f in segments])
 
     def score_trials(self, segments, enroll, test) -> np.ndarray:
+        from codecprobe.verify.backends import cosine_pairs
+
         return cosine_pairs(self.transform(segments), enroll, test)
 
 

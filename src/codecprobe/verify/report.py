@@ -143,6 +143,7 @@ def write_verify_report(result: StudyResult, out: str | Path) -> dict:
         markdown_table(headers, table),
         _calibration_note(result),
         *_paired_section(records, config),
+        *_tap_weights_section(records),
         _thresholds_section(result, verify=True),
         *_embedded(plots),
         *_failures_section(result),
@@ -309,6 +310,18 @@ def _paired_section(records: list[dict], config) -> list[str]:
             markdown_table(["row", "against", "EER difference (points)", _interval_header(config), "p"], table)]
 
 
+def _tap_weights_section(records: list[dict]) -> list[str]:
+    """The weighted sum's learned weight of each tap (softmax, summing to 1)."""
+    rows = [r for r in records if (r["training"] or {}).get("layer_weights")]
+    if not rows:
+        return []
+    taps = list(rows[0]["training"]["layer_weights"])
+    return ["## Learned tap weights (weighted-sum)",
+            markdown_table(["role", *taps, "loss first -> last epoch"],
+                           [[r["role"], *[f"{r['training']['layer_weights'][t]:.3f}" for t in taps],
+                             f"{r['training']['first_loss']:.3f} -> {r['training']['last_loss']:.3f}"] for r in rows])]
+
+
 def _calibration_note(result: StudyResult) -> str:
     config = result.config
     return (f"minDCF and min Cllr (after the best monotone recalibration) need no calibration. actDCF (Bayes decisions "
@@ -355,7 +368,7 @@ def _det_plot(result: StudyResult, path: Path) -> Path | None:
     ticks = np.array([0.001, 0.01, 0.05, 0.1, 0.2, 0.4, 0.5])
     low, high = norm.ppf(1e-3), norm.ppf(0.6)
     for ax, role in zip(axes[0], roles):
-        for row in (r for r in result.rows if r.role == role and r.tap == tap):
+        for row in (r for r in result.rows if r.role == role and r.tap in (tap, "+".join(result.taps))):
             p_fa, p_miss = _thin(row.points.p_fa, row.points.p_miss)
             ax.plot(norm.ppf(np.clip(p_fa, 1e-4, 1 - 1e-4)), norm.ppf(np.clip(p_miss, 1e-4, 1 - 1e-4)),
                     label=f"{row.backend} (EER {row.eer:.1f}%)")
@@ -383,7 +396,8 @@ def _score_plot(result: StudyResult, path: Path) -> Path | None:
     labels = result.split.trials.labels
     for i, role in enumerate(roles):
         for j, backend in enumerate(backends):
-            row = next(r for r in result.rows if r.role == role and r.tap == tap and r.backend == backend)
+            row = next(r for r in result.rows if r.role == role and r.tap in (tap, "+".join(result.taps))
+                       and r.backend == backend)
             ax = axes[i][j]
             low, high = row.scores.min(), row.scores.max()
             bins = np.linspace(low, high, 50) if high > low else np.linspace(low - 0.5, high + 0.5, 3)

@@ -29,7 +29,7 @@ from codecprobe.encoders import BuildOptions, Encoder, EncoderIdentity, utteranc
 from codecprobe.encoders.roles import Role, encoder_roles
 from codecprobe.errors import InputError
 from codecprobe.verify import metrics
-from codecprobe.verify.backends import CenterLengthNorm, build_backend
+from codecprobe.verify.backends import BACKENDS, CenterLengthNorm, build_backend
 from codecprobe.verify.config import StudyConfig
 from codecprobe.verify.diagnostics import Diagnostics, diagnose
 from codecprobe.verify.pooling import pool
@@ -153,6 +153,35 @@ class EmbeddingSource:
             rows[position[segment_id]] = pool(frames, self.config.pooling, mask)
         return np.stack(rows)
 
+    def frames(self, corpus: Corpus, segments: list[SupervisionSegment], tap: str) -> list[np.ndarray]:
+        """Each segment's frames (its speech frames with ``vad``), in order, for back-ends trained on frames."""
+        position = {segment.id: i for i, segment in enumerate(segments)}
+        rows: list[np.ndarray | None] = [None] * len(segments)
+        for segment_id, frames in self.store.read_many(position, self.identity, tap):
+            segment = segments[position[segment_id]]
+            mask = self._speech_mask(corpus, segment, tap, len(frames)) if self.config.vad else None
+            rows[position[segment_id]] = frames[mask] if mask is not None and mask.any() else frames
+        return rows
+
+    def inputs(self, corpus: Corpus, segments: list[SupervisionSegment], taps: list[str], kind: str):
+        """What a back-end of this input kind is fitted on and scores: pooled rows ``[n, dim]`` of one tap
+        (``pooled``), one tap's frame arrays (``frames``), or each tap's layer-normalised frame means
+        ``[n, taps, dim]`` (``taps``, for the weighted sum; the taps must have one width)."""
+        if kind == "pooled":
+            return self.embeddings(corpus, segments, taps[0])
+        if kind == "frames":
+            return self.frames(corpus, segments, taps[0])
+        from codecprobe.verify.heads import pool_taps
+
+        means = [pool_taps([[f] for f in self.frames(corpus, segments, tap)], self.config.weighted_sum.layer_norm)[:, 0]
+                 for tap in taps]
+        widths = {tap: m.shape[1] for tap, m in zip(taps, means)}
+        if len(set(widths.values())) > 1:
+            raise InputError(f"--backend weighted-sum needs taps of one width; {self.identity.encoder} has "
+                             + ", ".join(f"{tap} {width}" for tap, width in widths.items())
+                             + ": choose taps of one width with --tap")
+        return np.stack(means, axis=1)
+
     def _speech_mask(self, corpus: Corpus, segment: SupervisionSegment, tap: str, n_frames: int) -> np.ndarray:
         from codecprobe.audio import read_audio
         from codecprobe.audio.vad import VAD_RATE, segments_to_frame_mask, speech_segments
@@ -195,6 +224,11 @@ def study_taps(config: StudyConfig, encoder: Encoder) -> list[str]:
     return encoder.check_taps(config.taps or list(utterance_use(config.encoder).taps) or list(encoder.default_taps))
 
 
+def input_kind(name: str) -> str:
+    """``pooled`` (one vector per segment), ``frames`` (one tap's frames) or ``taps`` (every tap's frame means)."""
+    return getattr(BACKENDS[name], "input_kind", "pooled")
+
+
 def make_backend(name: str, config: StudyConfig):
     params = {
         "pca": {"n_components": config.pca_components},
@@ -202,6 +236,8 @@ def make_backend(name: str, config: StudyConfig):
         "probe": {**config.probe.__dict__, "seed": config.seed},
         "asnorm": {"backend": CenterLengthNorm(), "top_k": config.asnorm_top_k},
         "plda": dict(config.plda.__dict__),
+        "weighted-sum": {**config.weighted_sum.__dict__, "seed": config.seed},
+        "pooling-head": {**config.pooling_head.__dict__, "seed": config.seed},
     }.get(name, {})
     return build_backend(name, **params)
 
@@ -227,6 +263,7 @@ class VerifyRow:
     points: metrics.OperatingPoints = field(repr=False)
     min_cllr: float
     calibration: Calibrated | None  # None: no training speakers to calibrate on
+    training: dict | None = None  # trained back-ends: first and last epoch's loss, learned tap weights
     paired_tests: list[dict] = field(default_factory=list)  # EER against other rows on the same trials
 
     def to_dict(self) -> dict:
@@ -240,8 +277,21 @@ class VerifyRow:
             "calibration": None if c is None else {"slope": c.slope, "offset": c.offset, "n_trials": c.n_trials},
             "mean_pos": s.mean_pos, "mean_neg": s.mean_neg,
             "gap": s.gap, "score_min": s.score_min, "score_max": s.score_max, "n_trials": s.n_trials,
-            "n_target": s.n_target, "training_accuracy": self.training_accuracy, "paired_tests": self.paired_tests,
+            "n_target": s.n_target, "training_accuracy": self.training_accuracy, "training": self.training,
+            "paired_tests": self.paired_tests,
         }
+
+
+def training_summary(backend, tap: str) -> dict | None:
+    """What a trained back-end learned: its loss at the first and last epoch and, for the weighted sum, the weight
+    of each tap (``tap`` is the row's label, the taps joined by ``+``)."""
+    if not hasattr(backend, "loss_curve_"):
+        return None
+    summary = {"first_loss": backend.loss_curve_[0], "last_loss": backend.loss_curve_[-1],
+               "epochs": len(backend.loss_curve_)}
+    if hasattr(backend, "layer_weights_"):
+        summary["layer_weights"] = dict(zip(tap.split("+"), map(float, backend.layer_weights_)))
+    return summary
 
 
 @dataclass
@@ -318,7 +368,8 @@ def run_verify(config: StudyConfig, progress: bool = True) -> StudyResult:
                              getattr(backend, "training_accuracy_", None), scores, points,
                              metrics.min_cllr(scores, trials.labels),
                              None if X_train is None else calibrate(backend, X_train, y_train, scores, trials.labels,
-                                                                    config))
+                                                                    config),
+                             training_summary(backend, tap))
 
         return evaluate
 
@@ -336,7 +387,9 @@ def _paired_tests(result: StudyResult) -> None:
     speakers = (speaker[[index[i] for i in split.trials.enroll]], speaker[[index[i] for i in split.trials.test]])
     rows = {(r.role, r.tap, r.backend): r for r in result.rows}
     for row in result.rows:
-        first = next(r for r in result.rows if r.role == row.role and r.tap == row.tap)
+        # the first back-end of the row's tap; for the weighted sum over several taps, the role's first row
+        first = next(r for r in result.rows if r.role == row.role and r.tap in (row.tap, *result.taps[:1])
+                     and (r.tap == row.tap or row.tap not in result.taps))
         control = rows.get(("control", row.tap, row.backend)) if row.role == "encoder" else None
         for other in (o for o in (first, control) if o is not None and o is not row):
             test = metrics.eer_difference(other.scores, row.scores, split.trials.labels, speakers, boot.replicates,
@@ -361,8 +414,9 @@ def run_diagnose(config: StudyConfig, progress: bool = True) -> StudyResult:
         texts = [split.eval_segments[i].text for i in keep]
 
         def evaluate(role, tap, name, backend, X, X_train, y_train):
+            subset = [X[i] for i in keep] if isinstance(X, list) else X[keep]  # frame back-ends take lists
             return DiagnoseRow(role.name, role.identity, tap, name,
-                               diagnose(backend.transform(X[keep]), speakers, texts, boot.replicates,
+                               diagnose(backend.transform(subset), speakers, texts, boot.replicates,
                                         boot.confidence, boot.seed))
 
         return evaluate
@@ -395,19 +449,23 @@ def _run(config: StudyConfig, split: Split, evaluator, progress: bool) -> StudyR
         split = split.without(failed["eval"], failed["train"])
         _check_backends(config, split)
         evaluate = evaluator(split)
+        y_train = [s.speaker for s in split.train_segments]
         for role, source in zip(roles, sources):
-            for tap in taps:
-                X = source.embeddings(split.corpus, split.eval_segments, tap)
-                X_train = source.embeddings(split.train_corpus, split.train_segments, tap) if split.train_segments else None
-                y_train = [s.speaker for s in split.train_segments]
-                for name in config.backends:
+            # pooled and frame back-ends run on each tap; weighted-sum back-ends once on all taps together
+            units = [(tap, [tap], [n for n in config.backends if input_kind(n) != "taps"]) for tap in taps]
+            units.append(("+".join(taps), taps, [n for n in config.backends if input_kind(n) == "taps"]))
+            for label, unit_taps, names in units:
+                for name in names:
+                    X, X_train = (source.inputs(corpus, segments, unit_taps, input_kind(name)) if segments else None
+                                  for corpus, segments in ((split.corpus, split.eval_segments),
+                                                           (split.train_corpus, split.train_segments)))
                     backend = make_backend(name, config)
                     if X_train is None:
                         backend.fit(X)  # raw cosine (split_data refused the others without training data)
                     else:
                         backend.fit(X_train, y_train)
-                    rows.append(evaluate(role, tap, name, backend, X, X_train, y_train))
+                    rows.append(evaluate(role, label, name, backend, X, X_train, y_train))
                     if progress:
-                        print(f"{role.name} {role.identity.encoder}:{tap} {name} done", file=sys.stderr)
+                        print(f"{role.name} {role.identity.encoder}:{label} {name} done", file=sys.stderr)
     return StudyResult(config, split, roles, control_note, preprocessing_note(config), taps, rows,
                        sorted(failures.items()))
