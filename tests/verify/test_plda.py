@@ -70,3 +70,15 @@ def test_llr_is_symmetric_and_separates_speakers_after_preprocessing():
 def test_one_speaker_is_refused():
     with pytest.raises(ValueError, match="at least 2 training speakers"):
         TwoCovariancePLDA().fit(np.random.default_rng(0).normal(size=(5, 3)), [0] * 5)
+
+
+def test_whitening_stays_within_the_within_speaker_rank():
+    """50 segments of 5 speakers in 256 dims (GE2E on a 5-speaker half of LibriSpeech): W has rank 45 at most."""
+    rng = np.random.default_rng(3)
+    y = np.repeat(np.arange(5), 10)
+    X = rng.normal(size=(5, 256))[y] + 0.5 * rng.normal(size=(50, 256))
+    plda = TwoCovariancePLDA(n_components=64).fit(X, y)
+    assert plda.pca_.n_components_ == 45
+    assert np.all(np.isfinite(plda.score_trials(X, [0, 1], [2, 30])))
+    with pytest.raises(ValueError, match="more training segments than speakers"):
+        TwoCovariancePLDA().fit(X[::10], y[::10])

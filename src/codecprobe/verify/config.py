@@ -97,7 +97,7 @@ class ProbeConfig:
 class PLDAConfig:
     """The two-covariance PLDA back-end (:class:`codecprobe.verify.plda.TwoCovariancePLDA`)."""
 
-    n_components: int = 64  # PCA whitening to at most this many dims (clipped to training samples - 1)
+    n_components: int = 64  # PCA whitening to at most this many dims (at most training segments minus speakers)
     whiten: bool = True
     length_norm: bool = True
     n_iter: int = 10  # EM iterations

@@ -36,6 +36,8 @@ class TwoCovariancePLDA(TransformerMixin, BaseEstimator):
     within-speaker covariance the identity, between-speaker covariance ``diag(psi_)``).
     ``whiten=False, length_norm=False`` fits the model on the embeddings as they are
     (``mean_``, ``between_covariance_`` and ``within_covariance_`` are then in input space).
+    Whitening keeps at most ``n_components`` dims and never more than training segments minus
+    speakers, the rank of the within-speaker scatter (beyond it ``W`` would be singular).
     """
 
     def __init__(self, n_components: int | None = 64, whiten: bool = True, length_norm: bool = True,
@@ -50,13 +52,21 @@ class TwoCovariancePLDA(TransformerMixin, BaseEstimator):
         _, speaker = np.unique(y, return_inverse=True)
         if speaker.max() < 1:
             raise ValueError("PLDA needs at least 2 training speakers; got 1")
+        within_rank = X.shape[0] - (speaker.max() + 1)  # residuals from the speaker means span at most this many dims
         if self.whiten:
-            n = int(min(self.n_components or X.shape[1], X.shape[0] - 1, X.shape[1]))
+            n = int(min(self.n_components or X.shape[1], within_rank, X.shape[1]))
+            if n < 1:
+                raise ValueError(f"PLDA needs more training segments than speakers; got {X.shape[0]} segments of "
+                                 f"{speaker.max() + 1} speakers")
             self.pca_ = PCA(n_components=n, whiten=True, svd_solver="full").fit(X)
         X = self._preprocess(X)
         self.mean_, self.between_covariance_, self.within_covariance_ = _fit_two_covariance(X, speaker, self.n_iter)
-        # simultaneous diagonalisation: V' W V = I, V' B V = diag(psi)
-        self.psi_, self.projection_ = eigh(self.between_covariance_, self.within_covariance_)
+        try:  # simultaneous diagonalisation: V' W V = I, V' B V = diag(psi)
+            self.psi_, self.projection_ = eigh(self.between_covariance_, self.within_covariance_)
+        except np.linalg.LinAlgError:
+            raise ValueError(f"PLDA: the within-speaker covariance of {X.shape[1]} dims is singular on "
+                             f"{len(X)} training segments of {speaker.max() + 1} speakers; whiten to fewer "
+                             "dims (n_components)") from None
         return self
 
     def _preprocess(self, X: np.ndarray) -> np.ndarray:

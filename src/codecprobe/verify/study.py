@@ -226,7 +226,7 @@ def study_taps(config: StudyConfig, encoder: Encoder) -> list[str]:
 
 def input_kind(name: str) -> str:
     """``pooled`` (one vector per segment), ``frames`` (one tap's frames) or ``taps`` (every tap's frame means)."""
-    return getattr(BACKENDS[name], "input_kind", "pooled")
+    return getattr(BACKENDS.get(name), "input_kind", "pooled")  # an unknown name is refused by build_backend
 
 
 def make_backend(name: str, config: StudyConfig):
@@ -460,10 +460,13 @@ def _run(config: StudyConfig, split: Split, evaluator, progress: bool) -> StudyR
                                   for corpus, segments in ((split.corpus, split.eval_segments),
                                                            (split.train_corpus, split.train_segments)))
                     backend = make_backend(name, config)
-                    if X_train is None:
-                        backend.fit(X)  # raw cosine (split_data refused the others without training data)
-                    else:
-                        backend.fit(X_train, y_train)
+                    try:
+                        if X_train is None:
+                            backend.fit(X)  # raw cosine (split_data refused the others without training data)
+                        else:
+                            backend.fit(X_train, y_train)
+                    except ValueError as error:  # e.g. too few training segments for the model
+                        raise InputError(f"--backend {name} on {role.identity.encoder}:{label}: {error}") from None
                     rows.append(evaluate(role, label, name, backend, X, X_train, y_train))
                     if progress:
                         print(f"{role.name} {role.identity.encoder}:{label} {name} done", file=sys.stderr)
