@@ -29,7 +29,7 @@ def test_em_recovers_the_generating_covariances():
     dim = 4
     mu, between, within = rng.normal(size=dim), random_spd(rng, dim, 2.0), random_spd(rng, dim, 0.5)
     X, y = two_covariance_sample(rng, mu, between, within, n_speakers=2000, per_speaker=5)
-    plda = TwoCovariancePLDA(whiten=False, length_norm=False, n_iter=20).fit(X, y)
+    plda = TwoCovariancePLDA(reduction="none", length_norm=False, n_iter=20).fit(X, y)
     # 2,000 speakers: B's sampling error ~ sqrt(2/2000) relative, W's ~ sqrt(2/8000)
     np.testing.assert_allclose(plda.between_covariance_, between, atol=0.1 * np.abs(between).max())
     np.testing.assert_allclose(plda.within_covariance_, within, atol=0.05 * np.abs(within).max())
@@ -41,7 +41,7 @@ def test_llr_equals_the_direct_gaussian_computation():
     dim = 3
     X, y = two_covariance_sample(rng, rng.normal(size=dim), random_spd(rng, dim, 1.0), random_spd(rng, dim, 0.3),
                                  n_speakers=12, per_speaker=4)
-    plda = TwoCovariancePLDA(whiten=False, length_norm=False, n_iter=3).fit(X, y)
+    plda = TwoCovariancePLDA(reduction="none", length_norm=False, n_iter=3).fit(X, y)
     mu, B, W = plda.mean_, plda.between_covariance_, plda.within_covariance_
     same = multivariate_normal(np.r_[mu, mu], np.block([[B + W, B], [B, B + W]]))
     single = multivariate_normal(mu, B + W)
@@ -72,13 +72,21 @@ def test_one_speaker_is_refused():
         TwoCovariancePLDA().fit(np.random.default_rng(0).normal(size=(5, 3)), [0] * 5)
 
 
-def test_whitening_stays_within_the_within_speaker_rank():
-    """50 segments of 5 speakers in 256 dims (GE2E on a 5-speaker half of LibriSpeech): W has rank 45 at most."""
+@pytest.mark.parametrize("reduction, dims", [("lda", 4), ("pca", 45)])
+def test_reduction_stays_within_what_the_training_speakers_support(reduction, dims):
+    """50 segments of 5 speakers in 256 dims (GE2E on a 5-speaker half of LibriSpeech): LDA keeps speakers - 1
+    dims; PCA whitening at most the within-speaker rank, segments minus speakers."""
     rng = np.random.default_rng(3)
     y = np.repeat(np.arange(5), 10)
     X = rng.normal(size=(5, 256))[y] + 0.5 * rng.normal(size=(50, 256))
-    plda = TwoCovariancePLDA(n_components=64).fit(X, y)
-    assert plda.pca_.n_components_ == 45
+    plda = TwoCovariancePLDA(n_components=64, reduction=reduction).fit(X, y)
+    assert plda.transform(X).shape == (50, dims)
     assert np.all(np.isfinite(plda.score_trials(X, [0, 1], [2, 30])))
+
+
+def test_pca_reduction_needs_more_segments_than_speakers_and_unknown_reductions_are_refused():
+    X, y = np.random.default_rng(0).normal(size=(5, 8)), np.arange(5)
     with pytest.raises(ValueError, match="more training segments than speakers"):
-        TwoCovariancePLDA().fit(X[::10], y[::10])
+        TwoCovariancePLDA(reduction="pca").fit(X, y)
+    with pytest.raises(ValueError, match="reduction must be 'lda', 'pca' or 'none'"):
+        TwoCovariancePLDA(reduction="ica").fit(X, y)

@@ -26,7 +26,7 @@ back-ends (--backend B [B ...], repeatable; default cosine and center):
   pca     PCA with whitening (seed 002)        lda     LDA (shrinkage) projection
   probe   Step 0.5 linear probe: softmax layer to the training speakers, cosine
           in its projection                    asnorm  adaptive s-norm over center
-  plda    two-covariance PLDA (centre, PCA-whiten, length-norm), log-likelihood ratio
+  plda    two-covariance PLDA (centre, LDA, length-norm), log-likelihood ratio
   weighted-sum  SUPERB: softmax weights over all taps (--tap/--sweep), learned with a
           linear speaker classifier; cosine on the pooled weighted sum (one row)
   pooling-head  DASB: small TDNN + attentive statistics pooling + AAM-softmax trained

@@ -97,8 +97,8 @@ class ProbeConfig:
 class PLDAConfig:
     """The two-covariance PLDA back-end (:class:`codecprobe.verify.plda.TwoCovariancePLDA`)."""
 
-    n_components: int = 64  # PCA whitening to at most this many dims (at most training segments minus speakers)
-    whiten: bool = True
+    n_components: int = 64  # reduce to at most this many dims (LDA: and at most training speakers - 1)
+    reduction: str = "lda"  # lda (Kaldi's recipe), pca (whitening) or none
     length_norm: bool = True
     n_iter: int = 10  # EM iterations
 

@@ -16,9 +16,14 @@ log N(x1; mu, B+W) - log N(x2; mu, B+W)``: same speaker against different speake
 computed in the basis that makes ``W = I`` and ``B = diag(psi)`` (as Kaldi's ``Plda`` does),
 where it is a sum over dimensions of one-dimensional Gaussian log densities.
 
-As in Kaldi's and WeSpeaker's recipes, embeddings are centred, whitened (PCA to at most
-``n_components`` dims) and length-normalised to radius ``sqrt(dim)`` before the model is fitted
-(Garcia-Romero & Espy-Wilson 2011: length normalisation makes the embeddings closer to Gaussian).
+As in Kaldi's recipes (``ivector-compute-lda``, then ``ivector-normalize-length``, then
+``ivector-compute-plda``), embeddings are centred and reduced by LDA to at most ``n_components``
+dims and at most speakers - 1 (``reduction="pca"``: PCA whitening, to at most segments minus
+speakers), then length-normalised to radius ``sqrt(dim)`` (Garcia-Romero & Espy-Wilson 2011:
+length normalisation makes the embeddings closer to Gaussian). Beyond speakers - 1 dims the
+between-speaker covariance cannot be estimated from the training speakers' means, and PCA
+whitening close to the within-speaker rank makes ``W`` nearly singular: on 5 training speakers,
+GE2E embeddings PCA-whitened to 45 dims give an EER near 40 %, LDA to 4 dims near 13 %.
 """
 from __future__ import annotations
 
@@ -34,16 +39,14 @@ class TwoCovariancePLDA(TransformerMixin, BaseEstimator):
 
     ``transform`` maps embeddings into the model's basis (preprocessed, centred on ``mu``,
     within-speaker covariance the identity, between-speaker covariance ``diag(psi_)``).
-    ``whiten=False, length_norm=False`` fits the model on the embeddings as they are
+    ``reduction="none", length_norm=False`` fits the model on the embeddings as they are
     (``mean_``, ``between_covariance_`` and ``within_covariance_`` are then in input space).
-    Whitening keeps at most ``n_components`` dims and never more than training segments minus
-    speakers, the rank of the within-speaker scatter (beyond it ``W`` would be singular).
     """
 
-    def __init__(self, n_components: int | None = 64, whiten: bool = True, length_norm: bool = True,
+    def __init__(self, n_components: int | None = 64, reduction: str = "lda", length_norm: bool = True,
                  n_iter: int = 10):
         self.n_components = n_components
-        self.whiten = whiten
+        self.reduction = reduction
         self.length_norm = length_norm
         self.n_iter = n_iter
 
@@ -52,26 +55,38 @@ class TwoCovariancePLDA(TransformerMixin, BaseEstimator):
         _, speaker = np.unique(y, return_inverse=True)
         if speaker.max() < 1:
             raise ValueError("PLDA needs at least 2 training speakers; got 1")
-        within_rank = X.shape[0] - (speaker.max() + 1)  # residuals from the speaker means span at most this many dims
-        if self.whiten:
-            n = int(min(self.n_components or X.shape[1], within_rank, X.shape[1]))
+        n_speakers = speaker.max() + 1
+        wanted = self.n_components or X.shape[1]
+        if self.reduction == "lda":
+            from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+            self.reducer_ = LinearDiscriminantAnalysis(solver="eigen", shrinkage="auto",
+                                                       n_components=int(min(wanted, n_speakers - 1, X.shape[1])))
+            self.center_ = X.mean(axis=0)  # scikit-learn's eigen-solver LDA does not centre in transform
+            self.reducer_.fit(X - self.center_, speaker)
+        elif self.reduction == "pca":
+            n = int(min(wanted, X.shape[0] - n_speakers, X.shape[1]))  # the within-speaker scatter's rank
             if n < 1:
                 raise ValueError(f"PLDA needs more training segments than speakers; got {X.shape[0]} segments of "
-                                 f"{speaker.max() + 1} speakers")
-            self.pca_ = PCA(n_components=n, whiten=True, svd_solver="full").fit(X)
+                                 f"{n_speakers} speakers")
+            self.reducer_ = PCA(n_components=n, whiten=True, svd_solver="full").fit(X)
+        elif self.reduction != "none":
+            raise ValueError(f"reduction must be 'lda', 'pca' or 'none', got {self.reduction!r}")
         X = self._preprocess(X)
         self.mean_, self.between_covariance_, self.within_covariance_ = _fit_two_covariance(X, speaker, self.n_iter)
         try:  # simultaneous diagonalisation: V' W V = I, V' B V = diag(psi)
             self.psi_, self.projection_ = eigh(self.between_covariance_, self.within_covariance_)
         except np.linalg.LinAlgError:
             raise ValueError(f"PLDA: the within-speaker covariance of {X.shape[1]} dims is singular on "
-                             f"{len(X)} training segments of {speaker.max() + 1} speakers; whiten to fewer "
+                             f"{len(X)} training segments of {speaker.max() + 1} speakers; reduce to fewer "
                              "dims (n_components)") from None
         return self
 
     def _preprocess(self, X: np.ndarray) -> np.ndarray:
-        if self.whiten:
-            X = self.pca_.transform(X)
+        if self.reduction == "lda":
+            X = self.reducer_.transform(X - self.center_)
+        elif self.reduction == "pca":
+            X = self.reducer_.transform(X)
         if self.length_norm:
             norms = np.linalg.norm(X, axis=1, keepdims=True)
             X = np.sqrt(X.shape[1]) * X / np.where(norms > 0, norms, 1.0)
@@ -111,7 +126,8 @@ def _fit_two_covariance(X: np.ndarray, speaker: np.ndarray, n_iter: int):
     between = np.cov(means, rowvar=False, bias=True).reshape(dim, dim)
     residual = X - means[speaker]
     within = residual.T @ residual / len(X)
-    ridge = 1e-6 * np.trace(within) / dim * np.eye(dim)  # keeps both invertible when speakers < dim
+    # keeps both invertible when speakers < dim or one speaker's embeddings coincide
+    ridge = 1e-6 * max(np.trace(np.cov(X, rowvar=False, bias=True).reshape(dim, dim)) / dim, 1e-12) * np.eye(dim)
     between, within = between + ridge, within + ridge
     for _ in range(n_iter):
         b_inv, w_inv = np.linalg.inv(between), np.linalg.inv(within)
