@@ -62,7 +62,7 @@ def test_linear_calibration_recovers_the_true_llr_map():
     rng = np.random.default_rng(3)
     llrs, labels = gaussian_llrs(rng, 40_000)
     raw = (llrs - 7.0) / 5.0  # an affine distortion: the true map back is 5 s + 7
-    calibration = LinearCalibration().fit(raw, labels)
+    calibration = LinearCalibration(C=np.inf).fit(raw, labels)
     assert calibration.slope_ == pytest.approx(5.0, rel=0.03)
     assert calibration.offset_ == pytest.approx(7.0, rel=0.03)
     np.testing.assert_allclose(calibration.transform(raw[:5]), 5.0 * raw[:5] + 7.0, rtol=0.05)
@@ -76,14 +76,24 @@ def test_linear_calibration_minimises_the_prior_weighted_cross_entropy():
     prior = 0.2
     plo = np.log(prior / (1 - prior))
 
-    def objective(params):
+    def objective(params, C):  # BOSARIS's plus scikit-learn's penalty on the slope, both divided by C n
         llr = params[0] * scores + params[1]
-        return (prior * np.logaddexp(0, -(llr[labels] + plo)).mean()
-                + (1 - prior) * np.logaddexp(0, llr[~labels] + plo).mean())
+        cross_entropy = (prior * np.logaddexp(0, -(llr[labels] + plo)).mean()
+                         + (1 - prior) * np.logaddexp(0, llr[~labels] + plo).mean())
+        return cross_entropy + 0.5 * params[0] ** 2 / (C * len(scores))
 
-    best = minimize(objective, [1.0, 0.0], method="Nelder-Mead", options={"xatol": 1e-10, "fatol": 1e-14}).x
-    calibration = LinearCalibration(prior=prior).fit(scores, labels)
-    np.testing.assert_allclose([calibration.slope_, calibration.offset_], best, rtol=1e-4, atol=1e-5)
+    for C in (np.inf, 0.001):
+        best = minimize(objective, [1.0, 0.0], args=(C,), method="Nelder-Mead",
+                        options={"xatol": 1e-10, "fatol": 1e-14}).x
+        calibration = LinearCalibration(prior=prior, C=C).fit(scores, labels)
+        np.testing.assert_allclose([calibration.slope_, calibration.offset_], best, rtol=1e-4, atol=1e-5)
+
+
+def test_separable_calibration_trials_give_a_finite_slope():
+    scores = np.r_[np.linspace(1, 2, 50), np.linspace(-2, -1, 200)]
+    labels = np.arange(250) < 50
+    calibration = LinearCalibration().fit(scores, labels)
+    assert 0 < calibration.slope_ < 50 and np.isfinite(calibration.offset_)
 
 
 @pytest.mark.parametrize("n_per_speaker", [3, 400])

@@ -23,8 +23,9 @@ class LinearCalibration(BaseEstimator):
     width) does not apply.
     """
 
-    def __init__(self, prior: float = 0.5):
+    def __init__(self, prior: float = 0.5, C: float = 1.0):
         self.prior = prior
+        self.C = C
 
     def fit(self, scores, labels):
         from sklearn.linear_model import LogisticRegression
@@ -36,7 +37,7 @@ class LinearCalibration(BaseEstimator):
         if labels.all() or not labels.any():
             raise ValueError("calibration needs both target and non-target trials")
         weights = np.where(labels, self.prior / labels.sum(), (1.0 - self.prior) / (~labels).sum())
-        model = LogisticRegression(C=np.inf, tol=1e-10, max_iter=1000)  # no penalty
+        model = LogisticRegression(C=self.C, tol=1e-10, max_iter=1000)
         model.fit(scores, labels, sample_weight=weights * len(labels))
         self.slope_ = float(model.coef_[0, 0])
         self.offset_ = float(model.intercept_[0] - logit(self.prior))
