@@ -80,7 +80,7 @@ class CalibrationConfig:
 
     max_trials_per_class: int = 20000  # calibration trials drawn among the training segments (seed: trial_seed)
     prior: float = 0.5  # the prior the logistic regression weights targets to
-    C: float = 1.0  # inverse strength of the L2 penalty on the slope (keeps it finite on separable trials)
+    inverse_penalty: float = 1.0  # C, inverse strength of the L2 penalty on the slope (finite on separable trials)
 
 
 @dataclass

@@ -313,7 +313,7 @@ def calibrate(backend, X_train: np.ndarray, y_train: list, scores: np.ndarray, l
     first, second, same = calibration_pairs(y_train, config.calibration.max_trials_per_class, config.trial_seed)
     if same.all() or not same.any():
         return None
-    calibration = LinearCalibration(config.calibration.prior, config.calibration.C).fit(backend.score_trials(X_train, first, second), same)
+    calibration = LinearCalibration(config.calibration.prior, config.calibration.inverse_penalty).fit(backend.score_trials(X_train, first, second), same)
     llrs = calibration.transform(scores)
     return Calibrated(calibration.slope_, calibration.offset_, calibration.n_trials_, metrics.cllr(llrs, labels),
                       {p: metrics.act_dcf(llrs, labels, p, config.dcf.c_miss, config.dcf.c_fa)
