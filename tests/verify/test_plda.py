@@ -90,3 +90,13 @@ def test_pca_reduction_needs_more_segments_than_speakers_and_unknown_reductions_
         TwoCovariancePLDA(reduction="pca").fit(X, y)
     with pytest.raises(ValueError, match="reduction must be 'lda', 'pca' or 'none'"):
         TwoCovariancePLDA(reduction="ica").fit(X, y)
+
+
+def test_two_training_speakers_give_one_dim_without_length_normalisation():
+    """LDA on 2 speakers keeps 1 dim; length-normalising it would leave only the sign (every score alike)."""
+    rng = np.random.default_rng(4)
+    y = np.repeat([0, 1], 10)
+    X = rng.normal(size=(2, 6))[y] + 0.3 * rng.normal(size=(20, 6))
+    plda = TwoCovariancePLDA().fit(X, y)
+    U = plda.transform(X)
+    assert U.shape == (20, 1) and len(np.unique(np.round(np.abs(U), 9))) > 2

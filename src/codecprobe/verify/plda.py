@@ -20,7 +20,8 @@ As in Kaldi's recipes (``ivector-compute-lda``, then ``ivector-normalize-length`
 ``ivector-compute-plda``), embeddings are centred and reduced by LDA to at most ``n_components``
 dims and at most speakers - 1 (``reduction="pca"``: PCA whitening, to at most segments minus
 speakers), then length-normalised to radius ``sqrt(dim)`` (Garcia-Romero & Espy-Wilson 2011:
-length normalisation makes the embeddings closer to Gaussian). Beyond speakers - 1 dims the
+length normalisation makes the embeddings closer to Gaussian; not in one dim, where it would
+leave only the sign). Beyond speakers - 1 dims the
 between-speaker covariance cannot be estimated from the training speakers' means, and PCA
 whitening close to the within-speaker rank makes ``W`` nearly singular: on 5 training speakers,
 GE2E embeddings PCA-whitened to 45 dims give an EER near 40 %, LDA to 4 dims near 13 %.
@@ -87,7 +88,7 @@ class TwoCovariancePLDA(TransformerMixin, BaseEstimator):
             X = self.reducer_.transform(X - self.center_)
         elif self.reduction == "pca":
             X = self.reducer_.transform(X)
-        if self.length_norm:
+        if self.length_norm and X.shape[1] > 1:  # in one dim it would leave only the sign
             norms = np.linalg.norm(X, axis=1, keepdims=True)
             X = np.sqrt(X.shape[1]) * X / np.where(norms > 0, norms, 1.0)
         return X
