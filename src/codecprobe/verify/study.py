@@ -313,7 +313,8 @@ def calibrate(backend, X_train: np.ndarray, y_train: list, scores: np.ndarray, l
     first, second, same = calibration_pairs(y_train, config.calibration.max_trials_per_class, config.trial_seed)
     if same.all() or not same.any():
         return None
-    calibration = LinearCalibration(config.calibration.prior, config.calibration.inverse_penalty).fit(backend.score_trials(X_train, first, second), same)
+    calibration = LinearCalibration(config.calibration.prior, config.calibration.inverse_penalty)
+    calibration.fit(backend.score_trials(X_train, first, second), same)
     llrs = calibration.transform(scores)
     return Calibrated(calibration.slope_, calibration.offset_, calibration.n_trials_, metrics.cllr(llrs, labels),
                       {p: metrics.act_dcf(llrs, labels, p, config.dcf.c_miss, config.dcf.c_fa)
@@ -455,10 +456,14 @@ def _run(config: StudyConfig, split: Split, evaluator, progress: bool) -> StudyR
             units = [(tap, [tap], [n for n in config.backends if input_kind(n) != "taps"]) for tap in taps]
             units.append(("+".join(taps), taps, [n for n in config.backends if input_kind(n) == "taps"]))
             for label, unit_taps, names in units:
+                read: dict[str, tuple] = {}  # input kind -> (evaluation, training) inputs, read once per tap
                 for name in names:
-                    X, X_train = (source.inputs(corpus, segments, unit_taps, input_kind(name)) if segments else None
-                                  for corpus, segments in ((split.corpus, split.eval_segments),
-                                                           (split.train_corpus, split.train_segments)))
+                    kind = input_kind(name)
+                    if kind not in read:
+                        read[kind] = tuple(source.inputs(corpus, segments, unit_taps, kind) if segments else None
+                                           for corpus, segments in ((split.corpus, split.eval_segments),
+                                                                    (split.train_corpus, split.train_segments)))
+                    X, X_train = read[kind]
                     backend = make_backend(name, config)
                     try:
                         if X_train is None:
