@@ -127,7 +127,7 @@ def main() -> None:
 # -- the recordings -----------------------------------------------------------------------
 def prepare_recordings(folder: Path) -> dict:
     """The real recordings with their references as RTTM, and the joined 10-minute recording."""
-    from codecprobe.diarize.shared_conversations import shared_conversations
+    from codecprobe.demo.conversations import shared_conversations
 
     folder.mkdir(parents=True, exist_ok=True)
     real = shared_conversations(SHARED, folder)
@@ -257,8 +257,8 @@ class RssSampler:
 
 def run_pipeline(spec: dict, sampler: RssSampler) -> dict:
     from codecprobe.config import load_config
-    from codecprobe.diarize.inference import run_diarize
-    from codecprobe.diarize.inference_config import DiarizeConfig
+    from codecprobe.diarize.run import run_diarize
+    from codecprobe.diarize.config import DiarizeConfig
 
     sampler.tag_stages()
     config = load_config(DiarizeConfig, None, [f"{k}={json.dumps(v)}" for k, v in spec["overrides"].items()])
@@ -368,7 +368,7 @@ def clustering_scale() -> list[dict]:
     from scipy.cluster.hierarchy import fcluster, linkage
 
     from codecprobe.diarize.clustering import cluster_embeddings
-    from codecprobe.diarize.inference_config import ClusteringConfig
+    from codecprobe.diarize.config import ClusteringConfig
 
     rng = np.random.default_rng(0)
     centres = rng.standard_normal((12, 256))

@@ -11,9 +11,10 @@ python="${PYTHON:-python3}"
 "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
   || { echo "codecprobe needs Python 3.11+ (found $("$python" --version)); set PYTHON=..." >&2; exit 1; }
 [ -x .venv/bin/python ] || "$python" -m venv .venv
-stamp=".venv/.setup-$(cat scripts/setup_env.sh pyproject.toml | sha256sum | cut -c1-16)-${extras}"
+stamp=".venv/.setup-$(cat scripts/setup_env.sh pyproject.toml constraints.txt | sha256sum | cut -c1-16)-${extras}"
 if [ ! -f "$stamp" ]; then
-  pip=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
+  # constraints.txt pins every package to the versions the suite ran with (scripts/refresh_constraints.sh)
+  pip=(.venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt)
   "${pip[@]}" torch==2.13.0
   "${pip[@]}" -e ".[$extras]"
   # resemblyzer declares an obsolete 'typing' package and plain webrtcvad (fails on import):

@@ -1,8 +1,8 @@
 """The main job end to end where no real speech is at hand: synthetic voices, mfcc only."""
 import json
 
-from codecprobe import demo
-from codecprobe.demo import DemoConfig, run_demo
+from codecprobe.demo import run as demo
+from codecprobe.demo.run import DemoConfig, run_demo
 
 
 def test_demo_on_synthetic_voices_says_what_it_used(tmp_path, monkeypatch):

@@ -26,8 +26,8 @@ import yaml
 from codecprobe.config import config_to_dict, load_config
 from codecprobe.data import load_corpus
 from codecprobe.diarize.clustering import SpeakerCount
-from codecprobe.diarize.inference import build_pipeline
-from codecprobe.diarize.inference_config import DiarizeConfig
+from codecprobe.diarize.run import build_pipeline
+from codecprobe.diarize.config import DiarizeConfig
 from codecprobe.diarize.recordings import Recording
 from codecprobe.report import atomic_write_text, markdown_table
 from codecprobe.score import FileTurns, read_uem, score

@@ -9,8 +9,8 @@ import torch
 
 from codecprobe.cli.main import main
 from codecprobe.config import load_config
-from codecprobe.diarize.config import TrainStudyConfig
-from codecprobe.diarize.study import run_study
+from codecprobe.adapter.config import TrainStudyConfig
+from codecprobe.adapter.study import run_study
 from tests.diarize.conversations import write_conversations
 from tests.diarize.test_train import TINY as TRAIN_TINY
 

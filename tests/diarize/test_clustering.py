@@ -7,7 +7,7 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from sklearn.metrics import adjusted_rand_score
 
 from codecprobe.diarize.clustering import SpeakerCount, cluster_embeddings, weighted_centroid_linkage
-from codecprobe.diarize.inference_config import ClusteringConfig
+from codecprobe.diarize.config import ClusteringConfig
 
 
 def separable(n_speakers: int, per_speaker: int = 30, dim: int = 32, noise: float = 0.35, seed: int = 0):

@@ -12,8 +12,8 @@ from codecprobe.config import load_config
 from codecprobe.data.synthetic import make_synthetic_corpus
 from codecprobe.diarize.adapter_pipeline import AdapterPipeline, decide
 from codecprobe.diarize.clustering import SpeakerCount
-from codecprobe.diarize.inference import run_diarize
-from codecprobe.diarize.inference_config import DiarizeConfig
+from codecprobe.diarize.run import run_diarize
+from codecprobe.diarize.config import DiarizeConfig
 from codecprobe.diarize.recordings import Recording
 from codecprobe.score import read_rttm, score, write_rttm
 from tests.diarize.conversation import librispeech_utterances, write_conversation

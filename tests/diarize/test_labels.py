@@ -1,7 +1,7 @@
 """Reference activity on the grid and per-window targets, on hand-made turns."""
 import numpy as np
 
-from codecprobe.diarize.labels import frame_activity, window_targets
+from codecprobe.train.labels import frame_activity, window_targets
 
 
 def test_a_frame_is_active_when_at_least_half_of_it_is_spoken():

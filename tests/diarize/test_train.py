@@ -10,9 +10,9 @@ from lightning.pytorch.callbacks import Callback
 
 from codecprobe.cli.main import main
 from codecprobe.config import load_config
-from codecprobe.diarize import study
-from codecprobe.diarize.config import TrainStudyConfig
-from codecprobe.diarize.evaluate import _score_windows, evaluate
+from codecprobe.adapter import study
+from codecprobe.adapter.config import TrainStudyConfig
+from codecprobe.adapter.evaluate import _score_windows, evaluate
 from codecprobe.store import LatentStore
 from codecprobe.train import WindowDataModule, fit, load_module, read_checkpoint
 from tests.cli.test_help import snake_case_keys

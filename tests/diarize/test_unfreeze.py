@@ -4,8 +4,8 @@ import numpy as np
 import torch
 
 from codecprobe.config import load_config
-from codecprobe.diarize import study
-from codecprobe.diarize.config import TrainStudyConfig
+from codecprobe.adapter import study
+from codecprobe.adapter.config import TrainStudyConfig
 from codecprobe.extract import extract
 from codecprobe.store import LatentStore
 from codecprobe.train.grid import grid_frames

@@ -2,7 +2,6 @@
 known structure."""
 import json
 
-import numpy as np
 import pytest
 
 from codecprobe.cli.main import main
@@ -12,7 +11,7 @@ from codecprobe.nextlatent.study import run_tap
 from codecprobe.store import LatentStore
 from codecprobe.store.latent_store import NewEntry
 from codecprobe.structure.config import SchemeConfig
-from codecprobe.structure.study import StudyData
+from codecprobe.structure.data import StudyData
 from codecprobe.structure.synthetic import generate
 from codecprobe.train import TrainerConfig
 from tests.fakes import write_tone_corpus

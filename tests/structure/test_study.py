@@ -6,7 +6,7 @@ import pytest
 
 from codecprobe.cli.main import main
 from codecprobe.errors import InputError
-from codecprobe.structure.study import load_data
+from codecprobe.structure.data import load_data
 from tests.fakes import write_tone_corpus
 from tests.verify.test_study import TinyNet  # noqa: F401  (registers the "verify-tinynet" encoder)
 

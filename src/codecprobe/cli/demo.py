@@ -33,7 +33,7 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from codecprobe.config import load_config
-    from codecprobe.demo import DemoConfig, run_demo
+    from codecprobe.demo.run import DemoConfig, run_demo
 
     overrides = [f"progress={not args.quiet}"]
     if args.out:

@@ -67,7 +67,7 @@ def add_parser(subparsers) -> None:
 def config_from_args(args: argparse.Namespace):
     """Defaults, then --config, then the options given on the command line, then --set."""
     from codecprobe.config import load_config, parse_assignments
-    from codecprobe.diarize.inference_config import DiarizeConfig
+    from codecprobe.diarize.config import DiarizeConfig
 
     base = load_config(DiarizeConfig, args.config)
     given = {"pipeline": args.pipeline, "model": args.model, "num_speakers": args.num_speakers,
@@ -83,7 +83,7 @@ def config_from_args(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from codecprobe.diarize.inference import run_diarize
+    from codecprobe.diarize.run import run_diarize
 
     summary = run_diarize(config_from_args(args), args.inputs, args.out, layout=args.layout,
                           reference=args.reference, uem=args.uem, progress=not args.quiet)

@@ -73,7 +73,7 @@ def config_from_args(args: argparse.Namespace):
     from codecprobe.cli.common import (encoder_settings_from_args, executor_settings_from_args,
                                        process_settings_from_args)
     from codecprobe.config import load_config
-    from codecprobe.diarize.config import TrainStudyConfig
+    from codecprobe.adapter.config import TrainStudyConfig
 
     given = {
         "train_corpus": args.train_corpus, "train_layout": args.train_layout, "eval_layout": args.eval_layout,
@@ -96,8 +96,8 @@ def config_from_args(args: argparse.Namespace):
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from codecprobe.diarize.report import write_report
-    from codecprobe.diarize.study import run_checkpoint, run_study
+    from codecprobe.adapter.report import write_report
+    from codecprobe.adapter.study import run_checkpoint, run_study
 
     config = config_from_args(args)
     progress = not args.quiet

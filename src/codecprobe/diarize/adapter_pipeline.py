@@ -24,7 +24,7 @@ import torch
 
 from codecprobe.diarize.aggregation import hysteresis, speaker_count
 from codecprobe.diarize.clustering import SpeakerCount
-from codecprobe.diarize.inference_config import DiarizeConfig
+from codecprobe.diarize.config import DiarizeConfig
 from codecprobe.diarize.long_audio import audio_blocks
 from codecprobe.diarize.recordings import Recording, RecordingResult, empty_result
 from codecprobe.diarize.speaker_embeddings import EmbeddingTrack, build_speaker_encoder, embedding_track

@@ -20,7 +20,7 @@ from codecprobe.errors import InputError
 
 class CheckpointModel:
     def __init__(self, path: str, device: str = "cpu", store: str | None = None):
-        from codecprobe.diarize.module import DiarizationModule
+        from codecprobe.adapter.module import DiarizationModule
         from codecprobe.train import load_module
 
         if not Path(path).is_file():

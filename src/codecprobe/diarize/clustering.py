@@ -1,6 +1,6 @@
 """Speaker embeddings to global speakers, with an estimate of how many there are.
 
-Two methods, chosen by :class:`~codecprobe.diarize.inference_config.ClusteringConfig`:
+Two methods, chosen by :class:`~codecprobe.diarize.config.ClusteringConfig`:
 
 - ``ahc``: pyannote.audio's ``AgglomerativeClustering`` (pipelines/clustering.py):
   centroid linkage on L2-normalised embeddings cut at a distance threshold;
@@ -40,7 +40,7 @@ from scipy.spatial.distance import cdist
 from sklearn.cluster import KMeans
 from threadpoolctl import threadpool_limits
 
-from codecprobe.diarize.inference_config import ClusteringConfig
+from codecprobe.diarize.config import ClusteringConfig
 
 
 @dataclass(frozen=True)

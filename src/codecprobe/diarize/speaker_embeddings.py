@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from codecprobe.diarize.inference_config import EMBEDDING_DEFAULTS, EmbeddingConfig
+from codecprobe.diarize.config import EMBEDDING_DEFAULTS, EmbeddingConfig
 from codecprobe.diarize.long_audio import check_streamable, encode_long
 from codecprobe.encoders.base import Encoder
 from codecprobe.errors import InputError

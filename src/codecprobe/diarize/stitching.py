@@ -19,7 +19,7 @@ import numpy as np
 from codecprobe.diarize.aggregation import apply_min_durations, overlap_add, reconstruct, to_turns
 from codecprobe.diarize.assignment import constrained_assignment
 from codecprobe.diarize.clustering import Clusters, SpeakerCount, cluster_embeddings
-from codecprobe.diarize.inference_config import ClusteringConfig
+from codecprobe.diarize.config import ClusteringConfig
 from codecprobe.diarize.recordings import Recording, RecordingResult, speech_seconds
 from codecprobe.diarize.speaker_embeddings import EmbeddingTrack, pool
 

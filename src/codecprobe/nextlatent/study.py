@@ -1,6 +1,6 @@
 """The pipeline behind ``codecprobe nextlatent``: seed 004's Tier 1 Exp 1 and Exp 2 for any encoder tap.
 
-1. Phase 0's data (:func:`codecprobe.structure.study.load_data`: pooled corpora, per-corpus
+1. Phase 0's data (:func:`codecprobe.structure.data.load_data`: pooled corpora, per-corpus
    speaker split) and the encoder with, beside a trained one, its untrained control; taps are
    checked before any work; the store gets what it lacks.
 2. Per encoder role and tap: Phase 0's key scheme (``key_scheme``, default ``mean_vq64``) and its
@@ -34,7 +34,7 @@ from codecprobe.structure.conditioning import Conditioning
 from codecprobe.structure.config import StructureConfig
 from codecprobe.structure.frames import StoreFrames, Windows
 from codecprobe.structure.metrics import bootstrap_sums
-from codecprobe.structure.study import RoleTap, StudyData, load_data, plan_encoders
+from codecprobe.structure.data import RoleTap, StudyData, load_data, plan_encoders
 from codecprobe.train import FrameBank, TapSource, WindowDataModule, build_bank, fit, load_module, stack_batch
 
 EVAL_BATCH = 512

@@ -7,7 +7,6 @@ the baseline every refiner is compared with, on the same boundaries.
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np

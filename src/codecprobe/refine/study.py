@@ -24,8 +24,7 @@ import lightning as L
 import numpy as np
 import torch
 
-from codecprobe.diarize.data import Conversations, load_conversations, load_training
-from codecprobe.diarize.study import check_distinct_ids
+from codecprobe.train.conversations import check_distinct_ids, Conversations, load_conversations, load_training
 from codecprobe.encoders import Encoder
 from codecprobe.errors import InputError
 from codecprobe.extract import ExecutorConfig

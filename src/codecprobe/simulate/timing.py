@@ -30,7 +30,7 @@ from typing import Protocol
 
 import numpy as np
 
-from codecprobe.simulate.config import Distribution, TimingConfig
+from codecprobe.simulate.config import TimingConfig
 
 
 class Sampler(Protocol):
@@ -123,6 +123,7 @@ def conversational_onsets(durations: np.ndarray, order: np.ndarray, timing: Conv
     onset (turns stay in the order drawn; lhotse lets an overlapping turn start before the turn it
     overlaps, which turns "A, B, A-overlapping-B" into "A, A, B" in onset order).
 
+    >>> from codecprobe.simulate.config import Distribution
     >>> timing = ConversationalTiming(1.0, Distribution("fixed", mean=0.5), Distribution("fixed", mean=0.25),
     ...                               1.0, Distribution("fixed", mean=1.0), 2)
     >>> conversational_onsets(np.array([3000, 3000, 500, 2000]), np.array([0, 1, 0, 0]), timing,

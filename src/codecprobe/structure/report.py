@@ -5,7 +5,6 @@ UNTRAINED. Several encoders or taps (Tier 1 Exp 3) get a side-by-side table and 
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
@@ -293,7 +292,7 @@ def _speaker_plot(run: TapRun, config, path: Path) -> Path:
     """Per-speaker variance ratio at the first lag (all frames): one dot per speaker."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(1.6 + 1.6 * len(run.analysis.speakers), 3.8))
-    for k, (scheme, splits) in enumerate(run.analysis.speakers.items()):
+    for k, splits in enumerate(run.analysis.speakers.values()):
         for offset, (split, color) in zip((-0.15, 0.15), (("train", "tab:blue"), ("eval", "tab:orange"))):
             values = list(splits[split].values())
             jitter = np.random.default_rng(0).uniform(-0.06, 0.06, len(values))

@@ -22,11 +22,11 @@ import lightning as L
 import numpy as np
 import torch
 
-from codecprobe.diarize.config import AdapterConfig, InputTap, SystemConfig, TrainStudyConfig
-from codecprobe.diarize.data import Conversations, DiarizationWindows, load_conversations, load_training
-from codecprobe.diarize.evaluate import Evaluation, evaluate, evaluate_one_speaker
-from codecprobe.diarize.model import mimi_config_dict
-from codecprobe.diarize.module import DiarizationModule
+from codecprobe.adapter.config import AdapterConfig, InputTap, SystemConfig, TrainStudyConfig
+from codecprobe.train.conversations import check_distinct_ids, Conversations, DiarizationWindows, load_conversations, load_training
+from codecprobe.adapter.evaluate import Evaluation, evaluate, evaluate_one_speaker
+from codecprobe.adapter.model import mimi_config_dict
+from codecprobe.adapter.module import DiarizationModule
 from codecprobe.encoders import Encoder
 from codecprobe.errors import InputError
 from codecprobe.store import LatentStore
@@ -67,20 +67,6 @@ def load_data(config: TrainStudyConfig, training: bool = True) -> StudyData:
     data = StudyData(train, val, evals)
     check_distinct_ids(data.all())
     return data
-
-
-def check_distinct_ids(sets: list[Conversations]) -> None:
-    """Refuse two recordings with one id from different files: the latent store keeps one entry per
-    segment id, so the second would replace the first's latents (and a bank could read the wrong ones)."""
-    seen: dict[str, tuple[str, str]] = {}
-    for conversations in sets:
-        for recording in conversations.recordings:
-            path = conversations.corpus.audio_path(recording.id)
-            if seen.setdefault(recording.id, (conversations.name, path))[1] != path:
-                name, other = seen[recording.id]
-                raise InputError(f"recording id {recording.id!r} is {other} in {name} and {path} in "
-                                 f"{conversations.name}: the latent store keeps one entry per id; give one set other "
-                                 "ids (e.g. codecprobe simulate --set recording_prefix=...)")
 
 
 @dataclass

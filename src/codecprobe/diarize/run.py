@@ -10,7 +10,7 @@
    interrupted batch resumes; an unreadable recording is listed and the batch goes on;
 3. ``OUT/all.rttm``, ``OUT/summary.json`` (pipeline, config, per-recording results,
    failures, speed) and ``OUT/config.yaml``;
-4. with a reference: the scores and report of :mod:`~codecprobe.diarize.inference_report`.
+4. with a reference: the scores and report of :mod:`~codecprobe.diarize.report`.
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 
 from codecprobe.config import config_to_dict, save_config
 from codecprobe.diarize.clustering import SpeakerCount
-from codecprobe.diarize.inference_config import TUNING_NOTE, DiarizeConfig
+from codecprobe.diarize.config import TUNING_NOTE, DiarizeConfig
 from codecprobe.diarize.recordings import Recording, RecordingResult, collect_recordings
 from codecprobe.errors import InputError
 from codecprobe.report import provenance, write_json
@@ -97,7 +97,7 @@ def run_diarize(config: DiarizeConfig, inputs: list[str | Path], out: str | Path
         "provenance": provenance(("spectralcluster", "resemblyzer", "silero-vad")),
     }
     if references is not None:
-        from codecprobe.diarize.inference_report import write_report
+        from codecprobe.diarize.report import write_report
 
         summary["scores"] = write_report(summary, results, references, config, out)
     write_json(out / "summary.json", summary)

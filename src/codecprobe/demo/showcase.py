@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from codecprobe.diarize.inference import run_diarize
-from codecprobe.diarize.inference_config import DiarizeConfig
+from codecprobe.diarize.run import run_diarize
+from codecprobe.diarize.config import DiarizeConfig
 from codecprobe.report import markdown_table
 
 
 def demo_conversations(shared: Path, voices: Path | None, folder: Path, seed: int = 0) -> tuple[dict, str]:
     """``({recording id: (audio, reference RTTM)}, where they come from)``."""
-    from codecprobe.diarize.shared_conversations import shared_conversations
+    from codecprobe.demo.conversations import shared_conversations
 
     found = shared_conversations(shared, folder / "references") if shared.is_dir() else {}
     if found:
@@ -66,8 +66,8 @@ def train_demo_adapter(speaker_corpora: list[Path], out: Path, seed: int = 0, st
     the pipeline end to end; it is not a model to judge the approach by (docs/diarize.md has
     the study for that).
     """
-    from codecprobe.diarize.config import AdapterConfig, InputTap, SystemConfig, TrainStudyConfig
-    from codecprobe.diarize.study import run_study
+    from codecprobe.adapter.config import AdapterConfig, InputTap, SystemConfig, TrainStudyConfig
+    from codecprobe.adapter.study import run_study
     from codecprobe.simulate.config import SimulateConfig
     from codecprobe.simulate.study import run_simulation
     from codecprobe.train.config import TrainerConfig

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from codecprobe.diarize.losses import Powerset, hybrid_loss, pit_loss, sort_loss
-from codecprobe.diarize.model import DiarizationAdapter, MimiTop
+from codecprobe.adapter.losses import Powerset, hybrid_loss, pit_loss, sort_loss
+from codecprobe.adapter.model import DiarizationAdapter, MimiTop
 from codecprobe.train.grid import to_grid
 from codecprobe.train.inputs import TapWindowModule, inputs_summary
 
@@ -27,12 +27,12 @@ if TYPE_CHECKING:
 class DiarizationModule(TapWindowModule):
     """Frames -> per-frame activity of up to ``adapter["speakers"]`` local speakers.
 
-    adapter: :class:`~codecprobe.diarize.config.AdapterConfig` as a dict.
+    adapter: :class:`~codecprobe.adapter.config.AdapterConfig` as a dict.
     inputs: one dict per input tap (:meth:`~codecprobe.train.bank.TapSource.describe` plus
         ``dim`` and the ``build`` options that made the encoder).
     grid: ``rate`` (labels, Hz), ``input_rate`` (the inputs' grid: ``rate`` or, with
         unfreezing, Mimi's 25 Hz), ``window_frames`` (on the label grid).
-    unfreeze_layers, mimi_config, mimi_learning_rate: Step 1.5 (see :class:`~codecprobe.diarize.model.MimiTop`).
+    unfreeze_layers, mimi_config, mimi_learning_rate: Step 1.5 (see :class:`~codecprobe.adapter.model.MimiTop`).
     system: the system's name, for reports.
     """
 

@@ -16,7 +16,7 @@ from lhotse import Recording, RecordingSet, SupervisionSet
 from torch.utils.data import Dataset
 
 from codecprobe.data import Corpus, load_corpus
-from codecprobe.diarize.labels import RecordingActivity, frame_activity, window_targets
+from codecprobe.train.labels import RecordingActivity, frame_activity, window_targets
 from codecprobe.errors import InputError
 from codecprobe.score.rttm import FileTurns
 from codecprobe.train.bank import FrameBank
@@ -133,3 +133,17 @@ class DiarizationWindows(Dataset):
         """Windows' active speakers that did not fit in the slots, summed (reported, not hidden)."""
         return sum(window_targets(self.activities[row].activity, start, self.window, self.slots)[1]
                    for row, start in self.windows)
+
+
+def check_distinct_ids(sets: list[Conversations]) -> None:
+    """Refuse two recordings with one id from different files: the latent store keeps one entry per
+    segment id, so the second would replace the first's latents (and a bank could read the wrong ones)."""
+    seen: dict[str, tuple[str, str]] = {}
+    for conversations in sets:
+        for recording in conversations.recordings:
+            path = conversations.corpus.audio_path(recording.id)
+            if seen.setdefault(recording.id, (conversations.name, path))[1] != path:
+                name, other = seen[recording.id]
+                raise InputError(f"recording id {recording.id!r} is {other} in {name} and {path} in "
+                                 f"{conversations.name}: the latent store keeps one entry per id; give one set other "
+                                 "ids (e.g. codecprobe simulate --set recording_prefix=...)")

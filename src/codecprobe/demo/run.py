@@ -38,7 +38,7 @@ from codecprobe.store import LatentStore, StoredEntry
 from codecprobe.verify.config import StudyConfig
 
 SHARED_SETS = ("librispeech-test-other", "vctk-autovc")
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"  # ../shared/data beside the project
+SHARED_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"  # ../shared/data beside the project
 
 
 @dataclass
@@ -65,7 +65,7 @@ def run_demo(config: DemoConfig) -> dict:
     corpora, data_note = _corpora(config, out)
     say(f"data: {data_note}")
     encoders = [built for built in (_build(name, config) for name in config.encoders) if built is not None]
-    for encoder, note in encoders:
+    for _encoder, note in encoders:
         say(f"encoder {note}")
 
     runs, summaries = [], []
@@ -153,8 +153,8 @@ def _diarization(config: DemoConfig, out: Path, corpora: list[Corpus]) -> dict |
     adapter trained here on conversations simulated from the demo's speaker corpora."""
     if config.corpora:
         return None
-    from codecprobe.diarize.inference_config import DiarizeConfig
-    from codecprobe.diarize.showcase import demo_conversations, diarize_conversations, train_demo_adapter
+    from codecprobe.diarize.config import DiarizeConfig
+    from codecprobe.demo.showcase import demo_conversations, diarize_conversations, train_demo_adapter
 
     voices = next((c.root for c in corpora if c.name == "synthetic-voices"), None)
     conversations, source = demo_conversations(SHARED_DATA, voices, out / "diarize",

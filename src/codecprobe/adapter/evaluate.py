@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from codecprobe.diarize.config import Verdicts
-from codecprobe.diarize.data import Conversations
+from codecprobe.adapter.config import Verdicts
+from codecprobe.train.conversations import Conversations
 from codecprobe.score import DerComponents, DiarizationScorer, FileTurns
 from codecprobe.train.bank import FrameBank
 from codecprobe.train.grid import grid_frames
