@@ -45,7 +45,11 @@ POWERSET = _powerset()
 
 
 def num_frames(samples: int) -> int:
-    """Output frames for ``samples`` input samples (0 if too short): 160000 -> 589."""
+    """Output frames for ``samples`` input samples (0 if too short).
+
+    >>> num_frames(160000), num_frames(991), num_frames(990)
+    (589, 1, 0)
+    """
     for kernel, stride in _TIME_LAYERS:
         samples = (samples - kernel) // stride + 1 if samples >= kernel else 0
     return samples
