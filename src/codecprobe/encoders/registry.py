@@ -38,6 +38,8 @@ _BUILTIN_MODULES = {
     "mfcc": "codecprobe.encoders.features",
     "logmel": "codecprobe.encoders.features",
     "lyra": "codecprobe.encoders.lyra",
+    "campplus": "codecprobe.encoders.campplus",
+    "segmentation": "codecprobe.encoders.segmentation",
 }
 _FACTORIES: dict[str, Callable[..., Encoder]] = {}
 _SETTINGS: dict[str, type | None] = {}
