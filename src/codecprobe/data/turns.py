@@ -75,7 +75,8 @@ class Turns:
         if not len(self.start) == len(self.duration) == len(self.code):
             raise InputError(f"recording {self.recording_id!r}: {len(self.start)} starts, {len(self.duration)} "
                              f"durations and {len(self.code)} speakers")
-        bad = ~((self.start >= 0) & (self.duration >= 0) & np.isfinite(self.start + self.duration))
+        with np.errstate(over="ignore", invalid="ignore"):
+            bad = ~((self.start >= 0) & (self.duration >= 0) & np.isfinite(self.start + self.duration))
         if bad.any():
             i = int(np.argmax(bad))
             _check_times(self.recording_id, float(self.start[i]), float(self.duration[i]))
