@@ -75,6 +75,8 @@ def load_conversations(path: str, layout: str | None = None) -> Conversations:
 
 
 def _sorted_turns(recording_id: str, spans: list[tuple[float, float, str]]) -> Turns:
+    """``(start, lhotse's end, speaker)`` spans as turns sorted by start, end and speaker; durations are
+    ``end - start`` of lhotse's (8-digit rounded) end, as the references were always built."""
     spans = sorted(spans)
     return Turns.build(recording_id, [s[0] for s in spans], [s[1] - s[0] for s in spans], [s[2] for s in spans])
 
