@@ -73,7 +73,7 @@ def main() -> None:
     measured = (classic if "classic" in args.baselines else []) + adapters + bound
     results = {"recordings": {k: str(v) for k, v in data.items() if k != "real"}, "systems": {}}
 
-    from codecprobe.score import read_rttm
+    from codecprobe.data.rttm import read_rttm
 
     if "real" in args.parts:
         references = [*(r["reference"] for r in data["real"].values()), data["joined_reference"]]
@@ -141,7 +141,8 @@ def prepare_recordings(folder: Path) -> dict:
 def _join(real: dict, path: Path, reference_path: Path, minutes: float = 10.0) -> None:
     """The recordings one after another, Gecko's 9.5 min last and cut to make ``minutes``."""
     from codecprobe.audio import read_audio
-    from codecprobe.score import FileTurns, read_rttm, write_rttm
+    from codecprobe.data import Turns
+    from codecprobe.data.rttm import read_rttm, write_rttm
 
     pieces, onsets, durations, speakers, cursor = [], [], [], [], 0.0
     for fid in sorted(real, key=lambda f: f == "demo"):
@@ -150,14 +151,14 @@ def _join(real: dict, path: Path, reference_path: Path, minutes: float = 10.0) -
         audio = audio[: int((minutes * 60 - cursor) * RATE)]
         end = len(audio) / RATE
         for turn in read_rttm(reference_path_of)[fid]:
-            if turn.onset < end:
-                onsets.append(cursor + turn.onset)
-                durations.append(min(turn.offset, end) - turn.onset)
+            if turn.start < end:
+                onsets.append(cursor + turn.start)
+                durations.append(min(turn.end, end) - turn.start)
                 speakers.append(f"{fid}:{turn.speaker}")
         pieces.append(audio)
         cursor += end
     sf.write(path, np.concatenate(pieces), RATE, subtype="PCM_16")
-    write_rttm(reference_path, {"joined10": FileTurns.build("joined10", onsets, durations, speakers)})
+    write_rttm(reference_path, {"joined10": Turns.build("joined10", onsets, durations, speakers)})
 
 
 def repeat_to(path: Path, hours: float, folder: Path) -> Path:
@@ -290,7 +291,7 @@ def _oracle_pipeline(config, references: list[str]):
     """The adapter pipeline with local activity read from the references: what a perfect adapter would reach."""
     from codecprobe.diarize.adapter_pipeline import AdapterPipeline
     from codecprobe.diarize.oracle import OracleModel
-    from codecprobe.score import read_rttms
+    from codecprobe.data.rttm import read_rttms
 
     return AdapterPipeline(config, OracleModel(read_rttms(references)))
 
@@ -325,7 +326,8 @@ def run_peer(spec: dict) -> dict:
     import torch
 
     from codecprobe.audio import read_audio
-    from codecprobe.score import read_rttm, score
+    from codecprobe.data.rttm import read_rttm
+    from codecprobe.score import score
 
     sys.path.append(str(next(PEER_VENV.glob("lib/python*/site-packages"))))
     from resemblyzer import VoiceEncoder

@@ -33,24 +33,25 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 from score import generate  # noqa: E402  (bench/score.py)
 
-from codecprobe.score import FileTurns, read_rttm, write_rttm  # noqa: E402
+from codecprobe.data import Turns  # noqa: E402
+from codecprobe.data.rttm import read_rttm, write_rttm  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 VOXCONVERSE = REPO.parent / "shared" / "data" / "voxconverse-rttm" / "dev"
 
 
-def perturbed(reference: dict[str, FileTurns], seed: int = 0) -> dict[str, FileTurns]:
+def perturbed(reference: dict[str, Turns], seed: int = 0) -> dict[str, Turns]:
     """A plausible system output: jittered boundaries, some turns dropped, some given another speaker."""
     rng = np.random.default_rng(seed)
     system = {}
     for fid, turns in reference.items():
         keep = rng.random(len(turns)) > 0.1
-        onset = np.maximum(turns.onset[keep] + rng.normal(0, 0.2, keep.sum()), 0)
+        onset = np.maximum(turns.start[keep] + rng.normal(0, 0.2, keep.sum()), 0)
         duration = np.maximum(turns.duration[keep] + rng.normal(0, 0.2, keep.sum()), 0.05)
         codes = np.where(rng.random(keep.sum()) < 0.1, rng.integers(0, len(turns.labels), keep.sum()),
-                         turns.speaker[keep])
-        system[fid] = FileTurns(fid, np.round(onset, 3), np.round(duration, 3), codes,
-                                [f"sys_{label}" for label in turns.labels])
+                         turns.code[keep])
+        system[fid] = Turns(fid, np.round(onset, 3), np.round(duration, 3), codes,
+                            [f"sys_{label}" for label in turns.labels])
     return system
 
 

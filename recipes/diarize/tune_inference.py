@@ -30,7 +30,9 @@ from codecprobe.diarize.run import build_pipeline
 from codecprobe.diarize.config import DiarizeConfig
 from codecprobe.diarize.recordings import Recording
 from codecprobe.report import atomic_write_text, markdown_table
-from codecprobe.score import FileTurns, read_uem, score
+from codecprobe.data import Turns
+from codecprobe.data.uem import read_uem
+from codecprobe.score import score
 
 # knob -> values tried, in the order they are tuned (each keeps the best value found so far)
 GRIDS = {
@@ -148,12 +150,8 @@ def _with(config: DiarizeConfig, knobs: str, values) -> DiarizeConfig:
     return changed
 
 
-def _references(corpus) -> dict[str, FileTurns]:
-    turns: dict[str, list] = {}
-    for segment in corpus.supervisions:
-        turns.setdefault(segment.recording_id, []).append(segment)
-    return {rid: FileTurns.build(rid, [s.start for s in segs], [s.duration for s in segs], [s.speaker for s in segs])
-            for rid, segs in turns.items()}
+def _references(corpus) -> dict[str, Turns]:
+    return Turns.from_supervisions(corpus.supervisions)
 
 
 if __name__ == "__main__":

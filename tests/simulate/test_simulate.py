@@ -8,7 +8,7 @@ import soundfile as sf
 
 from codecprobe.config import load_config
 from codecprobe.errors import InputError
-from codecprobe.score import read_rttm
+from codecprobe.data.rttm import read_rttm
 from codecprobe.simulate import SimulateConfig, run_simulation, write_simulation_report
 from codecprobe.simulate import study
 from tests.simulate.tones import FRAME, FREQUENCIES, RATE, band_energy, write_tones
@@ -51,7 +51,7 @@ def test_the_audio_says_what_the_rttm_says(tones, tmp_path):
         start, stop = np.arange(n_frames) * FRAME, (np.arange(n_frames) + 1) * FRAME
         boundary = np.zeros(n_frames, bool)  # frames holding the start or end of a turn or of a piece of one
         sounding = {}  # per speaker: frames wholly inside one piece of their audio
-        assert [(t.speaker, t.onset, t.duration) for t in turns] == \
+        assert [(t.speaker, t.start, t.duration) for t in turns] == \
             [(t["speaker"], t["onset"], t["duration"]) for t in meta["turn_sources"]]
         for turn in meta["turn_sources"]:
             pieces = turn["pieces"]
@@ -229,7 +229,7 @@ def test_noise_at_the_drawn_snr(tones, tmp_path):
             mixed, _ = sf.read(sim.out / "audio" / f"{row['recording']}.wav")
             mask = np.zeros(len(speech), bool)
             for turn in read_rttm(sim.out / "rttm" / f"{row['recording']}.rttm")[row["recording"]]:
-                mask[round(turn.onset * RATE):round(turn.offset * RATE)] = True
+                mask[round(turn.start * RATE):round(turn.end * RATE)] = True
             noise = mixed - speech
             measured = 10 * np.log10(np.mean(speech[mask] ** 2) / np.mean(noise ** 2))
             assert measured == pytest.approx(snr, abs=0.01)

@@ -20,9 +20,10 @@ import numpy as np
 import torch
 
 from codecprobe.adapter.config import Verdicts
-from codecprobe.train.conversations import Conversations
-from codecprobe.score import DerComponents, DiarizationScorer, FileTurns
+from codecprobe.data.turns import Turns
+from codecprobe.score import DerComponents, DiarizationScorer
 from codecprobe.train.bank import FrameBank
+from codecprobe.train.conversations import Conversations
 from codecprobe.train.grid import grid_frames
 
 
@@ -72,11 +73,11 @@ def verdict(summary: dict, thresholds: Verdicts) -> str:
     return f"{vad}, {speaker}"
 
 
-def window_turns(activity: np.ndarray, first_frame: int, rate: float, end: float) -> FileTurns:
+def window_turns(activity: np.ndarray, first_frame: int, rate: float, end: float) -> Turns:
     """Turns of ``[frames, slots]`` 0/1 ``activity`` whose first frame is ``first_frame``; slots named "0", "1"...
 
     >>> t = window_turns(np.array([[1, 0], [1, 1], [0, 1]]), 10, 10.0, end=1.25)
-    >>> [(turn.onset, turn.offset, turn.speaker) for turn in t]
+    >>> [(turn.start, turn.end, turn.speaker) for turn in t]
     [(1.0, 1.2, '0'), (1.1, 1.25, '1')]
     """
     onsets, durations, slots = [], [], []
@@ -90,7 +91,7 @@ def window_turns(activity: np.ndarray, first_frame: int, rate: float, end: float
                 onsets.append(onset)
                 durations.append(offset - onset)
                 slots.append(str(slot))
-    return FileTurns.build("window", onsets, durations, slots)
+    return Turns.build("window", onsets, durations, slots)
 
 
 def evaluate(module, data: Conversations, bank: FrameBank, collars: list[float], batch_size: int = 16,
@@ -137,7 +138,7 @@ def _score_windows(data: Conversations, bank: FrameBank | None, grid: dict, coll
                     mapping = scorer.add(f"w{start}", reference, hypothesis, np.array([span])).mapping
                 slot_to_speaker = {slot: speaker for speaker, slot in mapping.items()}
                 pictures[recording.id].append(WindowHypothesis(
-                    *span, [(t.onset, t.offset, slot_to_speaker.get(t.speaker)) for t in hypothesis]))
+                    *span, [(t.start, t.end, slot_to_speaker.get(t.speaker)) for t in hypothesis]))
         n_windows += len(starts)
         recordings[recording.id] = {collar: scorer.result().overall.der for collar, scorer in scorers.items()}
     pooled = {collar: sum((totals[collar] for totals in recordings.values()), DerComponents()) for collar in collars}

@@ -217,15 +217,15 @@ def _recording_plot(result: StudyResult, corpus: str, recording: str, path: Path
     plt = pyplot()
     data = next(d for d in result.data.evals if d.name == corpus)
     turns = data.turns[recording]
-    speakers = sorted({t[2] for t in turns}, key=lambda s: min(t[0] for t in turns if t[2] == s))
+    speakers = sorted(turns.labels, key=lambda s: min(t.start for t in turns if t.speaker == s))
     colour = {speaker: f"C{i % 10}" for i, speaker in enumerate(speakers)}
     evaluations = [e for e in result.evaluations if e.corpus == corpus]
     rows = len(speakers) + len(evaluations)
     fig, ax = plt.subplots(figsize=(12, 0.9 + 0.35 * rows))
     for i, speaker in enumerate(speakers):
-        for onset, offset, who in turns:
-            if who == speaker:
-                ax.barh(i, offset - onset, left=onset, height=0.7, color=colour[speaker])
+        for turn in turns:
+            if turn.speaker == speaker:
+                ax.barh(i, turn.end - turn.start, left=turn.start, height=0.7, color=colour[speaker])
     labels = [f"reference {s}" for s in speakers]
     systems = {s.name: s for s in result.systems}
     for j, evaluation in enumerate(evaluations):

@@ -126,7 +126,7 @@ def apply_command(args: argparse.Namespace) -> int:
     from codecprobe.extract import ExecutorConfig
     from codecprobe.refine.study import refine_hypotheses
     from codecprobe.report import write_json
-    from codecprobe.score.rttm import write_rttm
+    from codecprobe.data.rttm import write_rttm
 
     executor = load_config(ExecutorConfig, None, [f"{key}={json.dumps(value)}" for key, value in
                                                   executor_settings_from_args(args).items()])

@@ -47,7 +47,9 @@ def add_common_arguments(parser) -> None:
 
 def load_inputs(args):
     """Reference, system and UEM (or None) from the common arguments; problems go to stderr as warnings."""
-    from codecprobe.score import Problems, coverage_warnings, read_rttms, read_uem
+    from codecprobe.data.rttm import Problems, read_rttms
+    from codecprobe.data.uem import read_uem
+    from codecprobe.score import coverage_warnings
 
     problems = Problems()
     reference = read_rttms(args.reference, strict=not args.lenient, problems=problems)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from codecprobe.score import FileTurns, read_rttm, write_rttm
+from codecprobe.data.rttm import read_rttm, read_segments, write_rttm
+from codecprobe.data.turns import Turns
 
 SETS = ("pyannote-sample", "ami-es2004a", "gecko-2spk", "pyaudioanalysis", "falcon")
 
@@ -27,21 +28,18 @@ def shared_conversations(shared: Path, folder: Path) -> dict[str, tuple[Path, Pa
         if rttm.exists() and audio is not None:
             found[rttm.stem] = (audio, rttm)
     for segments in sorted((shared / "pyaudioanalysis").glob("*.segments")):
-        rows = [line.split("\t") for line in segments.read_text().splitlines() if line.strip()]
-        turns = FileTurns.build(segments.stem, [float(r[0]) for r in rows], [float(r[1]) - float(r[0]) for r in rows],
-                                [r[2].strip() for r in rows])
-        found[segments.stem] = (segments.with_suffix(".wav"), _written(folder, turns))
+        found[segments.stem] = (segments.with_suffix(".wav"), _written(folder, read_segments(segments)))
     falcon = shared / "falcon" / "test_data.json"
     if falcon.exists():
         test = json.loads(falcon.read_text())["tests"]["diarization_tests"][0]
-        turns = FileTurns.build("test", [s["start_sec"] for s in test["segments"]],
-                                [s["end_sec"] - s["start_sec"] for s in test["segments"]],
-                                [f"speaker{s['speaker_tag']}" for s in test["segments"]])
+        turns = Turns.build("test", [s["start_sec"] for s in test["segments"]],
+                            [s["end_sec"] - s["start_sec"] for s in test["segments"]],
+                            [f"speaker{s['speaker_tag']}" for s in test["segments"]])
         found["test"] = (falcon.parent / test["audio_file"], _written(folder, turns))
     return {fid: paths for fid, paths in found.items() if paths[0].exists() and fid in read_rttm(paths[1])}
 
 
-def _written(folder: Path, turns: FileTurns) -> Path:
-    path = folder / f"{turns.file_id}.rttm"
-    write_rttm(path, {turns.file_id: turns})
+def _written(folder: Path, turns: Turns) -> Path:
+    path = folder / f"{turns.recording_id}.rttm"
+    write_rttm(path, {turns.recording_id: turns})
     return path

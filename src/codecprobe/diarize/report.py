@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from codecprobe.data.turns import Turns
 from codecprobe.diarize.config import TUNING_NOTE, DiarizeConfig
 from codecprobe.diarize.recordings import RecordingResult
 from codecprobe.report import atomic_write_text, markdown_table, write_json
 from codecprobe.report.plots import pyplot, save_figure
-from codecprobe.score import FileTurns, score
+from codecprobe.score import score
 
 
 def write_report(summary: dict, results: list[RecordingResult], references, config: DiarizeConfig,
@@ -53,7 +54,7 @@ def _percent(part: float, total: float) -> float:
     return 100.0 * part / total if total > 0 else 0.0
 
 
-def _markdown(summary: dict, results: list[RecordingResult], reference: dict[str, FileTurns], by_collar: dict,
+def _markdown(summary: dict, results: list[RecordingResult], reference: dict[str, Turns], by_collar: dict,
               unmatched: list[str], plots: dict, out: Path) -> str:
     pipeline = summary["pipeline"]
     lines = [f"# Diarization: {pipeline['label']}", ""]
@@ -81,7 +82,7 @@ def _markdown(summary: dict, results: list[RecordingResult], reference: dict[str
     return "\n".join(lines) + "\n"
 
 
-def _score_table(results: list[RecordingResult], reference: dict[str, FileTurns], by_collar: dict) -> tuple[list, list]:
+def _score_table(results: list[RecordingResult], reference: dict[str, Turns], by_collar: dict) -> tuple[list, list]:
     """Headers and rows: one row per scored file and a TOTAL row."""
     headers = ["file", "duration s", "ref spk", "hyp spk"]
     for collar in by_collar:
@@ -115,7 +116,7 @@ def _jer(scores) -> float:
     return scores.jer if scores.jer is not None else float("nan")
 
 
-def _timeline_plot(reference: FileTurns, system: FileTurns, mapping: dict[str, str], label: str, path: Path) -> Path:
+def _timeline_plot(reference: Turns, system: Turns, mapping: dict[str, str], label: str, path: Path) -> Path:
     """Reference speakers (top) and hypothesis speakers (bottom) as bars over time; a hypothesis
     speaker mapped to a reference one (the DER mapping) shares its colour."""
     plt = pyplot()
@@ -130,18 +131,18 @@ def _timeline_plot(reference: FileTurns, system: FileTurns, mapping: dict[str, s
     for y, (side, name) in enumerate(rows):
         turns = reference if side == "ref" else system
         code = turns.labels.index(name)
-        pick = turns.speaker == code
-        bars = list(zip(turns.onset[pick], turns.duration[pick]))
+        pick = turns.code == code
+        bars = list(zip(turns.start[pick], turns.duration[pick]))
         colour = colour_of[name] if side == "ref" else colour_of.get(f"sys:{name}", "0.55")
         ax.broken_barh(bars, (len(rows) - 1 - y - 0.4, 0.8), facecolors=colour)
     ax.set_yticks(range(len(rows)))
     ax.set_yticklabels([f"{side}: {name}" for side, name in reversed(rows)], fontsize=8)
-    end = max([0.0, *(reference.offset.tolist()), *(system.offset.tolist())])
+    end = max([0.0, *(reference.end.tolist()), *(system.end.tolist())])
     ax.set_xlim(0, end if end > 0 else 1)
     ax.axhline(len(sys_labels) - 0.5, color="black", linewidth=0.8)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("speaker (reference above the line, hypothesis below)")
-    ax.set_title(f"{reference.file_id}: {label}", fontsize=9)
+    ax.set_title(f"{reference.recording_id}: {label}", fontsize=9)
     return save_figure(fig, path, dpi=90)
 
 

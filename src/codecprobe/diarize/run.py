@@ -24,12 +24,13 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from codecprobe.config import config_to_dict, save_config
+from codecprobe.data.rttm import RTTM_DIGITS, read_rttm, write_rttm
+from codecprobe.data.turns import Turns
 from codecprobe.diarize.clustering import SpeakerCount
 from codecprobe.diarize.config import TUNING_NOTE, DiarizeConfig
 from codecprobe.diarize.recordings import Recording, RecordingResult, collect_recordings
 from codecprobe.errors import InputError
 from codecprobe.report import provenance, write_json
-from codecprobe.score.rttm import FileTurns, read_rttm, write_rttm
 
 # settings that change how results are shown, not the RTTMs
 _PRESENTATION_KEYS = ("collars", "plots")
@@ -108,6 +109,10 @@ def run_diarize(config: DiarizeConfig, inputs: list[str | Path], out: str | Path
 
 def _diarize_one(pipeline, recording: Recording, speakers: SpeakerCount, out: Path, key: str) -> RecordingResult:
     result = pipeline.diarize(recording, speakers)
+    # Score what is written (issue 18 item 9): the RTTM is the system's answer, and a rerun or any
+    # other scorer reads it back in milliseconds. Writing every digit instead would make files that
+    # say 0.32000000000000006; so the turns kept (and scored) are the written ones, to the last bit.
+    result.turns = result.turns.as_written(RTTM_DIGITS)
     write_rttm(out / "rttm" / f"{_file_name(recording.id)}.rttm", {recording.id: result.turns})
     write_json(out / "recordings" / f"{_file_name(recording.id)}.json",
                {"settings_key": key, "fingerprint": _fingerprint(recording), **result.to_dict()})
@@ -126,7 +131,7 @@ def _resume(out: Path, recording: Recording, key: str) -> RecordingResult | None
         return None
     if record.get("settings_key") != key or record.get("fingerprint") != _fingerprint(recording):
         return None
-    turns = read_rttm(rttm_path).get(recording.id) or FileTurns.build(recording.id, [], [], [])
+    turns = read_rttm(rttm_path).get(recording.id) or Turns.empty(recording.id)
     return RecordingResult(recording, turns, record["seconds"], record["n_speakers"], record["speech_s"],
                            record["notes"])
 
@@ -136,7 +141,8 @@ def _read_references(reference, uem):
         if uem:
             raise InputError("--uem needs --reference")
         return None
-    from codecprobe.score import read_rttms, read_uem
+    from codecprobe.data.rttm import read_rttms
+    from codecprobe.data.uem import read_uem
 
     regions = None
     if uem:

@@ -102,7 +102,7 @@ def finished_result(recording: Recording, stitched: Stitched, frame_s: float, se
     """The recording's turns (speakers ``SPEAKER_00``, ``SPEAKER_01``, ... in order of first appearance)."""
     labels = [f"SPEAKER_{k:02d}" for k in range(stitched.on.shape[1])]
     turns = to_turns(stitched.on, frame_s, recording.id, labels, recording.duration)
-    result = RecordingResult(recording, turns, seconds, n_speakers=len(set(turns.speaker.tolist())),
+    result = RecordingResult(recording, turns, seconds, n_speakers=len(set(turns.code.tolist())),
                              speech_s=speech_seconds(stitched.on, frame_s))
     if stitched.n_reliable == 0 and stitched.n_embeddings > 0:
         result.notes.append("no window had enough speech for a reliable embedding: clustered all of them")

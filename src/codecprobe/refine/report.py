@@ -17,7 +17,7 @@ from codecprobe.refine.metrics import TOLERANCES_S, improvement
 from codecprobe.refine.study import IDENTITY, Evaluation, StudyResult, Training
 from codecprobe.report import atomic_write_text, markdown_table, minutes, provenance, slug, write_json
 from codecprobe.report.plots import pyplot, save_figure
-from codecprobe.score.rttm import write_rttm
+from codecprobe.data.rttm import write_rttm
 
 CONTROL_NOTE = ("UNTRAINED: reads an encoder with random or permuted weights; the untrained control "
                 "(its refiner is trained, the encoder is not)")

@@ -36,7 +36,9 @@ from codecprobe.refine.frames import embedding_tracks, finest_rate, refiner_bank
 from codecprobe.refine.jitter import BoundaryErrors
 from codecprobe.refine.metrics import boundary_metrics
 from codecprobe.refine.module import VARIANT_MODULES, RefinerModule
-from codecprobe.score import DerComponents, FileTurns, read_rttms, score
+from codecprobe.data.rttm import read_rttms
+from codecprobe.data.turns import Turns
+from codecprobe.score import DerComponents, score
 from codecprobe.store import LatentStore
 from codecprobe.train import FrameBank, TapSource, WindowDataModule, fit, load_module, read_checkpoint
 from codecprobe.train.fit import BEST, LAST
@@ -54,14 +56,14 @@ class EvalData:
     config: EvalSet
     name: str
     conversations: list[Conversations]
-    hypotheses: dict[str, FileTurns] | None  # None: the references jittered
+    hypotheses: dict[str, Turns] | None  # None: the references jittered
 
     @property
-    def recordings(self) -> list[tuple[str, float, FileTurns]]:
+    def recordings(self) -> list[tuple[str, float, Turns]]:
         return recordings_of(self.conversations)
 
 
-def recordings_of(sets: list[Conversations]) -> list[tuple[str, float, FileTurns]]:
+def recordings_of(sets: list[Conversations]) -> list[tuple[str, float, Turns]]:
     """``(recording id, duration, reference turns)`` of every recording of ``sets``."""
     return [(r.id, r.duration, c.reference(r.id)) for c in sets for r in c.recordings]
 
@@ -98,7 +100,7 @@ def load_data(config: RefineStudyConfig, training: bool = True) -> StudyData:
     return data
 
 
-def given_hypotheses(eval_set: EvalSet, sets: list[Conversations]) -> dict[str, FileTurns] | None:
+def given_hypotheses(eval_set: EvalSet, sets: list[Conversations]) -> dict[str, Turns] | None:
     """The hypothesis RTTMs of an evaluation set (None: jittered references); they must name its recordings."""
     if not eval_set.hypotheses:
         return None
@@ -302,7 +304,7 @@ class Evaluation:
     errors: np.ndarray  # signed errors of the matched boundaries after refinement (s)
     change: np.ndarray  # which of them are speaker changes
     der: dict[float, DerComponents]
-    refined: dict[str, FileTurns]
+    refined: dict[str, Turns]
 
     def metrics(self, kind: str = "all") -> dict:
         """Boundary metrics of ``all`` matched boundaries, those at a speaker ``change``, or the ``other`` ones."""
@@ -329,7 +331,7 @@ def evaluate_set(example_set: ExampleSet, offsets: np.ndarray, system: str, vari
                       examples.change[matched], der_of(examples, refined, collars), refined)
 
 
-def der_of(examples: BoundaryExamples, system: dict[str, FileTurns], collars: list[float]) -> dict[float, DerComponents]:
+def der_of(examples: BoundaryExamples, system: dict[str, Turns], collars: list[float]) -> dict[float, DerComponents]:
     """DER components of each hypothesis against its reference over its whole recording, pooled, per collar."""
     reference = {h.name: h.reference for h in examples.hypotheses}
     uem = {h.name: np.array([[0.0, h.duration]]) for h in examples.hypotheses}
@@ -407,7 +409,7 @@ class Refined:
     refined boundary errors and DER (else None)."""
 
     module: RefinerModule
-    turns: dict[str, FileTurns]
+    turns: dict[str, Turns]
     before: Evaluation | None
     after: Evaluation | None
 
@@ -461,11 +463,8 @@ def refine_hypotheses(checkpoint: str | Path, corpus: str | Path, layout: str | 
                    evaluate_set(example_set, offsets, module.hparams.system, module.variant, list(collars)))
 
 
-def reference_turns(recording_id: str, segments: list | None) -> FileTurns | None:
-    if not segments:
-        return None
-    return FileTurns.build(recording_id, [s.start for s in segments], [s.duration for s in segments],
-                           [s.speaker for s in segments])
+def reference_turns(recording_id: str, segments: list | None) -> Turns | None:
+    return Turns.from_supervisions(segments)[recording_id] if segments else None
 
 
 def say(message: str, progress: bool) -> None:

@@ -31,9 +31,10 @@ import soundfile as sf
 from tqdm.auto import tqdm
 
 from codecprobe.config import save_config
+from codecprobe.data.rttm import write_rttm
+from codecprobe.data.uem import write_uem
 from codecprobe.errors import InputError
 from codecprobe.report import atomic_write_bytes, atomic_write_text, write_json
-from codecprobe.score import FileTurns, write_rttm, write_uem
 from codecprobe.simulate.config import SimulateConfig
 from codecprobe.simulate.conversation import SimulatedRecording, recording_id, simulate_recording
 from codecprobe.simulate.mixing import noise_files
@@ -120,19 +121,17 @@ def write_recording(recording: SimulatedRecording, out: Path, config: SimulateCo
              subtype="PCM_16" if config.audio_format == "pcm16" else "FLOAT")
     atomic_write_bytes(out / "audio" / f"{rid}.wav", buffer.getvalue())
     turns = recording.turns
-    write_rttm(out / "rttm" / f"{rid}.rttm",
-               {rid: FileTurns.build(rid, [t.onset for t in turns], [t.duration for t in turns],
-                                     [t.speaker for t in turns])})
+    write_rttm(out / "rttm" / f"{rid}.rttm", {rid: turns})
     duration = len(recording.audio) / config.sampling_rate
-    stats = turn_statistics(np.array([t.onset for t in turns]), np.array([t.duration for t in turns]),
-                            [t.speaker for t in turns], duration)
+    stats = turn_statistics(turns.start, turns.duration, turns.speakers, duration)
     meta = {
         "recording": rid, "duration": duration, "speakers": recording.speakers,
         "speech_ratio": stats["speech_ratio"], "overlap_ratio": stats["overlap_ratio"],
         "silence_ratio": stats["silence_ratio"], "turns": stats["turns"], "snr_db": recording.snr_db,
         "gains_db": recording.gains_db, "peak_scale": recording.peak_scale, "statistics": stats,
-        "turn_sources": [{"speaker": t.speaker, "onset": t.onset, "duration": t.duration,
-                          "pieces": [dataclasses.asdict(piece) for piece in t.pieces]} for t in turns],
+        "turn_sources": [{"speaker": t.speaker, "onset": t.start, "duration": t.duration,
+                          "pieces": [dataclasses.asdict(piece) for piece in pieces]}
+                         for t, pieces in zip(turns, recording.pieces)],
     }
     write_json(out / "meta" / f"{rid}.json", meta)
     return meta

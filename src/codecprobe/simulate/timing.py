@@ -187,15 +187,15 @@ def fit_conversational(rttm_paths: list[str], max_simultaneous_speakers: int,
     """
     from scipy.stats import rv_histogram
 
+    from codecprobe.data.rttm import read_rttms
     from codecprobe.errors import InputError
-    from codecprobe.score.rttm import read_rttms
     from codecprobe.simulate.statistics import transitions
 
     gaps: dict[str, list[float]] = {"same_speaker_pause": [], "different_speaker_pause": [], "overlap": []}
     durations, changes = [], []
     for turns in read_rttms(rttm_paths).values():
         durations.extend(turns.duration.tolist())
-        for kind, seconds, changed in transitions(turns.onset, turns.offset, turns.speaker.tolist()):
+        for kind, seconds, changed in transitions(turns.start, turns.end, turns.code.tolist()):
             gaps[kind].append(seconds)
             changes.append(changed)
     source = ", ".join(map(str, rttm_paths))

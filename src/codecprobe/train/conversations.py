@@ -15,23 +15,22 @@ import torch
 from lhotse import Recording, RecordingSet, SupervisionSet
 from torch.utils.data import Dataset
 
-from codecprobe.data import Corpus, load_corpus
-from codecprobe.train.labels import RecordingActivity, frame_activity, window_targets
+from codecprobe.data import Corpus, Turns, load_corpus
 from codecprobe.errors import InputError
-from codecprobe.score.rttm import FileTurns
 from codecprobe.train.bank import FrameBank
 from codecprobe.train.grid import grid_frames
+from codecprobe.train.labels import RecordingActivity, frame_activity, window_targets
 from codecprobe.train.windows import window_starts
 
 
 @dataclass
 class Conversations:
-    """Recordings and their reference turns ``(onset, offset, speaker)``, in the corpus's order."""
+    """Recordings and their reference turns (sorted by start, end, speaker), in the corpus's order."""
 
     name: str
     corpus: Corpus  # with whole_recordings set: each recording is one segment to encode
     recordings: list[Recording]
-    turns: dict[str, list[tuple[float, float, str]]]
+    turns: dict[str, Turns]
 
     def subset(self, ids: list[str], name: str) -> "Conversations":
         keep = set(ids)
@@ -45,14 +44,12 @@ class Conversations:
     def activities(self, rate: float) -> list[RecordingActivity]:
         return [frame_activity(r.id, self.turns[r.id], grid_frames(r.duration, rate), rate) for r in self.recordings]
 
-    def reference(self, recording_id: str) -> FileTurns:
-        turns = self.turns[recording_id]
-        return FileTurns.build(recording_id, [t[0] for t in turns], [t[1] - t[0] for t in turns],
-                               [t[2] for t in turns])
+    def reference(self, recording_id: str) -> Turns:
+        return self.turns[recording_id]
 
     @property
     def speakers(self) -> set[str]:
-        return {speaker for turns in self.turns.values() for _, _, speaker in turns}
+        return {speaker for turns in self.turns.values() for speaker in turns.labels}
 
     @property
     def hours(self) -> float:
@@ -74,7 +71,14 @@ def load_conversations(path: str, layout: str | None = None) -> Conversations:
     whole = dataclasses.replace(
         corpus, whole_recordings=True, recordings=RecordingSet.from_recordings(recordings),
         supervisions=SupervisionSet.from_segments(s for s in corpus.supervisions if s.recording_id in turns))
-    return Conversations(corpus.name, whole, recordings, {r.id: sorted(turns[r.id]) for r in recordings})
+    return Conversations(corpus.name, whole, recordings, {r.id: _sorted_turns(r.id, turns[r.id]) for r in recordings})
+
+
+def _sorted_turns(recording_id: str, spans: list[tuple[float, float, str]]) -> Turns:
+    """``(start, lhotse's end, speaker)`` spans as turns sorted by start, end and speaker; durations are
+    ``end - start`` of lhotse's (8-digit rounded) end, as the references were always built."""
+    spans = sorted(spans)
+    return Turns.build(recording_id, [s[0] for s in spans], [s[1] - s[0] for s in spans], [s[2] for s in spans])
 
 
 def load_training(config) -> tuple[Conversations, Conversations | None]:

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from codecprobe.score.uem import merge_regions
+from codecprobe.data.turns import Turns
+from codecprobe.data.uem import merge_regions
 
 
 @dataclass
@@ -27,18 +28,18 @@ class RecordingActivity:
     activity: np.ndarray
 
 
-def frame_activity(recording_id: str, turns: list[tuple[float, float, str]], n_frames: int,
-                   rate: float) -> RecordingActivity:
-    """Activity of each speaker of ``turns`` (``(onset, offset, speaker)`` in seconds) on the grid.
+def frame_activity(recording_id: str, turns: Turns, n_frames: int, rate: float) -> RecordingActivity:
+    """Activity of each speaker of ``turns`` on the grid.
 
-    >>> a = frame_activity("r", [(0.0, 0.2, "bob"), (0.1, 0.35, "ann"), (0.3, 0.4, "bob")], 4, 10.0)
+    >>> turns = Turns.build("r", [0.0, 0.1, 0.3], [0.2, 0.25, 0.1], ["bob", "ann", "bob"])
+    >>> a = frame_activity("r", turns, 4, 10.0)
     >>> a.speakers, a.activity.T.tolist()
     (['bob', 'ann'], [[1, 1, 0, 1], [0, 1, 1, 1]])
     """
     by_speaker: dict[str, list[tuple[float, float]]] = {}
-    for onset, offset, speaker in turns:
-        if offset > onset:
-            by_speaker.setdefault(speaker, []).append((onset, offset))
+    for turn in turns:
+        if turn.end > turn.start:
+            by_speaker.setdefault(turn.speaker, []).append((turn.start, turn.end))
     regions = {speaker: merge_regions(np.array(spans)) for speaker, spans in by_speaker.items()}
     speakers = sorted(regions, key=lambda speaker: (regions[speaker][0, 0], speaker))
     edges = np.arange(n_frames + 1) / rate

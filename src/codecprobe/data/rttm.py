@@ -1,8 +1,7 @@
-"""RTTM speaker turns: a small ``Turn`` record and a columnar per-file container.
+"""RTTM reading and writing: speaker turns as :class:`~codecprobe.data.turns.Turns` per recording.
 
-An RTTM ``SPEAKER`` line is ``SPEAKER <file> <chnl> <onset> <dur> <NA> <NA> <speaker> <NA> <NA>``.
-Readers return ``{file_id: FileTurns}``; ``FileTurns`` keeps times in numpy columns so
-that millions of turns cost tens of bytes each, not a Python object each.
+An RTTM ``SPEAKER`` line is ``SPEAKER <file> <chnl> <onset> <dur> <NA> <NA> <speaker> <NA> <NA>``;
+readers return ``{recording_id: Turns}`` (the RTTM file id is the recording id).
 
 Validation follows md-eval where it is defined and is strict by default: a malformed
 line raises :class:`InputError` naming the file and line. With ``strict=False`` such
@@ -10,6 +9,7 @@ lines are skipped and listed in ``Problems``; a line with more than 10 fields (a
 speaker name with a space) is then read as md-eval reads it: the 8th field is the
 speaker. Zero-length turns are kept (md-eval scores no speech for them, but a
 reference one still gets a collar). File ids are taken verbatim (dots included).
+Times are written with :data:`RTTM_DIGITS` decimals (milliseconds, as dscore and pyannote write them).
 """
 from __future__ import annotations
 
@@ -19,64 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
-import numpy as np
-
+from codecprobe.data.turns import Turns, concatenate
 from codecprobe.errors import InputError
 
 # RTTM record types md-eval knows; only SPEAKER records matter for diarization.
 KNOWN_TYPES = frozenset({"SEGMENT", "NOSCORE", "NO_RT_METADATA", "LEXEME", "NON-LEX", "NON-SPEECH",
                          "FILLER", "EDIT", "IP", "SU", "CB", "A/P", "SPEAKER", "SPKR-INFO"})
-
-
-@dataclass(frozen=True, slots=True)
-class Turn:
-    file_id: str
-    onset: float
-    duration: float
-    speaker: str
-
-    @property
-    def offset(self) -> float:
-        return self.onset + self.duration
-
-
-@dataclass
-class FileTurns:
-    """All turns of one file: float64 ``onset``/``duration``, int ``speaker`` codes into ``labels``."""
-
-    file_id: str
-    onset: np.ndarray
-    duration: np.ndarray
-    speaker: np.ndarray
-    labels: list[str]
-
-    @property
-    def offset(self) -> np.ndarray:
-        return self.onset + self.duration
-
-    def __len__(self) -> int:
-        return len(self.onset)
-
-    def __iter__(self) -> Iterator[Turn]:
-        for onset, duration, code in zip(self.onset.tolist(), self.duration.tolist(), self.speaker.tolist()):
-            yield Turn(self.file_id, onset, duration, self.labels[code])
-
-    @classmethod
-    def build(cls, file_id: str, onset, duration, speakers: Iterable[str]) -> "FileTurns":
-        labels, codes = np.unique(np.asarray(list(speakers), dtype=object).astype(str), return_inverse=True)
-        return cls(file_id, np.asarray(onset, dtype=np.float64), np.asarray(duration, dtype=np.float64),
-                   codes.astype(np.int64).reshape(-1), [str(x) for x in labels])
-
-
-def group_turns(turns: Iterable[Turn]) -> dict[str, FileTurns]:
-    """Turns (any order, any files) to ``{file_id: FileTurns}``."""
-    columns: dict[str, tuple[list, list, list]] = {}
-    for turn in turns:
-        onsets, durations, speakers = columns.setdefault(turn.file_id, ([], [], []))
-        onsets.append(turn.onset)
-        durations.append(turn.duration)
-        speakers.append(turn.speaker)
-    return {fid: FileTurns.build(fid, *cols) for fid, cols in columns.items()}
+RTTM_DIGITS = 3
 
 
 @dataclass
@@ -114,7 +63,7 @@ def skip_or_raise(error: InputError, strict: bool, problems: Problems | None) ->
         problems.messages.append(str(error))
 
 
-def _parse_time(text: str, what: str, where: str) -> float:
+def parse_time(text: str, what: str, where: str) -> float:
     try:
         value = float(text)
     except ValueError:
@@ -124,8 +73,8 @@ def _parse_time(text: str, what: str, where: str) -> float:
     return value
 
 
-def read_rttm(path: str | os.PathLike, strict: bool = True, problems: Problems | None = None) -> dict[str, FileTurns]:
-    """Read the SPEAKER turns of one RTTM file as ``{file_id: FileTurns}``.
+def read_rttm(path: str | os.PathLike, strict: bool = True, problems: Problems | None = None) -> dict[str, Turns]:
+    """Read the SPEAKER turns of one RTTM file as ``{recording_id: Turns}``.
 
     A plain, valid SPEAKER line costs one comparison chain; anything else (blank lines and
     comments too) goes through every check in :func:`_speaker_times`, which names the line.
@@ -151,7 +100,7 @@ def read_rttm(path: str | os.PathLike, strict: bool = True, problems: Problems |
         turns[0].append(onset)
         turns[1].append(duration)
         turns[2].append(fields[7])
-    return {fid: FileTurns.build(fid, *cols) for fid, cols in columns.items()}
+    return {fid: Turns.build(fid, *cols) for fid, cols in columns.items()}
 
 
 def _speaker_times(fields: list[str], where: str, strict: bool, problems: Problems | None) -> tuple[float, float] | None:
@@ -166,8 +115,8 @@ def _speaker_times(fields: list[str], where: str, strict: bool, problems: Proble
             return None
         if len(fields) < 9:
             raise InputError(f"{where}: a SPEAKER line needs at least 9 fields, found {len(fields)}")
-        onset = _parse_time(fields[3], "onset", where)
-        duration = _parse_time(fields[4], "duration", where)
+        onset = parse_time(fields[3], "onset", where)
+        duration = parse_time(fields[4], "duration", where)
         if not math.isfinite(onset + duration):
             raise InputError(f"{where}: onset {fields[3]} + duration {fields[4]} overflows")
         if len(fields) > 10:  # kept in lenient mode, as md-eval keeps it
@@ -196,35 +145,48 @@ def rttm_paths(paths: Iterable[str | os.PathLike], problems: Problems | None = N
 
 
 def read_rttms(paths: Iterable[str | os.PathLike], strict: bool = True,
-               problems: Problems | None = None) -> dict[str, FileTurns]:
+               problems: Problems | None = None) -> dict[str, Turns]:
     """Read RTTM files and folders of them; turns of one file id are pooled across files."""
-    merged: dict[str, list[FileTurns]] = {}
+    merged: dict[str, list[Turns]] = {}
     for path in rttm_paths(paths, problems):
         for fid, turns in read_rttm(path, strict, problems).items():
             merged.setdefault(fid, []).append(turns)
     return {fid: concatenate(parts) for fid, parts in merged.items()}
 
 
-def concatenate(parts: list[FileTurns]) -> FileTurns:
-    if len(parts) == 1:
-        return parts[0]
-    labels = [part.labels[code] for part in parts for code in part.speaker.tolist()]
-    return FileTurns.build(parts[0].file_id, np.concatenate([p.onset for p in parts]),
-                           np.concatenate([p.duration for p in parts]), labels)
+def read_segments(path: str | os.PathLike) -> Turns:
+    """pyAudioAnalysis ``.segments`` references: ``start<TAB>end<TAB>speaker`` per line, recording id = stem."""
+    path = Path(path)
+    starts, durations, speakers = [], [], []
+    for number, line in enumerate(read_lines(path, "segments"), start=1):
+        if not line.strip():
+            continue
+        fields = line.split("\t") if "\t" in line else line.split()
+        try:
+            start, end, speaker = float(fields[0]), float(fields[1]), fields[2].strip()
+        except (ValueError, IndexError):
+            raise InputError(f"{path}:{number}: expected start<TAB>end<TAB>speaker, got {line!r}") from None
+        if not 0 <= start <= end < math.inf:
+            raise InputError(f"{path}:{number}: a turn must have 0 <= start <= end < inf, got {start} - {end}")
+        starts.append(start)
+        durations.append(end - start)
+        speakers.append(speaker)
+    return Turns.build(path.stem, starts, durations, speakers)
 
 
-def format_rttm(segmentation: dict[str, FileTurns], digits: int = 3) -> str:
+def format_rttm(segmentation: dict[str, Turns], digits: int = RTTM_DIGITS) -> str:
+    """RTTM text of ``{recording_id: Turns}``, recordings sorted by id, turns in their order."""
     lines = []
-    for fid in sorted(segmentation):
-        for turn in segmentation[fid]:
-            if any(ch.isspace() for ch in turn.speaker + turn.file_id) or not turn.speaker or not fid:
-                raise InputError(f"file {fid!r} speaker {turn.speaker!r}: RTTM ids cannot be empty or contain spaces")
-            lines.append(f"SPEAKER {fid} 1 {turn.onset:.{digits}f} {turn.duration:.{digits}f} "
+    for rid in sorted(segmentation):
+        for turn in segmentation[rid]:
+            if any(ch.isspace() for ch in turn.speaker + rid) or not turn.speaker or not rid:
+                raise InputError(f"file {rid!r} speaker {turn.speaker!r}: RTTM ids cannot be empty or contain spaces")
+            lines.append(f"SPEAKER {rid} 1 {turn.start:.{digits}f} {turn.duration:.{digits}f} "
                          f"<NA> <NA> {turn.speaker} <NA> <NA>")
     return "".join(line + "\n" for line in lines)
 
 
-def write_rttm(path: str | os.PathLike, segmentation: dict[str, FileTurns], digits: int = 3) -> None:
+def write_rttm(path: str | os.PathLike, segmentation: dict[str, Turns], digits: int = RTTM_DIGITS) -> None:
     from codecprobe.report import atomic_write_text
 
     atomic_write_text(path, format_rttm(segmentation, digits))

@@ -11,10 +11,11 @@ import os
 
 import numpy as np
 
+from codecprobe.data.rttm import Problems, data_lines, parse_time, skip_or_raise
+from codecprobe.data.turns import Turns
 from codecprobe.errors import InputError
-from codecprobe.score.rttm import FileTurns, Problems, _parse_time, data_lines, skip_or_raise
 
-Uem = dict  # {file_id: (n, 2) float64 array of [onset, offset) regions}
+Uem = dict  # {recording_id: (n, 2) float64 array of [onset, offset) regions}
 
 
 def merge_regions(regions: np.ndarray) -> np.ndarray:
@@ -39,8 +40,8 @@ def read_uem(path: str | os.PathLike, strict: bool = True, problems: Problems | 
         try:
             if len(fields) != 4:
                 raise InputError(f"{where}: a UEM line has 4 fields (file chnl onset offset), found {len(fields)}")
-            onset = _parse_time(fields[2], "onset", where)
-            offset = _parse_time(fields[3], "offset", where)
+            onset = parse_time(fields[2], "onset", where)
+            offset = parse_time(fields[3], "offset", where)
             if offset <= onset:
                 raise InputError(f"{where}: offset {offset} is not after onset {onset}")
         except InputError as error:
@@ -57,13 +58,25 @@ def write_uem(path: str | os.PathLike, uem: Uem, digits: int = 3) -> None:
     atomic_write_text(path, "".join(lines))
 
 
-def default_uem(reference: dict[str, FileTurns], system: dict[str, FileTurns]) -> Uem:
+def default_uem(reference: dict[str, Turns], system: dict[str, Turns]) -> Uem:
     """dscore's default: per file, from the earliest onset to the latest offset of reference or system."""
     uem = {}
     for fid in sorted(set(reference) | set(system)):
         parts = [t for t in (reference.get(fid), system.get(fid)) if t is not None and len(t)]
-        onset = min(float(t.onset.min()) for t in parts)
-        offset = max(float(t.offset.max()) for t in parts)
+        onset = min(float(t.start.min()) for t in parts)
+        offset = max(float(t.end.max()) for t in parts)
         if offset > onset:
             uem[fid] = np.array([[onset, offset]])
     return uem
+
+
+def to_timeline(regions: np.ndarray, uri: str | None = None):
+    """A recording's scoring regions as a ``pyannote.core.Timeline``."""
+    from pyannote.core import Segment, Timeline
+
+    return Timeline([Segment(float(on), float(off)) for on, off in np.asarray(regions).reshape(-1, 2)], uri=uri)
+
+
+def from_timeline(timeline) -> np.ndarray:
+    """The ``(n, 2)`` regions of a ``pyannote.core.Timeline``, sorted, overlapping ones merged."""
+    return merge_regions(np.array([[s.start, s.end] for s in timeline], dtype=np.float64))

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from codecprobe.errors import InputError
-from codecprobe.score import Problems, read_rttm, read_rttms, read_uem, write_rttm, write_uem
-from codecprobe.score.uem import merge_regions
+from codecprobe.data.rttm import Problems, read_rttm, read_rttms, write_rttm
+from codecprobe.data.uem import merge_regions, read_uem, write_uem
 
 GOOD = """\
 ;; comment
@@ -21,8 +21,8 @@ def test_reads_speaker_lines_verbatim_ids_and_zero_length(tmp_path):
     seg = read_rttm(path)
     assert sorted(seg) == ["ES2004a.Mix-Headset", "other"]
     turns = list(seg["ES2004a.Mix-Headset"])
-    assert [(t.speaker, t.onset, t.duration) for t in turns] == [("MEO015", 0.37, 1.39), ("FEE013", 2.0, 0.0)]
-    assert list(seg["other"])[0].offset == 6.5
+    assert [(t.speaker, t.start, t.duration) for t in turns] == [("MEO015", 0.37, 1.39), ("FEE013", 2.0, 0.0)]
+    assert list(seg["other"])[0].end == 6.5
 
 
 @pytest.mark.parametrize("line, reason", [
@@ -48,7 +48,7 @@ def test_lenient_mode_skips_and_reports(tmp_path):
                     "SPEAKER f 1 3 1 <NA> <NA> John Smith <NA> <NA>\n")
     problems = Problems()
     seg = read_rttm(path, strict=False, problems=problems)
-    assert [(t.speaker, t.onset) for t in seg["f"]] == [("A", 0.0), ("John", 3.0)]  # md-eval's reading
+    assert [(t.speaker, t.start) for t in seg["f"]] == [("A", 0.0), ("John", 3.0)]  # md-eval's reading
     assert len(problems.messages) == 2 and "bad.rttm:2" in problems.messages[0]
 
 
@@ -57,10 +57,10 @@ def test_folders_pool_turns_and_roundtrip(tmp_path):
     (tmp_path / "d" / "1.rttm").write_text("SPEAKER f 1 0 1 <NA> <NA> A <NA> <NA>\n")
     (tmp_path / "d" / "2.rttm").write_text("SPEAKER f 1 2 1 <NA> <NA> B <NA> <NA>\n")
     seg = read_rttms([tmp_path / "d"])
-    assert [(t.speaker, t.onset) for t in seg["f"]] == [("A", 0.0), ("B", 2.0)]
+    assert [(t.speaker, t.start) for t in seg["f"]] == [("A", 0.0), ("B", 2.0)]
     write_rttm(tmp_path / "out.rttm", seg)
     again = read_rttm(tmp_path / "out.rttm")
-    assert [(t.speaker, t.onset, t.duration) for t in again["f"]] == [("A", 0.0, 1.0), ("B", 2.0, 1.0)]
+    assert [(t.speaker, t.start, t.duration) for t in again["f"]] == [("A", 0.0, 1.0), ("B", 2.0, 1.0)]
 
 
 def test_uem_regions_merge_overlaps_and_validate(tmp_path):
