@@ -113,8 +113,7 @@ def run_demo(config: DemoConfig) -> dict:
 
 def _speaker_studies(config: DemoConfig, corpora: list[Corpus], encoders, out: Path) -> tuple[list[dict], str]:
     """verify and diagnose per utterance corpus and encoder; one report folder each."""
-    from codecprobe.verify.report import write_diagnose_report, write_verify_report
-    from codecprobe.verify.study import run_diagnose, run_verify
+    from codecprobe.verify.study import diagnose, verify
 
     studies, rows = [], []
     for corpus in (c for c in corpora if not c.whole_recordings):
@@ -129,8 +128,8 @@ def _speaker_studies(config: DemoConfig, corpora: list[Corpus], encoders, out: P
                 store=str(out / "store"), backends=["cosine", "center", "probe"],
             )
             folder = out / "studies" / f"{corpus.name}-{identity.encoder}"
-            verified = write_verify_report(run_verify(study, progress=False), folder / "verify")
-            diagnosed = write_diagnose_report(run_diagnose(study, progress=False), folder / "diagnose")
+            verified = verify(study, folder / "verify", progress=False).to_dict()
+            diagnosed = diagnose(study, folder / "diagnose", progress=False).to_dict()
             studies.append({"corpus": corpus.name, "encoder": identity.encoder, "report": str(folder),
                             "verify": verified, "diagnose": diagnosed})
             for record in verified["results"]:
