@@ -4,7 +4,8 @@ A study computes a :class:`~codecprobe.report.results.Result` (numbers and verdi
 describes it as a :class:`Report` with its ``render(result)``; :func:`to_markdown` is the
 only place that decides how a report looks. A report is:
 
-- a title, and what ran on which data and which weights (``about``, one bullet each);
+- a title, and what ran on which data and which weights (``about``: blocks under the title,
+  usually one bullet list);
 - sections: paragraphs, bullet lists (e.g. the verdicts' thresholds in plain words),
   tables and figures (embedded by their path relative to the report, with a short label;
   a long label becomes a footnote);
@@ -48,11 +49,10 @@ class Section:
 @dataclass
 class Report:
     title: str
-    about: list[str]  # what ran on which data and which weights
+    about: list[Block]  # what ran on which data and which weights
     sections: list[Section]
     config: dict  # the study's config, as saved
     provenance: dict  # codecprobe.report.provenance(), as saved
-    preamble: list[Block] = field(default_factory=list)  # blocks between the title and ``about``
 
 
 def to_markdown(report: Report) -> str:
@@ -73,9 +73,7 @@ def to_markdown(report: Report) -> str:
         notes.append(item.note)
         return f"![{item.label}]({item.path})[^{len(notes)}]"
 
-    parts = [f"# {report.title}", *map(block, report.preamble)]
-    if report.about:
-        parts.append(block(Bullets(report.about)))
+    parts = [f"# {report.title}", *map(block, report.about)]
     for section in report.sections:
         if section.title is not None:
             parts.append(f"## {section.title}")

@@ -25,7 +25,9 @@ R = TypeVar("R", bound="Result")
 STUDIES: dict[str, tuple[str, str, str]] = {
     "verify": ("codecprobe.verify.report", "VerifyResult", "render_verify"),
     "diagnose": ("codecprobe.verify.report", "DiagnoseResult", "render_diagnose"),
+    "simulate": ("codecprobe.simulate.report", "SimulationResult", "render"),
 }
+RESULT_FILES = ("results.json", "simulation.json")  # simulate's folder is a corpus: its results say so
 
 
 @dataclasses.dataclass
@@ -33,6 +35,7 @@ class Result:
     """Base of every study's result; subclasses set ``study`` (its key in :data:`STUDIES`)."""
 
     study: ClassVar[str]
+    filename: ClassVar[str] = "results.json"
 
     def to_dict(self) -> dict[str, Any]:
         return {"study": self.study} | dataclasses.asdict(self)
@@ -51,11 +54,11 @@ class Result:
         return cls.from_dict(data, str(path))
 
     def save(self, out: str | os.PathLike) -> None:
-        """``OUT/results.json`` and the config alone as ``OUT/config.yaml`` (re-runnable with --config)."""
+        """``OUT/results.json`` (``filename``) and the config alone as ``OUT/config.yaml`` (rerun it with --config)."""
         from codecprobe.config import save_config
         from codecprobe.report.files import write_json
 
-        write_json(Path(out) / "results.json", self.to_dict())
+        write_json(Path(out) / self.filename, self.to_dict())
         save_config(self.config, Path(out) / "config.yaml")
 
 
@@ -77,7 +80,7 @@ def write_report(result: Result, out: str | os.PathLike) -> Path:
 
 def load_result(out: str | os.PathLike) -> Result:
     """The result saved in the study folder ``out``, as its study's typed object."""
-    path = Path(out) / "results.json"
+    path = next((Path(out) / name for name in RESULT_FILES if (Path(out) / name).is_file()), Path(out) / RESULT_FILES[0])
     study = _read(path).get("study")
     if study not in STUDIES:
         raise InputError(f"{path}: no known study ({study!r}); known: {', '.join(STUDIES)}")

@@ -88,7 +88,7 @@ def _report(result: SpeakerSpaceResult, title: str, sections: list[Section]) -> 
     if result.failures:
         sections.append(Section(f"Inputs left out ({len(result.failures)})",
                                 [Table(["input", "reason"], [[f.input, f.reason] for f in result.failures])]))
-    return Report(title, _about(result), sections, _config_dict(result), result.provenance)
+    return Report(title, [Bullets(_about(result))], sections, _config_dict(result), result.provenance)
 
 
 def _config_dict(result: SpeakerSpaceResult) -> dict:
