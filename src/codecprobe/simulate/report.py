@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from codecprobe.config import config_to_dict
 from codecprobe.report import provenance
 from codecprobe.report.model import Report, Section, Table
 from codecprobe.report.results import Result, write_study
 from codecprobe.simulate.config import SimulateConfig
+
+if TYPE_CHECKING:
+    from codecprobe.simulate.study import Simulation
 
 MAX_ROWS_IN_MARKDOWN = 100
 # Real conversations to compare with, measured the same way (codecprobe.simulate.statistics) on
@@ -64,7 +68,7 @@ def write_simulation_report(simulation: Simulation) -> SimulationResult:
     return result
 
 
-def expected(simulation) -> dict:
+def expected(simulation: Simulation) -> dict:
     """What the config asks for, in the terms the statistics measure."""
     config = simulation.config
     weights = config.speakers.count_weights
