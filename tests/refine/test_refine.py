@@ -10,8 +10,7 @@ from codecprobe.cli.main import main
 from codecprobe.config import load_config
 from codecprobe.refine.config import RefineStudyConfig
 from codecprobe.refine.data import BoundaryWindows
-from codecprobe.refine.report import write_report
-from codecprobe.refine.study import IDENTITY, load_refiner, run_study
+from codecprobe.refine.study import IDENTITY, load_refiner, run_study, write_refine
 from codecprobe.score import read_rttm
 from codecprobe.train.fit import BEST, LAST
 from tests.diarize.conversations import write_conversations
@@ -43,7 +42,7 @@ def mlp_study(corpora, tmp_path_factory):
     out = tmp_path_factory.mktemp("study")
     config = tiny_config(corpora, out / "store", "variants=[mlp]", "trainer.max_steps=60")
     result = run_study(config, out, progress=False)
-    return result, write_report(result, out), out
+    return result, write_refine(result, out).to_dict(), out
 
 
 def test_a_refiner_trained_a_few_steps_beats_the_unrefined_hypothesis(mlp_study):
@@ -138,3 +137,25 @@ def test_refine_options_take_several_values_like_tap():
                                       "--variant", "mlp", "contrastive", "--hyp", "x.rttm", "--hyp", "y"])
     assert [str(p) for p in args.eval_corpora] == ["a", "b", "c"] and args.variants == ["mlp", "contrastive"]
     assert args.hypotheses == ["x.rttm", "y"]
+
+
+def test_codecprobe_report_rerenders_the_refine_report_without_computing(mlp_study, monkeypatch):
+    """Issue 17 item 1: results.json loads back into the same RefineResult, and `codecprobe report OUT` writes
+    the same report.md, byte for byte, with training and evaluation switched off."""
+    from codecprobe.cli.main import main
+    from codecprobe.refine import study
+    from codecprobe.report.results import load_result
+
+    _, results, out = mlp_study
+    saved = load_result(out)
+    assert type(saved).__name__ == "RefineResult" and saved.gates == results["gates"]
+    original = (out / "report.md").read_bytes()
+    (out / "report.md").unlink()
+
+    def no_computation(*args, **kwargs):
+        raise AssertionError("codecprobe report must not compute")
+
+    for name in ("run_study", "train_refiner", "evaluate_all"):
+        monkeypatch.setattr(study, name, no_computation)
+    assert main(["report", str(out)]) == 0
+    assert (out / "report.md").read_bytes() == original

@@ -26,6 +26,10 @@ STUDIES: dict[str, tuple[str, str, str]] = {
     "verify": ("codecprobe.verify.report", "VerifyResult", "render_verify"),
     "diagnose": ("codecprobe.verify.report", "DiagnoseResult", "render_diagnose"),
     "simulate": ("codecprobe.simulate.report", "SimulationResult", "render"),
+    "train": ("codecprobe.adapter.report", "TrainResult", "render"),
+    "refine": ("codecprobe.refine.report", "RefineResult", "render"),
+    "structure": ("codecprobe.structure.report", "StructureSummary", "render"),
+    "nextlatent": ("codecprobe.nextlatent.report", "NextLatentSummary", "render"),
 }
 RESULT_FILES = ("results.json", "simulation.json")  # simulate's folder is a corpus: its results say so
 
