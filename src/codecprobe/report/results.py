@@ -30,8 +30,10 @@ STUDIES: dict[str, tuple[str, str, str]] = {
     "refine": ("codecprobe.refine.report", "RefineResult", "render"),
     "structure": ("codecprobe.structure.report", "StructureSummary", "render"),
     "nextlatent": ("codecprobe.nextlatent.report", "NextLatentSummary", "render"),
+    "diarize": ("codecprobe.diarize.report", "DiarizeResult", "render"),
 }
-RESULT_FILES = ("results.json", "simulation.json")  # simulate's folder is a corpus: its results say so
+RESULT_FILES = ("results.json", "simulation.json", "summary.json")  # simulate's folder is a corpus; diarize's
+# summary.json predates the others
 
 
 @dataclasses.dataclass
@@ -67,9 +69,10 @@ class Result:
 
 
 def write_study(result: Result, out: str | os.PathLike) -> Path:
-    """Save ``result`` in ``out`` and write its report; returns the report's path."""
+    """Save ``result`` in ``out`` and write its report from what was saved (as ``codecprobe report`` will:
+    NaN saved as null, tuples as lists); returns the report's path."""
     result.save(out)
-    return write_report(result, out)
+    return write_report(type(result).load(Path(out) / result.filename), out)
 
 
 def write_report(result: Result, out: str | os.PathLike) -> Path:
