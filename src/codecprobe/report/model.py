@@ -24,6 +24,11 @@ class Table:
     rows: list[list[Any]]
     float_format: str = "{:.2f}"  # for float cells
 
+    def markdown(self) -> str:
+        from codecprobe.report.markdown import markdown_table
+
+        return markdown_table(self.headers, self.rows, self.float_format)
+
 
 @dataclass
 class Figure:
@@ -57,8 +62,6 @@ class Report:
 
 def to_markdown(report: Report) -> str:
     """The report as Markdown (blocks apart by one blank line), ending in a newline."""
-    from codecprobe.report.markdown import markdown_table
-
     notes: list[str] = []
 
     def block(item: Block) -> str:
@@ -67,7 +70,7 @@ def to_markdown(report: Report) -> str:
         if isinstance(item, Bullets):
             return "\n".join(f"- {line}" for line in item.items)
         if isinstance(item, Table):
-            return markdown_table(item.headers, item.rows, item.float_format)
+            return item.markdown()
         if item.note is None:
             return f"![{item.label}]({item.path})"
         notes.append(item.note)

@@ -31,9 +31,10 @@ STUDIES: dict[str, tuple[str, str, str]] = {
     "structure": ("codecprobe.structure.report", "StructureSummary", "render"),
     "nextlatent": ("codecprobe.nextlatent.report", "NextLatentSummary", "render"),
     "diarize": ("codecprobe.diarize.report", "DiarizeResult", "render"),
+    "demo": ("codecprobe.demo.report", "DemoResult", "render"),
 }
-RESULT_FILES = ("results.json", "simulation.json", "summary.json")  # simulate's folder is a corpus; diarize's
-# summary.json predates the others
+# the file each study saves its result in (the names predate the skeleton; simulate's folder is a corpus)
+RESULT_FILES = ("results.json", "simulation.json", "summary.json", "demo.json")
 
 
 @dataclasses.dataclass
@@ -42,6 +43,7 @@ class Result:
 
     study: ClassVar[str]
     filename: ClassVar[str] = "results.json"
+    report_name: ClassVar[str] = "report.md"
 
     def to_dict(self) -> dict[str, Any]:
         return {"study": self.study} | dataclasses.asdict(self)
@@ -80,7 +82,7 @@ def write_report(result: Result, out: str | os.PathLike) -> Path:
     from codecprobe.report.model import to_markdown
 
     module, _, render = STUDIES[result.study]
-    path = Path(out) / "report.md"
+    path = Path(out) / result.report_name
     atomic_write_text(path, to_markdown(getattr(importlib.import_module(module), render)(result)))
     return path
 
@@ -96,7 +98,7 @@ def load_result(out: str | os.PathLike) -> Result:
 
 
 def rerender(out: str | os.PathLike) -> Path:
-    """Write ``out/report.md`` again from ``out/results.json``, computing nothing."""
+    """Write ``out/report.md`` (the demo: ``demo.md``) again from the saved result, computing nothing."""
     return write_report(load_result(out), out)
 
 
