@@ -32,9 +32,10 @@ STUDIES: dict[str, tuple[str, str, str]] = {
     "nextlatent": ("codecprobe.nextlatent.report", "NextLatentSummary", "render"),
     "diarize": ("codecprobe.diarize.report", "DiarizeResult", "render"),
     "demo": ("codecprobe.demo.report", "DemoResult", "render"),
+    "boundaries": ("codecprobe.score.report", "BoundaryResult", "render"),
 }
 # the file each study saves its result in (the names predate the skeleton; simulate's folder is a corpus)
-RESULT_FILES = ("results.json", "simulation.json", "summary.json", "demo.json")
+RESULT_FILES = ("results.json", "simulation.json", "summary.json", "demo.json", "boundaries.json")
 
 
 @dataclasses.dataclass
@@ -67,7 +68,8 @@ class Result:
         from codecprobe.report.files import write_json
 
         write_json(Path(out) / self.filename, self.to_dict())
-        save_config(self.config, Path(out) / "config.yaml")
+        if dataclasses.is_dataclass(getattr(self, "config", None)):  # boundaries has options, not a config
+            save_config(self.config, Path(out) / "config.yaml")
 
 
 def write_study(result: Result, out: str | os.PathLike) -> Path:
