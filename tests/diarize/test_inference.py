@@ -35,7 +35,7 @@ def conversation(shared_data, tmp_path_factory):
     return path, reference, folder / "reference.rttm"
 
 
-def test_classic_finds_the_speakers_of_a_known_conversation(conversation, tmp_path):
+def test_classic_finds_the_speakers_of_a_known_conversation(conversation, tmp_path, monkeypatch):
     path, reference, reference_path = conversation
     summary = run_diarize(DiarizeConfig(pipeline="classic"), [path], tmp_path, reference=[reference_path],
                           progress=False)
@@ -52,6 +52,25 @@ def test_classic_finds_the_speakers_of_a_known_conversation(conversation, tmp_pa
     assert "| conversation | " in report and "| TOTAL | " in report and "![conversation](plots/conversation.png)" in report
     assert (tmp_path / "plots" / "conversation.png").stat().st_size > 10_000
     assert json.loads((tmp_path / "summary.json").read_text())["config"]["classic"]["clustering"]["method"] == "ahc"
+
+    # issue 17 item 1: summary.json loads back into a DiarizeResult, and `codecprobe report OUT` writes the
+    # same report.md, byte for byte, with diarizing and scoring switched off
+    from codecprobe.cli.main import main
+    from codecprobe.diarize import run, scoring
+    from codecprobe.report.results import load_result
+
+    saved = load_result(tmp_path)
+    assert saved.scores["collars"]["0"]["overall"] == overall and saved.figures == {"conversation": "plots/conversation.png"}
+    original = (tmp_path / "report.md").read_bytes()
+    (tmp_path / "report.md").unlink()
+
+    def no_computation(*args, **kwargs):
+        raise AssertionError("codecprobe report must not compute")
+
+    monkeypatch.setattr(run, "run_diarize", no_computation)
+    monkeypatch.setattr(scoring, "score", no_computation)
+    assert main(["report", str(tmp_path)]) == 0
+    assert (tmp_path / "report.md").read_bytes() == original
 
 
 @pytest.fixture(scope="module")

@@ -257,3 +257,25 @@ def test_a_corpus_without_speaker_labels_is_refused(tmp_path):
     with pytest.raises(InputError, match="no speaker-labelled segments"):
         simulate(tmp_path / "c" / "manifest.csv", tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_codecprobe_report_rerenders_the_simulation_report_without_computing(tones, tmp_path, monkeypatch):
+    """Issue 17 item 1: simulation.json loads back into the same typed result, and `codecprobe report OUT`
+    writes the same report.md from it, byte for byte, with the simulator switched off."""
+    from codecprobe.cli.main import main
+    from codecprobe.report.results import load_result
+    from codecprobe.simulate import conversation, study
+
+    sim = run_simulation(config(tones, n=2), tmp_path / "sim", progress=False)
+    result = write_simulation_report(sim)
+    assert load_result(sim.out) == result
+    original = (sim.out / "report.md").read_bytes()
+    (sim.out / "report.md").unlink()
+
+    def no_computation(*args, **kwargs):
+        raise AssertionError("codecprobe report must not simulate")
+
+    monkeypatch.setattr(study, "simulate_recording", no_computation)
+    monkeypatch.setattr(conversation, "simulate_recording", no_computation)
+    assert main(["report", str(sim.out)]) == 0
+    assert (sim.out / "report.md").read_bytes() == original

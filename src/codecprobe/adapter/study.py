@@ -6,13 +6,12 @@
 2. :func:`prepare`: extract into the latent store what it lacks (one pass per encoder and
    corpus, all taps at once), and build each system's frame banks.
 3. :func:`train_system`: the adapter (and, for Step 1.5, Mimi's top layers) on the training
-   windows, through :func:`codecprobe.train.fit` (checkpoints, resume, CSV metrics).
+   windows, through :class:`codecprobe.train.run.TrainingRun` (checkpoints, resume, CSV metrics).
 4. :func:`evaluate_all`: DER and the seed's split on each held-out corpus, on the
    adapter's own windows, beside a one-speaker baseline.
 """
 from __future__ import annotations
 
-import csv
 import dataclasses
 import sys
 from dataclasses import asdict, dataclass, field
@@ -30,10 +29,10 @@ from codecprobe.adapter.module import DiarizationModule
 from codecprobe.encoders import Encoder
 from codecprobe.errors import InputError
 from codecprobe.store import LatentStore
-from codecprobe.train import FrameBank, TapSource, WindowDataModule, build_bank, fit, load_module, read_checkpoint
-from codecprobe.train.fit import BEST, LAST
+from codecprobe.train import FrameBank, TapSource, WindowDataModule, build_bank
 from codecprobe.train.grid import grid_frames
 from codecprobe.train.inputs import build_input, extract_inputs, input_record
+from codecprobe.train.run import FinishedRun, TrainingRun, read_run
 
 MIMI_LAYER_RATE_RATIO = 2  # Mimi's transformer runs at 25 Hz, twice its 12.5 Hz latent rate
 NORM_SAMPLE_WINDOWS = 64  # training windows whose frames set the input standardisation
@@ -172,32 +171,20 @@ def build_module(config: TrainStudyConfig, system: System, dims: list[int]) -> D
 
 
 def train_system(config: TrainStudyConfig, system: System, train: DiarizationWindows, val: DiarizationWindows | None,
-                 out_dir: Path) -> Training | None:
-    """Train (or resume) one system in ``out_dir``; None in the extra processes of a DDP run."""
+                 run: TrainingRun) -> bool:
+    """Train (or resume) one system; False in the extra processes of a DDP run."""
     L.seed_everything(config.trainer.seed, workers=True, verbose=False)
     module = build_module(config, system, train.bank.dims)
     sample = np.random.default_rng(config.trainer.seed).permutation(len(train))[:NORM_SAMPLE_WINDOWS]
     module.fit_input_norm(torch.stack([train[int(i)]["features"] for i in sample]))
     data = WindowDataModule(train, val, config.trainer.batch_size, config.trainer.seed, config.trainer.workers)
-    result = fit(module, data, config.trainer, out_dir, saved_config=config)
-    if not result.is_global_zero:
-        return None
-    return Training(system.name, result.best_checkpoint or result.last_checkpoint, result.global_step,
-                    result.train_seconds, sum(p.numel() for p in module.parameters() if p.requires_grad),
-                    train.bank.dims, len(train), len(val) if val else 0, train.dropped_speakers(), result.metrics)
+    return run.fit(module, data, config.trainer, saved_config=config) is not None
 
 
-def finished_training(checkpoint: Path) -> tuple[Training, DiarizationModule]:
-    """What a checkpoint says about its training, and the model it holds (for evaluation-only runs)."""
-    state = read_checkpoint(checkpoint)
-    module = load_module(checkpoint)
-    metrics = checkpoint.parent / "metrics.csv"
-    rows = [{k: (float(v) if v else None) for k, v in row.items()} for row in csv.DictReader(open(metrics))] \
-        if metrics.is_file() else []
-    return Training(module.hparams.system, checkpoint, int(state["global_step"]),
-                    float(state.get("callbacks", {}).get("ResumeState", {}).get("train_seconds", float("nan"))),
-                    sum(p.numel() for p in module.parameters() if p.requires_grad),
-                    [i["dim"] for i in module.hparams.inputs], 0, 0, 0, rows), module
+def training_of(finished: FinishedRun, module: DiarizationModule) -> Training:
+    """What a checkpoint says about its training (the window counts are the study's to fill in)."""
+    return Training(module.hparams.system, finished.checkpoint, finished.global_step, finished.train_seconds,
+                    finished.parameters, [i["dim"] for i in module.hparams.inputs], 0, 0, 0, finished.metrics)
 
 
 # -- the study ----------------------------------------------------------------------------
@@ -220,10 +207,10 @@ def run_study(config: TrainStudyConfig, out: str | Path, progress: bool = True, 
     if config.trainer.processes > 1 and len(systems) > 1:
         raise InputError(f"training on {config.trainer.processes} processes takes one system per command; "
                          f"this config has {len(systems)} ({', '.join(s.name for s in systems)})")
-    for system in systems:
-        folder = out / "systems" / system.name
-        if evaluate_only and not (folder / LAST).is_file():
-            raise InputError(f"{folder}: no checkpoint to evaluate (train first)")
+    runs = {system.name: TrainingRun(out / "systems" / system.name) for system in systems}
+    if evaluate_only:
+        for run in runs.values():
+            run.require_trained()
     trainings, evaluations = [], []
     with LatentStore(config.store) as store:
         prepare(config, data, systems, store, progress)
@@ -231,18 +218,17 @@ def run_study(config: TrainStudyConfig, out: str | Path, progress: bool = True, 
     if prepare_only:
         return None
     for system in systems:
-        folder = out / "systems" / system.name
+        run = runs[system.name]
         if not evaluate_only:
             ratio = int(round(system.input_rate / config.grid_rate))
             say(f"training {system.name}", progress)
             train = windows_of(config, banks[system.name, id(data.train)], data.train, config.step_frames, ratio)
             val = windows_of(config, banks[system.name, id(data.val)], data.val, config.window_frames, ratio) \
                 if data.val else None
-            if train_system(config, system, train, val, folder) is None:  # an extra DDP process
+            if not train_system(config, system, train, val, run):  # an extra DDP process
                 return None
-        best = folder / BEST
-        training, module = finished_training(best if best.is_file() else folder / LAST)
-        trainings.append(training)
+        finished, module = run.read()
+        trainings.append(training_of(finished, module))
         evaluations += evaluate_all(module, data.evals, {id(d): banks[system.name, id(d)] for d in data.evals},
                                     config, progress)
     return StudyResult(config, data, systems, trainings, evaluations, baselines(config, data.evals))
@@ -251,8 +237,8 @@ def run_study(config: TrainStudyConfig, out: str | Path, progress: bool = True, 
 def run_checkpoint(config: TrainStudyConfig, checkpoint: str | Path, progress: bool = True) -> StudyResult:
     """Evaluate one trained checkpoint on ``config.eval_corpora``: its inputs are extracted with the
     encoders it was trained on (built again and checked to be the same), on its own grid and windows."""
-    checkpoint = Path(checkpoint)
-    training, module = finished_training(checkpoint)
+    finished, module = read_run(checkpoint)
+    training = training_of(finished, module)
     grid = module.hparams.grid
     config = dataclasses.replace(config, grid_rate=grid["rate"], window_s=grid["window_frames"] / grid["rate"],
                                  adapter=AdapterConfig(**module.hparams.adapter))
@@ -283,3 +269,76 @@ def baselines(config: TrainStudyConfig, evals: list[Conversations]) -> list[Eval
 def say(message: str, progress: bool) -> None:
     if progress:
         print(message, file=sys.stderr)
+
+
+# -- what is saved ------------------------------------------------------------------------
+def write_train(result: StudyResult, out: str | Path):
+    """Draw the figures and the verdicts, save ``results.json`` and write the report; the saved result."""
+    from codecprobe.adapter.figures import draw
+    from codecprobe.adapter.results import CONTROL_NOTE, TrainResult
+    from codecprobe.report import provenance
+    from codecprobe.report.results import write_study
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    config = result.config
+    systems = {s.name: s for s in result.systems}
+    saved = TrainResult(
+        systems=[_system_record(systems[t.system], t) for t in result.trainings],
+        evaluations=[_evaluation_record(e, config, systems.get(e.system)) for e in result.evaluations],
+        baselines=[_evaluation_record(b, config, None) for b in result.baselines],
+        data=_data(result), verdict_collar=config.verdicts.collar, control_note=CONTROL_NOTE,
+        figures=draw(result, out), config=config, provenance=provenance(("lightning",)))
+    write_study(saved, out)
+    return saved
+
+
+def system_weights_label(system: System) -> str:
+    """The encoders' weights, each random or permuted one marked an ``UNTRAINED`` control (as ``verify`` does)."""
+    from codecprobe.encoders import weights_label
+
+    return "; ".join(f"{s.name} {weights_label(s.identity.weights_id, s.identity.trained)}" for s in system.sources)
+
+
+def _system_record(system: System, training: Training) -> dict:
+    val = [row["val/loss"] for row in training.metrics if row.get("val/loss") is not None]
+    return {
+        "system": system.name, "weights": system_weights_label(system), "trained_encoders": system.trained_encoders,
+        "control": not system.trained_encoders,
+        "inputs": [source.describe() | {"dim": dim} for source, dim in zip(system.sources, training.dims)],
+        "unfreeze_layers": system.config.unfreeze_layers, "parameters": training.parameters,
+        "steps": training.global_step, "train_seconds": training.train_seconds,
+        "best_val_loss": min(val) if val else None, "checkpoint": str(training.checkpoint),
+        "train_windows": training.train_windows, "val_windows": training.val_windows,
+        "dropped_speakers": training.dropped_speakers,
+    }
+
+
+def _evaluation_record(evaluation: Evaluation, config: TrainStudyConfig, system: System | None) -> dict:
+    from codecprobe.adapter.evaluate import summarize, verdict
+
+    collars = {f"{c:g}": evaluation.summary(c) for c in config.collars}
+    return {
+        "system": evaluation.system, "corpus": evaluation.corpus,
+        "weights": system_weights_label(system) if system else "none (no model)",
+        "control": bool(system) and not system.trained_encoders,
+        "collars": collars,
+        "verdict": verdict(collars[f"{config.verdicts.collar:g}"], config.verdicts),
+        "windows": evaluation.n_windows,
+        "recordings": {rid: {f"{c:g}": summarize(parts[c]) for c in config.collars}
+                       for rid, parts in evaluation.recordings.items()},
+    }
+
+
+def _data(result: StudyResult) -> dict:
+    def describe(d):
+        return {"name": d.name, "recordings": len(d.recordings), "speakers": len(d.speakers), "hours": d.hours}
+
+    data = result.data
+    train_speakers = set().union(*(d.speakers for d in (data.train, data.val) if d is not None))
+    return {
+        "train": describe(data.train) if data.train else None, "val": describe(data.val) if data.val else None,
+        "evals": [describe(d) | {"speakers_also_in_training": len(d.speakers & train_speakers)} for d in data.evals],
+        "grid_rate": result.config.grid_rate, "window_s": result.config.window_s,
+        "window_step_s": result.config.window_step_s,
+    }

@@ -19,7 +19,7 @@ from codecprobe.cli.common import CommandParser
 from codecprobe.errors import InputError
 
 COMMAND_MODULES = ("demo", "corpus", "extract", "store", "verify", "diagnose", "score", "boundaries", "simulate",
-                   "train", "diarize", "refine", "structure", "nextlatent")
+                   "train", "diarize", "refine", "structure", "nextlatent", "report")
 
 
 def build_parser() -> CommandParser:

@@ -55,12 +55,11 @@ def config_from_args(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from codecprobe.nextlatent.report import summary_line, write_nextlatent_report
-    from codecprobe.nextlatent.study import run_nextlatent
+    from codecprobe.nextlatent.report import summary_line
+    from codecprobe.nextlatent.study import run_nextlatent, write_nextlatent
 
     result = run_nextlatent(config_from_args(args), args.out, progress=not args.quiet)
-    write_nextlatent_report(result, args.out)
-    for tap_run in result.runs:
+    for tap_run in write_nextlatent(result, args.out).runs:
         print(summary_line(tap_run))
     print(f"report: {args.out / 'report.md'}", file=sys.stderr)
     return 0

@@ -107,14 +107,13 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def study_command(args: argparse.Namespace) -> int:
-    from codecprobe.refine.report import write_report
-    from codecprobe.refine.study import run_study
+    from codecprobe.refine.study import run_study, write_refine
 
     result = run_study(config_from_args(args), args.out, not args.quiet, evaluate_only=args.evaluate_only)
-    results = write_report(result, args.out)
-    for record in results["evaluations"]:
+    saved = write_refine(result, args.out)
+    for record in saved.evaluations:
         print(summary_line(record))
-    for gate in results["gates"]:
+    for gate in saved.gates:
         print(f"gate on {gate['eval_set']}: {gate['verdict']} (best {gate['best']})")
     print(f"report: {args.out / 'report.md'}", file=sys.stderr)
     return 0

@@ -107,8 +107,7 @@ def run(args: argparse.Namespace) -> int:
     from codecprobe.simulate import run_simulation, write_simulation_report
 
     simulation = run_simulation(config_from_args(args), args.out, progress=not args.quiet)
-    results = write_simulation_report(simulation)
-    overall = results["overall"]
+    overall = write_simulation_report(simulation).overall
     print(f"{overall['recordings']} recordings ({simulation.made} made now), {overall['hours']:.2f} h, "
           f"{overall['speakers_used']} speakers: speech {overall['speech_ratio']:.3f}, overlap/speech "
           f"{overall['overlap_ratio']:.3f}, silence {overall['silence_ratio']:.3f}")

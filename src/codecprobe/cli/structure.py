@@ -73,12 +73,10 @@ def _also(item: str) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from codecprobe.structure.report import summary_line, write_structure_report
-    from codecprobe.structure.study import run_structure
+    from codecprobe.structure.report import summary_line
+    from codecprobe.structure.study import run_structure, write_structure
 
-    result = run_structure(config_from_args(args), progress=not args.quiet)
-    write_structure_report(result, args.out)
-    for tap_run in result.runs:
+    for tap_run in write_structure(run_structure(config_from_args(args), progress=not args.quiet), args.out).runs:
         print(summary_line(tap_run))
     print(f"report: {args.out / 'report.md'}", file=sys.stderr)
     return 0

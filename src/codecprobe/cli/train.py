@@ -96,8 +96,7 @@ def config_from_args(args: argparse.Namespace):
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from codecprobe.adapter.report import write_report
-    from codecprobe.adapter.study import run_checkpoint, run_study
+    from codecprobe.adapter.study import run_checkpoint, run_study, write_train
 
     config = config_from_args(args)
     progress = not args.quiet
@@ -108,17 +107,17 @@ def run_command(args: argparse.Namespace) -> int:
                            prepare_only=args.prepare_only)
     if result is None:  # --prepare-only, or an extra process of a DDP run
         return 0
-    results = write_report(result, args.out)
-    for line in summary_lines(results):
+    for line in summary_lines(write_train(result, args.out)):
         print(line)
     print(f"report: {args.out / 'report.md'}", file=sys.stderr)
     return 0
 
 
-def summary_lines(results: dict) -> list[str]:
-    collar = f"{results['verdict_collar']:g}"
+def summary_lines(result) -> list[str]:
+    """One line per evaluation of a :class:`~codecprobe.adapter.results.TrainResult`."""
+    collar = f"{result.verdict_collar:g}"
     lines = []
-    for record in results["evaluations"] + results["baselines"]:
+    for record in result.evaluations + result.baselines:
         main = record["collars"][collar]
         der = ", ".join(f"DER c={c} {v['der']:.2f}%" for c, v in record["collars"].items())
         lines.append(f"{record['system']} [{record['weights']}] on {record['corpus']}: {der}; VAD error "

@@ -24,34 +24,23 @@ folder per study.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from codecprobe.config import config_to_dict, save_config
+from codecprobe.config import save_config
+from codecprobe.demo.config import DemoConfig, DemoResult
 from codecprobe.data import Corpus, load_corpus
 from codecprobe.data.synthetic import make_synthetic_corpus
 from codecprobe.encoders import BuildOptions, Encoder, build_encoder, utterance_use, weights_label
 from codecprobe.errors import InputError
 from codecprobe.extract import extract
-from codecprobe.report import atomic_write_text, markdown_table, provenance, write_json
+from codecprobe.report import provenance
+from codecprobe.demo.report import study_table, tap_table
+from codecprobe.report.results import write_study
 from codecprobe.store import LatentStore, StoredEntry
 from codecprobe.verify.config import StudyConfig
 
 SHARED_SETS = ("librispeech-test-other", "vctk-autovc")
 SHARED_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"  # ../shared/data beside the project
-
-
-@dataclass
-class DemoConfig:
-    corpora: list[str] = field(default_factory=list)  # empty: ../shared/data sets, else synthetic voices
-    layout: str | None = None
-    out: str = "runs/demo"
-    encoders: list[str] = field(default_factory=lambda: ["mfcc", "logmel", "ge2e", "mimi", "lyra"])
-    mimi_weights: str = "auto"  # "auto": trained kyutai/mimi if loadable, else random init; "random"; or an id/path
-    encoder_options: dict[str, dict] = field(default_factory=dict)  # per encoder: its settings, e.g. {"mimi": {...}}
-    seed: int = 0
-    adapter_steps: int = 150  # training steps of the small adapter the demo diarizes with
-    progress: bool = True
 
 
 def run_demo(config: DemoConfig) -> dict:
@@ -78,45 +67,26 @@ def run_demo(config: DemoConfig) -> dict:
                 runs.append((corpus, encoder, taps, summary))
         stored = store.entries()
     rows = [row for run in runs for row in _tap_rows(stored, *run)]
-
     keys = ["corpus", "encoder", "weights", "tap", "segments", "frames", "dim", "frame_rate_hz", "x_real_time"]
-    headers = ["corpus", "encoder", "weights", "tap", "segments", "frames", "dim", "frame rate (Hz)", "x real time"]
-    table = markdown_table(headers, rows, float_format="{:.1f}")
-    print(table)
-    studies, study_table = _speaker_studies(config, corpora, encoders, out)
-    print(study_table)
-    sections = ["# codecprobe demo", f"Data: {data_note}", "Encoders:\n" + "\n".join(f"- {n}" for _, n in encoders),
-                "## Extracted taps", table, f"Store: `{out / 'store'}` (see `codecprobe store show`).",
-                "## Speaker identity (verify + diagnose, main tap of each encoder)", study_table,
-                "Back-ends are fitted on a seeded half of each corpus's speakers and evaluated on the other "
-                "half. On sets this small (2-5 speakers per side) the fitted back-ends (`probe`) are not "
-                "meaningful; raw and centred cosine, and the distance to the untrained control, are. "
-                f"Full reports per study: `{out / 'studies'}`."]
+    taps = [dict(zip(keys, row)) for row in rows]
+    print(tap_table(taps).markdown())
+    studies = _speaker_studies(config, corpora, encoders, out)
+    print(study_table(studies).markdown())
     diarization = _diarization(config, out, corpora)
     if diarization:
         print(diarization["table"])
-        sections += ["## Diarization (`codecprobe diarize`)", diarization["table"],
-                     f"Pooled over {diarization['source']}: " + ", ".join(diarization["recordings"]) + "; percentages "
-                     "of scored reference speech, overlap scored. **classic**: the training-free baseline (Silero VAD "
-                     "+ GE2E windows + clustering), one speaker at a time. **adapter**: "
-                     f"{diarization['adapter']['what']}, with GE2E speaker embeddings and the same clustering; a "
-                     "demonstration of the pipeline, not a model to judge the approach by (docs/diarize.md has the "
-                     f"study). Per-file reports: `{out / 'diarize'}`."]
-    result = {"data": data_note, "encoders": [note for _, note in encoders], "extraction": summaries,
-              "taps": [dict(zip(keys, row)) for row in rows], "speaker_studies": studies,
-              "diarization": diarization, "config": config_to_dict(config), "provenance": provenance()}
-    write_json(out / "demo.json", result)
-    atomic_write_text(out / "demo.md", "\n\n".join(sections) + "\n")
+    result = DemoResult(data_note, [note for _, note in encoders], summaries, taps, studies, diarization, config,
+                        provenance())
+    write_study(result, out)
     say(f"report: {out / 'demo.md'}, {out / 'demo.json'}")
-    return result
+    return result.to_dict()
 
 
-def _speaker_studies(config: DemoConfig, corpora: list[Corpus], encoders, out: Path) -> tuple[list[dict], str]:
+def _speaker_studies(config: DemoConfig, corpora: list[Corpus], encoders, out: Path) -> list[dict]:
     """verify and diagnose per utterance corpus and encoder; one report folder each."""
-    from codecprobe.verify.report import write_diagnose_report, write_verify_report
-    from codecprobe.verify.study import run_diagnose, run_verify
+    from codecprobe.verify.study import diagnose, verify
 
-    studies, rows = [], []
+    studies = []
     for corpus in (c for c in corpora if not c.whole_recordings):
         for encoder, _ in encoders:
             identity = encoder.identity()
@@ -129,18 +99,11 @@ def _speaker_studies(config: DemoConfig, corpora: list[Corpus], encoders, out: P
                 store=str(out / "store"), backends=["cosine", "center", "probe"],
             )
             folder = out / "studies" / f"{corpus.name}-{identity.encoder}"
-            verified = write_verify_report(run_verify(study, progress=False), folder / "verify")
-            diagnosed = write_diagnose_report(run_diagnose(study, progress=False), folder / "diagnose")
+            verified = verify(study, folder / "verify", progress=False).to_dict()
+            diagnosed = diagnose(study, folder / "diagnose", progress=False).to_dict()
             studies.append({"corpus": corpus.name, "encoder": identity.encoder, "report": str(folder),
                             "verify": verified, "diagnose": diagnosed})
-            for record in verified["results"]:
-                diag = next((d for d in diagnosed.get("results", []) if d.get("role") == record["role"]
-                             and d.get("backend") == record["backend"]), {})
-                rows.append([corpus.name, record["encoder"], weights_label(record["weights_id"], record["trained"]),
-                             record["tap"], record["backend"], record["eer"], diag.get("separability", float("nan")),
-                             diag.get("consistency", float("nan")), record["verdict"]])
-    headers = ["corpus", "encoder", "weights", "tap", "back-end", "EER %", "separability", "consistency", "verdict"]
-    return studies, markdown_table(headers, rows)
+    return studies
 
 
 def _mimi_weights(config: DemoConfig) -> str | None:

@@ -71,6 +71,7 @@ def train_demo_adapter(speaker_corpora: list[Path], out: Path, seed: int = 0, st
     from codecprobe.simulate.config import SimulateConfig
     from codecprobe.simulate.study import run_simulation
     from codecprobe.train.config import TrainerConfig
+    from codecprobe.train.run import TrainingRun
 
     simulation = SimulateConfig(corpora=[str(c) for c in speaker_corpora], num_recordings=24, seed=seed,
                                 recording_prefix="demo-train")
@@ -84,7 +85,6 @@ def train_demo_adapter(speaker_corpora: list[Path], out: Path, seed: int = 0, st
                               checkpoint_every_steps=50, threads=1, progress=progress),
         store=str(out / "store"))
     run_study(study, out / "study", progress=progress)
-    folder = out / "study" / "systems" / "demo-mfcc"
-    checkpoint = folder / "best.ckpt" if (folder / "best.ckpt").is_file() else folder / "last.ckpt"
+    checkpoint = TrainingRun(out / "study" / "systems" / "demo-mfcc").checkpoint
     return checkpoint, (f"a 2-layer adapter on MFCCs trained in this demo for {steps} steps on 24 simulated "
                         f"conversations of {', '.join(c.name for c in speaker_corpora)}")

@@ -8,5 +8,5 @@ finds local speakers in sliding windows of :mod:`~codecprobe.diarize.long_audio`
 (local speakers of each window to those speakers) and :mod:`~codecprobe.diarize.aggregation`
 (windows back onto one frame grid) are joined by :mod:`~codecprobe.diarize.stitching`.
 :mod:`~codecprobe.diarize.run` takes files and corpora in and writes RTTMs, a summary and
-:mod:`~codecprobe.diarize.report`; :mod:`~codecprobe.diarize.config` holds every setting.
+:mod:`~codecprobe.diarize.scoring` and :mod:`~codecprobe.diarize.report`; :mod:`~codecprobe.diarize.config` holds every setting.
 """

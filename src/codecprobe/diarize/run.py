@@ -8,9 +8,10 @@
    or the adapter's), writing ``OUT/rttm/<id>.rttm`` and ``OUT/recordings/<id>.json`` as
    soon as it is done. A rerun with the same settings reuses finished recordings, so an
    interrupted batch resumes; an unreadable recording is listed and the batch goes on;
-3. ``OUT/all.rttm``, ``OUT/summary.json`` (pipeline, config, per-recording results,
-   failures, speed) and ``OUT/config.yaml``;
-4. with a reference: the scores and report of :mod:`~codecprobe.diarize.report`.
+3. with a reference: the scores of :mod:`~codecprobe.diarize.scoring`;
+4. ``OUT/all.rttm``, ``OUT/summary.json`` (a :class:`~codecprobe.diarize.results.DiarizeResult`:
+   pipeline, config, per-recording results, failures, speed, scores) with ``OUT/config.yaml``,
+   and ``OUT/report.md`` (:mod:`~codecprobe.diarize.report`).
 """
 from __future__ import annotations
 
@@ -29,8 +30,10 @@ from codecprobe.data.turns import Turns
 from codecprobe.diarize.clustering import SpeakerCount
 from codecprobe.diarize.config import TUNING_NOTE, DiarizeConfig
 from codecprobe.diarize.recordings import Recording, RecordingResult, collect_recordings
+from codecprobe.diarize.results import DiarizeResult
 from codecprobe.errors import InputError
 from codecprobe.report import provenance, write_json
+from codecprobe.report.results import write_study
 
 # settings that change how results are shown, not the RTTMs
 _PRESENTATION_KEYS = ("collars", "plots")
@@ -55,7 +58,7 @@ def run_diarize(config: DiarizeConfig, inputs: list[str | Path], out: str | Path
                 progress: bool = True, pipeline=None) -> dict:
     """Diarize ``inputs`` into ``out`` (and score against ``reference``); ``pipeline``: one built
     already (e.g. an adapter pipeline around :class:`~codecprobe.diarize.oracle.OracleModel`),
-    else the config's."""
+    else the config's. Returns the saved summary as ``summary.json`` holds it."""
     out = Path(out)
     recordings, failures = collect_recordings(inputs, layout)
     references = _read_references(reference, uem)
@@ -85,26 +88,23 @@ def run_diarize(config: DiarizeConfig, inputs: list[str | Path], out: str | Path
 
     combined = {r.recording.id: r.turns for r in results}
     write_rttm(out / "all.rttm", combined)
-    summary = {
-        "pipeline": described,
-        "tuning": TUNING_NOTE,
-        "speaker_count": {"num_speakers": config.num_speakers, "min_speakers": config.min_speakers,
-                          "max_speakers": config.max_speakers},
-        "recordings": [r.to_dict() for r in results],
-        "failures": [{"path": path, "reason": reason} for path, reason in failures],
-        "totals": _totals(results, time.perf_counter() - started),
-        "outputs": {"rttm": str(out / "rttm"), "combined_rttm": str(out / "all.rttm")},
-        "config": config_to_dict(config),
-        "provenance": provenance(("spectralcluster", "resemblyzer", "silero-vad")),
-    }
+    result = DiarizeResult(
+        pipeline=described, tuning=TUNING_NOTE,
+        speaker_count={"num_speakers": config.num_speakers, "min_speakers": config.min_speakers,
+                       "max_speakers": config.max_speakers},
+        recordings=[r.to_dict() for r in results],
+        failures=[{"path": path, "reason": reason} for path, reason in failures],
+        totals=_totals(results, time.perf_counter() - started),
+        outputs={"rttm": str(out / "rttm"), "combined_rttm": str(out / "all.rttm")},
+        config=config, provenance=provenance(("spectralcluster", "resemblyzer", "silero-vad")))
     if references is not None:
-        from codecprobe.diarize.report import write_report
+        from codecprobe.diarize.scoring import score_outputs
 
-        summary["scores"] = write_report(summary, results, references, config, out)
-    write_json(out / "summary.json", summary)
+        result.scores, result.figures = score_outputs(results, references, config, described["label"], out)
+    write_study(result, out)
     for path, reason in failures:
         _say(f"skipped {path}: {reason}", True)
-    return summary
+    return result.to_dict()
 
 
 def _diarize_one(pipeline, recording: Recording, speakers: SpeakerCount, out: Path, key: str) -> RecordingResult:

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
+from pathlib import Path
 
 from codecprobe.structure.analysis import Analysis, analyse
 from codecprobe.structure.config import StructureConfig
@@ -61,3 +61,63 @@ def run_structure(config: StructureConfig, progress: bool = True) -> StructureRe
                     result.runs.append(TapRun(role.name, role.identity, tap, source.frame_rate, dim,
                                               plan.control_note, analysis, decide(analysis.rows, config)))
     return result
+
+
+# -- what is saved ------------------------------------------------------------------------
+def write_structure(result: StructureResult, out: str | Path):
+    """Set each trained run's control decision beside it, draw the figures, save ``results.json`` (and its
+    ``decision.json`` and ``metrics.json`` views) and write the report; the saved summary."""
+    from codecprobe.config import config_to_dict
+    from codecprobe.report import provenance, write_json
+    from codecprobe.report.results import write_study
+    from codecprobe.structure.figures import draw
+    from codecprobe.structure.results import StructureSummary
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    _link_controls(result)
+    data = result.data
+    summary = StructureSummary(
+        data={"corpora": data.summary, "split": data.description, "utterances_train": len(data.split.train),
+              "utterances_eval": len(data.split.eval)},
+        runs=[_saved_run(run) for run in result.runs], figures=draw(result, out), config=result.config,
+        provenance=provenance(("faiss-cpu",)))
+    decisions = [{key: getattr(run, key) for key in ("encoder", "role", "weights_id", "trained", "weights", "tap")}
+                 | run.decision for run in summary.runs]
+    write_json(out / "decision.json", {"command": "structure", "primary": decisions[0], "runs": decisions,
+                                       "thresholds": config_to_dict(result.config.thresholds)})
+    metrics = summary.to_dict()
+    write_json(out / "metrics.json", {"command": "structure", "data": metrics["data"],
+                                      "runs": [{k: v for k, v in run.items() if k != "decision"}
+                                               for run in metrics["runs"]],
+                                      "config": metrics["config"], "provenance": summary.provenance})
+    write_study(summary, out)
+    return summary
+
+
+def _link_controls(result: StructureResult) -> None:
+    """Beside a trained encoder's decision, its untrained control's (same encoder and tap)."""
+    for run in result.runs:
+        if run.role != "encoder":
+            continue
+        control = next((c for c in result.runs if c.role == "control" and c.identity.encoder == run.identity.encoder
+                        and c.tap == run.tap), None)
+        if control is not None:
+            run.decision["control_decision"] = control.decision["decision"]
+            if control.decision["decision"] == "PASS":
+                run.decision["control_note"] = ("the untrained control passes too: the structure comes from the "
+                                                "architecture and the signal, not from training")
+
+
+def _saved_run(run: TapRun):
+    from codecprobe.structure.results import StructureRun
+
+    a = run.analysis
+    return StructureRun(
+        encoder=run.identity.encoder, role=run.role, weights_id=run.identity.weights_id,
+        trained=run.identity.trained, weights=run.identity.weights, settings=run.identity.settings, tap=run.tap,
+        frame_rate=run.frame_rate, dim=run.dim, control_note=run.control_note, fit_sample=a.sample_size,
+        energy_threshold_db=a.energy_threshold,
+        pca_explained_variance={str(d): v for d, v in a.conditioning.pca_explained.items()},
+        effective_keys={name: len(keys) for name, keys in zip(a.conditioning.labelings, a.effective)},
+        rows=a.rows, speakers=a.speakers, decision=run.decision)

@@ -44,9 +44,8 @@ from codecprobe.errors import InputError
 from codecprobe.report.files import atomic_write_text
 from codecprobe.train.config import TrainerConfig
 from codecprobe.train.module import TrainModule, read_checkpoint
+from codecprobe.train.run import BEST, LAST
 
-LAST = "last.ckpt"
-BEST = "best.ckpt"
 
 
 @dataclass

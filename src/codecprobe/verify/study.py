@@ -31,7 +31,8 @@ from codecprobe.errors import InputError
 from codecprobe.verify import metrics
 from codecprobe.verify.backends import CenterLengthNorm, CosineBackend, build_backend
 from codecprobe.verify.config import StudyConfig
-from codecprobe.verify.diagnostics import Diagnostics, diagnose
+from codecprobe.verify.diagnostics import Diagnostics
+from codecprobe.verify.diagnostics import diagnose as diagnose_space
 from codecprobe.verify.pooling import pool
 from codecprobe.verify.trials import Trials, generate_trials, read_trials
 
@@ -301,7 +302,7 @@ def run_diagnose(config: StudyConfig, progress: bool = True) -> StudyResult:
 
         def evaluate(role, tap, name, backend, X):
             return DiagnoseRow(role.name, role.identity, tap, name,
-                               diagnose(backend.transform(X[keep]), speakers, texts, boot.replicates,
+                               diagnose_space(backend.transform(X[keep]), speakers, texts, boot.replicates,
                                         boot.confidence, boot.seed))
 
         return evaluate
@@ -350,3 +351,75 @@ def _run(config: StudyConfig, split: Split, evaluator, progress: bool) -> StudyR
                         print(f"{role.name} {role.identity.encoder}:{tap} {name} done", file=sys.stderr)
     return StudyResult(config, split, roles, control_note, preprocessing_note(config), taps, rows,
                        sorted(failures.items()))
+
+
+# -- the studies: run, draw, save, report -------------------------------------------------
+def verify(config: StudyConfig, out, progress: bool = True):
+    """``codecprobe verify``: score the trials, then :func:`write_verify`."""
+    return write_verify(run_verify(config, progress), out)
+
+
+def diagnose(config: StudyConfig, out, progress: bool = True):
+    """``codecprobe diagnose``: the speaker-space diagnostics, then :func:`write_diagnose`."""
+    return write_diagnose(run_diagnose(config, progress), out)
+
+
+def write_verify(evaluation: StudyResult, out):
+    """Draw the figures, draw the verdicts, save ``results.json`` and write the report; the saved result."""
+    from pathlib import Path
+
+    from codecprobe.report.results import write_study
+    from codecprobe.verify.figures import draw_verify
+    from codecprobe.verify.results import VerifyResult, verify_records
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    fields = _saved_fields(evaluation, draw_verify(evaluation, out))
+    records = verify_records(evaluation.rows, evaluation.config.thresholds, fields["data"].eval_speakers)
+    primary = evaluation.rows[0]
+    result = VerifyResult(**fields, results=records, primary={"tap": primary.tap, "backend": primary.backend},
+                          eer=primary.eer, eer_interval=primary.eer_interval, min_dcf=records[0].min_dcf,
+                          mean_pos=primary.summary.mean_pos, mean_neg=primary.summary.mean_neg,
+                          n_trials=primary.summary.n_trials)
+    write_study(result, out)
+    return result
+
+
+def write_diagnose(evaluation: StudyResult, out):
+    """Draw the figures, draw the verdicts and flags, save ``results.json`` and write the report."""
+    from pathlib import Path
+
+    from codecprobe.report.results import write_study
+    from codecprobe.verify.figures import draw_diagnose
+    from codecprobe.verify.results import DiagnoseResult, diagnose_records
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    result = DiagnoseResult(**_saved_fields(evaluation, draw_diagnose(evaluation, out)),
+                            results=diagnose_records(evaluation.rows, evaluation.config.thresholds))
+    write_study(result, out)
+    return result
+
+
+def _saved_fields(result: StudyResult, figures: list[str]) -> dict:
+    """What verify and diagnose both save about a run."""
+    from codecprobe.report import provenance
+    from codecprobe.verify.results import DataRecord, EncoderRecord, Failure, study_subject
+
+    split = result.split
+    data = DataRecord(
+        corpus=str(result.config.corpus), corpus_name=split.corpus.name, layout=split.corpus.layout,
+        eval_segments=len(split.eval_segments), eval_speakers=len({s.speaker for s in split.eval_segments}),
+        train_corpus=split.train_corpus.name, train_segments=len(split.train_segments),
+        train_speakers=len({s.speaker for s in split.train_segments}), split=split.description,
+        n_failures=len(result.failures))
+    if split.trials is not None:
+        data.trials, data.n_trials, data.n_target = split.trials.source, len(split.trials), split.trials.n_target
+    return {
+        "config": result.config, "encoder": EncoderRecord.of(result.roles[0].identity),
+        "control": EncoderRecord.of(result.roles[1].identity) if len(result.roles) > 1 else None,
+        "control_note": result.control_note, "preprocessing": result.preprocessing, "taps": list(result.taps),
+        "data": data, "failures": [Failure(where, reason) for where, reason in result.failures],
+        "thresholds_in_words": result.config.thresholds.plain_words(study_subject(result.config.encoder, result.taps)), "figures": figures,
+        "provenance": provenance(),
+    }
