@@ -391,7 +391,8 @@ def side_by_side(real: dict, pipelines: list[str], senko_env: Path, out: Path) -
     """DER, speed and peak RSS of each codecprobe pipeline and of senko, each system run twice: on the
     recordings, then on 1 s of silence, whose CPU seconds (imports, model loading, senko's clustering
     warm-up) are taken off the first run's to give the speed of the diarization itself."""
-    from codecprobe.score import read_rttms, score
+    from codecprobe.data.rttm import read_rttms
+    from codecprobe.score import score
 
     python = senko_env / "bin" / "python"
     if not python.exists():
