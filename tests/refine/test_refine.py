@@ -70,8 +70,8 @@ def test_refined_rttms_are_valid(mlp_study):
         assert np.all(turns.duration > 0)
         for label in set(turns.labels):
             mine = np.array([t.speaker == label for t in turns])
-            order = np.argsort(turns.onset[mine])
-            assert np.all(turns.onset[mine][order][1:] >= turns.offset[mine][order][:-1] - 1e-9)
+            order = np.argsort(turns.start[mine])
+            assert np.all(turns.start[mine][order][1:] >= turns.end[mine][order][:-1] - 1e-9)
 
 
 def test_every_variant_trains_on_fused_taps_and_reloads_from_its_checkpoint(corpora, mlp_study, tmp_path):
@@ -99,7 +99,7 @@ def test_refine_applies_a_checkpoint_to_hypothesis_rttms(corpora, mlp_study, tmp
     _, _, out = mlp_study
     reference = read_rttm(corpora / "test" / "test000.rttm")["test000"]
     hypothesis = tmp_path / "hyp.rttm"
-    hypothesis.write_text("".join(f"SPEAKER test000 1 {t.onset - 0.1:.3f} {t.duration:.3f} <NA> <NA> s{t.speaker} "
+    hypothesis.write_text("".join(f"SPEAKER test000 1 {t.start - 0.1:.3f} {t.duration:.3f} <NA> <NA> s{t.speaker} "
                                   "<NA> <NA>\n" for t in reference))
     code = main(["refine", "--model", str(out / "systems" / "mfcc" / "mlp" / LAST), "--hyp", str(hypothesis),
                  "--corpus", str(corpora / "test"), "--store", str(out / "store"), "--out", str(tmp_path / "out"),
