@@ -113,7 +113,7 @@ def test_a_rerun_reuses_finished_recordings(tmp_path, monkeypatch):
     (["missing.wav"], "missing.wav: no such audio file or corpus"),
     (["{speech}"], "the adapter pipeline needs --model CHECKPOINT"),
     (["{speech}", "--pipeline", "classic", "--set", "adapter.offset=0.9"], "must not exceed adapter.onset"),
-    (["{speech}", "--pipeline", "classic", "--min-speakers", "3", "--max-speakers", "2"], "min_speakers <= max_speakers"),
+    (["{speech}", "--pipeline", "classic", "--min-speakers", "3", "--max-speakers", "2"], "--min-speakers and --max-speakers need"),
     (["{speech}", "--pipeline", "classic", "--embedding-encoder", "ge2e", "--embedding-tap", "utterance"],
      "one vector per input"),
     (["{speech}", "--pipeline", "classic", "--uem", "x.uem"], "--uem needs --reference"),

@@ -15,7 +15,7 @@ import os
 import sys
 
 from codecprobe import __version__
-from codecprobe.cli.common import CommandParser
+from codecprobe.cli.common import CommandParser, check_outputs
 from codecprobe.errors import InputError
 
 COMMAND_MODULES = ("demo", "corpus", "extract", "store", "verify", "diagnose", "score", "boundaries", "simulate",
@@ -37,6 +37,7 @@ def build_parser() -> CommandParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        check_outputs(args)
         status = int(args.run(args) or 0)
         sys.stdout.flush()  # a reader that went away shows up here, not at exit
         return status

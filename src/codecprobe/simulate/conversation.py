@@ -58,10 +58,6 @@ class SimulatedRecording:
     peak_scale: float  # 1.0 unless the mixture was scaled down to stay below PEAK_LIMIT
 
 
-def recording_id(config: SimulateConfig, index: int) -> str:
-    return f"{config.recording_prefix}-{index:06d}"
-
-
 def simulate_recording(index: int, pool: SourcePool, config: SimulateConfig, timing: ConversationalTiming,
                        noise_files: list) -> SimulatedRecording:
     rng = np.random.default_rng([config.seed, index])
@@ -103,7 +99,7 @@ def simulate_recording(index: int, pool: SourcePool, config: SimulateConfig, tim
     turns = [PlacedTurn(speakers[k], onset / 1000, duration / 1000, turn_pieces)
              for k, onset, duration, turn_pieces in zip(order.tolist(), onsets.tolist(), durations.tolist(), pieces)]
     turns.sort(key=lambda t: (t.onset, t.speaker))
-    return SimulatedRecording(recording_id(config, index), (audio * scale).astype(np.float32), turns, speakers,
+    return SimulatedRecording(config.recording_id(index), (audio * scale).astype(np.float32), turns, speakers,
                               {s: float(g) for s, g in zip(speakers, gains)}, snr, scale)
 
 
