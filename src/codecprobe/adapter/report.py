@@ -74,7 +74,7 @@ def write_report(result: StudyResult, out: str | Path) -> dict:
     for corpus in [d.name for d in result.data.evals]:
         rows = [r for r in evaluation_records + baseline_records if r["corpus"] == corpus]
         sections += [f"### {corpus}", markdown_table(_result_headers(config), [_result_row(r, config) for r in rows])]
-    sections += [f"![{p.stem}]({p.name})" for p in plots]
+    sections += [f"![{p.stem}]({p.name})" for p in plots if p is not None]  # None: nothing to draw (no loss logged)
     sections += [_footer(result)]
     atomic_write_text(out / "report.md", "\n\n".join(sections) + "\n")
     return results

@@ -106,6 +106,16 @@ def check_writable(option: str, path: str | os.PathLike, folder: bool = True) ->
         raise InputError(f"{option} {path}: cannot write there ({error.strerror or error})") from None
 
 
+def skipped_status(failures) -> int:
+    """Name every skipped input, ``(path, reason)``, on stderr; the exit status: 1 if any, else 0."""
+    import sys
+
+    failures = list(failures)
+    for path, reason in failures:
+        print(f"skipped {path}: {reason}", file=sys.stderr)
+    return 1 if failures else 0
+
+
 def add_corpus_args(parser: argparse.ArgumentParser, required: bool = True) -> None:
     group = parser.add_argument_group("corpus")
     group.add_argument("--corpus", type=Path, required=required,

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from codecprobe.cli.common import exit_statuses
+from codecprobe.cli.common import exit_statuses, skipped_status
 
 EPILOG = """\
 output (load it with --layout rttm):
@@ -115,7 +115,5 @@ def run(args: argparse.Namespace) -> int:
     print(f"{overall['recordings']} recordings ({simulation.made} made now), {overall['hours']:.2f} h, "
           f"{overall['speakers_used']} speakers: speech {overall['speech_ratio']:.3f}, overlap/speech "
           f"{overall['overlap_ratio']:.3f}, silence {overall['silence_ratio']:.3f}")
-    for path, reason in simulation.pool.failures:
-        print(f"skipped {path}: {reason}", file=sys.stderr)
     print(f"corpus: {args.out} (--layout rttm); report: {args.out / 'report.md'}", file=sys.stderr)
-    return 1 if simulation.pool.failures else 0
+    return skipped_status(simulation.pool.failures)

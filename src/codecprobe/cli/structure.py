@@ -7,7 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from codecprobe.cli.common import EXIT_STATUSES, add_encoder_args, add_store_args, encoder_settings_from_args
+from codecprobe.cli.common import (EXIT_STATUSES, add_encoder_args, add_store_args, encoder_settings_from_args,
+                                   skipped_status)
 
 
 def add_parser(subparsers) -> None:
@@ -81,4 +82,4 @@ def run(args: argparse.Namespace) -> int:
     for tap_run in result.runs:
         print(summary_line(tap_run))
     print(f"report: {args.out / 'report.md'}", file=sys.stderr)
-    return 0
+    return skipped_status(failure for corpus in result.data.corpora for failure in corpus.failures)

@@ -38,7 +38,7 @@ def write_nextlatent_report(result: NextLatentResult, out: str | Path) -> dict:
                      "### Held-out NLL per frame (nats; lower is better)", nll_table(run),
                      "### What each change takes off the held-out NLL (nats per frame; paired bootstrap)",
                      comparison_table(run)]
-    sections += [f"![{p.stem}]({p.name})" for p in plots]
+    sections += [f"![{p.stem}]({p.name})" for p in plots if p is not None]  # None: nothing to draw
     atomic_write_text(out / "report.md", "\n\n".join(sections) + "\n")
     return results
 

@@ -62,7 +62,7 @@ def write_report(result: StudyResult, out: str | Path) -> dict:
                      f"Gate (seed 003, best refiner {gate['best'] or 'n/a'}: MAE change "
                      f"{_percent(gate['improvement_pct'])}): **{gate['verdict']}** (continue above "
                      f"{config.gate.continue_above:g} %, marginal from {config.gate.marginal_above:g} %, else stop)"]
-    sections += [f"![{p.stem}]({p.name})" for p in plots]
+    sections += [f"![{p.stem}]({p.name})" for p in plots if p is not None]  # None: nothing to draw
     sections += [_footer(result)]
     atomic_write_text(out / "report.md", "\n\n".join(sections) + "\n")
     return results

@@ -60,7 +60,7 @@ def write_structure_report(result: StructureResult, out: str | Path) -> dict:
         sections += ["## Side by side (Tier 1 Exp 3)", comparison_table(result)]
     for run in result.runs:
         sections += [f"## {run.label}, {run.weights}", _run_notes(run, config), metrics_table(run)]
-    sections += [f"![{p.stem}]({p.name})" for p in plots]
+    sections += [f"![{p.stem}]({p.name})" for p in plots if p is not None]  # None: nothing to draw
     sections.append(_footer(result))
     atomic_write_text(out / "report.md", "\n\n".join(sections) + "\n")
     return decisions
