@@ -33,8 +33,9 @@ def recipes() -> list[tuple[str, str]]:
     """``(where, shell text)`` of every code block of README.md and docs/*.md that runs codecprobe on ../shared."""
     found = []
     for page in [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]:
-        for number, block in enumerate(re.findall(r"```(?:bash|sh|shell)?\n(.*?)```", page.read_text(), re.S)):
-            if "../shared" in block and COMMAND.search(block):
+        blocks = re.findall(r"^```([\w-]*)\n(.*?)^```", page.read_text(), re.S | re.M)
+        for number, (language, block) in enumerate(blocks):
+            if language in ("", "bash", "sh", "shell") and "../shared" in block and COMMAND.search(block):
                 found.append((f"{page.name}#{number}", block))
     return found
 

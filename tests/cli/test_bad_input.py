@@ -210,13 +210,16 @@ def test_item14_simulate_names_an_unreadable_source_and_exits_1(tmp_path, capsys
     assert sorted(p.name for p in (tmp_path / "out" / "audio").iterdir()) == ["sim-000000.wav"]
 
 
-def test_item14_structure_names_an_unreadable_file_and_exits_1(tmp_path, capsys):
+@pytest.mark.parametrize("command", ["structure", "nextlatent"])
+def test_item14_studies_name_an_unreadable_file_and_exit_1(command, tmp_path, capsys):
+    from tests.nextlatent.test_study import TINY
     from tests.structure.test_study import SMALL
 
     write_tone_corpus(tmp_path / "one", speakers=("a", "b", "c", "d", "e"), per_speaker=3)
     (tmp_path / "one" / "a" / "broken.wav").write_bytes(b"not audio")
-    assert main(["structure", "--corpus", str(tmp_path / "one"), "--encoder", "mfcc", "--store",
-                 str(tmp_path / "store"), "--out", str(tmp_path / "out"), "--lags", "1", "--quiet", *SMALL]) == 1
+    small = SMALL + ["--lags", "1"] if command == "structure" else TINY
+    assert main([command, "--corpus", str(tmp_path / "one"), "--encoder", "mfcc", "--store", str(tmp_path / "store"),
+                 "--out", str(tmp_path / "out"), "--quiet", *small]) == 1
     assert f"skipped {tmp_path / 'one' / 'a' / 'broken.wav'}: " in capsys.readouterr().err
 
 
