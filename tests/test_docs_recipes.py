@@ -53,9 +53,16 @@ sys.exit(main(sys.argv[1:] + SMALL.get(command, [])))
 """
 
 
+# pages whose recipe stays long at small sizes: refine.md's four studies encode and evaluate 13 minutes
+# of real conversations (about 20 minutes on a loaded 2-core machine); run with CODECPROBE_LONG_RECIPES=1
+LONG = ("refine.md",)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("where, block", recipes(), ids=[where for where, _ in recipes()])
 def test_documented_recipe_runs_on_the_shipped_data(where, block, shared_data, tmp_path):
+    if where.startswith(LONG) and not os.environ.get("CODECPROBE_LONG_RECIPES"):
+        pytest.skip(f"{where}: a long recipe; set CODECPROBE_LONG_RECIPES=1 to run it")
     (tmp_path / "shared").symlink_to(shared_data.parent, target_is_directory=True)
     work, bin_dir = tmp_path / "work", tmp_path / "bin"
     work.mkdir()
