@@ -76,7 +76,7 @@ def _subparsers(parser: argparse.ArgumentParser, prefix=()):
 
 
 def test_item5_every_help_has_the_exit_status_section():
-    commands = dict(_subparsers(build_parser()))
+    commands = {(): build_parser(), **dict(_subparsers(build_parser()))}
     assert {("diarize",), ("simulate",), ("train",), ("corpus", "prepare"), ("store", "vacuum")} <= set(commands)
     for name, parser in commands.items():
         text = parser.format_help()
