@@ -39,7 +39,7 @@ def recipes() -> list[tuple[str, str]]:
     return found
 
 
-def test_the_docs_hold_the_training_recipe():
+def test_item2_the_docs_hold_the_training_recipe():
     assert any("codecprobe train --train-corpus runs/sim-train --eval-corpus runs/sim-test" in block
                for _, block in recipes())
 
@@ -60,7 +60,7 @@ LONG = ("refine.md",)
 
 @pytest.mark.slow
 @pytest.mark.parametrize("where, block", recipes(), ids=[where for where, _ in recipes()])
-def test_documented_recipe_runs_on_the_shipped_data(where, block, shared_data, tmp_path):
+def test_item2_documented_recipe_runs_on_the_shipped_data(where, block, shared_data, tmp_path):
     if where.startswith(LONG) and not os.environ.get("CODECPROBE_LONG_RECIPES"):
         pytest.skip(f"{where}: a long recipe; set CODECPROBE_LONG_RECIPES=1 to run it")
     (tmp_path / "shared").symlink_to(shared_data.parent, target_is_directory=True)

@@ -94,7 +94,7 @@ def test_item5_diarize_of_a_file_that_is_not_audio_is_status_2(tmp_path, capsys)
     assert not (tmp_path / "out").exists()
 
 
-def test_item14_diarize_names_bad_files_among_good_ones_and_exits_1(tmp_path, capsys):
+def test_item13_item14_diarize_names_bad_files_among_good_ones_and_exits_1(tmp_path, capsys):
     speech = write_conversations(tmp_path / "good", 1, seconds=4.0) / "conv000.wav"
     (tmp_path / "notaudio.wav").write_text("hello\n")
     samples, rate = sf.read(speech, dtype="float32")
@@ -221,6 +221,19 @@ def test_item14_studies_name_an_unreadable_file_and_exit_1(command, tmp_path, ca
     assert main([command, "--corpus", str(tmp_path / "one"), "--encoder", "mfcc", "--store", str(tmp_path / "store"),
                  "--out", str(tmp_path / "out"), "--quiet", *small]) == 1
     assert f"skipped {tmp_path / 'one' / 'a' / 'broken.wav'}: " in capsys.readouterr().err
+
+
+def test_item2_train_and_held_out_simulations_of_a_small_pool_train_together(tmp_path, capsys):
+    from codecprobe.train.conversations import check_distinct_ids, load_conversations
+
+    corpus = write_tones(tmp_path / "tones", speakers=("s1", "s2", "s3", "s4", "s5"), per_speaker=2)
+    for split, seed in (("train", "0"), ("held-out", "1")):  # as docs/diarize.md: default speaker counts
+        assert main(["simulate", "--corpus", str(corpus), "--split", split, "-n", "1", "--seed", seed,
+                     "--out", str(tmp_path / split), "--quiet"]) == 0
+    assert "speakers per recording 2, 3, 4 left out: the pool" in capsys.readouterr().err  # 1 held-out speaker
+    sets = [load_conversations(str(tmp_path / split)) for split in ("train", "held-out")]
+    check_distinct_ids(sets)  # raised "recording id 'sim-000000' is ... in both" before
+    assert [[r.id for r in s.recordings] for s in sets] == [["sim-train-000000"], ["sim-heldout-000000"]]
 
 
 @pytest.mark.parametrize("prefix, split, expected", [
