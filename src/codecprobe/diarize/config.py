@@ -46,8 +46,9 @@ class ClusteringConfig:
         if self.threshold <= 0:
             raise InputError(f"--set <pipeline>.clustering.threshold: must be positive, got {self.threshold}")
         if not 1 <= self.chunk_clusters < self.chunk_size <= min(self.max_points, self.spectral_max_points):
-            raise InputError("clustering needs 1 <= chunk_clusters < chunk_size <= max_points and spectral_max_points,"
-                             f" got {self.chunk_clusters}, {self.chunk_size}, {self.max_points}, {self.spectral_max_points}")
+            raise InputError("--set <pipeline>.clustering: needs 1 <= chunk_clusters < chunk_size <= max_points and "
+                             f"spectral_max_points, got {self.chunk_clusters}, {self.chunk_size}, {self.max_points}, "
+                             f"{self.spectral_max_points}")
 
 
 # The embedding encoders' tap and settings when none are given: GE2E's partials every 0.4 s
