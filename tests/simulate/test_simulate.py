@@ -237,7 +237,7 @@ def test_noise_at_the_drawn_snr(tones, tmp_path):
 
 @pytest.mark.parametrize("overrides, message", [
     (["timing.overlap_probability=2"], "timing.overlap_probability: must be a probability"),
-    (["speakers.counts=[5]", "speakers.count_weights=[1]"], "up to 5 speakers in a recording, but the pool"),
+    (["speakers.counts=[5]", "speakers.count_weights=[1]"], "asks for [5] speakers per recording, but the pool"),
     (["speakers.counts=[1,2]"], "speakers.counts: needs one weight per count"),
     (["turns.cut_duration.mean=0.1"], "turns.cut_duration: mean (0.1) must be above minimum"),
     (["speakers.split=held-out", "speakers.exclude_file={tones}/../all.txt"], "no speakers left"),

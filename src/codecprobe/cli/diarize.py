@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+from codecprobe.cli.common import exit_statuses
+
 EPILOG = """\
 pipelines:
   adapter  (default) sliding windows of a trained adapter's training length (--model, from
@@ -34,7 +36,9 @@ def add_parser(subparsers) -> None:
         "diarize", help="recordings of any length to RTTM (trained adapter or classic baseline), scored if asked",
         description="Diarize audio files or whole corpora (any layout) into one RTTM per recording, a combined "
                     "RTTM and a JSON summary; with --reference, score them and write a report.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=EPILOG + "\n\n" + exit_statuses(
+            "some recordings were skipped (unreadable) or left unscored (no reference names them); each is named "
+            "on stderr and in summary.json"), formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("inputs", nargs="+", metavar="AUDIO_OR_CORPUS", help="audio files and/or corpus folders")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--layout", metavar="LAYOUT",  # checked by load_corpus: importing the loaders would pull in lhotse
@@ -98,4 +102,4 @@ def run(args: argparse.Namespace) -> int:
                   f"confusion {overall['conf']:.2f}), JER {overall.get('jer', float('nan')):.2f}%")
     print(f"RTTMs: {args.out / 'rttm'}, summary: {args.out / 'summary.json'}"
           + (f", report: {args.out / 'report.md'}" if "scores" in summary else ""), file=sys.stderr)
-    return 0
+    return 1 if summary["failures"] or summary.get("scores", {}).get("unscored_recordings") else 0

@@ -15,7 +15,7 @@ import os
 import sys
 
 from codecprobe import __version__
-from codecprobe.cli.common import CommandParser
+from codecprobe.cli.common import EXIT_STATUSES, CommandParser, check_outputs
 from codecprobe.errors import InputError
 
 COMMAND_MODULES = ("demo", "corpus", "extract", "store", "verify", "diagnose", "score", "boundaries", "simulate",
@@ -26,6 +26,7 @@ def build_parser() -> CommandParser:
     parser = CommandParser(
         prog="codecprobe",
         description="Probe neural audio codec latents: how much do they know about who is speaking?",
+        epilog=EXIT_STATUSES,
     )
     parser.add_argument("--version", action="version", version=f"codecprobe {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -37,6 +38,7 @@ def build_parser() -> CommandParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        check_outputs(args)
         status = int(args.run(args) or 0)
         sys.stdout.flush()  # a reader that went away shows up here, not at exit
         return status

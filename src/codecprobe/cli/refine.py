@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from codecprobe.cli.common import add_encoder_args, add_executor_args, add_process_args, add_store_args
+from codecprobe.cli.common import EXIT_STATUSES, add_encoder_args, add_executor_args, add_process_args, add_store_args
 
 HELP = """\
 two modes:
@@ -32,7 +32,7 @@ def add_parser(subparsers) -> None:
         "refine", help="refine speaker-change boundaries with small learned models (seed 003)",
         description="Train boundary refiners on cached latents and measure them against the unrefined "
                     "hypothesis, or apply a trained refiner to hypothesis RTTMs.",
-        epilog=HELP,
+        epilog=HELP + "\n" + EXIT_STATUSES,
     )
     study = parser.add_argument_group("study")
     study.add_argument("--train-corpus", type=Path, help="training conversations with references (folder or "

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from codecprobe.cli.common import add_encoder_args, add_executor_args, add_process_args, add_store_args
+from codecprobe.cli.common import EXIT_STATUSES, add_encoder_args, add_executor_args, add_process_args, add_store_args
 
 HELP = """\
 data: conversations with reference turns, e.g. simulated by `codecprobe simulate` (layout rttm:
@@ -37,7 +37,7 @@ def add_parser(subparsers) -> None:
         description="Extract what the store lacks, train each system's adapter on windows of cached latents "
                     "(resumable), evaluate it on held-out recordings (DER, VAD error, confusion, the seed's "
                     "verdict) and write OUT/report.md and OUT/results.json.",
-        epilog=HELP,
+        epilog=HELP + "\n" + EXIT_STATUSES,
     )
     data = parser.add_argument_group("data")
     data.add_argument("--train-corpus", type=Path, help="training conversations (folder or manifest; default: the "

@@ -123,7 +123,7 @@ def decide(config: DiarizeConfig, recording: Recording, analysis: AdapterAnalysi
     stitched = stitch(windows, embeddings, reliable, count, adapter.clustering, speakers,
                       adapter.min_duration_on, adapter.min_duration_off)
     seconds.update(stitched.seconds)
-    return finished_result(recording, stitched, analysis.frame_s, seconds)
+    return finished_result(recording, stitched, analysis.frame_s, seconds, speakers)
 
 
 def window_starts(n_frames: int, window: int, step: int) -> np.ndarray:

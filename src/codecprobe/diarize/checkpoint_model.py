@@ -27,6 +27,8 @@ class CheckpointModel:
             raise InputError(f"{path}: no such checkpoint")
         try:
             module = load_module(path)
+        except InputError:  # a file that is no checkpoint: said in one line already
+            raise
         except Exception as error:  # torch and Lightning raise many types for a file that is not theirs
             reason = (str(error).strip().splitlines() or [""])[0][:200]
             raise InputError(f"{path}: not a checkpoint from `codecprobe train` ({type(error).__name__}: {reason})") from None

@@ -117,4 +117,4 @@ def decide(config: DiarizeConfig, recording: Recording, analysis: ClassicAnalysi
     stitched = stitch(windows, embeddings, reliable, speech.astype(np.int64), classic.clustering, speakers,
                       classic.min_duration_on, classic.min_duration_off)
     seconds.update(stitched.seconds)
-    return finished_result(recording, stitched, classic.frame_s, seconds)
+    return finished_result(recording, stitched, classic.frame_s, seconds, speakers)

@@ -44,10 +44,11 @@ class ClusteringConfig:
 
     def __post_init__(self) -> None:
         if self.threshold <= 0:
-            raise InputError(f"clustering threshold must be positive, got {self.threshold}")
+            raise InputError(f"--set <pipeline>.clustering.threshold: must be positive, got {self.threshold}")
         if not 1 <= self.chunk_clusters < self.chunk_size <= min(self.max_points, self.spectral_max_points):
-            raise InputError("clustering needs 1 <= chunk_clusters < chunk_size <= max_points and spectral_max_points,"
-                             f" got {self.chunk_clusters}, {self.chunk_size}, {self.max_points}, {self.spectral_max_points}")
+            raise InputError("--set <pipeline>.clustering: needs 1 <= chunk_clusters < chunk_size <= max_points and "
+                             f"spectral_max_points, got {self.chunk_clusters}, {self.chunk_size}, {self.max_points}, "
+                             f"{self.spectral_max_points}")
 
 
 # The embedding encoders' tap and settings when none are given: GE2E's partials every 0.4 s
@@ -104,7 +105,7 @@ class AdapterConfig:
 
     def __post_init__(self) -> None:
         if self.offset > self.onset:
-            raise InputError(f"adapter.offset ({self.offset}) must not exceed adapter.onset ({self.onset})")
+            raise InputError(f"--set adapter.offset ({self.offset}) must not exceed adapter.onset ({self.onset})")
 
 
 @dataclass
@@ -125,8 +126,9 @@ class DiarizeConfig:
 
     def __post_init__(self) -> None:
         if self.num_speakers is not None and self.num_speakers < 1:
-            raise InputError(f"num_speakers must be at least 1, got {self.num_speakers}")
+            raise InputError(f"--num-speakers must be at least 1, got {self.num_speakers}")
         if self.min_speakers < 1 or (self.max_speakers is not None and self.max_speakers < self.min_speakers):
-            raise InputError(f"need 1 <= min_speakers <= max_speakers, got {self.min_speakers} and {self.max_speakers}")
+            raise InputError(f"--min-speakers and --max-speakers need 1 <= min <= max, got {self.min_speakers} and "
+                             f"{self.max_speakers}")
         if self.block_s <= 0:
-            raise InputError(f"block_s must be positive, got {self.block_s}")
+            raise InputError(f"--set block_s: must be positive, got {self.block_s}")

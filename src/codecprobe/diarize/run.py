@@ -29,7 +29,8 @@ from codecprobe.data.rttm import RTTM_DIGITS, read_rttm, write_rttm
 from codecprobe.data.turns import Turns
 from codecprobe.diarize.clustering import SpeakerCount
 from codecprobe.diarize.config import TUNING_NOTE, DiarizeConfig
-from codecprobe.diarize.recordings import Recording, RecordingResult, collect_recordings
+from codecprobe.diarize.long_audio import ShorterThanOneFrame
+from codecprobe.diarize.recordings import Recording, RecordingResult, collect_recordings, empty_result
 from codecprobe.diarize.results import DiarizeResult
 from codecprobe.errors import InputError
 from codecprobe.report import provenance, write_json
@@ -61,6 +62,9 @@ def run_diarize(config: DiarizeConfig, inputs: list[str | Path], out: str | Path
     else the config's. Returns the saved summary as ``summary.json`` holds it."""
     out = Path(out)
     recordings, failures = collect_recordings(inputs, layout)
+    if not recordings:
+        reasons = "; ".join(f"{path}: {reason}" for path, reason in failures[:3]) or "the inputs hold no audio"
+        raise InputError(f"no recording could be read ({reasons}{'; ...' if len(failures) > 3 else ''})")
     references = _read_references(reference, uem)
     pipeline = pipeline or build_pipeline(config)
     speakers = SpeakerCount(config.num_speakers, config.min_speakers, config.max_speakers)
@@ -77,12 +81,12 @@ def run_diarize(config: DiarizeConfig, inputs: list[str | Path], out: str | Path
         try:
             result = _resume(out, recording, key) or _diarize_one(pipeline, recording, speakers, out, key)
         except InputError as error:  # unreadable or undecodable audio found while reading it
-            failures.append((recording.path, str(error)))
+            failures.append((recording.path, getattr(error, "reason", str(error))))
             result = None
         if result is not None:
             results.append(result)
             for note in result.notes:
-                _say(f"{recording.id}: {note}", progress)
+                _say(f"{recording.id}: {note}", True)  # not progress: why an RTTM is empty or short of speakers
         bar.update(recording.duration)
     bar.close()
 
@@ -104,11 +108,17 @@ def run_diarize(config: DiarizeConfig, inputs: list[str | Path], out: str | Path
     write_study(result, out)
     for path, reason in failures:
         _say(f"skipped {path}: {reason}", True)
-    return result.to_dict()
+    summary = result.to_dict()
+    for recording_id in (summary.get("scores") or {}).get("unscored_recordings", []):
+        _say(f"not scored: {recording_id}: no --reference file names this recording", True)
+    return summary
 
 
 def _diarize_one(pipeline, recording: Recording, speakers: SpeakerCount, out: Path, key: str) -> RecordingResult:
-    result = pipeline.diarize(recording, speakers)
+    try:
+        result = pipeline.diarize(recording, speakers)
+    except ShorterThanOneFrame as short:  # e.g. 0.3 s against GE2E's 0.4 s partial step
+        result = empty_result(recording, f"{short}: empty RTTM")
     # Score what is written (issue 18 item 9): the RTTM is the system's answer, and a rerun or any
     # other scorer reads it back in milliseconds. Writing every digit instead would make files that
     # say 0.32000000000000006; so the turns kept (and scored) are the written ones, to the last bit.

@@ -98,8 +98,10 @@ def timed(seconds: dict[str, float], stage: str) -> Iterator[None]:
         seconds[stage] = seconds.get(stage, 0.0) + time.perf_counter() - tick
 
 
-def finished_result(recording: Recording, stitched: Stitched, frame_s: float, seconds: dict[str, float]) -> RecordingResult:
-    """The recording's turns (speakers ``SPEAKER_00``, ``SPEAKER_01``, ... in order of first appearance)."""
+def finished_result(recording: Recording, stitched: Stitched, frame_s: float, seconds: dict[str, float],
+                    speakers: SpeakerCount = SpeakerCount()) -> RecordingResult:
+    """The recording's turns (speakers ``SPEAKER_00``, ``SPEAKER_01``, ... in order of first appearance),
+    with a note where fewer speakers came out than ``speakers`` asks for, and why."""
     labels = [f"SPEAKER_{k:02d}" for k in range(stitched.on.shape[1])]
     turns = to_turns(stitched.on, frame_s, recording.id, labels, recording.duration)
     result = RecordingResult(recording, turns, seconds, n_speakers=len(set(turns.code.tolist())),
@@ -108,4 +110,13 @@ def finished_result(recording: Recording, stitched: Stitched, frame_s: float, se
         result.notes.append("no window had enough speech for a reliable embedding: clustered all of them")
     if not len(turns):
         result.notes.append("no speaker left after the minimum durations: empty RTTM")
+    asked = speakers.num or speakers.minimum
+    if len(turns) and result.n_speakers < asked:
+        option = f"--num-speakers {speakers.num}" if speakers.num else f"--min-speakers {speakers.minimum}"
+        clusters = stitched.clusters.n_speakers
+        why = (f"the clustering made {clusters} from {stitched.clusters.n_clustered} speaker embedding(s)"
+               if clusters < asked else
+               f"{clusters - result.n_speakers} of {clusters} clustered speakers never speak after the per-frame "
+               f"speaker count and the minimum durations")
+        result.notes.append(f"{option} asked for {asked} speakers; found {result.n_speakers}: {why}")
     return result

@@ -52,10 +52,6 @@ class SimulatedRecording:
     peak_scale: float  # 1.0 unless the mixture was scaled down to stay below PEAK_LIMIT
 
 
-def recording_id(config: SimulateConfig, index: int) -> str:
-    return f"{config.recording_prefix}-{index:06d}"
-
-
 def simulate_recording(index: int, pool: SourcePool, config: SimulateConfig, timing: ConversationalTiming,
                        noise_files: list) -> SimulatedRecording:
     rng = np.random.default_rng([config.seed, index])
@@ -96,7 +92,7 @@ def simulate_recording(index: int, pool: SourcePool, config: SimulateConfig, tim
 
     placed = sorted(zip(onsets.tolist(), [speakers[k] for k in order.tolist()], durations.tolist(), pieces),
                     key=lambda t: (t[0], t[1]))
-    rid = recording_id(config, index)
+    rid = config.recording_id(index)
     turns = Turns.build(rid, [t[0] / 1000 for t in placed], [t[2] / 1000 for t in placed], [t[1] for t in placed])
     return SimulatedRecording(rid, (audio * scale).astype(np.float32), turns, [t[3] for t in placed], speakers,
                               {s: float(g) for s, g in zip(speakers, gains)}, snr, scale)

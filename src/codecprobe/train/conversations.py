@@ -58,8 +58,14 @@ class Conversations:
 
 def load_conversations(path: str, layout: str | None = None) -> Conversations:
     """A corpus's recordings with their speaker-labelled turns; recordings without any are left out,
-    a corpus without any is an error."""
+    a corpus without any is an error. So is one of single-speaker files (speaker-folders, fsdd,
+    librispeech, voxceleb), whose "turns" would be whole files labelled by their folder or name:
+    a reference invented, not read."""
     corpus = load_corpus(path, layout)
+    if not corpus.whole_recordings and corpus.layout != "manifest":
+        raise InputError(f"{path}: no reference turns (read as layout {corpus.layout!r}: single-speaker files, each "
+                         "labelled by its folder or name); a diarization corpus needs references: audio with "
+                         "<id>.rttm files (--layout rttm, as `codecprobe simulate` writes) or a manifest")
     turns: dict[str, list[tuple[float, float, str]]] = {}
     for segment in corpus.supervisions:
         if segment.speaker is not None:
