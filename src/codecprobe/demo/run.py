@@ -34,7 +34,7 @@ from codecprobe.encoders import BuildOptions, Encoder, build_encoder, utterance_
 from codecprobe.errors import InputError
 from codecprobe.extract import extract
 from codecprobe.report import atomic_write_text, markdown_table, provenance, write_json
-from codecprobe.store import LatentStore, StoredEntry
+from codecprobe.store import StoredEntry, open_store
 from codecprobe.verify.config import StudyConfig
 
 SHARED_SETS = ("librispeech-test-other", "vctk-autovc")
@@ -69,7 +69,7 @@ def run_demo(config: DemoConfig) -> dict:
         say(f"encoder {note}")
 
     runs, summaries = [], []
-    with LatentStore(out / "store") as store:
+    with open_store(out / "store") as store:
         for corpus in corpora:
             for encoder, _ in encoders:
                 taps = encoder.sweep_taps

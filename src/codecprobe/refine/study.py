@@ -37,7 +37,7 @@ from codecprobe.refine.jitter import BoundaryErrors
 from codecprobe.refine.metrics import boundary_metrics
 from codecprobe.refine.module import VARIANT_MODULES, RefinerModule
 from codecprobe.score import DerComponents, FileTurns, read_rttms, score
-from codecprobe.store import LatentStore
+from codecprobe.store import LatentStore, open_store
 from codecprobe.train import FrameBank, TapSource, WindowDataModule, fit, load_module, read_checkpoint
 from codecprobe.train.fit import BEST, LAST
 from codecprobe.train.inputs import build_input, extract_inputs, input_record
@@ -375,7 +375,7 @@ def run_study(config: RefineStudyConfig, out: str | Path, progress: bool = True,
         for system, variant in runs:
             if not (out / "systems" / system.name / variant / LAST).is_file():
                 raise InputError(f"{out / 'systems' / system.name / variant}: no checkpoint to evaluate (train first)")
-    with LatentStore(config.store) as store:
+    with open_store(config.store) as store:
         sets = prepare(config, data, systems, speaker, store, progress)
     if prepare_only:
         return None
@@ -443,7 +443,7 @@ def refine_hypotheses(checkpoint: str | Path, corpus: str | Path, layout: str | 
                                                                          if r.id in given))
     inputs = module.input_encoders(device)
     embedding = module.embedding_encoder(device)
-    with LatentStore(store_path) as store:
+    with open_store(store_path) as store:
         extract_inputs([(recordings.name, subset)], inputs + [embedding], store, progress, executor)
         ids = sorted(given)
         bank = refiner_bank(store, [source for _, source in inputs], module.frame_rate,
