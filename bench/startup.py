@@ -1,6 +1,6 @@
 """Command-line start-up and end-to-end scoring: `codecprobe score` against spy-der's `spyder` command.
 
-    .venv/bin/python bench/startup.py [--repeats 5] [--files 20] [--hours 1] [--baseline-src DIR]
+    .venv/bin/python bench/startup.py [--repeats 5] [--files 20] [--hours 1] [--baseline-src DIR] [--commands ...]
 
 Every figure is a whole command run in a fresh process, as a user types it: interpreter start,
 imports, reading the RTTMs, scoring, printing. Cases:
@@ -88,7 +88,8 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=20)
     parser.add_argument("--hours", type=float, default=1.0, help="hours per generated recording")
     parser.add_argument("--baseline-src", type=Path, help="src folder of the code to compare against")
-    parser.add_argument("--no-command-help", action="store_true", help="only `codecprobe --help`, not each command's")
+    parser.add_argument("--commands", nargs="*", metavar="COMMAND",
+                        help="the commands whose --help is timed (default: every command)")
     args = parser.parse_args()
 
     spyder = shutil.which("spyder") or str(Path(sys.executable).with_name("spyder"))
@@ -99,7 +100,7 @@ def main() -> None:
     write_rttm(work / "many-ref.rttm", reference)
     write_rttm(work / "many-sys.rttm", system)
     turns = sum(map(len, reference.values()))
-    helps = [] if args.no_command_help else [[command, "--help"] for command in COMMAND_MODULES]
+    helps = [[command, "--help"] for command in (COMMAND_MODULES if args.commands is None else args.commands)]
     cases = {
         **{" ".join(argv): argv for argv in [["--help"], *helps]},
         "import codecprobe.train.grid": "codecprobe.train.grid",
