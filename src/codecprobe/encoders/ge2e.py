@@ -50,7 +50,7 @@ if TYPE_CHECKING:  # torch and resemblyzer load when the model is built, not whe
 # Resemblyzer's hparams, restated so that the settings check without importing it (and torch); a test compares
 SAMPLE_RATE = 16000  # hparams.sampling_rate
 MEL_WINDOW_STEP_MS = 10  # hparams.mel_window_step
-PARTIAL_FRAMES = 160  # PARTIAL_FRAMES
+PARTIAL_FRAMES = 160  # hparams.partials_n_frames
 NORMALIZE_TARGET_DBFS = -30  # hparams.audio_norm_target_dBFS
 
 _MEL_RATE = 1000 / MEL_WINDOW_STEP_MS  # 100 Hz
