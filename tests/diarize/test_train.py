@@ -162,6 +162,19 @@ def test_the_command_trains_reports_and_its_checkpoint_alone_gives_the_same_numb
     assert again["systems"][0]["steps"] == 8
 
 
+def test_progress_is_one_bar_per_step_on_stderr_without_lightnings_summary_or_bars(corpora, tmp_path, capfd):
+    """Issue 18 item 8: Lightning wrote a model summary and 200 KB of bars to stdout."""
+    args = [arg for arg in command(corpora, tmp_path, "--set", "trainer.max_steps=6", "trainer.val_every_steps=3",
+                                   "trainer.progress=true") if arg != "--quiet"]
+    assert main(args) == 0
+    out, err = capfd.readouterr()
+    assert "Total params" not in out + err and "| Name" not in out + err  # no model summary
+    assert "Validation" not in err and "Epoch" not in err  # Lightning's own bars
+    assert out.count("\n") == 2 and len(out) < 1000  # the summary lines: the system and the one-speaker baseline
+    assert "training: 100%" in err and "6/6" in err
+    assert len(err) < 20_000, err[-2000:]
+
+
 @pytest.mark.parametrize("extra, message", [
     (["--set", "adapter.heads=5"], "divisible by adapter.heads"),
     (["--tap", "nope"], "has no tap(s) nope (--tap)"),

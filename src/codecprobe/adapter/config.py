@@ -12,6 +12,7 @@ from typing import Literal
 
 from codecprobe.config import ConfigError
 from codecprobe.extract.executor import ExecutorConfig
+from codecprobe.store import DEFAULT_STORE
 from codecprobe.train.config import TrainerConfig
 from codecprobe.train.inputs import InputTap
 
@@ -108,7 +109,7 @@ class TrainStudyConfig:
     window_s: float = 10.0  # training and evaluation window
     window_step_s: float = 5.0  # step between training windows
     # extraction
-    store: str = "runs/store"
+    store: str = DEFAULT_STORE
     device: str = "cpu"
     executor: ExecutorConfig = field(default_factory=ExecutorConfig)  # where extraction runs (docs/scale.md)
     # evaluation

@@ -28,7 +28,7 @@ from codecprobe.adapter.model import mimi_config_dict
 from codecprobe.adapter.module import DiarizationModule
 from codecprobe.encoders import Encoder
 from codecprobe.errors import InputError
-from codecprobe.store import LatentStore
+from codecprobe.store import LatentStore, open_store
 from codecprobe.train import FrameBank, TapSource, WindowDataModule, build_bank
 from codecprobe.train.grid import grid_frames
 from codecprobe.train.inputs import build_input, extract_inputs, input_record
@@ -212,7 +212,7 @@ def run_study(config: TrainStudyConfig, out: str | Path, progress: bool = True, 
         for run in runs.values():
             run.require_trained()
     trainings, evaluations = [], []
-    with LatentStore(config.store) as store:
+    with open_store(config.store) as store:
         prepare(config, data, systems, store, progress)
         banks = {(s.name, id(d)): bank_of(store, s, d, config.grid_rate, progress) for s in systems for d in data.all()}
     if prepare_only:
@@ -244,7 +244,7 @@ def run_checkpoint(config: TrainStudyConfig, checkpoint: str | Path, progress: b
                                  adapter=AdapterConfig(**module.hparams.adapter))
     data = load_data(config, training=False)
     system = system_from_checkpoint(module)
-    with LatentStore(config.store) as store:
+    with open_store(config.store) as store:
         prepare(config, data, [system], store, progress)
         banks = {id(d): bank_of(store, system, d, config.grid_rate, progress) for d in data.evals}
     evaluations = evaluate_all(module, data.evals, banks, config, progress)

@@ -13,8 +13,7 @@ import textwrap
 from pathlib import Path
 
 from codecprobe.errors import InputError
-
-DEFAULT_STORE = "runs/store"
+from codecprobe.store import DEFAULT_STORE
 
 
 class HelpFormatter(argparse.HelpFormatter):

@@ -49,8 +49,9 @@ def add_parser(subparsers) -> None:
     speakers.add_argument("--num-speakers", type=int, help="exactly this many speakers (default: estimated)")
     speakers.add_argument("--min-speakers", type=int, help="at least this many (default 1)")
     speakers.add_argument("--max-speakers", type=int, help="at most this many (default: no limit)")
-    parser.add_argument("--clustering", choices=("ahc", "spectral"),
-                        help="ahc: centroid linkage with a tuned threshold (default); spectral: eigengap count")
+    parser.add_argument("--clustering", metavar="METHOD",  # checked against the registry with the config
+                        help="a method registered in codecprobe.diarize.clustering: ahc, centroid linkage with a "
+                             "tuned threshold (default); spectral, eigengap count")
     embedding = parser.add_argument_group("speaker embeddings")
     embedding.add_argument("--embedding-encoder", help="a trained speaker encoder (default ge2e)")
     embedding.add_argument("--embedding-tap", help="its tap (default: ge2e partials, else the encoder's default)")

@@ -33,9 +33,9 @@ def add_parser(subparsers) -> None:
 
 def run_show(args: argparse.Namespace) -> int:
     from codecprobe.report import markdown_table
-    from codecprobe.store import LatentStore
+    from codecprobe.store import open_store
 
-    with LatentStore(args.store, mode="r") as store:
+    with open_store(args.store, mode="r") as store:
         entries = store.entries()
     rows = summary_rows(entries) if args.summary else [
         {"segment": e.segment_id, "encoder": e.encoder, "tap": e.tap, "weights": _weights(e), "frames": e.frames,
@@ -81,9 +81,8 @@ def _weights(entry) -> str:
 
 
 def run_vacuum(args: argparse.Namespace) -> int:
-    from codecprobe.store import LatentStore
+    from codecprobe.store import open_store
 
-    LatentStore(args.store, mode="r").close()  # refuses a path with no store (opening it to write would create one)
-    with LatentStore(args.store) as store:
+    with open_store(args.store, mode="existing") as store:  # never creates one
         print(f"{args.store}: {store.vacuum()} unused shard(s) deleted, {len(store.entries())} entries kept")
     return 0

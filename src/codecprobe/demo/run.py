@@ -36,7 +36,7 @@ from codecprobe.extract import extract
 from codecprobe.report import provenance
 from codecprobe.demo.report import study_table, tap_table
 from codecprobe.report.results import write_study
-from codecprobe.store import LatentStore, StoredEntry
+from codecprobe.store import StoredEntry, open_store
 from codecprobe.verify.config import StudyConfig
 
 SHARED_SETS = ("librispeech-test-other", "vctk-autovc")
@@ -58,7 +58,7 @@ def run_demo(config: DemoConfig) -> dict:
         say(f"encoder {note}")
 
     runs, summaries = [], []
-    with LatentStore(out / "store") as store:
+    with open_store(out / "store") as store:
         for corpus in corpora:
             for encoder, _ in encoders:
                 taps = encoder.sweep_taps

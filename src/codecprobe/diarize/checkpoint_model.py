@@ -66,9 +66,9 @@ class CheckpointModel:
         if self.store is None or not (Path(self.store) / "index.sqlite").exists():
             return None
         from codecprobe.extract.pipeline import source_fingerprint
-        from codecprobe.store import LatentStore
+        from codecprobe.store import open_store
 
-        with LatentStore(self.store) as store:
+        with open_store(self.store) as store:
             if store.fingerprints(source.identity, source.tap).get(recording.id) != source_fingerprint(
                     recording.path, 0.0, recording.duration):
                 return None

@@ -24,10 +24,10 @@ TUNING_NOTE = ("defaults tuned on simulated conversations of LibriSpeech test-ot
 class ClusteringConfig:
     """Speaker embeddings to global speakers (see :mod:`codecprobe.diarize.clustering`)."""
 
-    method: Literal["ahc", "spectral"] = "ahc"
+    method: str = "ahc"  # a method registered in codecprobe.diarize.clustering: ahc, spectral
     # AHC: centroid linkage on L2-normalised embeddings (pyannote); merging stops at this
-    # Euclidean distance between centroids (0 = identical, 2 = opposite)
-    threshold: float = 0.7
+    # Euclidean distance between centroids (0 = identical, 2 = opposite); both pipelines use it
+    threshold: float = 0.55
     min_cluster_size: int = 12  # smaller clusters join the nearest large one (capped at 10 % of the embeddings)
     # spectral (spectralcluster): below this many embeddings, AHC is used instead
     spectral_min_embeddings: int = 10
@@ -43,6 +43,10 @@ class ClusteringConfig:
     chunk_clusters: int = 60
 
     def __post_init__(self) -> None:
+        from codecprobe.diarize.clustering import METHODS  # scipy and scikit-learn: the pipeline needs them anyway
+
+        if self.method not in METHODS:
+            raise InputError(f"clustering method {self.method!r} is not one of {', '.join(sorted(METHODS))}")
         if self.threshold <= 0:
             raise InputError(f"--set <pipeline>.clustering.threshold: must be positive, got {self.threshold}")
         if not 1 <= self.chunk_clusters < self.chunk_size <= min(self.max_points, self.spectral_max_points):
@@ -71,10 +75,6 @@ class EmbeddingConfig:
         return dict(EMBEDDING_DEFAULTS.get(self.encoder, (None, {}))[1] if self.options is None else self.options)
 
 
-def _classic_clustering() -> ClusteringConfig:
-    return ClusteringConfig(threshold=0.55, min_cluster_size=8)
-
-
 @dataclass
 class ClassicConfig:
     """The training-free baseline: Silero VAD speech, embedding windows, clustering; no overlap."""
@@ -86,7 +86,7 @@ class ClassicConfig:
     frame_s: float = 0.02  # output grid
     min_duration_on: float = 0.1
     min_duration_off: float = 0.6
-    clustering: ClusteringConfig = field(default_factory=_classic_clustering)
+    clustering: ClusteringConfig = field(default_factory=lambda: ClusteringConfig(min_cluster_size=8))
 
 
 @dataclass
@@ -101,7 +101,7 @@ class AdapterConfig:
     min_speech_s: float = 0.5  # a local speaker's embedding joins the clustering after this much solo speech
     min_duration_on: float = 0.0
     min_duration_off: float = 0.0
-    clustering: ClusteringConfig = field(default_factory=lambda: ClusteringConfig(threshold=0.55, min_cluster_size=12))
+    clustering: ClusteringConfig = field(default_factory=ClusteringConfig)
 
     def __post_init__(self) -> None:
         if self.offset > self.onset:

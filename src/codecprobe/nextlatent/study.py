@@ -76,7 +76,7 @@ class NextLatentResult:
 
 def run_nextlatent(config: NextLatentConfig, out: str | Path, progress: bool = True) -> NextLatentResult:
     from codecprobe.extract import ensure_extracted
-    from codecprobe.store import LatentStore
+    from codecprobe.store import open_store
 
     if not config.corpora:
         raise InputError("no corpus given (corpora / --corpus)")
@@ -84,7 +84,7 @@ def run_nextlatent(config: NextLatentConfig, out: str | Path, progress: bool = T
     data = load_data(config.corpora, config.layout, config.train_fraction, config.split_seed)
     (plan,) = plan_encoders([config.encoder], config.device, config.control, config.control_seed)
     result = NextLatentResult(config, data)
-    with LatentStore(config.store) as store:
+    with open_store(config.store) as store:
         for role in plan.roles:
             for corpus in data.corpora:
                 ensure_extracted(corpus, role.encoder, plan.taps, store, progress=progress)

@@ -38,7 +38,7 @@ from codecprobe.refine.module import VARIANT_MODULES, RefinerModule
 from codecprobe.data.rttm import read_rttms
 from codecprobe.data.turns import Turns
 from codecprobe.score import DerComponents, score
-from codecprobe.store import LatentStore
+from codecprobe.store import LatentStore, open_store
 from codecprobe.train import FrameBank, TapSource, WindowDataModule, load_module
 from codecprobe.train.inputs import build_input, extract_inputs, input_record
 from codecprobe.train.run import TrainingRun
@@ -367,7 +367,7 @@ def run_study(config: RefineStudyConfig, out: str | Path, progress: bool = True,
     if evaluate_only:
         for run in folders.values():
             run.require_trained()
-    with LatentStore(config.store) as store:
+    with open_store(config.store) as store:
         sets = prepare(config, data, systems, speaker, store, progress)
     if prepare_only:
         return None
@@ -434,7 +434,7 @@ def refine_hypotheses(checkpoint: str | Path, corpus: str | Path, layout: str | 
                                                                          if r.id in given))
     inputs = module.input_encoders(device)
     embedding = module.embedding_encoder(device)
-    with LatentStore(store_path) as store:
+    with open_store(store_path) as store:
         extract_inputs([(recordings.name, subset)], inputs + [embedding], store, progress, executor)
         ids = sorted(given)
         bank = refiner_bank(store, [source for _, source in inputs], module.frame_rate,

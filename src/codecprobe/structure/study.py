@@ -41,13 +41,13 @@ class StructureResult:
 
 def run_structure(config: StructureConfig, progress: bool = True) -> StructureResult:
     from codecprobe.extract import ensure_extracted
-    from codecprobe.store import LatentStore
+    from codecprobe.store import open_store
 
     config.check()
     data = load_data(config.corpora, config.layout, config.train_fraction, config.split_seed)
     plans = plan_encoders(config.encoders, config.device, config.control, config.control_seed)
     result = StructureResult(config, data)
-    with LatentStore(config.store) as store:
+    with open_store(config.store) as store:
         for plan in plans:
             for role in plan.roles:
                 for corpus in data.corpora:

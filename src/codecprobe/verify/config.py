@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from codecprobe.extract.executor import ExecutorConfig
+from codecprobe.store import DEFAULT_STORE
 
 
 @dataclass
@@ -116,7 +117,7 @@ class StudyConfig:
     device: str = "cpu"
     control: bool = True  # also run the same encoder untrained (seeded random weights; lyra: permuted weights)
     control_seed: int = 0
-    store: str = "runs/store"
+    store: str = DEFAULT_STORE
     executor: ExecutorConfig = field(default_factory=ExecutorConfig)  # where extraction runs (local or ray)
     # embeddings and back-ends
     pooling: Literal["mean", "mean+std"] = "mean"

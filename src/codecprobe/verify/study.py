@@ -312,7 +312,7 @@ def run_diagnose(config: StudyConfig, progress: bool = True) -> StudyResult:
 
 def _run(config: StudyConfig, split: Split, evaluator, progress: bool) -> StudyResult:
     """Build the roles, check the taps, extract, leave out what failed, then evaluate every role, tap and back-end."""
-    from codecprobe.store import LatentStore
+    from codecprobe.store import open_store
 
     roles, control_note = build_roles(config)
     taps = study_taps(config, roles[0].encoder)
@@ -320,7 +320,7 @@ def _run(config: StudyConfig, split: Split, evaluator, progress: bool) -> StudyR
         role.encoder.check_taps(taps)
     failures: dict[str, str] = {}
     rows = []
-    with LatentStore(config.store) as store:
+    with open_store(config.store) as store:
         sources = [EmbeddingSource(role.encoder, store, config, progress) for role in roles]
         failed = {"eval": set(), "train": set()}
         for source in sources:
