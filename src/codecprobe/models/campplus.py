@@ -24,8 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-FEATURE_DIM = 80
-EMBEDDING_DIM = 192
+from codecprobe.models.geometry import EMBEDDING_DIM, FEATURE_DIM  # noqa: F401  (re-exported)
 _BLOCKS = ((12, 1), (24, 2), (16, 2))  # (layers, dilation) of each D-TDNN block
 _GROWTH = 32
 _SEGMENT_FRAMES = 100  # context-aware masking's segment pooling length

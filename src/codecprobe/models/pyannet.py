@@ -24,12 +24,8 @@ from asteroid_filterbanks import Encoder as FilterbankEncoder
 from asteroid_filterbanks import ParamSincFB
 from torch import nn
 
-SAMPLE_RATE = 16000
-NUM_SPEAKERS = 3  # local speakers per window
-MAX_SIMULTANEOUS = 2
-# (kernel, stride) of every conv and max-pool along time, in order
-_TIME_LAYERS = ((251, 10), (3, 3), (5, 1), (3, 3), (5, 1), (3, 3))
-
+from codecprobe.models.geometry import (FIRST_CENTRE_SAMPLES, FRAME_STEP_SAMPLES, MAX_SIMULTANEOUS,  # noqa: F401
+                                       NUM_SPEAKERS, RECEPTIVE_FIELD_SAMPLES, SAMPLE_RATE, num_frames)
 
 def _powerset() -> torch.Tensor:
     """``[7, 3]``: which local speakers each powerset class holds, in pyannote's order:
@@ -44,28 +40,6 @@ def _powerset() -> torch.Tensor:
 POWERSET = _powerset()
 
 
-def num_frames(samples: int) -> int:
-    """Output frames for ``samples`` input samples (0 if too short).
-
-    >>> num_frames(160000), num_frames(991), num_frames(990)
-    (589, 1, 0)
-    """
-    for kernel, stride in _TIME_LAYERS:
-        samples = (samples - kernel) // stride + 1 if samples >= kernel else 0
-    return samples
-
-
-def _receptive_field() -> tuple[int, int, int]:
-    """(frame step, receptive field, centre of frame 0), in samples: (270, 991, 495)."""
-    size, step, centre = 1, 1, 0
-    for kernel, stride in reversed(_TIME_LAYERS):
-        size = (size - 1) * stride + kernel
-        centre = centre * stride + (kernel - 1) // 2
-        step *= stride
-    return step, size, centre
-
-
-FRAME_STEP_SAMPLES, RECEPTIVE_FIELD_SAMPLES, FIRST_CENTRE_SAMPLES = _receptive_field()
 
 
 class SincNet(nn.Module):
