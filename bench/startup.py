@@ -36,7 +36,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 from score import generate  # noqa: E402  (bench/score.py)
 
-from codecprobe.cli.main import COMMAND_MODULES  # noqa: E402
+from codecprobe.cli.main import command_modules  # noqa: E402
 from codecprobe.data import Turns  # noqa: E402
 from codecprobe.data.rttm import read_rttm, write_rttm  # noqa: E402
 
@@ -101,7 +101,7 @@ def main() -> None:
     write_rttm(work / "many-ref.rttm", reference)
     write_rttm(work / "many-sys.rttm", system)
     turns = sum(map(len, reference.values()))
-    helps = [[command, "--help"] for command in (COMMAND_MODULES if args.commands is None else args.commands)]
+    helps = [[command, "--help"] for command in (command_modules() if args.commands is None else args.commands)]
     cases = {
         **{" ".join(argv): argv for argv in [["--help"], *helps]},
         "import codecprobe.train.grid": "codecprobe.train.grid",

@@ -5,7 +5,7 @@ import json
 import subprocess
 import sys
 
-from codecprobe.cli.main import COMMAND_MODULES
+from codecprobe.cli.main import command_modules
 from tests.conftest import REPO_ROOT
 
 HEAVY = ("torch", "lightning", "lhotse", "scipy", "librosa", "transformers", "resemblyzer", "matplotlib",
@@ -39,7 +39,7 @@ print(json.dumps(found))
 
 
 def test_every_help_imports_nothing_heavy():
-    steps = [["--help"]] + [[command, "--help"] for command in COMMAND_MODULES]
+    steps = [["--help"]] + [[command, "--help"] for command in command_modules()]
     found = heavy_after(steps)
     assert len(found) == len(steps)
     assert {step: modules for step, modules in found.items() if modules} == {}

@@ -360,7 +360,11 @@ def test_codecprobe_report_rerenders_the_same_report_without_computing(corpus_di
 def test_codecprobe_report_refuses_a_folder_without_results(tmp_path, capsys):
     (tmp_path / "results.json").write_text('{"study": "nothing"}')
     assert main(["report", str(tmp_path)]) == 2
-    assert "no known study ('nothing')" in capsys.readouterr().err
+    assert "not a codecprobe study's results (result_type None)" in capsys.readouterr().err
+    # a results file names its own type; nothing outside codecprobe is ever imported from it
+    (tmp_path / "results.json").write_text('{"study": "x", "result_type": "os:system"}')
+    assert main(["report", str(tmp_path)]) == 2
+    assert "'os:system' names nothing in codecprobe" in capsys.readouterr().err
     assert main(["report", str(tmp_path / "missing")]) == 2
 
 

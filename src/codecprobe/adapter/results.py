@@ -13,6 +13,7 @@ CONTROL_NOTE = ("UNTRAINED: reads an encoder with random weights; the untrained 
 @dataclass
 class TrainResult(Result):
     study = "train"
+    renderer = "codecprobe.adapter.report:render"
 
     systems: list[dict]  # per system: inputs, weights, training (steps, time, best validation loss)
     evaluations: list[dict]  # systems x evaluation corpora: DER and its parts per collar, the verdict

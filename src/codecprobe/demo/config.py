@@ -24,6 +24,7 @@ class DemoResult(Result):
     """``demo.json``: what the demo used and found, from which ``demo.md`` is rendered."""
 
     study = "demo"
+    renderer = "codecprobe.demo.report:render"
     filename = "demo.json"
     report_name = "demo.md"
 

@@ -10,6 +10,7 @@ from codecprobe.report.results import Result
 @dataclass
 class DiarizeResult(Result):
     study = "diarize"
+    renderer = "codecprobe.diarize.report:render"
     filename = "summary.json"
 
     pipeline: dict  # what ran: label, encoders, weights, whether every part is trained

@@ -44,6 +44,7 @@ class NextLatentRun:
 @dataclass
 class NextLatentSummary(Result):
     study = "nextlatent"
+    renderer = "codecprobe.nextlatent.report:render"
 
     runs: list[NextLatentRun]
     data: dict  # the corpora and the speaker-disjoint split

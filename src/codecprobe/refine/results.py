@@ -13,6 +13,7 @@ CONTROL_NOTE = ("UNTRAINED: reads an encoder with random or permuted weights; th
 @dataclass
 class RefineResult(Result):
     study = "refine"
+    renderer = "codecprobe.refine.report:render"
 
     refiners: list[dict]  # per system and variant: what it reads, its training
     evaluations: list[dict]  # refiners (and the unrefined hypothesis) x evaluation sets: boundary errors, DER

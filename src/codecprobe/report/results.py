@@ -21,39 +21,31 @@ from codecprobe.errors import InputError
 
 R = TypeVar("R", bound="Result")
 
-# study name -> (module, result class, render function); the module imports no torch at its top
-STUDIES: dict[str, tuple[str, str, str]] = {
-    "verify": ("codecprobe.verify.report", "VerifyResult", "render_verify"),
-    "diagnose": ("codecprobe.verify.report", "DiagnoseResult", "render_diagnose"),
-    "simulate": ("codecprobe.simulate.report", "SimulationResult", "render"),
-    "train": ("codecprobe.adapter.report", "TrainResult", "render"),
-    "refine": ("codecprobe.refine.report", "RefineResult", "render"),
-    "structure": ("codecprobe.structure.report", "StructureSummary", "render"),
-    "nextlatent": ("codecprobe.nextlatent.report", "NextLatentSummary", "render"),
-    "diarize": ("codecprobe.diarize.report", "DiarizeResult", "render"),
-    "demo": ("codecprobe.demo.report", "DemoResult", "render"),
-    "boundaries": ("codecprobe.score.report", "BoundaryResult", "render"),
-}
 # the file each study saves its result in (the names predate the skeleton; simulate's folder is a corpus)
 RESULT_FILES = ("results.json", "simulation.json", "summary.json", "demo.json", "boundaries.json")
 
 
 @dataclasses.dataclass
 class Result:
-    """Base of every study's result; subclasses set ``study`` (its key in :data:`STUDIES`)."""
+    """Base of every study's result. Subclasses set ``study`` (its name, saved in results.json) and
+    ``renderer`` (``"module:function"`` that turns the result into a :class:`~codecprobe.report.model.Report`;
+    the module imports no torch at its top). Nothing else registers a study: results.json names its
+    own type (``result_type``), so ``codecprobe report`` finds the class and the renderer from the file."""
 
     study: ClassVar[str]
+    renderer: ClassVar[str]
     filename: ClassVar[str] = "results.json"
     report_name: ClassVar[str] = "report.md"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"study": self.study} | dataclasses.asdict(self)
+        return {"study": self.study, "result_type": f"{type(self).__module__}:{type(self).__qualname__}"} | \
+            dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls: type[R], data: dict, where: str = "results") -> R:
         from codecprobe.config import build_dataclass
 
-        return build_dataclass(cls, {k: v for k, v in data.items() if k != "study"}, where)
+        return build_dataclass(cls, {k: v for k, v in data.items() if k not in ("study", "result_type")}, where)
 
     @classmethod
     def load(cls: type[R], path: str | os.PathLike) -> R:
@@ -83,20 +75,30 @@ def write_report(result: Result, out: str | os.PathLike) -> Path:
     from codecprobe.report.files import atomic_write_text
     from codecprobe.report.model import to_markdown
 
-    module, _, render = STUDIES[result.study]
     path = Path(out) / result.report_name
-    atomic_write_text(path, to_markdown(getattr(importlib.import_module(module), render)(result)))
+    atomic_write_text(path, to_markdown(_named(type(result).renderer, path)(result)))
     return path
 
 
 def load_result(out: str | os.PathLike) -> Result:
     """The result saved in the study folder ``out``, as its study's typed object."""
     path = next((Path(out) / name for name in RESULT_FILES if (Path(out) / name).is_file()), Path(out) / RESULT_FILES[0])
-    study = _read(path).get("study")
-    if study not in STUDIES:
-        raise InputError(f"{path}: no known study ({study!r}); known: {', '.join(STUDIES)}")
-    module, cls, _ = STUDIES[study]
-    return getattr(importlib.import_module(module), cls).load(path)
+    result_type = _read(path).get("result_type")
+    cls = _named(result_type, path) if isinstance(result_type, str) else None
+    if not (isinstance(cls, type) and issubclass(cls, Result)):
+        raise InputError(f"{path}: not a codecprobe study's results (result_type {result_type!r})")
+    return cls.load(path)
+
+
+def _named(name: str, where: Path) -> Any:
+    """The object ``"codecprobe.package.module:attribute"`` names (nothing outside codecprobe is imported)."""
+    module, _, attribute = name.partition(":")
+    if not module.startswith("codecprobe.") or not attribute:
+        raise InputError(f"{where}: {name!r} names nothing in codecprobe")
+    try:
+        return getattr(importlib.import_module(module), attribute)
+    except (ImportError, AttributeError):
+        raise InputError(f"{where}: {name!r} names nothing in this codecprobe version") from None
 
 
 def rerender(out: str | os.PathLike) -> Path:

@@ -22,6 +22,7 @@ class BoundaryResult(Result):
     is rendered."""
 
     study = "boundaries"
+    renderer = "codecprobe.score.report:render"
     filename = "boundaries.json"
     report_name = "boundaries.md"
 

@@ -33,6 +33,7 @@ class SimulationResult(Result):
     """``simulation.json`` of a finished set: what was asked for against what came out."""
 
     study = "simulate"
+    renderer = "codecprobe.simulate.report:render"
     filename = "simulation.json"
 
     identity: dict  # what must match for a rerun into the same folder

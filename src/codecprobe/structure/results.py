@@ -44,6 +44,7 @@ class StructureRun:
 @dataclass
 class StructureSummary(Result):
     study = "structure"
+    renderer = "codecprobe.structure.report:render"
 
     data: dict  # the corpora and the speaker-disjoint split
     runs: list[StructureRun]

@@ -213,6 +213,7 @@ class SpeakerSpaceResult(Result):
 @dataclass
 class VerifyResult(SpeakerSpaceResult):
     study = "verify"
+    renderer = "codecprobe.verify.report:render_verify"
 
     results: list[VerifyRecord]
     primary: dict[str, str]  # tap and back-end of the headline
@@ -227,6 +228,7 @@ class VerifyResult(SpeakerSpaceResult):
 @dataclass
 class DiagnoseResult(SpeakerSpaceResult):
     study = "diagnose"
+    renderer = "codecprobe.verify.report:render_diagnose"
 
     results: list[DiagnoseRecord]
 
