@@ -3,12 +3,13 @@
 Run from the repository root (heavy: run it under ``nice``)::
 
     .venv/bin/python bench/diarize.py [--model NAME=CHECKPOINT ...] [--hours 1 4]
-                                      [--parts real long clustering] [--baselines classic oracle peer] [--out DIR]
+                                      [--parts real long clustering] [--baselines classic oracle peer]
+                                      [--pipelines pyannote] [--out DIR]
 
 1. The five real conversations with references in ``../shared/data`` (pyannote-sample,
    AMI ES2004a, Gecko, pyAudioAnalysis x 2, Falcon) and a 10-minute recording made by
    joining them (Gecko cut to fit; speakers of different recordings are different people).
-2. Each pipeline (classic; each ``--model`` as the adapter pipeline; the adapter pipeline with
+2. Each pipeline (classic; each of ``--pipelines``; each ``--model`` as the adapter pipeline; the adapter pipeline with
    local activity read from the references, the upper bound a perfect adapter would reach)
    in its own subprocess over those recordings: wall time and peak RSS per stage (a thread samples RSS every
    20 ms, tagged with the stage the pipeline is in), DER at collars 0 and 0.25, VAD error
@@ -47,7 +48,7 @@ SHARED = REPO.parent / "shared" / "data"
 PEER_VENV = Path("/tmp/codecprobe-bench-peer-venv")
 PEER = "speaker-diarize-lite==0.1.0"
 RATE = 16000
-STAGES = ("encoder", "adapter", "vad", "embeddings", "clustering", "aggregation")
+STAGES = ("encoder", "adapter", "vad", "segmentation", "embeddings", "clustering", "aggregation")
 
 
 def main() -> None:
@@ -57,6 +58,8 @@ def main() -> None:
     parser.add_argument("--hours", type=float, nargs="*", default=[1.0, 4.0], help="long recordings (default 1 4)")
     parser.add_argument("--baselines", nargs="*", choices=("classic", "oracle", "peer"),
                         default=["classic", "oracle", "peer"], help="beside the adapters (default: all three)")
+    parser.add_argument("--pipelines", nargs="*", choices=("pyannote",), default=[],
+                        help="pipelines with trained weights of their own to run beside the others (default: none)")
     parser.add_argument("--parts", nargs="+", choices=("real", "long", "clustering"),
                         default=["real", "long", "clustering"], help="what to measure (default: all)")
     parser.add_argument("--out", type=Path, default=Path("runs/bench-diarize"))
@@ -70,7 +73,8 @@ def main() -> None:
     classic = [("classic", {"pipeline": "classic"})]
     adapters = [(name, {"pipeline": "adapter", "model": path}) for name, path in (m.split("=", 1) for m in args.model)]
     bound = [("oracle activity (upper bound)", {"pipeline": "adapter"})] if "oracle" in args.baselines else []
-    measured = (classic if "classic" in args.baselines else []) + adapters + bound
+    trained = [(name, {"pipeline": name}) for name in args.pipelines]
+    measured = (classic if "classic" in args.baselines else []) + trained + adapters + bound
     results = {"recordings": {k: str(v) for k, v in data.items() if k != "real"}, "systems": {}}
 
     from codecprobe.score import read_rttm
@@ -98,7 +102,7 @@ def main() -> None:
             print()
             print(_der_by_recording(results["systems"], collar))
 
-    default_name, default = (adapters or classic)[-1]
+    default_name, default = (adapters or trained or classic)[-1]
     long_rows = []
     for hours in args.hours if "long" in args.parts else ():
         path = repeat_to(data["joined"], hours, args.out / "data")
@@ -236,7 +240,7 @@ class RssSampler:
 
     def tag_stages(self):
         """Make every ``timed(seconds, stage)`` block of the pipeline tell the sampler its stage."""
-        from codecprobe.diarize import adapter_pipeline, classic, stitching
+        from codecprobe.diarize import adapter_pipeline, classic, pyannote_pipeline, stitching
 
         original = stitching.timed
 
@@ -251,7 +255,7 @@ class RssSampler:
                 self.stage = previous
                 self.cpu_seconds[stage] = self.cpu_seconds.get(stage, 0.0) + time.process_time() - tick
 
-        for module in (stitching, classic, adapter_pipeline):
+        for module in (stitching, classic, adapter_pipeline, pyannote_pipeline):
             module.timed = tagged
 
 

@@ -15,6 +15,11 @@ pipelines:
            speaker), overlap-add, a per-frame speaker count. Overlapping speech stays overlapping.
   classic  training-free baseline: Silero VAD speech, speaker-embedding windows (GE2E partials
            by default), the same clustering; one speaker at a time.
+  pyannote pyannote 3.1's recipe on trained weights (no --model): segmentation-3.0 on 10 s windows
+           every pyannote.step_s (powerset: up to 3 local speakers, 2 at once), one CAM++ embedding
+           per (window, local speaker) over its solo speech, the same clustering, assignment,
+           speaker count and overlap-add; knobs under pyannote.* (the embedding.* options are
+           not used: CAM++ is its speaker encoder).
 
 outputs (OUT):
   rttm/<id>.rttm, all.rttm   one RTTM per recording and all of them together
@@ -39,7 +44,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--layout", metavar="LAYOUT",  # checked by load_corpus: importing the loaders would pull in lhotse
                         help="layout of the corpus folders (default: guessed)")
-    parser.add_argument("--pipeline", choices=("adapter", "classic"), help="default: adapter (needs --model)")
+    parser.add_argument("--pipeline", choices=("adapter", "classic", "pyannote"),
+                        help="default: adapter (needs --model)")
     parser.add_argument("--model", help="adapter checkpoint from `codecprobe train` (default: none)")
     speakers = parser.add_argument_group("speaker count (default: estimated)")
     speakers.add_argument("--num-speakers", type=int, help="exactly this many speakers (default: estimated)")

