@@ -6,7 +6,7 @@ is saved beside every output and recorded in ``summary.json``.
 
 Where the defaults come from (:data:`TUNING_NOTE`): thresholds were tuned on simulated
 conversations whose speakers come from the single-speaker sets (LibriSpeech test-other,
-VCTK, TIMIT), never on the real conversations the documentation evaluates on
+VCTK, TIMIT; RAVDESS too for the pyannote pipeline), never on the real conversations the documentation evaluates on
 (pyannote-sample, AMI ES2004a, Gecko, pyAudioAnalysis, Falcon).
 """
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Literal
 from codecprobe.errors import InputError
 
 TUNING_NOTE = ("defaults tuned on simulated conversations of LibriSpeech test-other, VCTK and TIMIT speakers "
+               "(and RAVDESS for the pyannote pipeline) "
                "(recipes/diarize/tune_inference.py); never on the real conversations used for evaluation")
 
 
