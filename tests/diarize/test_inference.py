@@ -163,7 +163,8 @@ def test_item_9_a_rerun_scores_the_rttm_it_wrote(tmp_path):
 
 @pytest.mark.parametrize("arguments,message", [
     (["missing.wav"], "missing.wav: no such audio file or corpus"),
-    (["{speech}"], "the adapter pipeline needs --model CHECKPOINT"),
+    (["{speech}", "--pipeline", "adapter"], "the adapter pipeline needs --model CHECKPOINT"),
+    (["{speech}", "--pipeline", "classic", "--model", "x.ckpt"], "a model checkpoint is the adapter pipeline's"),
     (["{speech}", "--pipeline", "classic", "--set", "adapter.offset=0.9"], "must not exceed adapter.onset"),
     (["{speech}", "--pipeline", "classic", "--min-speakers", "3", "--max-speakers", "2"], "--min-speakers and --max-speakers need"),
     (["{speech}", "--pipeline", "classic", "--embedding-encoder", "ge2e", "--embedding-tap", "utterance"],

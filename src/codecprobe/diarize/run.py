@@ -46,6 +46,10 @@ def build_pipeline(config: DiarizeConfig):
         from codecprobe.diarize.classic import ClassicPipeline
 
         return ClassicPipeline(config)
+    if config.pipeline == "pyannote":
+        from codecprobe.diarize.pyannote_pipeline import PyannotePipeline
+
+        return PyannotePipeline(config)
     if not config.model:
         raise InputError("the adapter pipeline needs --model CHECKPOINT (a model from `codecprobe train`); "
                          "for the training-free baseline use --pipeline classic")
