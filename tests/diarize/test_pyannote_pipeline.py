@@ -37,7 +37,7 @@ def test_a_known_two_speaker_conversation(analysed):
     # no one confused, nothing heard that is not there; what is missed is mostly the pauses inside
     # each utterance, which the reference counts as speech (it spans each utterance whole)
     assert der.conf < 2.0 and der.fa < 2.0 and der.der < 30.0
-    starts, ends = result.turns.onset, result.turns.offset
+    starts, ends = result.turns.start, result.turns.end
     overlapped = sum(max(0.0, min(ends[i], ends[j]) - max(starts[i], starts[j]))
                      for i in range(len(starts)) for j in range(i + 1, len(starts)))
     assert overlapped > 1.0  # overlap survives to the RTTM
@@ -86,7 +86,7 @@ def test_frames_to_samples():
 @pytest.mark.parametrize("override,message", [
     ("pyannote.step_s=0", "pyannote.step_s"),
     ("pyannote.min_solo_s=-1", "min_solo_s"),
-    ("pyannote.clustering.threshold=0", "clustering threshold must be positive"),
+    ("pyannote.clustering.threshold=0", "clustering.threshold: must be positive"),
 ])
 def test_bad_settings_are_one_line_errors(tmp_path, capsys, override, message):
     speech = tmp_path / "speech.wav"

@@ -47,7 +47,7 @@ from scipy.spatial.distance import cdist
 from sklearn.cluster import KMeans
 from threadpoolctl import threadpool_limits
 
-from codecprobe.diarize.config import ClusteringConfig
+from codecprobe.diarize.config import BUILTIN_METHODS, ClusteringConfig
 
 
 @dataclass(frozen=True)
@@ -145,6 +145,10 @@ class Spectral(ClusteringMethod):
             return _ahc(points, weights, config, count)
         with threadpool_limits(1):
             return _spectral(_unit(points), config, count)
+
+
+if not set(BUILTIN_METHODS) <= set(METHODS):
+    raise RuntimeError("diarize.config.BUILTIN_METHODS names a method this module does not register")
 
 
 def _reduce(vectors: np.ndarray, config: ClusteringConfig, max_points: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

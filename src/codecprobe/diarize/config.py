@@ -21,6 +21,11 @@ TUNING_NOTE = ("defaults tuned on simulated conversations of LibriSpeech test-ot
                "(recipes/diarize/tune_inference.py); never on the real conversations used for evaluation")
 
 
+# the methods codecprobe.diarize.clustering registers itself (it checks this list when imported): a
+# default config needs no scipy, so `--help` stays light
+BUILTIN_METHODS = ("ahc", "spectral")
+
+
 @dataclass
 class ClusteringConfig:
     """Speaker embeddings to global speakers (see :mod:`codecprobe.diarize.clustering`)."""
@@ -44,10 +49,11 @@ class ClusteringConfig:
     chunk_clusters: int = 60
 
     def __post_init__(self) -> None:
-        from codecprobe.diarize.clustering import METHODS  # scipy and scikit-learn: the pipeline needs them anyway
+        if self.method not in BUILTIN_METHODS:  # a method registered elsewhere: ask the registry (loads scipy)
+            from codecprobe.diarize.clustering import METHODS
 
-        if self.method not in METHODS:
-            raise InputError(f"clustering method {self.method!r} is not one of {', '.join(sorted(METHODS))}")
+            if self.method not in METHODS:
+                raise InputError(f"clustering method {self.method!r} is not one of {', '.join(sorted(METHODS))}")
         if self.threshold <= 0:
             raise InputError(f"--set <pipeline>.clustering.threshold: must be positive, got {self.threshold}")
         if not 1 <= self.chunk_clusters < self.chunk_size <= min(self.max_points, self.spectral_max_points):

@@ -141,9 +141,9 @@ def decide(config: DiarizeConfig, recording: Recording, analysis: PyannoteAnalys
     seconds.update(stitched.seconds)
     result = finished_result(recording, stitched, FRAME_S, seconds)
     turns = result.turns
-    onset = turns.onset + SHIFT_S
-    result.turns = dataclasses.replace(turns, onset=onset,
-                                       duration=np.minimum(turns.offset + SHIFT_S, recording.duration) - onset)
+    start = turns.start + SHIFT_S
+    result.turns = dataclasses.replace(turns, start=start,
+                                       duration=np.minimum(turns.end + SHIFT_S, recording.duration) - start)
     return result
 
 
