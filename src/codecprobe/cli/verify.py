@@ -124,30 +124,28 @@ def config_from_args(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from codecprobe.verify.report import write_verify_report
-    from codecprobe.verify.study import run_verify
+    from codecprobe.verify.study import verify
 
-    results = write_verify_report(run_verify(config_from_args(args), progress=not args.quiet), args.out)
-    print(summary_line(results))
-    return report_written(results, args.out)
+    result = verify(config_from_args(args), args.out, progress=not args.quiet)
+    print(summary_line(result))
+    return report_written(result, args.out)
 
 
-def report_written(results: dict, out: Path) -> int:
+def report_written(result, out: Path) -> int:
     """Where the report is, which inputs were left out, and the exit status that says whether any were."""
-    for failure in results["failures"]:
-        print(f"left out: {failure['input']}: {failure['reason']}", file=sys.stderr)
+    for failure in result.failures:
+        print(f"left out: {failure.input}: {failure.reason}", file=sys.stderr)
     print(f"report: {out / 'report.md'}", file=sys.stderr)
-    return 1 if results["failures"] else 0
+    return 1 if result.failures else 0
 
 
-def summary_line(results: dict) -> str:
+def summary_line(result) -> str:
+    """One line of a :class:`~codecprobe.verify.results.VerifyResult`: the headline EER and its verdict."""
     from codecprobe.encoders import weights_label
 
-    encoder = results["encoder"]
-    primary = results["results"][0]
-    interval = results["eer_interval"]
-    return (f"{encoder['encoder']}:{primary['tap']} {primary['backend']} "
-            f"[{weights_label(encoder['weights_id'], encoder['trained'])}]: EER {results['eer']:.2f}%"
+    encoder, primary, interval = result.encoder, result.results[0], result.eer_interval
+    return (f"{encoder.encoder}:{primary.tap} {primary.backend} "
+            f"[{weights_label(encoder.weights_id, encoder.trained)}]: EER {result.eer:.2f}%"
             + ("" if interval is None else f" ({interval[0]:.1f}-{interval[1]:.1f}%)")
-            + " minDCF " + ", ".join(f"{p}: {v:.3f}" for p, v in results["min_dcf"].items())
-            + f" over {results['n_trials']} trials; {primary['verdict']}")
+            + " minDCF " + ", ".join(f"{p}: {v:.3f}" for p, v in result.min_dcf.items())
+            + f" over {result.n_trials} trials; {primary.verdict}")

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from codecprobe.extract.executor import ExecutorConfig
+from codecprobe.store import DEFAULT_STORE
 
 
 @dataclass
@@ -28,6 +29,7 @@ class Thresholds:
     separability: float = 2.0  # centroid distance over distance to the own centroid
     consistency: float = 0.80  # mean same-speaker cosine
     min_eval_speakers: int = 5  # fewer evaluation speakers: no verdict
+    min_participation_ratio: float = 1.5  # below: a degenerate space, its ratios carry no verdict
 
     def plain_words(self, subject: str = "the encoder") -> list[str]:
         """Each threshold as one sentence about ``subject`` (e.g. ``ge2e:utterance``).
@@ -51,6 +53,10 @@ class Thresholds:
             "farther apart than an utterance lies from its own speaker's centroid.",
             f"Consistency above {self.consistency:g}: two utterances of one speaker have a mean cosine above "
             f"{self.consistency:g} - meaningful only where different speakers score clearly lower.",
+            f"Separability and the Fisher ratios carry no verdict where the space is degenerate (participation "
+            f"ratio below {self.min_participation_ratio:g}: its variance lies almost all on one direction): they then "
+            "measure how speakers spread along that one direction, not whether whole embeddings tell speakers "
+            "apart, and can disagree with the EER.",
             f"No verdict on fewer than {self.min_eval_speakers} evaluation speakers: the figures are given (with "
             "their intervals from 3 speakers on), the verdicts withheld; evaluate on more speakers, e.g. every "
             "speaker of the corpus with a separate --train-corpus.",
@@ -158,7 +164,7 @@ class StudyConfig:
     device: str = "cpu"
     control: bool = True  # also run the same encoder untrained (seeded random weights; lyra: permuted weights)
     control_seed: int = 0
-    store: str = "runs/store"
+    store: str = DEFAULT_STORE
     executor: ExecutorConfig = field(default_factory=ExecutorConfig)  # where extraction runs (local or ray)
     # embeddings and back-ends
     pooling: Literal["mean", "mean+std"] = "mean"

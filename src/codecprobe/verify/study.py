@@ -31,8 +31,10 @@ from codecprobe.errors import InputError
 from codecprobe.verify import metrics
 from codecprobe.verify.backends import BACKENDS, CenterLengthNorm, build_backend
 from codecprobe.verify.config import StudyConfig
-from codecprobe.verify.diagnostics import Diagnostics, diagnose
+from codecprobe.verify.diagnostics import Diagnostics
+from codecprobe.verify.diagnostics import diagnose as diagnose_space
 from codecprobe.verify.pooling import pool
+from codecprobe.verify.results import CalibrationRecord, PairedTest, TrainingRecord
 from codecprobe.verify.trials import Trials, generate_trials, read_trials
 
 
@@ -263,8 +265,8 @@ class VerifyRow:
     points: metrics.OperatingPoints = field(repr=False)
     min_cllr: float
     calibration: Calibrated | None  # None: no training speakers to calibrate on
-    training: dict | None = None  # trained back-ends: first and last epoch's loss, learned tap weights
-    paired_tests: list[dict] = field(default_factory=list)  # EER against other rows on the same trials
+    training: TrainingRecord | None = None  # trained back-ends: first and last epoch's loss, learned tap weights
+    paired_tests: list[PairedTest] = field(default_factory=list)  # EER against other rows on the same trials
 
     def to_dict(self) -> dict:
         s = self.summary
@@ -274,7 +276,7 @@ class VerifyRow:
             "min_dcf": {str(p): v for p, v in self.min_dcf.items()},
             "act_dcf": None if c is None else {str(p): v for p, v in c.act_dcf.items()},
             "cllr": None if c is None else c.cllr, "min_cllr": self.min_cllr,
-            "calibration": None if c is None else {"slope": c.slope, "offset": c.offset, "n_trials": c.n_trials},
+            "calibration": None if c is None else CalibrationRecord(c.slope, c.offset, c.n_trials),
             "mean_pos": s.mean_pos, "mean_neg": s.mean_neg,
             "gap": s.gap, "score_min": s.score_min, "score_max": s.score_max, "n_trials": s.n_trials,
             "n_target": s.n_target, "training_accuracy": self.training_accuracy, "training": self.training,
@@ -282,16 +284,14 @@ class VerifyRow:
         }
 
 
-def training_summary(backend, tap: str) -> dict | None:
+def training_summary(backend, tap: str) -> TrainingRecord | None:
     """What a trained back-end learned: its loss at the first and last epoch and, for the weighted sum, the weight
     of each tap (``tap`` is the row's label, the taps joined by ``+``)."""
     if not hasattr(backend, "loss_curve_"):
         return None
-    summary = {"first_loss": backend.loss_curve_[0], "last_loss": backend.loss_curve_[-1],
-               "epochs": len(backend.loss_curve_)}
-    if hasattr(backend, "layer_weights_"):
-        summary["layer_weights"] = dict(zip(tap.split("+"), map(float, backend.layer_weights_)))
-    return summary
+    weights = getattr(backend, "layer_weights_", None)
+    return TrainingRecord(float(backend.loss_curve_[0]), float(backend.loss_curve_[-1]), len(backend.loss_curve_),
+                          None if weights is None else dict(zip(tap.split("+"), map(float, weights))))
 
 
 @dataclass
@@ -395,11 +395,10 @@ def _paired_tests(result: StudyResult) -> None:
         for other in (o for o in (first, control) if o is not None and o is not row):
             test = metrics.eer_difference(other.scores, row.scores, split.trials.labels, speakers, boot.replicates,
                                           boot.confidence, boot.seed)
-            row.paired_tests.append({
-                "against": {"role": other.role, "tap": other.tap, "backend": other.backend},
-                "eer_difference": 100 * test.difference,
-                "interval": None if test.interval is None else [100 * v for v in test.interval],
-                "p_value": test.p_value, "replicates": test.replicates, "unit": test.unit})
+            row.paired_tests.append(PairedTest(
+                {"role": other.role, "tap": other.tap, "backend": other.backend}, 100 * test.difference,
+                None if test.interval is None else [100 * v for v in test.interval], test.p_value, test.replicates,
+                test.unit))
 
 
 def run_diagnose(config: StudyConfig, progress: bool = True) -> StudyResult:
@@ -417,7 +416,7 @@ def run_diagnose(config: StudyConfig, progress: bool = True) -> StudyResult:
         def evaluate(role, tap, name, backend, X, X_train, y_train):
             subset = [X[i] for i in keep] if isinstance(X, list) else X[keep]  # frame back-ends take lists
             return DiagnoseRow(role.name, role.identity, tap, name,
-                               diagnose(backend.transform(subset), speakers, texts, boot.replicates,
+                               diagnose_space(backend.transform(subset), speakers, texts, boot.replicates,
                                         boot.confidence, boot.seed))
 
         return evaluate
@@ -427,7 +426,7 @@ def run_diagnose(config: StudyConfig, progress: bool = True) -> StudyResult:
 
 def _run(config: StudyConfig, split: Split, evaluator, progress: bool) -> StudyResult:
     """Build the roles, check the taps, extract, leave out what failed, then evaluate every role, tap and back-end."""
-    from codecprobe.store import LatentStore
+    from codecprobe.store import open_store
 
     roles, control_note = build_roles(config)
     taps = study_taps(config, roles[0].encoder)
@@ -435,7 +434,7 @@ def _run(config: StudyConfig, split: Split, evaluator, progress: bool) -> StudyR
         role.encoder.check_taps(taps)
     failures: dict[str, str] = {}
     rows = []
-    with LatentStore(config.store) as store:
+    with open_store(config.store) as store:
         sources = [EmbeddingSource(role.encoder, store, config, progress) for role in roles]
         failed = {"eval": set(), "train": set()}
         for source in sources:
@@ -477,3 +476,76 @@ def _run(config: StudyConfig, split: Split, evaluator, progress: bool) -> StudyR
                         print(f"{role.name} {role.identity.encoder}:{label} {name} done", file=sys.stderr)
     return StudyResult(config, split, roles, control_note, preprocessing_note(config), taps, rows,
                        sorted(failures.items()))
+
+
+# -- the studies: run, draw, save, report -------------------------------------------------
+def verify(config: StudyConfig, out, progress: bool = True):
+    """``codecprobe verify``: score the trials, then :func:`write_verify`."""
+    return write_verify(run_verify(config, progress), out)
+
+
+def diagnose(config: StudyConfig, out, progress: bool = True):
+    """``codecprobe diagnose``: the speaker-space diagnostics, then :func:`write_diagnose`."""
+    return write_diagnose(run_diagnose(config, progress), out)
+
+
+def write_verify(evaluation: StudyResult, out):
+    """Draw the figures, draw the verdicts, save ``results.json`` and write the report; the saved result."""
+    from pathlib import Path
+
+    from codecprobe.report.results import write_study
+    from codecprobe.verify.figures import draw_verify
+    from codecprobe.verify.results import VerifyResult, verify_records
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    fields = _saved_fields(evaluation, draw_verify(evaluation, out))
+    records = verify_records(evaluation.rows, evaluation.config.thresholds, fields["data"].eval_speakers)
+    primary = evaluation.rows[0]
+    result = VerifyResult(**fields, results=records, primary={"tap": primary.tap, "backend": primary.backend},
+                          eer=primary.eer, eer_interval=primary.eer_interval, min_dcf=records[0].min_dcf,
+                          act_dcf=records[0].act_dcf, cllr=records[0].cllr, min_cllr=records[0].min_cllr,
+                          mean_pos=primary.summary.mean_pos, mean_neg=primary.summary.mean_neg,
+                          n_trials=primary.summary.n_trials)
+    write_study(result, out)
+    return result
+
+
+def write_diagnose(evaluation: StudyResult, out):
+    """Draw the figures, draw the verdicts and flags, save ``results.json`` and write the report."""
+    from pathlib import Path
+
+    from codecprobe.report.results import write_study
+    from codecprobe.verify.figures import draw_diagnose
+    from codecprobe.verify.results import DiagnoseResult, diagnose_records
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    result = DiagnoseResult(**_saved_fields(evaluation, draw_diagnose(evaluation, out)),
+                            results=diagnose_records(evaluation.rows, evaluation.config.thresholds))
+    write_study(result, out)
+    return result
+
+
+def _saved_fields(result: StudyResult, figures: list[str]) -> dict:
+    """What verify and diagnose both save about a run."""
+    from codecprobe.report import provenance
+    from codecprobe.verify.results import DataRecord, EncoderRecord, Failure, study_subject
+
+    split = result.split
+    data = DataRecord(
+        corpus=str(result.config.corpus), corpus_name=split.corpus.name, layout=split.corpus.layout,
+        eval_segments=len(split.eval_segments), eval_speakers=len({s.speaker for s in split.eval_segments}),
+        train_corpus=split.train_corpus.name, train_segments=len(split.train_segments),
+        train_speakers=len({s.speaker for s in split.train_segments}), split=split.description,
+        n_failures=len(result.failures))
+    if split.trials is not None:
+        data.trials, data.n_trials, data.n_target = split.trials.source, len(split.trials), split.trials.n_target
+    return {
+        "config": result.config, "encoder": EncoderRecord.of(result.roles[0].identity),
+        "control": EncoderRecord.of(result.roles[1].identity) if len(result.roles) > 1 else None,
+        "control_note": result.control_note, "preprocessing": result.preprocessing, "taps": list(result.taps),
+        "data": data, "failures": [Failure(where, reason) for where, reason in result.failures],
+        "thresholds_in_words": result.config.thresholds.plain_words(study_subject(result.config.encoder, result.taps)), "figures": figures,
+        "provenance": provenance(),
+    }
