@@ -116,11 +116,12 @@ def run(args: argparse.Namespace) -> int:
     speed = f"{totals['real_time_factor']:.1f}x real time" if totals["real_time_factor"] else "no audio diarized"
     print(f"{summary['pipeline']['label']}: {totals['n_recordings']} recording(s), {totals['audio_s']:.1f} s of "
           f"audio, {speed}; {len(summary['failures'])} skipped")
-    if "scores" in summary:
-        for collar, scores in summary["scores"]["collars"].items():
-            overall = scores["overall"]
+    scores = summary.get("scores") or {}  # None where no --reference was given
+    if scores:
+        for collar, scored in scores["collars"].items():
+            overall = scored["overall"]
             print(f"collar {collar}: DER {overall['der']:.2f}% (miss {overall['miss']:.2f}, FA {overall['fa']:.2f}, "
                   f"confusion {overall['conf']:.2f}), JER {overall.get('jer', float('nan')):.2f}%")
     print(f"RTTMs: {args.out / 'rttm'}, summary: {args.out / 'summary.json'}"
-          + (f", report: {args.out / 'report.md'}" if "scores" in summary else ""), file=sys.stderr)
-    return 1 if summary["failures"] or summary.get("scores", {}).get("unscored_recordings") else 0
+          + (f", report: {args.out / 'report.md'}" if scores else ""), file=sys.stderr)
+    return 1 if summary["failures"] or scores.get("unscored_recordings") else 0
