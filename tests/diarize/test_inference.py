@@ -166,7 +166,7 @@ def test_item_9_a_rerun_scores_the_rttm_it_wrote(tmp_path):
     (["{speech}"], "the adapter pipeline needs --model CHECKPOINT"),
     (["{speech}", "--pipeline", "classic", "--set", "adapter.offset=0.9"], "must not exceed adapter.onset"),
     (["{speech}", "--pipeline", "classic", "--min-speakers", "3", "--max-speakers", "2"], "--min-speakers and --max-speakers need"),
-    (["{speech}", "--pipeline", "classic", "--embedding-encoder", "ge2e", "--embedding-tap", "utterance"],
+    (["{speech}", "--pipeline", "classic", "--encoder", "ge2e", "--tap", "utterance"],
      "one vector per input"),
     (["{speech}", "--pipeline", "classic", "--uem", "x.uem"], "--uem needs --reference"),
 ])
