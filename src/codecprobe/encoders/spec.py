@@ -3,11 +3,12 @@
 A config file spells it as a mapping, the same in every study::
 
     {encoder: mimi, taps: [prequant], weights: kyutai/mimi, random_init: false, seed: 0,
-     settings: {chunk_s: 10}}
+     settings: {chunk_seconds: 10}}
 
-(a single tap may be written ``taps: prequant``). Torch-free: building the spec checks
-nothing; :meth:`EncoderSpec.build` loads the encoder (through :func:`build_encoder`, which
-checks the settings against the encoder's settings dataclass before any weights load). The
+(a single tap may be written ``taps: prequant``). Torch-free: reading a spec checks only the
+types (:func:`codecprobe.config.build_dataclass`); :meth:`EncoderSpec.build` loads the encoder
+(through :func:`build_encoder`, which checks the settings against the encoder's settings
+dataclass before any weights load). The
 latent store keys latents by the built encoder's identity (weights and settings as the
 encoder reports them), never by this spec, so how a config spells an encoder does not change
 which stored latents it finds.
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class EncoderSpec:
+    """One encoder as a config names it (see the module docstring); :meth:`build` makes it."""
+
     encoder: str = "mimi"
     taps: list[str] = field(default_factory=list)  # empty: the encoder's default taps
     weights: str | None = None  # a hub id or local path; None: the encoder's published weights
@@ -66,7 +69,7 @@ class InputTap(EncoderSpec):
 
     @classmethod
     def from_record(cls, build: dict) -> InputTap:
-        """The input a checkpoint's ``build`` record (:func:`input_record`) describes; records written
+        """The input a checkpoint's ``build`` record (:func:`codecprobe.train.inputs.input_record`) describes; records written
         before the encoder spec name ``tap`` and ``options`` instead of ``taps`` and ``settings``."""
         build = dict(build)
         if "tap" in build:
