@@ -83,10 +83,11 @@ def main() -> None:
     # the 1,500 evaluation embeddings, as the study computes them (GE2E utterance tap, its canonical preprocessing)
     from codecprobe.encoders import BuildOptions, build_encoder, utterance_settings
     from codecprobe.store import LatentStore
+    from codecprobe.encoders.spec import EncoderSpec
     from codecprobe.verify.config import StudyConfig
     from codecprobe.verify.study import EmbeddingSource, split_data
 
-    config = StudyConfig(corpus=str(args.corpus), encoder="ge2e", store=str(work / "store"))
+    config = StudyConfig(corpus=str(args.corpus), encoder=EncoderSpec("ge2e"), store=str(work / "store"))
     split = split_data(config, with_trials=False)
     encoder = build_encoder("ge2e", BuildOptions(settings=utterance_settings("ge2e", {})))
     with LatentStore(config.store) as store:

@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from codecprobe.threads import torch_threads  # noqa: E402
 from codecprobe.verify import metrics  # noqa: E402
+from codecprobe.encoders.spec import EncoderSpec  # noqa: E402
 from codecprobe.verify.config import BootstrapConfig, StudyConfig  # noqa: E402
 from codecprobe.verify.study import run_verify  # noqa: E402
 
@@ -42,7 +43,7 @@ SHARED = ROOT.parent / "shared" / "data"
 
 def study_eer(corpus: Path, store: Path, canonical: bool):
     """EER (%) of verify's utterance tap with cosine scoring, and the study result (its split and trials)."""
-    config = StudyConfig(corpus=str(corpus), encoder="ge2e", store=str(store), control=False, backends=["cosine"],
+    config = StudyConfig(corpus=str(corpus), encoder=EncoderSpec("ge2e"), store=str(store), control=False, backends=["cosine"],
                          taps=["utterance"], canonical_preprocessing=canonical,
                          bootstrap=BootstrapConfig(replicates=0))
     result = run_verify(config, progress=False)

@@ -8,7 +8,7 @@ from codecprobe.demo.run import DemoConfig, run_demo
 def test_demo_on_synthetic_voices_says_what_it_used(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(demo, "SHARED_DATA", tmp_path / "no-shared")  # as on a fresh clone
-    result = run_demo(DemoConfig(out="out", encoders=["mfcc"], encoder_options={"mfcc": {"n_mfcc": 16}},
+    result = run_demo(DemoConfig(out="out", encoders=["mfcc"], settings={"mfcc": {"n_mfcc": 16}},
                                  adapter_steps=20, progress=False))
     assert result["data"].startswith("synthetic voices made offline by codecprobe (6 voices, 48 utterances")
     assert result["data"].endswith(f"no librispeech-test-other, vctk-autovc in {tmp_path / 'no-shared'})")

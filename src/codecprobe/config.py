@@ -12,7 +12,7 @@ import os
 import types
 import typing
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Mapping, TypeVar
 
 import yaml
 
@@ -25,7 +25,11 @@ class ConfigError(InputError):
     pass
 
 
-def load_config(cls: type[T], path: str | os.PathLike | None = None, overrides: list[str] | None = None) -> T:
+def load_config(cls: type[T], path: str | os.PathLike | None = None, overrides: list[str] | None = None,
+                given: Mapping[str, Any] | None = None) -> T:
+    """The defaults of ``cls``, then the YAML file at ``path``, then ``given`` (the command's options as
+    settings: dotted keys, ``None`` = not given), then ``overrides`` (``--set key=value``), checked
+    against the field types in one place (:func:`build_dataclass`)."""
     data: dict[str, Any] = {}
     if path is not None:
         try:
@@ -39,7 +43,8 @@ def load_config(cls: type[T], path: str | os.PathLike | None = None, overrides: 
         if loaded is not None and not isinstance(loaded, dict):
             raise ConfigError(f"{path}: the top level must be a mapping")
         data = loaded or {}
-    for key, value in parse_assignments(overrides or []).items():
+    settings = [(key, _plain(value)) for key, value in (given or {}).items() if value is not None]
+    for key, value in settings + list(parse_assignments(overrides or []).items()):
         target = data
         *parents, leaf = key.split(".")
         for depth, part in enumerate(parents):
@@ -50,6 +55,15 @@ def load_config(cls: type[T], path: str | os.PathLike | None = None, overrides: 
                                   f"of settings")
         target[leaf] = value
     return build_dataclass(cls, data, where=str(path) if path else "config")
+
+
+def _plain(value: Any) -> Any:
+    """Paths as strings (configs hold strings), inside lists and mappings too."""
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return str(value) if isinstance(value, os.PathLike) else value
 
 
 def parse_assignments(items: list[str], what: str = "override") -> dict[str, Any]:

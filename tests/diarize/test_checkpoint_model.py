@@ -54,7 +54,7 @@ def test_a_trained_checkpoint_diarizes_and_reads_its_latents_from_the_store(trai
 def test_a_checkpoint_that_cannot_serve_is_a_one_line_error(trained, tmp_path, capsys):
     root, checkpoint = trained
     state = torch.load(checkpoint, map_location="cpu", weights_only=False)
-    state["hyper_parameters"]["inputs"][0]["build"]["options"] = {"n_mfcc": 13}  # not the encoder it trained on
+    state["hyper_parameters"]["inputs"][0]["build"]["settings"] = {"n_mfcc": 13}  # not the encoder it trained on
     torch.save(state, tmp_path / "other-encoder.ckpt")
     (tmp_path / "noise.ckpt").write_bytes(b"not a checkpoint")
     for model, message in [(tmp_path / "other-encoder.ckpt", "not the same encoder"),

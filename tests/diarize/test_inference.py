@@ -167,7 +167,7 @@ def test_item_9_a_rerun_scores_the_rttm_it_wrote(tmp_path):
     (["{speech}", "--pipeline", "classic", "--model", "x.ckpt"], "a model checkpoint is the adapter pipeline's"),
     (["{speech}", "--pipeline", "classic", "--set", "adapter.offset=0.9"], "must not exceed adapter.onset"),
     (["{speech}", "--pipeline", "classic", "--min-speakers", "3", "--max-speakers", "2"], "--min-speakers and --max-speakers need"),
-    (["{speech}", "--pipeline", "classic", "--embedding-encoder", "ge2e", "--embedding-tap", "utterance"],
+    (["{speech}", "--pipeline", "classic", "--encoder", "ge2e", "--tap", "utterance"],
      "one vector per input"),
     (["{speech}", "--pipeline", "classic", "--uem", "x.uem"], "--uem needs --reference"),
 ])

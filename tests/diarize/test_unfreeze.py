@@ -17,7 +17,7 @@ def test_mimi_top_layers_from_the_cached_layer_reproduce_the_stored_latent_and_t
     write_conversations(tmp_path / "conv", 2, seconds=3.0, seed=3)
     config = load_config(TrainStudyConfig, None, [
         f"train_corpus={tmp_path / 'conv'}", f"store={tmp_path / 'store'}", "val_fraction=0", "window_s=2",
-        "systems=[{name: unfreeze3, unfreeze_layers: 3, inputs: [{encoder: mimi, tap: layer5, random_init: true}]}]",
+        "systems=[{name: unfreeze3, unfreeze_layers: 3, inputs: [{encoder: mimi, taps: [layer5], random_init: true}]}]",
         "adapter.d_model=32", "adapter.feedforward=64", "adapter.layers=1", "adapter.heads=2"])
     data = study.load_data(config)
     [system] = study.build_systems(config)

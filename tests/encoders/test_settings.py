@@ -1,4 +1,4 @@
-"""Encoder settings (``--encoder-opt key=value``, a study's ``encoder_options``): validated before any
+"""Encoder settings (``--encoder-opt key=value``, the ``settings`` of a config's encoder spec): validated before any
 work, applied, part of the encoder identity (so of the store's cache key) and of the report."""
 import json
 
@@ -84,7 +84,7 @@ def test_verify_records_encoder_settings_in_its_report(tmp_path):
                  "--store", str(tmp_path / "store"), "--out", str(out), "--quiet"]) == 0
     results = json.loads((out / "results.json").read_text())
     assert results["encoder"]["settings"]["n_mfcc"] == 12
-    assert results["config"]["encoder_options"] == {"n_mfcc": 12}
+    assert results["config"]["encoder"]["settings"] == {"n_mfcc": 12}
 
 
 def test_docs_and_help_list_every_encoders_settings_and_defaults(capsys):

@@ -7,6 +7,7 @@ import soundfile as sf
 from codecprobe.encoders import build_encoder, utterance_settings, utterance_use
 from codecprobe.threads import torch_threads
 from codecprobe.verify import metrics
+from codecprobe.encoders.spec import EncoderSpec
 from codecprobe.verify.config import BootstrapConfig, StudyConfig
 from codecprobe.verify.study import run_verify, write_verify
 
@@ -20,7 +21,7 @@ def test_verify_ge2e_equals_resemblyzers_documented_use(shared_data, tmp_path):
     """
     from resemblyzer import VoiceEncoder, preprocess_wav
 
-    config = StudyConfig(corpus=str(shared_data / "timit-sample"), encoder="ge2e", store=str(tmp_path / "store"),
+    config = StudyConfig(corpus=str(shared_data / "timit-sample"), encoder=EncoderSpec("ge2e"), store=str(tmp_path / "store"),
                          control=False, backends=["cosine"], bootstrap=BootstrapConfig(replicates=0))
     result = run_verify(config, progress=False)
     (row,) = result.rows

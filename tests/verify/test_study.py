@@ -12,6 +12,7 @@ from codecprobe.data import load_corpus
 from codecprobe.encoders import BuildOptions, build_encoder, register
 from codecprobe.encoders.base import Encoder, EncoderIdentity
 from codecprobe.verify import metrics
+from codecprobe.encoders.spec import EncoderSpec
 from codecprobe.verify.config import PLDAConfig, StudyConfig, WeightedSumConfig
 from codecprobe.verify.study import run_verify, split_data, write_verify
 from tests.cli.test_help import snake_case_keys
@@ -63,7 +64,7 @@ register("verify-tinynet")(TinyNet)
 
 
 def config(corpus_dir, tmp_path, **changes):
-    return StudyConfig(corpus=str(corpus_dir), encoder="mfcc", store=str(tmp_path / "store"), **changes)
+    return StudyConfig(corpus=str(corpus_dir), encoder=EncoderSpec("mfcc"), store=str(tmp_path / "store"), **changes)
 
 
 def test_seeded_speaker_split_is_disjoint(corpus_dir, tmp_path):
@@ -122,7 +123,7 @@ def test_trained_encoder_gets_an_untrained_control_in_every_output(corpus_dir, t
 
 
 def test_random_init_run_is_itself_the_control(corpus_dir, tmp_path):
-    result = run_verify(StudyConfig(corpus=str(corpus_dir), encoder="verify-tinynet", random_init=True,
+    result = run_verify(StudyConfig(corpus=str(corpus_dir), encoder=EncoderSpec("verify-tinynet", random_init=True),
                                     store=str(tmp_path / "s"), backends=["cosine"]), progress=False)
     assert [r.role for r in result.rows] == ["encoder"]
     assert result.rows[0].identity.trained is False
@@ -169,7 +170,7 @@ def test_trial_list_speakers_are_kept_out_of_fitting(corpus_dir, tmp_path):
 
 def test_real_speech_vctk_with_mfcc(shared_data, tmp_path):
     """Regression on real speech: 4 VCTK speakers, 2 held out for fitting, 190 trials of the other 2."""
-    result = run_verify(StudyConfig(corpus=str(shared_data / "vctk-autovc"), encoder="mfcc",
+    result = run_verify(StudyConfig(corpus=str(shared_data / "vctk-autovc"), encoder=EncoderSpec("mfcc"),
                                     store=str(tmp_path / "s"), backends=["cosine"]), progress=False)
     row = result.rows[0]
     assert (row.summary.n_trials, row.summary.n_target) == (190, 90)
@@ -195,7 +196,7 @@ def test_vad_pooling_ignores_added_silence(shared_data, tmp_path):
     segments = sorted(corpus.segments(), key=lambda s: s.id)  # padded, plain
 
     def distance(vad: bool) -> float:
-        config = StudyConfig(corpus=str(corpus.root), encoder="mfcc", vad=vad, store=str(tmp_path / "store"))
+        config = StudyConfig(corpus=str(corpus.root), encoder=EncoderSpec("mfcc"), vad=vad, store=str(tmp_path / "store"))
         with LatentStore(config.store) as store:
             embeddings = EmbeddingSource(encoder, store, config, progress=False)
             embeddings.extract(corpus, ["mfcc"])
@@ -308,7 +309,7 @@ def test_plots_stand_alone(corpus_dir, tmp_path, monkeypatch):
         return save(fig, path, **options)
 
     monkeypatch.setattr(figures, "save_figure", inspect)
-    result = run_verify(StudyConfig(corpus=str(corpus_dir), encoder="verify-tinynet", store=str(tmp_path / "s"),
+    result = run_verify(StudyConfig(corpus=str(corpus_dir), encoder=EncoderSpec("verify-tinynet"), store=str(tmp_path / "s"),
                                     sweep=True), progress=False)
     write_verify(result, tmp_path / "out")
     by_name = {name: (axes, suptitle) for name, axes, suptitle in seen}

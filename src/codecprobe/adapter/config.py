@@ -14,7 +14,7 @@ from codecprobe.config import ConfigError
 from codecprobe.extract.executor import ExecutorConfig
 from codecprobe.store import DEFAULT_STORE
 from codecprobe.train.config import TrainerConfig
-from codecprobe.train.inputs import InputTap
+from codecprobe.encoders.spec import InputTap
 
 
 @dataclass
@@ -98,7 +98,7 @@ class TrainStudyConfig:
     val_layout: str | None = None
     val_fraction: float = 0.1
     eval_corpora: list[str] = field(default_factory=list)  # held-out recordings with references
-    eval_layout: str | None = None
+    eval_layouts: list[str] = field(default_factory=list)  # none: guessed; one: for every corpus; else one per corpus
     split_seed: int = 0
     # models
     systems: list[SystemConfig] = field(default_factory=lambda: [SystemConfig()])
@@ -126,6 +126,9 @@ class TrainStudyConfig:
             raise ConfigError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
         if not self.systems:
             raise ConfigError("systems: at least one system to train")
+        if len(self.eval_layouts) not in (0, 1, len(self.eval_corpora)):
+            raise ConfigError(f"eval_layouts (--eval-layout): give none, one, or one per eval corpus "
+                              f"({len(self.eval_corpora)}), not {len(self.eval_layouts)}")
         if any(c < 0 for c in self.collars) or self.verdicts.collar not in self.collars:
             raise ConfigError(f"collars must be >= 0 and include verdicts.collar ({self.verdicts.collar})")
 

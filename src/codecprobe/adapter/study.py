@@ -53,7 +53,9 @@ def load_data(config: TrainStudyConfig, training: bool = True) -> StudyData:
     """The training, validation and evaluation conversations (``training=False``: evaluation only)."""
     if training and not config.train_corpus:
         raise InputError("no training corpus: set train_corpus (--train-corpus)")
-    evals = [load_conversations(path, config.eval_layout) for path in config.eval_corpora]
+    layouts = config.eval_layouts if len(config.eval_layouts) > 1 else (config.eval_layouts or [None]) * len(
+        config.eval_corpora)
+    evals = [load_conversations(path, layout) for path, layout in zip(config.eval_corpora, layouts)]
     for index, conversations in enumerate(evals):  # two corpora in folders of one name stay apart in reports
         if any(other.name == conversations.name for other in evals[:index]):
             conversations.name = f"{conversations.name}#{index + 1}"
@@ -114,7 +116,7 @@ def build_systems(config: TrainStudyConfig) -> list[System]:
 def system_from_checkpoint(module: DiarizationModule) -> System:
     """The system a checkpoint was trained as, its encoders built again and checked to be the same."""
     built = module.input_encoders()
-    inputs = [InputTap(**stored["build"]) for stored in module.hparams.inputs]
+    inputs = [InputTap.from_record(stored["build"]) for stored in module.hparams.inputs]
     config = SystemConfig(module.hparams.system, inputs, module.hparams.unfreeze_layers,
                           module.hparams.mimi_learning_rate)
     return System(module.hparams.system, config, [source for _, source in built], [encoder for encoder, _ in built],

@@ -1,6 +1,7 @@
 """``codecprobe boundaries``: where the diarization error lies (boundaries, collar curve), as a report."""
 from __future__ import annotations
 
+from codecprobe.cli.common import add_out_arg
 from codecprobe.cli.score import EXIT_STATUSES, FORMATS, add_common_arguments
 
 
@@ -13,7 +14,7 @@ def add_parser(subparsers) -> None:
     add_common_arguments(parser)
     parser.add_argument("--max-distance", type=float, default=1.0,
                         help="largest boundary error (s) still counted as a match")
-    parser.add_argument("-o", "--out", required=True, help="report folder")
+    add_out_arg(parser, "report folder")
     parser.set_defaults(run=run)
 
 

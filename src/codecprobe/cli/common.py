@@ -115,6 +115,11 @@ def skipped_status(failures) -> int:
     return 1 if failures else 0
 
 
+def add_out_arg(parser, help: str, required: bool = True) -> None:
+    """``-o/--out DIR``, the output folder of every command that writes one."""
+    parser.add_argument("-o", "--out", type=Path, required=required, metavar="DIR", help=help)
+
+
 def add_corpus_args(parser: argparse.ArgumentParser, required: bool = True) -> None:
     group = parser.add_argument_group("corpus")
     group.add_argument("--corpus", type=Path, required=required,
@@ -127,10 +132,26 @@ def add_corpus_args(parser: argparse.ArgumentParser, required: bool = True) -> N
                             "with path,speaker[,id,start,end,text] or lhotse manifests")
 
 
-def add_encoder_args(parser: argparse.ArgumentParser, default_encoder: str | None = None) -> None:
-    group = parser.add_argument_group("encoder")
-    group.add_argument("--encoder", required=default_encoder is None, default=default_encoder,
-                       help="encoder name: mimi, lyra, ge2e, campplus, segmentation, mfcc, logmel (see docs/encoders.md)")
+def eval_layouts_from_args(args: argparse.Namespace) -> list[str | None]:
+    """``--eval-layout``, one per ``--eval-corpus`` (once: for all; never: guessed)."""
+    layouts, corpora = args.eval_layouts or [], args.eval_corpora or []
+    if len(layouts) not in (0, 1, len(corpora)):
+        raise InputError(f"--eval-layout: give it once for every --eval-corpus, or once per --eval-corpus "
+                         f"({len(corpora)}), not {len(layouts)} times")
+    return layouts if len(layouts) > 1 else (layouts or [None]) * len(corpora)
+
+
+def add_encoder_args(parser: argparse.ArgumentParser, when_absent: str | None = None,
+                     what: str = "encoder") -> None:
+    """The options of one :class:`~codecprobe.encoders.spec.EncoderSpec` (read back by :func:`encoder_spec_from_args`).
+
+    ``when_absent``: what happens without --encoder (the config's encoders, say); None makes --encoder required.
+    ``what``: the role of the encoder in the command (diarize: "speaker-embedding encoder").
+    """
+    group = parser.add_argument_group(what)
+    group.add_argument("--encoder", required=when_absent is None,
+                       help="encoder name: mimi, lyra, ge2e, campplus, segmentation, mfcc, logmel (see docs/encoders.md)"
+                            + ("" if when_absent is None else f" (default: {when_absent})"))
     group.add_argument("--tap", action="extend", nargs="+", dest="taps", metavar="TAP",
                        help="tap point(s), e.g. --tap seanet layer4 prequant (repeatable); mimi: seanet, "
                             "layer1..layer8, prequant, quant{n}; lyra: latent, quant1..quant46; "
@@ -148,8 +169,17 @@ def add_encoder_args(parser: argparse.ArgumentParser, default_encoder: str | Non
                                        "(repeatable; values read as YAML; default: the encoder's defaults; unknown "
                                        "keys and bad values are refused before any work). Settings and defaults:")
     settings.more_help = encoder_settings_help
-    group.add_argument("--seed", type=int, default=0, help="seed for --random-init")
+    group.add_argument("--seed", type=int, help="seed for --random-init (default 0)")
     group.add_argument("--device", default="cpu", help="torch device")
+
+
+def encoder_spec_from_args(args: argparse.Namespace) -> dict:
+    """The encoder options given on the command line as :class:`~codecprobe.encoders.spec.EncoderSpec` fields
+    (those not given are absent)."""
+    given = {"encoder": args.encoder, "taps": args.taps, "weights": args.weights,
+             "random_init": args.random_init or None, "seed": args.seed,
+             "settings": encoder_settings_from_args(args) or None}
+    return {key: value for key, value in given.items() if value is not None}
 
 
 def encoder_settings_help() -> str:
@@ -223,8 +253,7 @@ def encoder_settings_from_args(args: argparse.Namespace) -> dict:
 
 
 def encoder_from_args(args: argparse.Namespace):
-    from codecprobe.encoders import BuildOptions, build_encoder
+    from codecprobe.config import build_dataclass
+    from codecprobe.encoders.spec import EncoderSpec
 
-    return build_encoder(args.encoder, BuildOptions(weights=args.weights, random_init=args.random_init,
-                                                    seed=args.seed, device=args.device,
-                                                    settings=encoder_settings_from_args(args)))
+    return build_dataclass(EncoderSpec, encoder_spec_from_args(args), where="options").build(args.device)

@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from codecprobe.cli.common import add_corpus_args, exit_statuses
+from codecprobe.cli.common import add_out_arg, add_corpus_args, exit_statuses
 
 
 def add_parser(subparsers) -> None:
@@ -17,7 +16,7 @@ def add_parser(subparsers) -> None:
                     "OUT/corpus.json. Every command accepts OUT as --corpus (layout 'manifest').",
         epilog=exit_statuses("some audio files could not be read; each is named in the output and in the manifests"))
     add_corpus_args(prepare)
-    prepare.add_argument("--out", type=Path, required=True, help="folder for the manifests")
+    add_out_arg(prepare, "folder for the manifests")
     prepare.set_defaults(run=run_prepare)
 
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import argparse
 
-from codecprobe.cli.common import EXIT_STATUSES
+from codecprobe.cli.common import add_out_arg, EXIT_STATUSES
+from codecprobe.errors import InputError
 
 
 def add_parser(subparsers) -> None:
@@ -18,7 +19,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--corpus", action="extend", nargs="+", dest="corpora", default=[], metavar="DIR",
                         help="corpus folder(s) (repeatable; default: see above)")
     parser.add_argument("--layout", metavar="LAYOUT", help="layout of --corpus (default: guessed)")
-    parser.add_argument("--out", help="output folder (default runs/demo)")
+    add_out_arg(parser, "output folder (default runs/demo)", required=False)
     parser.add_argument("--encoder", action="extend", nargs="+", dest="encoders", metavar="NAME",
                         help="encoder(s) to run (repeatable; default mfcc, logmel, ge2e, mimi, lyra)")
     parser.add_argument("--mimi-weights",
@@ -26,8 +27,10 @@ def add_parser(subparsers) -> None:
                              "'random', a Hugging Face id, a transformers folder or a moshi checkpoint file")
     parser.add_argument("--encoder-opt", action="extend", nargs="+", dest="encoder_options", default=[],
                         metavar="ENCODER.KEY=VALUE",
-                        help="an encoder's setting, e.g. --encoder-opt mimi.chunk_seconds=10 ge2e.partials_rate=2 "
-                             "(repeatable; default: each encoder's defaults; see codecprobe extract --help)")
+                        help="an encoder's setting, named with its encoder since the demo runs several (every other "
+                             "command takes one encoder and KEY=VALUE), e.g. --encoder-opt mimi.chunk_seconds=10 "
+                             "ge2e.partials_rate=2 (repeatable; default: each encoder's defaults; the settings: "
+                             "codecprobe extract --help)")
     parser.add_argument("--config", help="YAML file with DemoConfig fields (options given here override it; "
                                          "default: none)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -35,20 +38,16 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from codecprobe.config import load_config
+    from codecprobe.config import load_config, parse_assignments
     from codecprobe.demo.run import DemoConfig, run_demo
 
-    overrides = [f"progress={not args.quiet}"]
-    if args.out:
-        overrides.append(f"out={args.out}")
-    if args.mimi_weights:
-        overrides.append(f"mimi_weights={args.mimi_weights}")
-    if args.corpora:
-        overrides.append(f"corpora={args.corpora}")
-    if args.layout:
-        overrides.append(f"layout={args.layout}")
-    if args.encoders:
-        overrides.append(f"encoders={args.encoders}")
-    overrides += [f"encoder_options.{item}" for item in args.encoder_options]
-    run_demo(load_config(DemoConfig, args.config, overrides))
+    settings = parse_assignments(args.encoder_options, what="--encoder-opt")
+    for key in settings:
+        if "." not in key:
+            raise InputError(f"--encoder-opt {key}=...: name the encoder too, ENCODER.KEY=VALUE "
+                             f"(e.g. mimi.chunk_seconds=10)")
+    given = {"progress": not args.quiet, "out": args.out, "mimi_weights": args.mimi_weights,
+             "corpora": args.corpora or None, "layout": args.layout, "encoders": args.encoders,
+             **{f"settings.{key}": value for key, value in settings.items()}}
+    run_demo(load_config(DemoConfig, args.config, given=given))
     return 0

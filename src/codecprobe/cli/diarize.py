@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import textwrap
 from pathlib import Path
 
-from codecprobe.cli.common import exit_statuses
+from codecprobe.cli.common import add_out_arg, exit_statuses
 
 EPILOG = """\
 pipelines:
@@ -58,8 +57,12 @@ def add_parser(subparsers) -> None:
         epilog=f"{EPILOG}\n\npyannote pipeline knobs (--set, defaults):\n{_pyannote_knobs()}\n\n" + exit_statuses(
             "some recordings were skipped (unreadable) or left unscored (no reference names them); each is named "
             "on stderr and in summary.json"), formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("inputs", nargs="+", metavar="AUDIO_OR_CORPUS", help="audio files and/or corpus folders")
-    parser.add_argument("--out", type=Path, required=True, help="output folder")
+    parser.add_argument("--corpus", type=Path, action="extend", nargs="+", dest="corpora", default=[],
+                        metavar="AUDIO_OR_CORPUS", help="audio files and/or corpus folders to diarize (repeatable; "
+                                                        "the same may be given as positional arguments)")
+    parser.add_argument("inputs", nargs="*", type=Path, metavar="AUDIO_OR_CORPUS",
+                        help="more audio files and/or corpus folders, as with --corpus")
+    add_out_arg(parser, "output folder")
     parser.add_argument("--layout", metavar="LAYOUT",  # checked by load_corpus: importing the loaders would pull in lhotse
                         help="layout of the corpus folders (default: guessed)")
     parser.add_argument("--pipeline", choices=("adapter", "classic", "pyannote"),
@@ -72,11 +75,14 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--clustering", metavar="METHOD",  # checked against the registry with the config
                         help="a method registered in codecprobe.diarize.clustering: ahc, centroid linkage with a "
                              "tuned threshold (default); spectral, eigengap count")
-    embedding = parser.add_argument_group("speaker embeddings (classic and adapter pipelines; pyannote's is CAM++)")
-    embedding.add_argument("--embedding-encoder", help="a trained speaker encoder (default ge2e)")
-    embedding.add_argument("--embedding-tap", help="its tap (default: ge2e partials, else the encoder's default)")
-    embedding.add_argument("--embedding-opt", action="extend", nargs="+", default=[], metavar="KEY=VALUE",
-                           help="its settings (default for ge2e: partials_rate=2.5)")
+    embedding = parser.add_argument_group("speaker-embedding encoder of the classic and adapter pipelines (the config's embedding section; pyannote's is CAM++)")
+    embedding.add_argument("--encoder", help="a trained speaker encoder (default ge2e)")
+    embedding.add_argument("--tap", dest="taps", action="extend", nargs="+", metavar="TAP",
+                           help="its tap, one (default: ge2e partials, else the encoder's default)")
+    embedding.add_argument("--weights", help="its weights (default: the encoder's published weights)")
+    embedding.add_argument("--encoder-opt", action="extend", nargs="+", dest="encoder_options", default=[],
+                           metavar="KEY=VALUE", help="its settings, as in every command (default for ge2e: "
+                                                     "partials_rate=2.5, else the encoder's defaults)")
     scoring = parser.add_argument_group("scoring")
     scoring.add_argument("--reference", nargs="+", metavar="RTTM_OR_DIR", help="reference RTTM files or folders (default: none, no scoring)")
     scoring.add_argument("--uem", nargs="+", metavar="UEM", help="UEM files with the scoring regions (default: first to last turn)")
@@ -91,26 +97,31 @@ def add_parser(subparsers) -> None:
 
 def config_from_args(args: argparse.Namespace):
     """Defaults, then --config, then the options given on the command line, then --set."""
-    from codecprobe.config import load_config, parse_assignments
+    from codecprobe.cli.common import encoder_settings_from_args
+    from codecprobe.config import load_config
     from codecprobe.diarize.config import DiarizeConfig
 
     base = load_config(DiarizeConfig, args.config)
     given = {"pipeline": args.pipeline, "model": args.model, "num_speakers": args.num_speakers,
              "min_speakers": args.min_speakers, "max_speakers": args.max_speakers, "store": args.store,
-             "device": args.device, "embedding.encoder": args.embedding_encoder, "embedding.tap": args.embedding_tap}
-    if args.embedding_opt:
-        given["embedding.options"] = parse_assignments(args.embedding_opt, what="--embedding-opt")
+             "device": args.device, "embedding.encoder": args.encoder, "embedding.taps": args.taps,
+             "embedding.weights": args.weights, "embedding.settings": encoder_settings_from_args(args) or None}
     if args.clustering:
         pipeline = args.pipeline or ("adapter" if args.model else base.pipeline)
         given[f"{pipeline}.clustering.method"] = args.clustering
-    overrides = [f"{key}={json.dumps(value)}" for key, value in given.items() if value is not None]
-    return load_config(DiarizeConfig, args.config, overrides + list(args.set))
+    return load_config(DiarizeConfig, args.config, args.set, given)
 
 
 def run(args: argparse.Namespace) -> int:
     from codecprobe.diarize.run import run_diarize
 
-    summary = run_diarize(config_from_args(args), args.inputs, args.out, layout=args.layout,
+    from codecprobe.errors import InputError
+
+    inputs = [*args.corpora, *args.inputs]
+    if not inputs:
+        raise InputError("nothing to diarize: give --corpus AUDIO_OR_CORPUS (or the files and folders as "
+                         "positional arguments)")
+    summary = run_diarize(config_from_args(args), inputs, args.out, layout=args.layout,
                           reference=args.reference, uem=args.uem, progress=not args.quiet)
     totals = summary["totals"]
     speed = f"{totals['real_time_factor']:.1f}x real time" if totals["real_time_factor"] else "no audio diarized"

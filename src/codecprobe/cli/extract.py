@@ -21,7 +21,7 @@ def add_parser(subparsers) -> None:
     add_executor_args(parser)
     parser.add_argument("--batch-seconds", type=float, default=120.0, help="padded audio per batch, in seconds")
     parser.add_argument("--max-batch-size", type=int, default=32, help="segments per batch at most")
-    parser.add_argument("--json", dest="json_out", help="also write the summary as JSON to this file (default: none)")
+    parser.add_argument("--json", dest="json_out", metavar="FILE", help="also write the summary as JSON to this file (default: none)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
 

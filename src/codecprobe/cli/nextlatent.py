@@ -3,12 +3,11 @@ and Exp 2 (what injecting Phase 0's key takes off the held-out NLL), trained wit
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
-from codecprobe.cli.common import (EXIT_STATUSES, add_encoder_args, add_process_args, add_store_args,
-                                   encoder_settings_from_args, process_settings_from_args, skipped_status)
+from codecprobe.cli.common import (add_out_arg, EXIT_STATUSES, add_encoder_args, add_process_args, add_store_args,
+                                   encoder_spec_from_args, process_settings_from_args, skipped_status)
 
 
 def add_parser(subparsers) -> None:
@@ -24,10 +23,10 @@ def add_parser(subparsers) -> None:
                              "default: the config's corpora)")
     parser.add_argument("--layout", metavar="LAYOUT",  # checked by load_corpus (see corpus --help)
                         help="layout of every corpus, as in corpus --layout (default: guessed per corpus)")
-    add_encoder_args(parser, default_encoder="")
+    add_encoder_args(parser, when_absent="the encoder of --config, else mimi")
     add_store_args(parser)
     add_process_args(parser)
-    parser.add_argument("--out", type=Path, required=True, help="study folder (checkpoints under OUT/runs/)")
+    add_out_arg(parser, "study folder (checkpoints under OUT/runs/)")
     parser.add_argument("--lag", type=int, help="predict z[t+lag] - z[t] (default 1)")
     parser.add_argument("--no-control", dest="control", action="store_false", default=None,
                         help="skip the untrained (random-weights) control of a trained neural encoder")
@@ -43,15 +42,12 @@ def config_from_args(args: argparse.Namespace):
     from codecprobe.config import load_config
     from codecprobe.nextlatent.config import NextLatentConfig
 
-    given = {"corpora": [str(c) for c in args.corpora] if args.corpora else None, "layout": args.layout,
-             "lag": args.lag, "control": args.control, "store": str(args.store), "device": args.device,
+    given = {"corpora": args.corpora, "layout": args.layout,
+             "lag": args.lag, "control": args.control, "store": args.store, "device": args.device,
              "trainer.progress": False if args.quiet else None, **process_settings_from_args(args)}
     if args.encoder:
-        given["encoder"] = {"encoder": args.encoder, "taps": args.taps or [], "weights": args.weights,
-                            "random_init": args.random_init, "seed": args.seed,
-                            "encoder_options": encoder_settings_from_args(args)}
-    overrides = [f"{key}={json.dumps(value)}" for key, value in given.items() if value is not None]
-    return load_config(NextLatentConfig, args.config, overrides + list(args.set))
+        given["encoder"] = encoder_spec_from_args(args)
+    return load_config(NextLatentConfig, args.config, args.set, given)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
-from codecprobe.cli.common import EXIT_STATUSES, add_encoder_args, add_executor_args, add_process_args, add_store_args
+from codecprobe.cli.common import add_out_arg, EXIT_STATUSES, add_encoder_args, add_executor_args, add_process_args, add_store_args
 
 HELP = """\
 two modes:
@@ -19,7 +18,7 @@ two modes:
           A system's output (e.g. `codecprobe diarize`) as hypotheses, several systems, fused taps and the
           jitter distribution go in a config file (--config FILE.yaml, --set key=value; docs/refine.md):
             evals: [{corpora: [../shared/data/pyannote-sample], hypotheses: [runs/diarize/rttm]}]
-            systems: [{inputs: [{encoder: lyra, tap: latent}, {encoder: logmel}]}]
+            systems: [{inputs: [{encoder: lyra, taps: [latent]}, {encoder: logmel}]}]
   apply   codecprobe refine --model CKPT --hyp RTTM [--hyp ...] --corpus DIR --out DIR
           moves every boundary of the hypotheses by the refiner and writes OUT/refined.rttm; a turn never
           ends before it starts and one speaker's turns never overlap. Where the corpus has reference
@@ -41,7 +40,9 @@ def add_parser(subparsers) -> None:
     study.add_argument("--eval-corpus", type=Path, action="extend", nargs="+", dest="eval_corpora",
                        help="conversations whose jittered references are evaluated on (repeatable; default: the "
                             "config's evals)")
-    study.add_argument("--eval-layout", help="layout of every --eval-corpus (default: guessed)")
+    study.add_argument("--eval-layout", action="extend", nargs="+", dest="eval_layouts", metavar="LAYOUT",
+                       help="layout of the --eval-corpus folders: once for all, or once per --eval-corpus in the "
+                            "same order (default: guessed)")
     study.add_argument("--variant", action="extend", nargs="+", dest="variants",
                        choices=("mlp", "transformer", "diffusion", "contrastive"),
                        help="refiner variant(s) to train (repeatable; default: all four)")
@@ -50,7 +51,7 @@ def add_parser(subparsers) -> None:
     study.add_argument("--set", action="extend", nargs="+", default=[], metavar="KEY=VALUE",
                        help="config override(s), e.g. --set jitter.scale_s=0.4 (repeatable; applied last; "
                             "default: none)")
-    add_encoder_args(parser, default_encoder="")
+    add_encoder_args(parser, when_absent="the systems of --config, else one reading logmel")
     apply = parser.add_argument_group("apply")
     apply.add_argument("--model", type=Path, help="a trained refiner's checkpoint, OUT/systems/<s>/<v>/best.ckpt "
                                                   "(default: none, run the study)")
@@ -62,14 +63,14 @@ def add_parser(subparsers) -> None:
     add_store_args(parser)
     add_executor_args(parser)
     add_process_args(parser)
-    parser.add_argument("--out", type=Path, required=True, help="output folder")
+    add_out_arg(parser, "output folder")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     parser.set_defaults(run=run_command)
 
 
 def config_from_args(args: argparse.Namespace):
     """Defaults, then --config, then the options given on the command line, then --set."""
-    from codecprobe.cli.common import (encoder_settings_from_args, executor_settings_from_args,
+    from codecprobe.cli.common import (encoder_spec_from_args, eval_layouts_from_args, executor_settings_from_args,
                                        process_settings_from_args)
     from codecprobe.config import load_config
     from codecprobe.errors import InputError
@@ -80,16 +81,16 @@ def config_from_args(args: argparse.Namespace):
              "trainer.progress": False if args.quiet else None,
              **executor_settings_from_args(args, prefix="executor."), **process_settings_from_args(args)}
     if args.eval_corpora:
-        given["evals"] = [{"corpora": [str(path)], "layout": args.eval_layout} for path in args.eval_corpora]
+        layouts = eval_layouts_from_args(args)
+        given["evals"] = [{"corpora": [path], "layout": layout} for path, layout in zip(args.eval_corpora, layouts)]
+    elif args.eval_layouts:
+        raise InputError("--eval-layout names the layouts of --eval-corpus: give --eval-corpus too")
     if args.encoder:
-        given["systems"] = [{"inputs": [{"encoder": args.encoder, "tap": tap, "weights": args.weights,
-                                         "random_init": args.random_init, "seed": args.seed,
-                                         "options": encoder_settings_from_args(args)} for tap in (args.taps or [None])]}]
+        spec = encoder_spec_from_args(args)
+        given["systems"] = [{"inputs": [spec | {"taps": [tap]} for tap in args.taps] if args.taps else [spec]}]
     elif args.taps:
         raise InputError("--tap describes a system: give --encoder too")
-    overrides = [f"{key}={json.dumps(str(value) if isinstance(value, Path) else value)}"
-                 for key, value in given.items() if value is not None]
-    return load_config(RefineStudyConfig, args.config, overrides + list(args.set))
+    return load_config(RefineStudyConfig, args.config, args.set, given)
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -127,8 +128,7 @@ def apply_command(args: argparse.Namespace) -> int:
     from codecprobe.report import write_json
     from codecprobe.data.rttm import write_rttm
 
-    executor = load_config(ExecutorConfig, None, [f"{key}={json.dumps(value)}" for key, value in
-                                                  executor_settings_from_args(args).items()])
+    executor = load_config(ExecutorConfig, given=executor_settings_from_args(args))
     refined = refine_hypotheses(args.model, args.corpus, args.layout, args.hypotheses, args.store, args.device,
                                 progress=not args.quiet, executor=executor)
     args.out.mkdir(parents=True, exist_ok=True)

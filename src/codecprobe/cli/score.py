@@ -26,7 +26,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--ignore-overlaps", action="store_true",
                         help="score only regions where the reference has at most one speaker (md-eval -1)")
     parser.add_argument("--step", type=float, default=0.01, help="frame step (s) for JER and clustering metrics")
-    parser.add_argument("--json", metavar="OUT", help="write {'overall': {...}, 'files': {...}} here (default: none)")
+    parser.add_argument("--json", metavar="FILE", help="write {'overall': {...}, 'files': {...}} here (default: none)")
     parser.add_argument("--per-file", action="store_true", help="print one row per file before the TOTAL row")
     parser.set_defaults(run=run)
 

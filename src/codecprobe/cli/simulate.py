@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
-from codecprobe.cli.common import exit_statuses, skipped_status
+from codecprobe.cli.common import add_out_arg, exit_statuses, skipped_status
 
 EPILOG = """\
 output (load it with --layout rttm):
@@ -48,7 +47,7 @@ def add_parser(subparsers) -> None:
                         help="layout of the corpora: once for all, or once per --corpus (default: guessed)")
     parser.add_argument("--name", action="extend", nargs="+", dest="names", metavar="NAME",
                         help="corpus name in speaker ids (<name>:<speaker>), once per --corpus (default: folder names)")
-    parser.add_argument("--out", type=Path, required=True, help="output folder (a new one, or one to resume)")
+    add_out_arg(parser, "output folder (a new one, or one to resume)")
     parser.add_argument("-n", "--num-recordings", type=int, help="recordings to make (default 100)")
     parser.add_argument("--seed", type=int, help="seed of everything drawn (default 0)")
     parser.add_argument("--num-speakers", type=int, action="extend", nargs="+", metavar="N",
@@ -91,7 +90,7 @@ def config_from_args(args: argparse.Namespace):
         noise = {"noise.kind": args.noise} if args.noise in kinds else {"noise.kind": "folder",
                                                                        "noise.folder": args.noise}
     given = {
-        "corpora": [str(p) for p in args.corpora] if args.corpora else None, "layouts": args.layouts,
+        "corpora": args.corpora, "layouts": args.layouts,
         "names": args.names,
         "num_recordings": args.num_recordings, "seed": args.seed, "audio_format": args.audio_format,
         "speakers.counts": args.num_speakers,
@@ -101,9 +100,7 @@ def config_from_args(args: argparse.Namespace):
         "speakers.split_seed": args.split_seed, "timing.model": args.timing, "timing.fit_rttm": args.fit_rttm,
         **noise,
     }
-    overrides = [f"{key}={json.dumps(str(value) if isinstance(value, Path) else value)}"
-                 for key, value in given.items() if value is not None]
-    return load_config(SimulateConfig, args.config, overrides + list(args.set))
+    return load_config(SimulateConfig, args.config, args.set, given)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -3,11 +3,10 @@ next-step dynamics across speakers?), PASS or FAIL per encoder and tap."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
-from codecprobe.cli.common import (EXIT_STATUSES, add_encoder_args, add_store_args, encoder_settings_from_args,
+from codecprobe.cli.common import (add_out_arg, EXIT_STATUSES, add_encoder_args, add_store_args, encoder_spec_from_args,
                                    skipped_status)
 
 
@@ -25,12 +24,12 @@ def add_parser(subparsers) -> None:
                              "config's corpora)")
     parser.add_argument("--layout", metavar="LAYOUT",  # checked by load_corpus (see corpus --help)
                         help="layout of every corpus, as in corpus --layout (default: guessed per corpus)")
-    add_encoder_args(parser, default_encoder="")
+    add_encoder_args(parser, when_absent="the encoders of --config, else mimi")
     parser.add_argument("--also", nargs="+", action="extend", default=[], metavar="NAME[:TAP,...]",
                         help="more encoders side by side (Tier 1 Exp 3), default weights, e.g. --also logmel mfcc "
                              "mimi:seanet,layer4")
     add_store_args(parser)
-    parser.add_argument("--out", type=Path, required=True, help="report folder")
+    add_out_arg(parser, "report folder")
     parser.add_argument("--train-fraction", type=float, help="share of each corpus's speakers fitted on (default 0.8)")
     parser.add_argument("--split-seed", type=int, help="seed of the speaker split (default 0)")
     parser.add_argument("--window", type=int, help="context frames (default 8)")
@@ -53,19 +52,16 @@ def config_from_args(args: argparse.Namespace):
     from codecprobe.structure.config import StructureConfig
 
     given = {
-        "corpora": [str(c) for c in args.corpora] if args.corpora else None, "layout": args.layout,
+        "corpora": args.corpora, "layout": args.layout,
         "train_fraction": args.train_fraction, "split_seed": args.split_seed, "window": args.window,
-        "lags": args.lags, "control": args.control, "control_seed": args.control_seed, "store": str(args.store),
+        "lags": args.lags, "control": args.control, "control_seed": args.control_seed, "store": args.store,
         "device": args.device,
     }
     if args.encoder:
-        given["encoders"] = [{"encoder": args.encoder, "taps": args.taps or [], "weights": args.weights,
-                              "random_init": args.random_init, "seed": args.seed,
-                              "encoder_options": encoder_settings_from_args(args)}, *map(_also, args.also)]
+        given["encoders"] = [encoder_spec_from_args(args), *map(_also, args.also)]
     elif args.also:
         given["encoders"] = [_also(item) for item in args.also]
-    overrides = [f"{key}={json.dumps(value)}" for key, value in given.items() if value is not None]
-    return load_config(StructureConfig, args.config, overrides + list(args.set))
+    return load_config(StructureConfig, args.config, args.set, given)
 
 
 def _also(item: str) -> dict:

@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
-from codecprobe.cli.common import EXIT_STATUSES, add_encoder_args, add_executor_args, add_process_args, add_store_args
+from codecprobe.cli.common import add_out_arg, EXIT_STATUSES, add_encoder_args, add_executor_args, add_process_args, add_store_args
 
 HELP = """\
 data: conversations with reference turns, e.g. simulated by `codecprobe simulate` (layout rttm:
@@ -19,11 +18,16 @@ a config file can list several, e.g. Mimi + GE2E partials (the seed's hybrid) an
 3 layers unfrozen (Step 1.5):
   systems:
     - {name: hybrid, inputs: [{encoder: mimi, random_init: true},
-                              {encoder: ge2e, tap: partials, options: {partials_rate: 12.5}}]}
-    - {name: unfreeze3, unfreeze_layers: 3, inputs: [{encoder: mimi, tap: layer5, random_init: true}]}
+                              {encoder: ge2e, taps: [partials], settings: {partials_rate: 12.5}}]}
+    - {name: unfreeze3, unfreeze_layers: 3, inputs: [{encoder: mimi, taps: [layer5], random_init: true}]}
 Every knob is in the config (--config FILE.yaml, --set key=value, e.g. --set trainer.max_steps=500
 --set adapter.loss=pit); see docs/diarize.md. The merged config is saved beside the checkpoints
 (OUT/systems/<name>/) and in the report (OUT/report.md, OUT/results.json).
+
+training size: the defaults are the seed's (a 4-layer 384-wide adapter, 2000 steps of 32 windows
+of 10 s), sized for a GPU. Settings that train in a few minutes on a laptop CPU (the demo's adapter,
+src/codecprobe/demo/showcase.py): --max-steps 150 --width 64 --layers 2 --window 8
+--set adapter.heads=4 adapter.feedforward=128 trainer.batch_size=16 window_step_s=2
 
 several processes: --devices 2 --strategy ddp (one system per command; the global batch
 trainer.batch_size is split evenly over the processes). An interrupted run resumes from
@@ -45,14 +49,20 @@ def add_parser(subparsers) -> None:
     data.add_argument("--train-layout", help="layout of --train-corpus (default: guessed)")
     data.add_argument("--eval-corpus", type=Path, action="extend", nargs="+", dest="eval_corpora",
                       help="held-out conversations to evaluate on (repeatable; default: the config's)")
-    data.add_argument("--eval-layout", help="layout of every --eval-corpus (default: guessed)")
-    add_encoder_args(parser, default_encoder="")
+    data.add_argument("--eval-layout", action="extend", nargs="+", dest="eval_layouts", metavar="LAYOUT",
+                      help="layout of the --eval-corpus folders: once for all, or once per --eval-corpus in the "
+                           "same order (default: guessed)")
+    add_encoder_args(parser, when_absent="the systems of --config, else one system reading mimi prequant")
     parser.add_argument("--unfreeze", type=int, dest="unfreeze_layers",
                         help="with --encoder mimi --tap layer{8-k}: train Mimi's top k layers too (Step 1.5; "
                              "default 0: Mimi frozen)")
+    size = parser.add_argument_group("training size (see below for settings that train in minutes)")
+    for option, key, what in SIZE_OPTIONS:
+        size.add_argument(option, type=float if key == "window_s" else int, dest=key.replace(".", "_"),
+                          metavar="SECONDS" if key == "window_s" else "N", help=what).more_help = _config_default(key)
     add_store_args(parser)
     add_executor_args(parser)
-    parser.add_argument("--out", type=Path, required=True, help="study folder (checkpoints under OUT/systems/)")
+    add_out_arg(parser, "study folder (checkpoints under OUT/systems/)")
     add_process_args(parser)
     run = parser.add_argument_group("running")
     mode = run.add_mutually_exclusive_group()
@@ -68,31 +78,48 @@ def add_parser(subparsers) -> None:
     parser.set_defaults(run=run_command)
 
 
+# option, config key, what it sets: the knobs that decide how long training takes
+SIZE_OPTIONS = (("--max-steps", "trainer.max_steps", "optimiser steps"),
+                ("--width", "adapter.d_model", "the adapter's width (model dimension; a multiple of adapter.heads)"),
+                ("--layers", "adapter.layers", "the adapter's Transformer layers"),
+                ("--window", "window_s", "training and evaluation window, in seconds"))
+
+
+def _config_default(key: str):
+    """The default of config ``key`` in words, read from the config when --help is shown."""
+    def text() -> str:
+        from codecprobe.adapter.config import TrainStudyConfig
+
+        value = TrainStudyConfig()
+        for part in key.split("."):
+            value = getattr(value, part)
+        return f"({key}; default {value:g})"
+    return text
+
+
 def config_from_args(args: argparse.Namespace):
     """Defaults, then --config, then the options given on the command line, then --set."""
-    from codecprobe.cli.common import (encoder_settings_from_args, executor_settings_from_args,
-                                       process_settings_from_args)
+    from codecprobe.cli.common import encoder_spec_from_args, executor_settings_from_args, process_settings_from_args
     from codecprobe.config import load_config
     from codecprobe.adapter.config import TrainStudyConfig
 
     given = {
-        "train_corpus": args.train_corpus, "train_layout": args.train_layout, "eval_layout": args.eval_layout,
-        "eval_corpora": [str(p) for p in args.eval_corpora] if args.eval_corpora else None,
+        "train_corpus": args.train_corpus, "train_layout": args.train_layout, "eval_layouts": args.eval_layouts,
+        "eval_corpora": args.eval_corpora,
         "store": args.store, "device": args.device if args.device != "cpu" else None,
         "trainer.progress": False if args.quiet else None,
+        **{key: getattr(args, key.replace(".", "_")) for _, key, _ in SIZE_OPTIONS},
         **executor_settings_from_args(args, prefix="executor."), **process_settings_from_args(args),
     }
     if args.encoder:
-        inputs = [{"encoder": args.encoder, "tap": tap, "weights": args.weights, "random_init": args.random_init,
-                   "seed": args.seed, "options": encoder_settings_from_args(args)} for tap in (args.taps or [None])]
+        spec = encoder_spec_from_args(args)
+        inputs = [spec | {"taps": [tap]} for tap in args.taps] if args.taps else [spec]
         given["systems"] = [{"inputs": inputs, "unfreeze_layers": args.unfreeze_layers or 0}]
     elif args.taps or args.unfreeze_layers:
         from codecprobe.errors import InputError
 
         raise InputError("--tap and --unfreeze describe a system: give --encoder too")
-    overrides = [f"{key}={json.dumps(str(value) if isinstance(value, Path) else value)}"
-                 for key, value in given.items() if value is not None]
-    return load_config(TrainStudyConfig, args.config, overrides + list(args.set))
+    return load_config(TrainStudyConfig, args.config, args.set, given)
 
 
 def run_command(args: argparse.Namespace) -> int:

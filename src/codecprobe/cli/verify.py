@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
-from codecprobe.cli.common import EXIT_STATUSES, add_corpus_args, add_encoder_args, add_executor_args, add_store_args
+from codecprobe.cli.common import add_out_arg, EXIT_STATUSES, add_corpus_args, add_encoder_args, add_executor_args, add_store_args
 from codecprobe.verify.config import StudyConfig
 
 DEFAULTS = StudyConfig()
@@ -68,7 +67,7 @@ def add_study_args(parser: argparse.ArgumentParser) -> None:
     add_encoder_args(parser)
     add_store_args(parser)
     add_executor_args(parser)
-    parser.add_argument("--out", type=Path, required=True, help="report folder")
+    add_out_arg(parser, "report folder")
     parser.add_argument("--train-corpus", type=Path, help="fit back-ends on this corpus (disjoint speakers; default: "
                                                           "speakers of --corpus held out from the trials)")
     parser.add_argument("--train-layout", metavar="LAYOUT", help="layout of --train-corpus (default: guessed)")
@@ -102,15 +101,15 @@ def add_backend_args(parser: argparse.ArgumentParser, what: str) -> None:
 
 def config_from_args(args: argparse.Namespace):
     """Defaults, then --config, then the options given on the command line, then --set."""
-    from codecprobe.cli.common import encoder_settings_from_args, executor_settings_from_args
+    from codecprobe.cli.common import encoder_spec_from_args, executor_settings_from_args
     from codecprobe.config import load_config
     from codecprobe.verify.config import StudyConfig
 
     given = {
         "corpus": args.corpus, "layout": args.layout, "train_corpus": args.train_corpus,
         "train_layout": args.train_layout, "train_fraction": args.train_fraction, "split_seed": args.split_seed,
-        "encoder": args.encoder, "encoder_options": encoder_settings_from_args(args) or None, "taps": args.taps, "weights": args.weights,
-        "random_init": args.random_init or None, "seed": args.seed, "device": args.device, "store": args.store,
+        **{f"encoder.{key}": value for key, value in encoder_spec_from_args(args).items()},
+        "device": args.device, "store": args.store,
         "sweep": args.sweep, "pooling": args.pooling, "vad": args.vad, "control": args.control,
         "control_seed": args.control_seed, "backends": getattr(args, "backends", None),
         "trials": getattr(args, "trials", None), "max_trials_per_class": getattr(args, "max_trials_per_class", None),
@@ -118,9 +117,7 @@ def config_from_args(args: argparse.Namespace):
         "exclude_same_recording": getattr(args, "exclude_same_recording", None),
         **executor_settings_from_args(args, prefix="executor."),
     }
-    overrides = [f"{key}={json.dumps(str(value) if isinstance(value, Path) else value)}"
-                 for key, value in given.items() if value is not None]
-    return load_config(StudyConfig, args.config, overrides + list(args.set))
+    return load_config(StudyConfig, args.config, args.set, given)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,7 +13,7 @@ class DemoConfig:
     out: str = "runs/demo"
     encoders: list[str] = field(default_factory=lambda: ["mfcc", "logmel", "ge2e", "mimi", "lyra"])
     mimi_weights: str = "auto"  # "auto": trained kyutai/mimi if loadable, else random init; "random"; or an id/path
-    encoder_options: dict[str, dict] = field(default_factory=dict)  # per encoder: its settings, e.g. {"mimi": {...}}
+    settings: dict[str, dict] = field(default_factory=dict)  # per encoder: its settings, e.g. {"mimi": {...}}
     seed: int = 0
     adapter_steps: int = 150  # training steps of the small adapter the demo diarizes with
     progress: bool = True

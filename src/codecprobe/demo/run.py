@@ -31,6 +31,7 @@ from codecprobe.demo.config import DemoConfig, DemoResult
 from codecprobe.data import Corpus, load_corpus
 from codecprobe.data.synthetic import make_synthetic_corpus
 from codecprobe.encoders import BuildOptions, Encoder, build_encoder, utterance_use, weights_label
+from codecprobe.encoders.spec import EncoderSpec
 from codecprobe.errors import InputError
 from codecprobe.extract import extract
 from codecprobe.report import provenance
@@ -47,9 +48,9 @@ def run_demo(config: DemoConfig) -> dict:
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     save_config(config, out / "config.yaml")
-    unknown = sorted(set(config.encoder_options) - set(config.encoders))
+    unknown = sorted(set(config.settings) - set(config.encoders))
     if unknown:
-        raise InputError(f"encoder_options for {', '.join(unknown)}, which the demo does not run "
+        raise InputError(f"settings (--encoder-opt) for {', '.join(unknown)}, which the demo does not run "
                          f"(encoders: {', '.join(config.encoders)})")
     corpora, data_note = _corpora(config, out)
     say(f"data: {data_note}")
@@ -91,11 +92,11 @@ def _speaker_studies(config: DemoConfig, corpora: list[Corpus], encoders, out: P
         for encoder, _ in encoders:
             identity = encoder.identity()
             study = StudyConfig(  # the encoder's canonical utterance-level preprocessing and primary tap
-                corpus=str(corpus.root), layout=corpus.layout, encoder=identity.encoder,
-                encoder_options=config.encoder_options.get(identity.encoder, {}),
-                taps=[(utterance_use(identity.encoder).taps or encoder.default_taps)[0]],
-                random_init=identity.weights == "untrained", seed=config.seed,
-                weights=_mimi_weights(config) if identity.encoder == "mimi" and identity.weights == "trained" else None,
+                corpus=str(corpus.root), layout=corpus.layout, encoder=EncoderSpec(
+                    identity.encoder, taps=[(utterance_use(identity.encoder).taps or encoder.default_taps)[0]],
+                    weights=_mimi_weights(config) if identity.encoder == "mimi" and identity.weights == "trained" else None,
+                    random_init=identity.weights == "untrained", seed=config.seed,
+                    settings=config.settings.get(identity.encoder, {})),
                 store=str(out / "store"), backends=["cosine", "center", "probe"],
             )
             folder = out / "studies" / f"{corpus.name}-{identity.encoder}"
@@ -147,7 +148,7 @@ def _corpora(config: DemoConfig, out: Path) -> tuple[list[Corpus], str]:
 
 
 def _build(name: str, config: DemoConfig) -> tuple[Encoder, str] | None:
-    settings = config.encoder_options.get(name, {})
+    settings = config.settings.get(name, {})
     if name == "lyra":
         try:
             encoder = build_encoder("lyra", BuildOptions(seed=config.seed, settings=settings))

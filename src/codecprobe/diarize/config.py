@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from codecprobe.encoders.spec import EncoderSpec
 from codecprobe.errors import InputError
 
 TUNING_NOTE = ("defaults tuned on simulated conversations of LibriSpeech test-other, VCTK and TIMIT speakers "
@@ -67,19 +68,21 @@ class ClusteringConfig:
 EMBEDDING_DEFAULTS = {"ge2e": ("partials", {"partials_rate": 2.5})}
 
 
-@dataclass
-class EmbeddingConfig:
-    """The trained speaker encoder that tells global speakers apart."""
+@dataclass(frozen=True)
+class EmbeddingConfig(EncoderSpec):
+    """The trained speaker encoder that tells global speakers apart (one tap)."""
 
     encoder: str = "ge2e"
-    tap: str | None = None  # None: EMBEDDING_DEFAULTS, else the encoder's first default tap
-    options: dict | None = None  # the encoder's settings; None: EMBEDDING_DEFAULTS, else its own defaults
-    weights: str | None = None
+    # taps empty: EMBEDDING_DEFAULTS' tap, else the encoder's first default tap
+    settings: dict | None = None  # None: EMBEDDING_DEFAULTS' settings, else the encoder's own defaults
     # a partial (or frame) counts towards a local speaker when this share of it is that speaker
     min_share: float = 0.5
 
-    def resolved_options(self) -> dict:
-        return dict(EMBEDDING_DEFAULTS.get(self.encoder, (None, {}))[1] if self.options is None else self.options)
+    def resolved(self) -> EncoderSpec:
+        """The spec with EMBEDDING_DEFAULTS filled in where taps or settings are not given."""
+        tap, settings = EMBEDDING_DEFAULTS.get(self.encoder, (None, {}))
+        return EncoderSpec(self.encoder, list(self.taps) or ([tap] if tap else []), self.weights, self.random_init,
+                           self.seed, dict(settings if self.settings is None else self.settings))
 
 
 @dataclass

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from codecprobe.diarize.config import EMBEDDING_DEFAULTS, EmbeddingConfig
+from codecprobe.diarize.config import EmbeddingConfig
 from codecprobe.diarize.long_audio import check_streamable, encode_long
 from codecprobe.encoders.base import Encoder
 from codecprobe.errors import InputError
@@ -87,13 +87,13 @@ def frame_span(encoder: Encoder, tap: str, hop: float) -> float:
 def build_speaker_encoder(config: EmbeddingConfig, device: str = "cpu") -> tuple[Encoder, str]:
     """The configured speaker encoder and tap, checked before any work (unknown names, bad
     settings, a tap that gives one vector per input raise InputError)."""
-    from codecprobe.encoders import BuildOptions, build_encoder
-
-    encoder = build_encoder(config.encoder, BuildOptions(weights=config.weights, device=device,
-                                                         settings=config.resolved_options()))
-    tap = config.tap or EMBEDDING_DEFAULTS.get(config.encoder, (encoder.default_taps[0],))[0]
+    spec = config.resolved()
+    if len(spec.taps) > 1:
+        raise InputError(f"--tap {' '.join(spec.taps)}: the speaker encoder reads one tap")
+    encoder = spec.build(device)
+    tap = spec.taps[0] if spec.taps else encoder.default_taps[0]
     if tap not in encoder.taps:
-        raise InputError(f"--embedding-tap {tap}: speaker encoder {config.encoder!r} has no such tap; taps: "
+        raise InputError(f"--tap {tap}: speaker encoder {config.encoder!r} has no such tap; taps: "
                          f"{', '.join(encoder.taps)}")
     check_streamable(encoder, tap)
     return encoder, tap

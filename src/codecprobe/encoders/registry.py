@@ -15,7 +15,7 @@ and its settings dataclass needs none of them. Every ``--help`` lists every enco
 
 Encoder settings (GE2E's partials rate, Mimi's chunk length, MFCC parameters...) live in
 one frozen dataclass per encoder, named at registration. Users reach them as
-``--encoder-opt key=value`` or a study config's ``encoder_options``; :func:`build_encoder`
+``--encoder-opt key=value`` or the ``settings`` of a config's encoder spec; :func:`build_encoder`
 checks the keys and types against the dataclass (its ``__post_init__`` checks the values)
 before any model is loaded, and the factory receives the built settings. Every setting
 belongs in the encoder's :meth:`~codecprobe.encoders.base.Encoder.identity`, so it keys the

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from codecprobe.config import ConfigError
+from codecprobe.encoders.spec import EncoderSpec
 from codecprobe.store import DEFAULT_STORE
-from codecprobe.structure.config import EncoderChoice, KMeansConfig, SchemeConfig
+from codecprobe.structure.config import KMeansConfig, SchemeConfig
 from codecprobe.train.config import TrainerConfig
 
 SYSTEMS = ("gaussian", "vmf", "vmf+key", "vmf+random_key")
@@ -71,7 +72,7 @@ class NextLatentConfig:
     split_seed: int = 0
     val_fraction: float = 0.1  # seeded share of the training utterances that picks the best checkpoint
     # encoder
-    encoder: EncoderChoice = field(default_factory=EncoderChoice)
+    encoder: EncoderSpec = field(default_factory=EncoderSpec)
     device: str = "cpu"
     control: bool = True  # also run a trained neural encoder with seeded random weights
     control_seed: int = 0

@@ -14,7 +14,7 @@ from codecprobe.config import ConfigError
 from codecprobe.extract.executor import ExecutorConfig
 from codecprobe.store import DEFAULT_STORE
 from codecprobe.train.config import TrainerConfig
-from codecprobe.train.inputs import InputTap
+from codecprobe.encoders.spec import InputTap
 
 VARIANTS = ("mlp", "transformer", "diffusion", "contrastive")  # the seed's V1-V4
 Variant = Literal["mlp", "transformer", "diffusion", "contrastive"]
@@ -61,8 +61,8 @@ class SpeakersConfig:
         having stopped at most this long before it (right of an offset likewise); else silence.
     """
 
-    embedding: InputTap = field(default_factory=lambda: InputTap(encoder="ge2e", tap="partials",
-                                                                  options={"partials_rate": 2.5}))
+    embedding: InputTap = field(default_factory=lambda: InputTap(encoder="ge2e", taps=["partials"],
+                                                                  settings={"partials_rate": 2.5}))
     context_s: float = 3.0
     min_coverage: float = 0.5
     neighbour_gap_s: float = 0.5

@@ -11,20 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from codecprobe.encoders.spec import EncoderSpec
 from codecprobe.errors import InputError
 from codecprobe.store import DEFAULT_STORE
-
-
-@dataclass
-class EncoderChoice:
-    """One encoder of the study and the taps to analyse (several encoders: Tier 1 Exp 3)."""
-
-    encoder: str = "mimi"
-    taps: list[str] = field(default_factory=list)  # empty: the encoder's default taps
-    weights: str | None = None
-    random_init: bool = False
-    seed: int = 0  # seed of random_init weights
-    encoder_options: dict = field(default_factory=dict)  # the encoder's settings (--encoder-opt key=value)
 
 
 @dataclass
@@ -78,7 +67,7 @@ class StructureConfig:
     train_fraction: float = 0.8  # share of each corpus's speakers the conditioning is fitted on (seed: 200/251)
     split_seed: int = 0
     # encoders
-    encoders: list[EncoderChoice] = field(default_factory=lambda: [EncoderChoice()])
+    encoders: list[EncoderSpec] = field(default_factory=lambda: [EncoderSpec()])  # several: Tier 1 Exp 3
     device: str = "cpu"
     control: bool = True  # also run a trained neural encoder with seeded random weights
     control_seed: int = 0

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from codecprobe.data import Corpus, load_corpus
-from codecprobe.encoders import BuildOptions, EncoderIdentity, weights_label
+from codecprobe.encoders import EncoderIdentity, weights_label
 from codecprobe.encoders.roles import Role, encoder_roles
+from codecprobe.encoders.spec import EncoderSpec
 from codecprobe.errors import InputError
 from codecprobe.structure.analysis import SpeakerSplit
-from codecprobe.structure.config import EncoderChoice
 from codecprobe.structure.frames import AudioSpan
 
 
@@ -27,7 +27,7 @@ class StudyData:
 
 @dataclass
 class EncoderPlan:
-    choice: EncoderChoice
+    choice: EncoderSpec
     roles: list[Role]
     control_note: str
     taps: list[str]
@@ -85,12 +85,11 @@ def load_data(corpora_paths: list[str], layout: str | None, train_fraction: floa
     return StudyData(corpora, SpeakerSplit(sorted(train), sorted(held_out), speaker_of), spans, summary, description)
 
 
-def plan_encoders(choices: list[EncoderChoice], device: str, control: bool, control_seed: int) -> list[EncoderPlan]:
+def plan_encoders(choices: list[EncoderSpec], device: str, control: bool, control_seed: int) -> list[EncoderPlan]:
     """Build every encoder (and control) and check its taps, before any extraction."""
     plans = []
     for choice in choices:
-        options = BuildOptions(choice.weights, choice.random_init, choice.seed, device, choice.encoder_options)
-        roles, note = encoder_roles(choice.encoder, options, control, control_seed)
+        roles, note = encoder_roles(choice.encoder, choice.build_options(device), control, control_seed)
         try:
             taps = roles[0].encoder.check_taps(choice.taps or list(roles[0].encoder.default_taps))
         except ValueError as error:

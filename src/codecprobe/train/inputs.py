@@ -1,7 +1,8 @@
 """The encoder taps a trained model reads: configured, built, recorded in its checkpoint, rebuilt from it.
 
-An :class:`InputTap` names one tap of one encoder with everything that builds the encoder
-(weights or seeded random weights, settings) and where its frames sit in time. A model
+An :class:`~codecprobe.encoders.spec.InputTap` names one tap of one encoder with everything
+that builds the encoder (weights or seeded random weights, settings) and where its frames sit
+in time. A model
 records each input as :func:`input_record` (the tap's identity, offset, dims and the
 build options) in its hyper-parameters; :func:`rebuild_input` builds the encoder again from
 that record alone and refuses one that is not the very encoder the model was trained on.
@@ -10,10 +11,11 @@ The diarization adapter and the boundary refiners read their inputs this way.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Iterable
 
-from codecprobe.encoders import BuildOptions, Encoder, build_encoder, weights_kind, weights_label
+from codecprobe.encoders import Encoder, weights_kind, weights_label
+from codecprobe.encoders.spec import InputTap
 from codecprobe.errors import InputError
 from codecprobe.store import LatentStore, encoder_key
 from codecprobe.train.bank import TapSource
@@ -24,19 +26,6 @@ if TYPE_CHECKING:
     from codecprobe.extract import ExecutorConfig
 
 
-@dataclass
-class InputTap:
-    """One encoder tap a model reads (several are fused by concatenation on the grid)."""
-
-    encoder: str = "mimi"
-    tap: str | None = None  # None: the encoder's default tap (mimi: prequant)
-    weights: str | None = None
-    random_init: bool = False  # seeded random weights: an untrained control, labelled as such everywhere
-    seed: int = 0
-    options: dict = field(default_factory=dict)  # the encoder's settings (as --encoder-opt key=value)
-    offset_s: float | None = None  # where the tap's frames sit in time; None: the encoder's own frame_offset
-
-
 def build_input(tap: InputTap, device: str = "cpu", built: dict[str, Encoder] | None = None,
                 where: str = "input") -> tuple[Encoder, TapSource]:
     """The encoder of ``tap`` and the tap's source (name resolved, offset from the encoder unless given).
@@ -45,10 +34,9 @@ def build_input(tap: InputTap, device: str = "cpu", built: dict[str, Encoder] | 
     an unknown tap raises :class:`InputError` prefixed with ``where``.
     """
     built = {} if built is None else built
-    key = json.dumps(asdict(tap) | {"tap": None, "offset_s": None}, sort_keys=True, default=str)
+    key = json.dumps(asdict(tap) | {"taps": None, "offset_s": None}, sort_keys=True, default=str)
     if key not in built:
-        built[key] = build_encoder(tap.encoder, BuildOptions(tap.weights, tap.random_init, tap.seed, device,
-                                                             tap.options))
+        built[key] = tap.build(device)
     encoder = built[key]
     name = tap.tap or encoder.default_taps[0]
     try:
@@ -67,9 +55,7 @@ def input_record(source: TapSource, dim: int, tap: InputTap) -> dict:
 def rebuild_input(stored: dict, device: str = "cpu") -> tuple[Encoder, TapSource]:
     """The encoder of a recorded input, built again from its options and checked to be the very encoder it
     was (same weights identity and settings), with its tap and offset."""
-    options = stored["build"]
-    encoder = build_encoder(options["encoder"], BuildOptions(options["weights"], options["random_init"],
-                                                             options["seed"], device, options["options"]))
+    encoder = InputTap.from_record(stored["build"]).build(device)
     identity = encoder.identity()
     if encoder_key(identity) != stored["encoder_key"]:
         raise InputError(f"the model's {stored['encoder']}:{stored['tap']} input was {stored['weights_id']} "

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from codecprobe.encoders.spec import EncoderSpec
 from codecprobe.extract.executor import ExecutorConfig
 from codecprobe.store import DEFAULT_STORE
 
@@ -150,17 +151,12 @@ class StudyConfig:
     max_trials_per_class: int | None = None  # None: every pair of the evaluation segments
     trial_seed: int = 0
     exclude_same_recording: bool = False
-    # encoder
-    encoder: str = "mimi"
-    encoder_options: dict = field(default_factory=dict)  # the encoder's settings (--encoder-opt key=value)
+    # encoder (its seed also seeds the probe back-end)
+    encoder: EncoderSpec = field(default_factory=EncoderSpec)  # empty taps: its primary utterance taps, else its default
     # the encoder's canonical utterance-level preprocessing and primary taps (GE2E: Resemblyzer's silence
-    # trimming, tap utterance); encoder_options and taps given here win over it
+    # trimming, tap utterance); encoder settings and taps given here win over it
     canonical_preprocessing: bool = True
-    taps: list[str] = field(default_factory=list)  # empty: the encoder's primary utterance taps, else its default
     sweep: bool = False  # every tap of the encoder
-    weights: str | None = None
-    random_init: bool = False
-    seed: int = 0
     device: str = "cpu"
     control: bool = True  # also run the same encoder untrained (seeded random weights; lyra: permuted weights)
     control_seed: int = 0

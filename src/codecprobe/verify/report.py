@@ -31,7 +31,7 @@ def render_verify(result: VerifyResult) -> Report:
                 f"{_interval(first.eer_interval, ' ({:.1f}-{:.1f}%)')}: {first.verdict}")
     if first.against_control:
         headline += f"; {first.against_control}"
-    return _report(result, f"Speaker verification: {config.encoder} on {result.data.corpus_name}",
+    return _report(result, f"Speaker verification: {config.encoder.encoder} on {result.data.corpus_name}",
                    [Section(None, [headline, Table(headers, rows), _calibration_note(result)]),
                     *_paired_section(result.results, config), *_tap_weights_section(result.results),
                     _thresholds_section(result, verify=True)])
@@ -106,7 +106,7 @@ def render_diagnose(result: DiagnoseResult) -> Report:
     blocks = [verdicts]
     if degenerate:
         blocks.append(_degenerate_note(degenerate, thresholds.min_participation_ratio))
-    return _report(result, f"Speaker-space diagnostics: {config.encoder} on {result.data.corpus_name}",
+    return _report(result, f"Speaker-space diagnostics: {config.encoder.encoder} on {result.data.corpus_name}",
                    [Section(None, [legend_text, Table(headers, rows)]), Section("Verdicts", blocks),
                     _thresholds_section(result, verify=False)])
 

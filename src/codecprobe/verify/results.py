@@ -240,7 +240,7 @@ class SpeakerSpaceResult(Result):
 
     @property
     def subject(self) -> str:
-        return study_subject(self.config.encoder, self.taps)
+        return study_subject(self.config.encoder.encoder, self.taps)
 
     @property
     def roles(self) -> list[tuple[str, EncoderRecord]]:

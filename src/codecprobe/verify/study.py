@@ -25,7 +25,7 @@ import numpy as np
 from lhotse import SupervisionSegment
 
 from codecprobe.data import Corpus, load_corpus
-from codecprobe.encoders import BuildOptions, Encoder, EncoderIdentity, utterance_settings, utterance_use
+from codecprobe.encoders import Encoder, EncoderIdentity, utterance_settings, utterance_use
 from codecprobe.encoders.roles import Role, encoder_roles
 from codecprobe.errors import InputError
 from codecprobe.verify import metrics
@@ -199,23 +199,25 @@ class EmbeddingSource:
 # -- encoders -----------------------------------------------------------------------------
 def build_roles(config: StudyConfig) -> tuple[list[Role], str]:
     """The encoder (with its canonical utterance-level settings) and, where it applies, its untrained control."""
-    settings = utterance_settings(config.encoder, config.encoder_options, config.canonical_preprocessing)
-    return encoder_roles(config.encoder, BuildOptions(config.weights, config.random_init, config.seed, config.device,
-                                                      settings), config.control, config.control_seed)
+    spec = config.encoder
+    settings = utterance_settings(spec.encoder, spec.settings, config.canonical_preprocessing)
+    options = dataclasses.replace(spec, settings=settings).build_options(config.device)
+    return encoder_roles(spec.encoder, options, config.control, config.control_seed)
 
 
 def preprocessing_note(config: StudyConfig) -> str:
     """What the report says about the encoder's utterance-level preprocessing."""
-    use = utterance_use(config.encoder)
+    name = config.encoder.encoder
+    use = utterance_use(name)
     if not use.settings:
-        return f"{config.encoder} as configured (it declares no utterance-level preprocessing)"
+        return f"{name} as configured (it declares no utterance-level preprocessing)"
     canonical = ", ".join(f"{key}={value}" for key, value in use.settings.items())
     if not config.canonical_preprocessing:
-        return f"as configured: {config.encoder}'s canonical preprocessing ({canonical}) switched off"
-    overridden = {k: v for k, v in config.encoder_options.items() if k in use.settings and v != use.settings[k]}
-    note = f"{config.encoder}'s canonical utterance-level preprocessing, {canonical}: {use.note}"
+        return f"as configured: {name}'s canonical preprocessing ({canonical}) switched off"
+    overridden = {k: v for k, v in config.encoder.settings.items() if k in use.settings and v != use.settings[k]}
+    note = f"{name}'s canonical utterance-level preprocessing, {canonical}: {use.note}"
     if overridden:
-        note += "; overridden by encoder_options: " + ", ".join(f"{k}={v}" for k, v in overridden.items())
+        note += "; overridden by the encoder settings given: " + ", ".join(f"{k}={v}" for k, v in overridden.items())
     return note
 
 
@@ -223,7 +225,7 @@ def study_taps(config: StudyConfig, encoder: Encoder) -> list[str]:
     """The taps given, else every tap (sweep), else the encoder's primary utterance taps, else its default taps."""
     if config.sweep:
         return list(encoder.sweep_taps)
-    return encoder.check_taps(config.taps or list(utterance_use(config.encoder).taps) or list(encoder.default_taps))
+    return encoder.check_taps(config.encoder.taps or list(utterance_use(config.encoder.encoder).taps) or list(encoder.default_taps))
 
 
 def input_kind(name: str) -> str:
@@ -235,7 +237,7 @@ def make_backend(name: str, config: StudyConfig):
     params = {
         "pca": {"n_components": config.pca_components},
         "lda": {"n_components": config.lda_components},
-        "probe": {**config.probe.__dict__, "seed": config.seed},
+        "probe": {**config.probe.__dict__, "seed": config.encoder.seed},
         "asnorm": {"backend": CenterLengthNorm(), "top_k": config.asnorm_top_k},
         "plda": dict(config.plda.__dict__),
         "weighted-sum": {**config.weighted_sum.__dict__, "seed": config.seed},
@@ -546,6 +548,6 @@ def _saved_fields(result: StudyResult, figures: list[str]) -> dict:
         "control": EncoderRecord.of(result.roles[1].identity) if len(result.roles) > 1 else None,
         "control_note": result.control_note, "preprocessing": result.preprocessing, "taps": list(result.taps),
         "data": data, "failures": [Failure(where, reason) for where, reason in result.failures],
-        "thresholds_in_words": result.config.thresholds.plain_words(study_subject(result.config.encoder, result.taps)), "figures": figures,
+        "thresholds_in_words": result.config.thresholds.plain_words(study_subject(result.config.encoder.encoder, result.taps)), "figures": figures,
         "provenance": provenance(),
     }
