@@ -406,7 +406,7 @@ def test_weighted_sum_over_taps_of_two_widths_is_refused_in_one_line(corpus_dir,
             "of one width with --tap") in capsys.readouterr().err
 
 
-PROBES = {"encoder": "verify-tinynet", "sweep": True, "backends": ["plda", "weighted-sum"],
+PROBES = {"encoder": EncoderSpec("verify-tinynet"), "sweep": True, "backends": ["plda", "weighted-sum"],
           "plda": PLDAConfig(n_components=2), "weighted_sum": WeightedSumConfig(max_epochs=5)}
 
 
@@ -421,7 +421,8 @@ def test_codecprobe_report_rerenders_the_same_report_without_computing(corpus_di
     from codecprobe.verify import study as studies
 
     out = tmp_path / study
-    settings = {"corpus": str(corpus_dir), "encoder": "mfcc", "store": str(tmp_path / "store"), "train_fraction": 0.5}
+    settings = {"corpus": str(corpus_dir), "encoder": EncoderSpec("mfcc"), "store": str(tmp_path / "store"),
+                "train_fraction": 0.5}
     result = getattr(studies, study)(StudyConfig(**settings | changes), out, progress=False)
     if changes:
         assert [(r.role, r.tap, r.backend) for r in result.results] == [

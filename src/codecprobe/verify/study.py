@@ -240,8 +240,8 @@ def make_backend(name: str, config: StudyConfig):
         "probe": {**config.probe.__dict__, "seed": config.encoder.seed},
         "asnorm": {"backend": CenterLengthNorm(), "top_k": config.asnorm_top_k},
         "plda": dict(config.plda.__dict__),
-        "weighted-sum": {**config.weighted_sum.__dict__, "seed": config.seed},
-        "pooling-head": {**config.pooling_head.__dict__, "seed": config.seed},
+        "weighted-sum": {**config.weighted_sum.__dict__, "seed": config.encoder.seed},
+        "pooling-head": {**config.pooling_head.__dict__, "seed": config.encoder.seed},
     }.get(name, {})
     return build_backend(name, **params)
 
