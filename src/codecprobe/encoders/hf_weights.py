@@ -60,7 +60,7 @@ def resolve_weights(weights: str, what: str, alternatives: str = "a local transf
     except OSError as error:  # includes huggingface_hub's not-found and offline errors
         raise InputError(
             f"{repo}: no such local file or folder, and could not get it from the Hugging Face hub "
-            f"or its local cache ({error}). Without network, pass {alternatives} as the weights, "
+            f"or its local cache ({' '.join(str(error).split())}). Without network, pass {alternatives} as the weights, "
             "or use random init explicitly."
         ) from error
     check_folder(folder, what)

@@ -38,6 +38,8 @@ _BUILTIN_MODULES = {
     "mfcc": "codecprobe.encoders.features",
     "logmel": "codecprobe.encoders.features",
     "lyra": "codecprobe.encoders.lyra",
+    "encodec": "codecprobe.encoders.hf_codecs",
+    "dac": "codecprobe.encoders.hf_codecs",
 }
 _FACTORIES: dict[str, Callable[..., Encoder]] = {}
 _SETTINGS: dict[str, type | None] = {}
