@@ -80,10 +80,12 @@ def add_corpus_args(parser: argparse.ArgumentParser, required: bool = True) -> N
 def add_encoder_args(parser: argparse.ArgumentParser, default_encoder: str | None = None) -> None:
     group = parser.add_argument_group("encoder")
     group.add_argument("--encoder", required=default_encoder is None, default=default_encoder,
-                       help="encoder name: mimi, lyra, ge2e, mfcc, logmel (see docs/encoders.md)")
+                       help="encoder name: mimi, encodec, dac, lyra, wavlm, hubert, wav2vec2, ge2e, mfcc, logmel "
+                            "(see docs/encoders.md)")
     group.add_argument("--tap", action="extend", nargs="+", dest="taps", metavar="TAP",
                        help="tap point(s), e.g. --tap seanet layer4 prequant (repeatable); mimi: seanet, "
-                            "layer1..layer8, prequant, quant{n}; lyra: latent, quant1..quant46; "
+                            "layer1..layer8, prequant, quant{n}; encodec, dac: block{k}, (encodec) lstm, prequant, quant{n}; "
+                            "wavlm, hubert, wav2vec2: cnn, layer1..layerN; lyra: latent, quant1..quant46; "
                             "ge2e: mel, partials, utterance; default: the encoder's default taps")
     group.add_argument("--weights", help="weights: Hugging Face id or local path (encoder-specific; default: the "
                                          "encoder's published weights, e.g. kyutai/mimi, Resemblyzer's GE2E)")

@@ -73,14 +73,16 @@ def check_folder(folder: Path, what: str) -> None:
                          f"(needs config.json and {' or '.join(WEIGHT_PATTERNS)})")
 
 
-def load_pretrained(model_class, folder: Path, what: str, **kwargs):
+def load_pretrained(model_class, folder: Path, what: str, allow_unexpected: bool = False, **kwargs):
     """``model_class.from_pretrained(folder)`` in float32 and eval mode; weights that do not fit it
-    (missing, unexpected or mis-shaped tensors) are an InputError naming the folder."""
+    (missing, mis-shaped or, unless ``allow_unexpected`` (a checkpoint with heads the model drops),
+    unexpected tensors) are an InputError naming the folder."""
     try:
         model, info = model_class.from_pretrained(folder, dtype=torch.float32, output_loading_info=True, **kwargs)
     except (OSError, ValueError, TypeError, SafetensorError) as error:
         raise InputError(f"{folder}: could not load {what} from it ({error})") from error
-    problems = {name: sorted(info[name]) for name in ("missing_keys", "unexpected_keys", "mismatched_keys") if info[name]}
+    checked = ("missing_keys", "mismatched_keys") if allow_unexpected else ("missing_keys", "unexpected_keys", "mismatched_keys")
+    problems = {name: sorted(info[name]) for name in checked if info[name]}
     if problems:
         raise InputError(f"{folder}: weights do not fit {what}: {problem_summary(problems)}")
     return model.eval()

@@ -40,6 +40,9 @@ _BUILTIN_MODULES = {
     "lyra": "codecprobe.encoders.lyra",
     "encodec": "codecprobe.encoders.hf_codecs",
     "dac": "codecprobe.encoders.hf_codecs",
+    "wavlm": "codecprobe.encoders.ssl_models",
+    "hubert": "codecprobe.encoders.ssl_models",
+    "wav2vec2": "codecprobe.encoders.ssl_models",
 }
 _FACTORIES: dict[str, Callable[..., Encoder]] = {}
 _SETTINGS: dict[str, type | None] = {}
