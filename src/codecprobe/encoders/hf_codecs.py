@@ -54,8 +54,6 @@ SWEEP_MAX_RATE = 100.0  # Hz: faster block taps (kHz rates, ~10^5 values per sec
 class CodecEncoder(WindowedEncoder):
     """A convolutional codec's encoder and residual quantizer; subclasses name the modules."""
 
-    name = ""
-
     def __init__(self, model, weights_id: str, trained: bool, settings: WindowSettings):
         self.model = model.eval()
         self.window = settings
@@ -108,11 +106,10 @@ class CodecEncoder(WindowedEncoder):
     def bitrate_kbps(self, tap: str) -> float | None:
         """The codec's bitrate at a ``quantN`` tap (n codebooks of ``codebook_size`` entries per
         latent frame); None for a tap before quantization."""
+        (tap,) = self.check_taps([tap])
         if not tap.startswith("quant"):
-            self.check_taps([tap])
             return None
-        count = int(self.check_taps([tap])[0][len("quant") :])
-        return count * math.log2(self.model.config.codebook_size) * self.frame_rate(tap) / 1000
+        return int(tap[len("quant") :]) * math.log2(self.model.config.codebook_size) * self.frame_rate(tap) / 1000
 
     def identity(self) -> EncoderIdentity:
         settings = {"sample_rate": self.sample_rate, "dtype": "float32", "pad_to_multiple_of": self.hop,
