@@ -3,12 +3,13 @@
 Run from the repository root (heavy: run it under ``nice``)::
 
     .venv/bin/python bench/diarize.py [--model NAME=CHECKPOINT ...] [--hours 1 4]
-                                      [--parts real long clustering] [--baselines classic oracle peer] [--out DIR]
+                                      [--parts real side long clustering] [--baselines classic oracle peer]
+                                      [--pipelines classic pyannote] [--senko-env DIR] [--out DIR]
 
 1. The five real conversations with references in ``../shared/data`` (pyannote-sample,
    AMI ES2004a, Gecko, pyAudioAnalysis x 2, Falcon) and a 10-minute recording made by
    joining them (Gecko cut to fit; speakers of different recordings are different people).
-2. Each pipeline (classic; each ``--model`` as the adapter pipeline; the adapter pipeline with
+2. Each pipeline (classic; each of ``--pipelines``; each ``--model`` as the adapter pipeline; the adapter pipeline with
    local activity read from the references, the upper bound a perfect adapter would reach)
    in its own subprocess over those recordings: wall time and peak RSS per stage (a thread samples RSS every
    20 ms, tagged with the stage the pipeline is in), DER at collars 0 and 0.25, VAD error
@@ -20,8 +21,15 @@ Run from the repository root (heavy: run it under ``nice``)::
    recordings of ``--hours`` (the 10-minute one repeated).
 5. Clustering alone: ours (chunked reduction, linear) against scipy's full centroid linkage
    at growing numbers of embeddings: seconds and peak memory (tracemalloc).
+6. Side by side with the trained offline peer, senko 0.2.2 (Silero VAD, CAM++, clustering), run
+   from its own venv (``bench/setup_senko_env.sh``; ``--senko-env``): the six real
+   recordings as 16-bit mono 16 kHz WAV (senko reads nothing else; every system gets the same
+   files), each of ``--pipelines`` through the ``codecprobe diarize`` command and senko through
+   ``bench/senko_peer.py``, each system in one subprocess with one thread (torch, OpenMP, BLAS,
+   numba): CPU seconds and peak RSS of that process (``os.wait4``), DER by ``codecprobe.score``
+   (collars 0 and 0.25, overlap scored, no UEM, pooled over files as md-eval pools) and per file.
 
-``--parts`` runs some of 1-2-3 (``real``), 4 (``long``) and 5 (``clustering``); ``--baselines``
+``--parts`` runs some of 1-2-3 (``real``), 6 (``side``), 4 (``long``) and 5 (``clustering``); ``--baselines``
 some of the classic pipeline, the oracle bound and the peer beside the ``--model`` adapters. Prints Markdown
 tables and writes ``OUT/bench.json`` (the parts of this run).
 """
@@ -32,8 +40,10 @@ import contextlib
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import tracemalloc
@@ -46,8 +56,11 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
 PEER_VENV = Path("/tmp/codecprobe-bench-peer-venv")
 PEER = "speaker-diarize-lite==0.1.0"
+SENKO_ENV = REPO.parent / "senko-env"
+SENKO = "senko 0.2.2"
+ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS")}
 RATE = 16000
-STAGES = ("encoder", "adapter", "vad", "embeddings", "clustering", "aggregation")
+STAGES = ("encoder", "adapter", "vad", "segmentation", "embeddings", "clustering", "aggregation")
 
 
 def main() -> None:
@@ -57,8 +70,14 @@ def main() -> None:
     parser.add_argument("--hours", type=float, nargs="*", default=[1.0, 4.0], help="long recordings (default 1 4)")
     parser.add_argument("--baselines", nargs="*", choices=("classic", "oracle", "peer"),
                         default=["classic", "oracle", "peer"], help="beside the adapters (default: all three)")
-    parser.add_argument("--parts", nargs="+", choices=("real", "long", "clustering"),
-                        default=["real", "long", "clustering"], help="what to measure (default: all)")
+    parser.add_argument("--parts", nargs="+", choices=("real", "side", "long", "clustering"),
+                        default=["real", "side", "long", "clustering"], help="what to measure (default: all)")
+    parser.add_argument("--pipelines", nargs="+", choices=("classic", "pyannote"), default=["classic", "pyannote"],
+                        metavar="PIPELINE", help="codecprobe diarize --pipeline values: pyannote runs beside the "
+                        "baselines in parts real and long, and both run beside senko in part side "
+                        "(default: classic pyannote)")
+    parser.add_argument("--senko-env", type=Path, default=SENKO_ENV,
+                        help=f"senko's venv, from bench/setup_senko_env.sh (default: {SENKO_ENV})")
     parser.add_argument("--out", type=Path, default=Path("runs/bench-diarize"))
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -70,10 +89,11 @@ def main() -> None:
     classic = [("classic", {"pipeline": "classic"})]
     adapters = [(name, {"pipeline": "adapter", "model": path}) for name, path in (m.split("=", 1) for m in args.model)]
     bound = [("oracle activity (upper bound)", {"pipeline": "adapter"})] if "oracle" in args.baselines else []
-    measured = (classic if "classic" in args.baselines else []) + adapters + bound
+    trained = [(name, {"pipeline": name}) for name in args.pipelines if name != "classic"]  # classic: a baseline
+    measured = (classic if "classic" in args.baselines else []) + trained + adapters + bound
     results = {"recordings": {k: str(v) for k, v in data.items() if k != "real"}, "systems": {}}
 
-    from codecprobe.score import read_rttm
+    from codecprobe.data.rttm import read_rttm
 
     if "real" in args.parts:
         references = [*(r["reference"] for r in data["real"].values()), data["joined_reference"]]
@@ -98,7 +118,12 @@ def main() -> None:
             print()
             print(_der_by_recording(results["systems"], collar))
 
-    default_name, default = (adapters or classic)[-1]
+    if "side" in args.parts:
+        results["side_by_side"] = side_by_side(data["real"], args.pipelines, args.senko_env, args.out / "side")
+        print()
+        print(_side_table(results["side_by_side"]))
+
+    default_name, default = (adapters or trained or classic)[-1]
     long_rows = []
     for hours in args.hours if "long" in args.parts else ():
         path = repeat_to(data["joined"], hours, args.out / "data")
@@ -127,7 +152,7 @@ def main() -> None:
 # -- the recordings -----------------------------------------------------------------------
 def prepare_recordings(folder: Path) -> dict:
     """The real recordings with their references as RTTM, and the joined 10-minute recording."""
-    from codecprobe.diarize.shared_conversations import shared_conversations
+    from codecprobe.demo.conversations import shared_conversations
 
     folder.mkdir(parents=True, exist_ok=True)
     real = shared_conversations(SHARED, folder)
@@ -141,7 +166,8 @@ def prepare_recordings(folder: Path) -> dict:
 def _join(real: dict, path: Path, reference_path: Path, minutes: float = 10.0) -> None:
     """The recordings one after another, Gecko's 9.5 min last and cut to make ``minutes``."""
     from codecprobe.audio import read_audio
-    from codecprobe.score import FileTurns, read_rttm, write_rttm
+    from codecprobe.data import Turns
+    from codecprobe.data.rttm import read_rttm, write_rttm
 
     pieces, onsets, durations, speakers, cursor = [], [], [], [], 0.0
     for fid in sorted(real, key=lambda f: f == "demo"):
@@ -150,14 +176,14 @@ def _join(real: dict, path: Path, reference_path: Path, minutes: float = 10.0) -
         audio = audio[: int((minutes * 60 - cursor) * RATE)]
         end = len(audio) / RATE
         for turn in read_rttm(reference_path_of)[fid]:
-            if turn.onset < end:
-                onsets.append(cursor + turn.onset)
-                durations.append(min(turn.offset, end) - turn.onset)
+            if turn.start < end:
+                onsets.append(cursor + turn.start)
+                durations.append(min(turn.end, end) - turn.start)
                 speakers.append(f"{fid}:{turn.speaker}")
         pieces.append(audio)
         cursor += end
     sf.write(path, np.concatenate(pieces), RATE, subtype="PCM_16")
-    write_rttm(reference_path, {"joined10": FileTurns.build("joined10", onsets, durations, speakers)})
+    write_rttm(reference_path, {"joined10": Turns.build("joined10", onsets, durations, speakers)})
 
 
 def repeat_to(path: Path, hours: float, folder: Path) -> Path:
@@ -236,7 +262,7 @@ class RssSampler:
 
     def tag_stages(self):
         """Make every ``timed(seconds, stage)`` block of the pipeline tell the sampler its stage."""
-        from codecprobe.diarize import adapter_pipeline, classic, stitching
+        from codecprobe.diarize import adapter_pipeline, classic, pyannote_pipeline, stitching
 
         original = stitching.timed
 
@@ -251,14 +277,14 @@ class RssSampler:
                 self.stage = previous
                 self.cpu_seconds[stage] = self.cpu_seconds.get(stage, 0.0) + time.process_time() - tick
 
-        for module in (stitching, classic, adapter_pipeline):
+        for module in (stitching, classic, adapter_pipeline, pyannote_pipeline):
             module.timed = tagged
 
 
 def run_pipeline(spec: dict, sampler: RssSampler) -> dict:
     from codecprobe.config import load_config
-    from codecprobe.diarize.inference import run_diarize
-    from codecprobe.diarize.inference_config import DiarizeConfig
+    from codecprobe.diarize.run import run_diarize
+    from codecprobe.diarize.config import DiarizeConfig
 
     sampler.tag_stages()
     config = load_config(DiarizeConfig, None, [f"{k}={json.dumps(v)}" for k, v in spec["overrides"].items()])
@@ -290,7 +316,7 @@ def _oracle_pipeline(config, references: list[str]):
     """The adapter pipeline with local activity read from the references: what a perfect adapter would reach."""
     from codecprobe.diarize.adapter_pipeline import AdapterPipeline
     from codecprobe.diarize.oracle import OracleModel
-    from codecprobe.score import read_rttms
+    from codecprobe.data.rttm import read_rttms
 
     return AdapterPipeline(config, OracleModel(read_rttms(references)))
 
@@ -325,7 +351,8 @@ def run_peer(spec: dict) -> dict:
     import torch
 
     from codecprobe.audio import read_audio
-    from codecprobe.score import read_rttm, score
+    from codecprobe.data.rttm import read_rttm
+    from codecprobe.score import score
 
     sys.path.append(str(next(PEER_VENV.glob("lib/python*/site-packages"))))
     from resemblyzer import VoiceEncoder
@@ -362,13 +389,109 @@ def run_peer(spec: dict) -> dict:
     return out
 
 
+# -- side by side with senko: one process per system, one thread each --------------------------
+def side_by_side(real: dict, pipelines: list[str], senko_env: Path, out: Path) -> dict:
+    """DER, speed and peak RSS of each codecprobe pipeline and of senko, each system run twice: on the
+    recordings, then on 1 s of silence, whose CPU seconds (imports, model loading, senko's clustering
+    warm-up) are taken off the first run's to give the speed of the diarization itself."""
+    from codecprobe.data.rttm import read_rttms
+    from codecprobe.score import score
+
+    python = senko_env / "bin" / "python"
+    if not python.exists():
+        raise SystemExit(f"--senko-env {senko_env}: no senko venv there; build it with bench/setup_senko_env.sh {senko_env}")
+    wavs = _wav16k(real, out / "wav")
+    silence = out / "wav-startup" / "silence.wav"
+    silence.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(silence, np.zeros(RATE, dtype=np.int16), RATE, subtype="PCM_16")
+    audio_s = sum(sf.info(w).duration for w in wavs)
+    reference = read_rttms([r["reference"] for r in real.values()])
+
+    def command(system: str, inputs: list[Path], folder: Path) -> list[str]:
+        shutil.rmtree(folder, ignore_errors=True)  # codecprobe diarize resumes from what it finds there
+        if system == SENKO:
+            return [str(python), str(REPO / "bench" / "senko_peer.py"), str(folder), *map(str, inputs)]
+        return [sys.executable, "-m", "codecprobe.cli.main", "diarize", *map(str, inputs), "--pipeline", system,
+                "--out", str(folder), "--quiet", "--set", "plots=false"]
+
+    systems = {"load_before": os.getloadavg()}
+    for name in [*pipelines, SENKO]:
+        folder = out / name.split()[0]
+        cost = _measured(command(name, wavs, folder))
+        startup = _measured(command(name, [silence], out / "startup" / name.split()[0]))
+        scores = {f"c{c:g}": score(reference, read_rttms([folder / "rttm"]), collar=c).to_dict() for c in (0.0, 0.25)}
+        systems[name] = {"der": {c: s["overall"]["der"] for c, s in scores.items()},
+                         "file_der": {c: {f: v["der"] for f, v in s["files"].items()} for c, s in scores.items()},
+                         "audio_s": audio_s, **cost, "startup_cpu_s": startup["cpu_s"],
+                         "startup_peak_rss_mb": startup["peak_rss_mb"],
+                         "cpu_real_time_factor": audio_s / cost["cpu_s"],
+                         "diarize_cpu_real_time_factor": audio_s / (cost["cpu_s"] - startup["cpu_s"]),
+                         "wall_real_time_factor": audio_s / cost["wall_s"]}
+    systems["load_after"] = os.getloadavg()
+    return systems
+
+
+def _wav16k(real: dict, folder: Path) -> list[Path]:
+    """Each recording as 16-bit mono 16 kHz WAV named by its file id (senko takes the RTTM id from the name)."""
+    import soxr
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for fid, r in real.items():
+        audio, rate = sf.read(r["audio"], dtype="float32", always_2d=True)
+        audio = audio.mean(axis=1)
+        if rate != RATE:
+            audio = soxr.resample(audio, rate, RATE)
+        paths.append(folder / f"{fid}.wav")
+        sf.write(paths[-1], audio, RATE, subtype="PCM_16")
+    return paths
+
+
+def _measured(command: list[str]) -> dict:
+    """Run ``command`` with one thread everywhere: its wall seconds, CPU seconds and peak RSS (its own,
+    from ``os.wait4``: getrusage's RUSAGE_CHILDREN would give the largest child so far), its last stdout line."""
+    env = dict(os.environ, **ONE_THREAD, PYTHONPATH=str(REPO / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
+        tick = time.perf_counter()
+        process = subprocess.Popen(command, stdout=stdout, stderr=stderr, text=True, env=env)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - tick
+        process.returncode = os.waitstatus_to_exitcode(status)
+        stdout.seek(0)
+        stderr.seek(0)
+        if process.returncode:
+            raise RuntimeError(f"{' '.join(command[:4])} ... failed:\n{stderr.read()[-3000:]}")
+        last = (stdout.read().strip().splitlines() or [""])[-1]
+    return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mb": usage.ru_maxrss / 1024,
+            "child": json.loads(last) if last.startswith("{") else None}
+
+
+def _side_table(side: dict) -> str:
+    systems = {k: v for k, v in side.items() if not k.startswith("load")}
+    files = sorted(next(iter(systems.values()))["file_der"]["c0"])
+    rows = [[name, s["der"]["c0"], s["der"]["c0.25"], *[s["file_der"]["c0"][f] for f in files],
+             s["cpu_real_time_factor"], s["diarize_cpu_real_time_factor"], s["wall_real_time_factor"],
+             s["startup_cpu_s"], s["peak_rss_mb"]]
+            for name, s in systems.items()]
+    table = _table(["system (1 thread)", "DER % pooled", "DER % c=0.25", *[f"{f} DER %" for f in files],
+                    "x rt per CPU-s", "x rt per CPU-s, start-up off", "x rt wall", "start-up CPU-s", "peak RSS MB"], rows)
+    senko = systems[SENKO]
+    ratios = [f"{name} / senko: DER x{s['der']['c0'] / senko['der']['c0']:.2f}, "
+              f"CPU speed x{s['cpu_real_time_factor'] / senko['cpu_real_time_factor']:.2f} "
+              f"(start-up off x{s['diarize_cpu_real_time_factor'] / senko['diarize_cpu_real_time_factor']:.2f}), "
+              f"peak RSS x{s['peak_rss_mb'] / senko['peak_rss_mb']:.2f}"
+              for name, s in systems.items() if s is not senko]
+    load = "load average before {:.2f} {:.2f} {:.2f}, after {:.2f} {:.2f} {:.2f}".format(*side["load_before"], *side["load_after"])
+    return "\n".join([table, "", *ratios, load])
+
+
 # -- clustering cost ---------------------------------------------------------------------------
 def clustering_scale() -> list[dict]:
     """Ours at growing n against scipy's centroid linkage over every embedding (what pyannote runs)."""
     from scipy.cluster.hierarchy import fcluster, linkage
 
     from codecprobe.diarize.clustering import cluster_embeddings
-    from codecprobe.diarize.inference_config import ClusteringConfig
+    from codecprobe.diarize.config import ClusteringConfig
 
     rng = np.random.default_rng(0)
     centres = rng.standard_normal((12, 256))

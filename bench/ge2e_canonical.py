@@ -95,7 +95,7 @@ def main() -> None:
         before = before_eer(args.baseline_src, corpus, work) if args.baseline_src else None
         speakers = len({s.speaker for s in result.split.eval_segments})
 
-        def cell(eer):
+        def cell(eer, direct=direct):
             return "n/a" if eer is None else f"{eer:.2f} ({eer - direct:+.2f})"
 
         print(f"| {corpus.name} | {speakers} | {len(result.split.trials.labels)} | {direct:.2f} | {cell(now)} | "

@@ -17,7 +17,8 @@ import time
 
 import numpy as np
 
-from codecprobe.score import DiarizationScorer, FileTurns
+from codecprobe.data import Turns
+from codecprobe.score import DiarizationScorer
 
 
 def generate(n_files: int, hours: float, seed: int = 0, speakers: int = 8):
@@ -31,19 +32,19 @@ def generate(n_files: int, hours: float, seed: int = 0, speakers: int = 8):
         gaps = rng.normal(0.09, 0.1, n)
         onset = np.round(np.maximum(np.cumsum(np.r_[0, (duration + gaps)[:-1]]), 0), 3)
         who = rng.integers(0, speakers, n)
-        reference[fid] = FileTurns(fid, onset, duration, who, [f"spk{k}" for k in range(speakers)])
+        reference[fid] = Turns(fid, onset, duration, who, [f"spk{k}" for k in range(speakers)])
         keep = rng.random(n) > 0.1                      # ~9k system turns: some dropped
         s_on = np.round(np.maximum(onset[keep] + rng.normal(0, 0.03, keep.sum()), 0), 3)
         s_dur = np.round(np.maximum(duration[keep] + rng.normal(0, 0.03, keep.sum()), 0.02), 3)
         s_who = np.where(rng.random(keep.sum()) < 0.1, rng.integers(0, speakers, keep.sum()), who[keep])
-        system[fid] = FileTurns(fid, s_on, s_dur, s_who, [f"S{k}" for k in range(speakers)])
+        system[fid] = Turns(fid, s_on, s_dur, s_who, [f"S{k}" for k in range(speakers)])
     return reference, system
 
 
 def ours(reference, system, **options):
     scorer = DiarizationScorer(**options)
     for fid in sorted(reference):
-        regions = np.array([[0.0, max(reference[fid].offset.max(), system[fid].offset.max())]])
+        regions = np.array([[0.0, max(reference[fid].end.max(), system[fid].end.max())]])
         scorer.add(fid, reference[fid], system[fid], regions)
     return scorer.result()
 
@@ -58,25 +59,19 @@ def spyder_der(reference, system):
     import spyder
 
     def tuples(seg):
-        return {f: [(t.speaker, t.onset, t.offset) for t in ft] for f, ft in seg.items()}
+        return {f: [(t.speaker, t.start, t.end) for t in ft] for f, ft in seg.items()}
 
     ref, sys_ = tuples(reference), tuples(system)
-    uem = {f: [(0.0, max(reference[f].offset.max(), system[f].offset.max()))] for f in reference}
+    uem = {f: [(0.0, max(reference[f].end.max(), system[f].end.max()))] for f in reference}
     return timed(spyder.DER, ref, sys_, uem=uem)
 
 
 def pyannote_der(reference, system):
-    from pyannote.core import Annotation, Segment, Timeline
+    from pyannote.core import Segment, Timeline
     from pyannote.metrics.diarization import DiarizationErrorRate
 
-    def annotation(ft):
-        out = Annotation()
-        for i, t in enumerate(ft):
-            out[Segment(t.onset, t.offset), i] = t.speaker
-        return out.support()
-
-    pairs = [(annotation(reference[f]), annotation(system[f]),
-              Timeline([Segment(0.0, max(reference[f].offset.max(), system[f].offset.max()))])) for f in reference]
+    pairs = [(reference[f].to_annotation().support(), system[f].to_annotation().support(),
+              Timeline([Segment(0.0, max(reference[f].end.max(), system[f].end.max()))])) for f in reference]
     metric = DiarizationErrorRate()
 
     def run():
@@ -89,8 +84,8 @@ def pyannote_der(reference, system):
 def crop(segmentation, seconds):
     out = {}
     for fid, ft in segmentation.items():
-        keep = ft.onset + ft.duration <= seconds
-        out[fid] = FileTurns(fid, ft.onset[keep], ft.duration[keep], ft.speaker[keep], ft.labels)
+        keep = ft.end <= seconds
+        out[fid] = Turns(fid, ft.start[keep], ft.duration[keep], ft.code[keep], ft.labels)
     return out
 
 

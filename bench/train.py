@@ -27,10 +27,10 @@ import numpy as np
 import torch
 
 from codecprobe.config import load_config
-from codecprobe.diarize.config import TrainStudyConfig
-from codecprobe.diarize.data import DiarizationWindows
-from codecprobe.diarize.labels import frame_activity
-from codecprobe.diarize.module import DiarizationModule
+from codecprobe.adapter.config import TrainStudyConfig
+from codecprobe.train.conversations import DiarizationWindows
+from codecprobe.train.labels import frame_activity
+from codecprobe.adapter.module import DiarizationModule
 from codecprobe.encoders.base import EncoderIdentity
 from codecprobe.store import LatentStore
 from codecprobe.store.latent_store import NewEntry

@@ -27,3 +27,13 @@ def shared_models() -> Path:
     if not SHARED_MODELS.is_dir():
         pytest.skip(f"trained weights not found at {SHARED_MODELS} (../shared/models beside the repo)")
     return SHARED_MODELS
+
+
+@pytest.fixture(scope="session")
+def lyra_weights(shared_models) -> Path:
+    """Google's four Lyra v2 files (../shared/models/lyra-v2) and the TFLite runtime, else a clean skip."""
+    pytest.importorskip("ai_edge_litert.interpreter", reason="the lyra extra (ai-edge-litert) is not installed")
+    folder = shared_models / "lyra-v2"
+    if not folder.is_dir():
+        pytest.skip(f"Lyra weights not found at {folder}")
+    return folder

@@ -1,8 +1,8 @@
 """The main job end to end where no real speech is at hand: synthetic voices, mfcc only."""
 import json
 
-from codecprobe import demo
-from codecprobe.demo import DemoConfig, run_demo
+from codecprobe.demo import run as demo
+from codecprobe.demo.run import DemoConfig, run_demo
 
 
 def test_demo_on_synthetic_voices_says_what_it_used(tmp_path, monkeypatch):
@@ -27,6 +27,23 @@ def test_demo_on_synthetic_voices_says_what_it_used(tmp_path, monkeypatch):
     report = (tmp_path / "out" / "demo.md").read_text()
     assert "synthetic voices" in report and "## Speaker identity" in report and "## Diarization" in report
     assert (tmp_path / "out" / "studies" / "synthetic-voices-mfcc" / "verify" / "det.png").exists()
+
+    # issue 17 item 1: `codecprobe report` writes the demo's report and each study's again, byte for byte,
+    # from the saved results, with every computation switched off
+    from codecprobe.cli.main import main
+
+    def no_computation(*args, **kwargs):
+        raise AssertionError("codecprobe report must not compute")
+
+    monkeypatch.setattr(demo, "run_demo", no_computation)
+    monkeypatch.setattr(demo, "extract", no_computation)
+    folders = {tmp_path / "out": "demo.md", tmp_path / "out" / "studies" / "synthetic-voices-mfcc" / "verify": "report.md",
+               tmp_path / "out" / "diarize" / "classic": "report.md"}
+    for folder, name in folders.items():
+        original = (folder / name).read_bytes()
+        (folder / name).unlink()
+        assert main(["report", str(folder)]) == 0
+        assert (folder / name).read_bytes() == original, folder
 
 
 def test_demo_looks_for_shared_data_beside_the_project_not_the_current_folder(shared_data, tmp_path, monkeypatch):

@@ -31,7 +31,8 @@ if stage 3; then  # falcon's reference is Picovoice's test JSON; the rttm layout
   ln -sf "$(realpath "$data/falcon/test.wav")" "$work/falcon/test.wav"
   .venv/bin/python - "$data/falcon/test_data.json" "$work/falcon/test.rttm" <<'PY'
 import json, sys
-from codecprobe.score import Turn, group_turns, write_rttm
+from codecprobe.data.rttm import write_rttm
+from codecprobe.data.turns import Turn, group_turns
 segments = json.load(open(sys.argv[1]))["tests"]["diarization_tests"][0]["segments"]
 write_rttm(sys.argv[2], group_turns(Turn("test", s["start_sec"], s["end_sec"] - s["start_sec"], f"speaker{s['speaker_tag']}")
                                     for s in segments))

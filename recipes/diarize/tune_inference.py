@@ -5,6 +5,7 @@
         --noise pink --set speakers.min_turns=5 --set speakers.max_turns=10 \
         --set noise.snr_db.minimum=10 --set noise.snr_db.maximum=30 --set noise.snr_db.mean=20
     python recipes/diarize/tune_inference.py --corpus runs/sim-tune --out runs/diarize-tune [--model CKPT]
+    python recipes/diarize/tune_inference.py --corpus runs/sim-tune --out runs/diarize-tune-pyannote --pipeline pyannote
 
 The expensive analysis of each recording (speech probabilities, embedding track; for the
 adapter also its local activities) is computed once (and kept with ``--cache``); every point of a coordinate-wise
@@ -26,11 +27,13 @@ import yaml
 from codecprobe.config import config_to_dict, load_config
 from codecprobe.data import load_corpus
 from codecprobe.diarize.clustering import SpeakerCount
-from codecprobe.diarize.inference import build_pipeline
-from codecprobe.diarize.inference_config import DiarizeConfig
+from codecprobe.diarize.run import build_pipeline
+from codecprobe.diarize.config import DiarizeConfig
 from codecprobe.diarize.recordings import Recording
 from codecprobe.report import atomic_write_text, markdown_table
-from codecprobe.score import FileTurns, read_uem, score
+from codecprobe.data import Turns
+from codecprobe.data.uem import read_uem
+from codecprobe.score import score
 
 # knob -> values tried, in the order they are tuned (each keeps the best value found so far)
 GRIDS = {
@@ -58,6 +61,17 @@ GRIDS = {
         "adapter.min_duration_off": [0.0, 0.1, 0.2, 0.4, 0.6],
         "adapter.min_duration_on": [0.0, 0.1, 0.2, 0.4],
     },
+    "pyannote": {
+        "pyannote.clustering.threshold": [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 1.0, 1.05, 1.1, 1.2],
+        "pyannote.clustering.min_cluster_size": [1, 4, 8, 12, 20],
+        "pyannote.min_solo_s": [0.5, 1.0, 2.0, 3.0, 5.0],
+        "pyannote.min_duration_off": [0.0, 0.1, 0.2, 0.4, 0.6],
+        "pyannote.min_duration_on": [0.0, 0.1, 0.2, 0.4],
+    },
+    "pyannote-spectral": {
+        "pyannote.clustering.method": ["spectral"],
+        "pyannote.clustering.single_speaker_threshold": [0.2, 0.3, 0.4, 0.5, 0.6, 0.7],
+    },
 }
 
 
@@ -66,13 +80,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", required=True, help="simulated conversations (rttm layout)")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--model", help="adapter checkpoint: tune the adapter pipeline instead of the classic one")
-    parser.add_argument("--grid", choices=sorted(GRIDS), help="default: classic, or adapter with --model")
+    parser.add_argument("--pipeline", choices=("classic", "pyannote"),
+                        help="without --model: the pipeline to tune (default classic)")
+    parser.add_argument("--grid", choices=sorted(GRIDS), help="default: the pipeline's (adapter with --model)")
     parser.add_argument("--config", type=Path, help="start from this config (e.g. an earlier best.yaml)")
     parser.add_argument("--set", action="append", default=[], help="config override applied before tuning")
     parser.add_argument("--cache", type=Path, help="keep each recording's analysis here (pickle) for the next run")
     args = parser.parse_args(argv)
 
-    base = load_config(DiarizeConfig, args.config, [f"pipeline={'adapter' if args.model else 'classic'}",
+    pipeline_name = "adapter" if args.model else args.pipeline or "classic"
+    base = load_config(DiarizeConfig, args.config, [f"pipeline={pipeline_name}",
                                               *([f"model={args.model}"] if args.model else []), *args.set])
     corpus = load_corpus(args.corpus, "rttm")
     reference = _references(corpus)
@@ -81,8 +98,11 @@ def main(argv: list[str] | None = None) -> int:
     recordings = [Recording(r.id, corpus.audio_path(r.id), r.duration) for r in corpus.recordings]
     pipeline = build_pipeline(base)
     analyses = {}
+    # the analysis depends on the model and, for pyannote, on the window step
+    analysis_name = Path(args.model).parent.name if args.model else \
+        f"pyannote-step{base.pyannote.step_s:g}" if pipeline_name == "pyannote" else pipeline_name
     for number, recording in enumerate(recordings, 1):
-        cached = args.cache / f"{Path(args.model).parent.name if args.model else 'classic'}-{recording.id}.pickle" \
+        cached = args.cache / f"{analysis_name}-{recording.id}.pickle" \
             if args.cache else None
         if cached is not None and cached.exists():
             analyses[recording.id] = pickle.loads(cached.read_bytes())
@@ -94,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             cached.write_bytes(pickle.dumps(analyses[recording.id]))
 
     best, sections = base, []
-    for knob, values in GRIDS[args.grid or ("adapter" if args.model else "classic")].items():
+    for knob, values in GRIDS[args.grid or pipeline_name].items():
         rows = []
         for value in values:
             candidate = _with(best, knob, value)
@@ -130,6 +150,8 @@ def _decider(config: DiarizeConfig):
     """The pipeline's decision step (everything after the expensive analysis)."""
     if config.pipeline == "classic":
         from codecprobe.diarize.classic import decide
+    elif config.pipeline == "pyannote":
+        from codecprobe.diarize.pyannote_pipeline import decide
     else:
         from codecprobe.diarize.adapter_pipeline import decide
     return decide
@@ -148,12 +170,8 @@ def _with(config: DiarizeConfig, knobs: str, values) -> DiarizeConfig:
     return changed
 
 
-def _references(corpus) -> dict[str, FileTurns]:
-    turns: dict[str, list] = {}
-    for segment in corpus.supervisions:
-        turns.setdefault(segment.recording_id, []).append(segment)
-    return {rid: FileTurns.build(rid, [s.start for s in segs], [s.duration for s in segs], [s.speaker for s in segs])
-            for rid, segs in turns.items()}
+def _references(corpus) -> dict[str, Turns]:
+    return Turns.from_supervisions(corpus.supervisions)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,8 @@ def load_config(cls: type[T], path: str | os.PathLike | None = None, overrides: 
     if path is not None:
         try:
             loaded = yaml.safe_load(Path(path).read_text())
+        except OSError as error:
+            raise ConfigError(f"--config {path}: cannot read it ({error.strerror or error})") from None
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)
             where = f"{path}:{mark.line + 1}" if mark else str(path)
@@ -40,8 +42,12 @@ def load_config(cls: type[T], path: str | os.PathLike | None = None, overrides: 
     for key, value in parse_assignments(overrides or []).items():
         target = data
         *parents, leaf = key.split(".")
-        for part in parents:
+        for depth, part in enumerate(parents):
             target = target.setdefault(part, {})
+            if not isinstance(target, dict):
+                section = ".".join(parents[:depth + 1])
+                raise ConfigError(f"--set {key}: {section} is {target!r} in {path or 'the config'}, not a mapping "
+                                  f"of settings")
         target[leaf] = value
     return build_dataclass(cls, data, where=str(path) if path else "config")
 
@@ -119,8 +125,10 @@ def _coerce(hint: Any, value: Any, where: str) -> Any:
         inner = args[0] if args else Any
         items = [_coerce(inner, v, f"{where}[{i}]") for i, v in enumerate(value)]
         return tuple(items) if origin is tuple else items
-    if hint is float and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
+    if hint is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        raise ConfigError(f"{where}: expected a number, got {value!r}")
     if hint in (int, str, bool) and not (isinstance(value, hint) and not (hint is int and isinstance(value, bool))):
         raise ConfigError(f"{where}: expected {hint.__name__}, got {value!r}")
     return value

@@ -48,7 +48,8 @@ def test_random_init_is_announced(tmp_path, capsys):
 def test_corpus_prepare_writes_manifests_every_command_reads(tmp_path, capsys):
     write_tone_corpus(tmp_path / "corpus", per_speaker=2)
     (tmp_path / "corpus" / "bob" / "broken.wav").write_bytes(b"not audio")
-    assert main(["corpus", "prepare", "--corpus", str(tmp_path / "corpus"), "--out", str(tmp_path / "m")]) == 0
+    # done, an input skipped and named: status 1 (issue 18 item 5)
+    assert main(["corpus", "prepare", "--corpus", str(tmp_path / "corpus"), "--out", str(tmp_path / "m")]) == 1
     printed = capsys.readouterr().out
     assert "corpus (speaker-folders): 6 recordings, 6 segments, 3 speakers" in printed
     assert "broken.wav" in printed

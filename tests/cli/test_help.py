@@ -55,7 +55,7 @@ def test_score_takes_repeated_reference_options(tmp_path):
     assert args.reference == ["a.rttm", "b.rttm", "c.rttm"]
 
 
-def snake_case_keys(obj, data_maps=("min_dcf", "versions", "files", "collar_curve", "error_share_near_boundary")):
+def snake_case_keys(obj, data_maps=("min_dcf", "act_dcf", "versions", "files", "collar_curve", "error_share_near_boundary")):
     """Keys that are not snake_case, except inside maps whose keys are data (p-targets, file ids, packages)."""
     bad = []
     if isinstance(obj, dict):

@@ -7,13 +7,13 @@ import numpy as np
 import soundfile as sf
 
 from codecprobe.audio import read_audio
-from codecprobe.score import FileTurns
+from codecprobe.data import Turns
 
 RATE = 16000
 
 
 def write_conversation(folder: Path, utterances: dict[str, list[Path]], name: str = "conversation",
-                       n_turns: int = 12, overlap_s: float = 0.0, seed: int = 0) -> tuple[Path, FileTurns]:
+                       n_turns: int = 12, overlap_s: float = 0.0, seed: int = 0) -> tuple[Path, Turns]:
     """``folder/<name>.wav``: ``n_turns`` turns, each a whole utterance of the next speaker, and its reference.
 
     The speaker changes at every turn (seeded order) and each speaker's utterances are
@@ -53,7 +53,7 @@ def write_conversation(folder: Path, utterances: dict[str, list[Path]], name: st
         mix[first:first + len(audio)] += audio
     path = folder / f"{name}.wav"
     sf.write(path, mix, RATE)
-    return path, FileTurns.build(name, np.round(onsets, 3), np.round(durations, 3), labels)
+    return path, Turns.build(name, np.round(onsets, 3), np.round(durations, 3), labels)
 
 
 def librispeech_utterances(shared_data: Path, speakers: list[str], per_speaker: int = 6) -> dict[str, list[Path]]:

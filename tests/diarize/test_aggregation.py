@@ -103,4 +103,4 @@ def test_min_durations_fill_gaps_then_drop_short_turns():
 def test_turns_keep_overlap_and_are_sorted():
     on = np.array([[1, 0], [1, 1], [1, 1], [0, 1], [0, 0], [1, 0]], bool)
     turns = to_turns(on, 0.5, "rec", ["A", "B"])
-    assert [(t.speaker, t.onset, t.offset) for t in turns] == [("A", 0.0, 1.5), ("B", 0.5, 2.0), ("A", 2.5, 3.0)]
+    assert [(t.speaker, t.start, t.end) for t in turns] == [("A", 0.0, 1.5), ("B", 0.5, 2.0), ("A", 2.5, 3.0)]

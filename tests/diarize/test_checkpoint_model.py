@@ -9,8 +9,8 @@ import torch
 
 from codecprobe.cli.main import main
 from codecprobe.config import load_config
-from codecprobe.diarize.config import TrainStudyConfig
-from codecprobe.diarize.study import run_study
+from codecprobe.adapter.config import TrainStudyConfig
+from codecprobe.adapter.study import run_study
 from tests.diarize.conversations import write_conversations
 from tests.diarize.test_train import TINY as TRAIN_TINY
 
@@ -58,7 +58,7 @@ def test_a_checkpoint_that_cannot_serve_is_a_one_line_error(trained, tmp_path, c
     torch.save(state, tmp_path / "other-encoder.ckpt")
     (tmp_path / "noise.ckpt").write_bytes(b"not a checkpoint")
     for model, message in [(tmp_path / "other-encoder.ckpt", "not the same encoder"),
-                           (tmp_path / "noise.ckpt", "not a checkpoint from `codecprobe train`"),
+                           (tmp_path / "noise.ckpt", "noise.ckpt: not a checkpoint (not a PyTorch file"),
                            (tmp_path / "missing.ckpt", "no such checkpoint")]:
         assert main(["diarize", str(root / "test"), "--model", str(model), "--out", str(tmp_path / "out"),
                      "--quiet"]) == 2

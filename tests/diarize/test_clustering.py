@@ -7,7 +7,7 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from sklearn.metrics import adjusted_rand_score
 
 from codecprobe.diarize.clustering import SpeakerCount, cluster_embeddings, weighted_centroid_linkage
-from codecprobe.diarize.inference_config import ClusteringConfig
+from codecprobe.diarize.config import ClusteringConfig
 
 
 def separable(n_speakers: int, per_speaker: int = 30, dim: int = 32, noise: float = 0.35, seed: int = 0):
@@ -85,3 +85,41 @@ def test_weighted_linkage_equals_scipy_on_the_points_repeated_by_their_weights()
                                    [theirs[owner == k][0] for k in range(40)]) == 1.0
     unit = weighted_centroid_linkage(points, np.ones(40))
     np.testing.assert_allclose(unit, linkage(points, method="centroid"))
+
+
+def test_a_registered_method_is_one_class_and_is_chosen_by_name(monkeypatch):
+    from codecprobe.diarize import clustering
+
+    monkeypatch.setattr(clustering, "METHODS", dict(clustering.METHODS))  # the registration ends with the test
+
+    @clustering.register_method("halves")
+    class Halves(clustering.ClusteringMethod):
+        """First half of the points one speaker, second half another."""
+
+        def max_points(self, config):
+            return config.max_points
+
+        def cluster(self, points, weights, config, count):
+            return (np.arange(len(points)) >= len(points) // 2).astype(np.int64)
+
+    vectors, _ = separable(3, seed=3)
+    clusters = cluster_embeddings(vectors, ClusteringConfig(method="halves"))
+    assert clusters.labels.tolist() == [0] * 45 + [1] * 45
+    with pytest.raises(ValueError, match="registered twice"):
+        clustering.register_method("halves")(Halves)
+
+
+def test_an_unknown_method_is_refused_when_the_config_is_built():
+    from codecprobe.config import load_config
+    from codecprobe.diarize.config import DiarizeConfig
+    from codecprobe.errors import InputError
+
+    with pytest.raises(InputError, match="clustering method 'kmeans' is not one of ahc, spectral"):
+        load_config(DiarizeConfig, None, ["classic.clustering.method=kmeans"])
+
+
+def test_both_pipelines_use_the_configs_default_threshold():
+    from codecprobe.diarize.config import DiarizeConfig
+
+    config = DiarizeConfig()
+    assert config.classic.clustering.threshold == config.adapter.clustering.threshold == ClusteringConfig().threshold

@@ -1,18 +1,24 @@
 """Reference activity on the grid and per-window targets, on hand-made turns."""
 import numpy as np
 
-from codecprobe.diarize.labels import frame_activity, window_targets
+from codecprobe.data import Turns
+from codecprobe.train.labels import frame_activity, window_targets
+
+
+def spans(*items) -> Turns:
+    """Turns of recording "r" from ``(start, end, speaker)``."""
+    return Turns.build("r", [a for a, _, _ in items], [b - a for a, b, _ in items], [s for _, _, s in items])
 
 
 def test_a_frame_is_active_when_at_least_half_of_it_is_spoken():
     # 10 Hz grid; ann speaks 0.05-0.25 s (frames 0 half, 1 full, 2 half); bob 0.26-0.34 (frame 2: 0.04 of 0.1)
-    activity = frame_activity("r", [(0.05, 0.25, "ann"), (0.26, 0.34, "bob"), (0.3, 0.36, "bob")], 4, 10.0)
+    activity = frame_activity("r", spans((0.05, 0.25, "ann"), (0.26, 0.34, "bob"), (0.3, 0.36, "bob")), 4, 10.0)
     assert activity.speakers == ["ann", "bob"]
     assert activity.activity.T.tolist() == [[1, 1, 1, 0], [0, 0, 0, 1]]  # bob's merged 0.26-0.36: frame 3 0.06
 
 
 def test_speakers_are_ordered_by_arrival_not_by_name():
-    activity = frame_activity("r", [(2.0, 3.0, "aaron"), (0.5, 1.0, "zoe"), (1.0, 1.5, "mia")], 40, 12.5)
+    activity = frame_activity("r", spans((2.0, 3.0, "aaron"), (0.5, 1.0, "zoe"), (1.0, 1.5, "mia")), 40, 12.5)
     assert activity.speakers == ["zoe", "mia", "aaron"]
 
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from codecprobe.diarize.losses import Powerset, hybrid_loss, pit_loss, sort_loss
+from codecprobe.adapter.losses import Powerset, hybrid_loss, pit_loss, sort_loss
 
 
 def bce(logits, targets, mask):
@@ -100,8 +100,8 @@ def test_powerset_loss_is_the_nll_of_the_best_matching_speaker_order():
 
 
 def test_a_powerset_adapter_trains_and_predicts_per_speaker_marginals():
-    from codecprobe.diarize.config import AdapterConfig
-    from codecprobe.diarize.module import DiarizationModule
+    from codecprobe.adapter.config import AdapterConfig
+    from codecprobe.adapter.module import DiarizationModule
     from dataclasses import asdict
 
     adapter = asdict(AdapterConfig(d_model=16, layers=1, heads=2, feedforward=32, head="powerset", loss="pit"))

@@ -10,11 +10,12 @@ from lightning.pytorch.callbacks import Callback
 
 from codecprobe.cli.main import main
 from codecprobe.config import load_config
-from codecprobe.diarize import study
-from codecprobe.diarize.config import TrainStudyConfig
-from codecprobe.diarize.evaluate import _score_windows, evaluate
+from codecprobe.adapter import study
+from codecprobe.adapter.config import TrainStudyConfig
+from codecprobe.adapter.evaluate import _score_windows, evaluate
 from codecprobe.store import LatentStore
 from codecprobe.train import WindowDataModule, fit, load_module, read_checkpoint
+from codecprobe.train.run import TrainingRun
 from tests.cli.test_help import snake_case_keys
 from tests.diarize.conversations import write_conversations
 
@@ -64,7 +65,9 @@ def test_a_tiny_adapter_learns_and_beats_silence_and_the_best_constant(corpora, 
     L.seed_everything(0, verbose=False)
     untrained = study.build_module(config, system, train.bank.dims)
     untrained.fit_input_norm(batch_of(train)["features"])
-    trained = load_module(study.train_system(config, system, train, val, tmp_path / "run").checkpoint)
+    run = TrainingRun(tmp_path / "run")
+    assert study.train_system(config, system, train, val, run)
+    trained = load_module(run.checkpoint)
     assert mean_loss(trained, val) < 0.8 * mean_loss(untrained, val)
     # the best constant output: every slot always at the training windows' activity rate
     rate = batch_of(train)["targets"].mean().item()
@@ -159,6 +162,19 @@ def test_the_command_trains_reports_and_its_checkpoint_alone_gives_the_same_numb
     assert again["systems"][0]["steps"] == 8
 
 
+def test_progress_is_one_bar_per_step_on_stderr_without_lightnings_summary_or_bars(corpora, tmp_path, capfd):
+    """Issue 18 item 8: Lightning wrote a model summary and 200 KB of bars to stdout."""
+    args = [arg for arg in command(corpora, tmp_path, "--set", "trainer.max_steps=6", "trainer.val_every_steps=3",
+                                   "trainer.progress=true") if arg != "--quiet"]
+    assert main(args) == 0
+    out, err = capfd.readouterr()
+    assert "Total params" not in out + err and "| Name" not in out + err  # no model summary
+    assert "Validation" not in err and "Epoch" not in err  # Lightning's own bars
+    assert out.count("\n") == 2 and len(out) < 1000  # the summary lines: the system and the one-speaker baseline
+    assert "training: 100%" in err and "6/6" in err
+    assert len(err) < 20_000, err[-2000:]
+
+
 @pytest.mark.parametrize("extra, message", [
     (["--set", "adapter.heads=5"], "divisible by adapter.heads"),
     (["--tap", "nope"], "has no tap(s) nope (--tap)"),
@@ -192,3 +208,25 @@ def test_two_corpora_with_one_recording_id_are_refused_before_any_work(corpora, 
     args[args.index(str(corpora / "test"))] = str(other)
     assert main(args) == 2
     assert "recording id 'conv000' is" in capsys.readouterr().err and not (tmp_path / "store").exists()
+
+
+def test_codecprobe_report_rerenders_the_train_report_without_computing(corpora, tmp_path, monkeypatch):
+    """Issue 17 item 1: results.json loads back into the same TrainResult, and `codecprobe report OUT` writes
+    the same report.md, byte for byte, with training and evaluation switched off."""
+    from codecprobe.report.results import load_result
+
+    out = tmp_path / "out"
+    assert main(command(corpora, tmp_path, "--set", "trainer.max_steps=2")) == 0
+    saved = load_result(out)
+    assert type(saved).__name__ == "TrainResult" and saved.systems[0]["steps"] == 2
+    assert saved.to_dict() == json.loads((out / "results.json").read_text())
+    original = (out / "report.md").read_bytes()
+    (out / "report.md").unlink()
+
+    def no_computation(*args, **kwargs):
+        raise AssertionError("codecprobe report must not compute")
+
+    for name in ("run_study", "train_system", "evaluate_all"):
+        monkeypatch.setattr(study, name, no_computation)
+    assert main(["report", str(out)]) == 0
+    assert (out / "report.md").read_bytes() == original

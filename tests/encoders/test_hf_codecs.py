@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import math
 
+import huggingface_hub
 import numpy as np
 import pytest
 import torch
 from transformers import DacConfig, DacModel, EncodecConfig, EncodecModel
 
-from codecprobe.encoders import hf_weights
 from codecprobe.encoders.hf_codecs import (DAC_VARIANTS, DacEncoder, DacSettings, EncodecEncoder, build_dac,
                                            build_encodec, random_dac, random_encodec)
 from codecprobe.encoders.registry import BuildOptions, build_encoder
@@ -200,7 +200,7 @@ def test_folder_and_hub_snapshot_load_the_same_weights(name, encodec, dac, tmp_p
     assert loaded.trained is True and loaded.weights_id.startswith("dir:") and len(loaded.weights_id) == 20
     reference = source.model.state_dict()
     assert all(torch.equal(value, reference[key]) for key, value in loaded.model.state_dict().items())
-    monkeypatch.setattr(hf_weights, "snapshot_download", lambda repo, revision, allow_patterns: str(snapshot))
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", lambda repo, revision, allow_patterns: str(snapshot))
     from_hub = build_encoder(name, BuildOptions(weights="owner/tiny", settings=settings))
     assert from_hub.weights_id == "hf:owner/tiny@0123abcd"
     audio = speechlike(100)

@@ -26,12 +26,8 @@ def tflite_interpreter(path, **options):
 
 
 @pytest.fixture(scope="module")
-def weights(shared_models):
-    pytest.importorskip("ai_edge_litert.interpreter", reason="the lyra extra (ai-edge-litert) is not installed")
-    folder = shared_models / "lyra-v2"
-    if not folder.is_dir():
-        pytest.skip(f"Lyra weights not found at {folder}")
-    return folder
+def weights(lyra_weights):
+    return lyra_weights
 
 
 @pytest.fixture(scope="module")
@@ -285,8 +281,8 @@ def test_verify_sweeps_lyra_against_the_same_weights_permuted(weights, shared_da
 
 
 def test_the_demo_shows_lyra_beside_its_permuted_control(weights, tmp_path, monkeypatch):
-    from codecprobe import demo
-    from codecprobe.demo import DemoConfig, run_demo
+    from codecprobe.demo import run as demo
+    from codecprobe.demo.run import DemoConfig, run_demo
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(demo, "SHARED_DATA", tmp_path / "no-shared")  # synthetic voices, as on a fresh clone

@@ -16,6 +16,7 @@ from safetensors.torch import save_file
 from codecprobe.encoders.mimi import build_mimi, encoder_only_config
 from codecprobe.encoders.mimi_checkpoint import convert_moshi_state_dict
 from codecprobe.encoders.registry import BuildOptions
+from tests.tolerance import assert_close_to_scale
 
 loaders = pytest.importorskip("moshi.models.loaders", reason="moshi (installed --no-deps) is needed as the reference")
 
@@ -58,7 +59,7 @@ def test_latents_and_codes_match_moshi(moshi_mimi, checkpoint):
         quantized = {n: moshi_mimi.decode_latent(codes[:, :n])[0].T.numpy() for n in (1, 8, 32)}
     out = ours.encode(audio, ["prequant", *(f"quant{n}" for n in quantized)])
     assert out["prequant"].frames.shape == latents.shape == (138, 512)
-    np.testing.assert_allclose(out["prequant"].frames, latents, atol=1e-5)
+    assert_close_to_scale(out["prequant"].frames, latents)
     ours_codes = ours.model.quantizer.encode(torch.from_numpy(out["prequant"].frames.T[None].copy())).transpose(0, 1)
     assert torch.equal(ours_codes, codes)
     for n, reference in quantized.items():

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import json
 
+import huggingface_hub
 import numpy as np
 import pytest
 import torch
 from transformers import Wav2Vec2FeatureExtractor, Wav2Vec2ForPreTraining
 
-from codecprobe.encoders import hf_weights
 from codecprobe.encoders.registry import BuildOptions, build_encoder
-from codecprobe.encoders.ssl_models import MODELS, SSLEncoder, SSLSettings
+from codecprobe.encoders.ssl_models import SSLEncoder, SSLSettings, model_classes
 from codecprobe.errors import InputError
 
 TINY = dict(hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32, conv_dim=(8,) * 7,
@@ -22,7 +22,7 @@ TINY = dict(hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermed
 
 
 def tiny(name: str, norm: str = "group", seed: int = 0, settings: SSLSettings = SSLSettings()) -> SSLEncoder:
-    model_class, config_class, _ = MODELS[name]
+    model_class, config_class = model_classes(name)
     torch.manual_seed(seed)
     config = config_class(**TINY, feat_extract_norm=norm, do_stable_layer_norm=norm == "layer")
     return SSLEncoder(name, model_class(config), f"random-init:seed={seed}", False, settings, normalize=True)
@@ -141,7 +141,7 @@ def test_pretraining_checkpoint_loads_from_folder_and_hub_snapshot(tmp_path, mon
     assert loaded.trained and loaded.weights_id.startswith("dir:") and loaded.identity().settings["normalize"] is False
     reference_state = source.model.state_dict()
     assert all(torch.equal(value, reference_state[key]) for key, value in loaded.model.state_dict().items())
-    monkeypatch.setattr(hf_weights, "snapshot_download", lambda repo, revision, allow_patterns: str(snapshot))
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", lambda repo, revision, allow_patterns: str(snapshot))
     from_hub = build_encoder("wav2vec2", BuildOptions(weights="facebook/wav2vec2-base", settings={"normalize": True}))
     assert from_hub.weights_id == "hf:facebook/wav2vec2-base@c0ffee" and from_hub.normalize is True
     audio = speechlike(3000)

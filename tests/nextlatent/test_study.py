@@ -2,7 +2,6 @@
 known structure."""
 import json
 
-import numpy as np
 import pytest
 
 from codecprobe.cli.main import main
@@ -12,7 +11,7 @@ from codecprobe.nextlatent.study import run_tap
 from codecprobe.store import LatentStore
 from codecprobe.store.latent_store import NewEntry
 from codecprobe.structure.config import SchemeConfig
-from codecprobe.structure.study import StudyData
+from codecprobe.structure.data import StudyData
 from codecprobe.structure.synthetic import generate
 from codecprobe.train import TrainerConfig
 from tests.fakes import write_tone_corpus
@@ -23,7 +22,7 @@ TINY = ["--set", "trainer.max_steps=6", "--set", "trainer.batch_size=16", "--set
         "--set", "key_scheme={name: mean_vq8, kind: mean_vq, clusters: 8}"]
 
 
-def test_study_trains_every_system_resumes_and_reports(tmp_path, capsys):
+def test_study_trains_every_system_resumes_and_reports(tmp_path, capsys, monkeypatch):
     write_tone_corpus(tmp_path / "corpus", speakers=("a", "b", "c", "d", "e"), per_speaker=2)
     out = tmp_path / "out"
     args = ["nextlatent", "--corpus", str(tmp_path / "corpus"), "--encoder", "mfcc", "--store", str(tmp_path / "s"),
@@ -51,6 +50,26 @@ def test_study_trains_every_system_resumes_and_reports(tmp_path, capsys):
     attempts = json.loads((checkpoints / "vmf" / "logs" / "attempts.json").read_text())
     assert attempts == {"0": 0, "1": 6}
     assert (checkpoints / "vmf" / "last.ckpt").stat().st_mtime_ns > modified
+
+    # issue 17 item 1: `codecprobe report OUT` writes the same report from results.json, computing nothing
+    from codecprobe.nextlatent import study
+    from codecprobe.report.results import load_result
+    from codecprobe.train.run import TrainingRun
+
+    assert load_result(out).runs[0].systems == again["systems"]
+    assert [c.get("reading") for c in again["comparisons"]] == [
+        "lower" if c["nll_decrease_per_frame"]["ci_low"] > 0 else
+        "higher" if c["nll_decrease_per_frame"]["ci_high"] < 0 else "no clear change" for c in again["comparisons"]]
+    original = (out / "report.md").read_bytes()
+    (out / "report.md").unlink()
+
+    def no_computation(*args, **kwargs):
+        raise AssertionError("codecprobe report must not compute")
+
+    monkeypatch.setattr(study, "run_nextlatent", no_computation)
+    monkeypatch.setattr(TrainingRun, "fit", no_computation)
+    assert main(["report", str(out)]) == 0
+    assert (out / "report.md").read_bytes() == original
 
 
 def test_bad_input_is_refused_before_any_work(tmp_path, capsys):

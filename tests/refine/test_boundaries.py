@@ -11,14 +11,14 @@ from codecprobe.refine.config import JitterConfig, RefineStudyConfig
 from codecprobe.refine.examples import jittered_hypotheses, make_hypothesis
 from codecprobe.refine.jitter import BoundaryErrors, jitter_turns
 from codecprobe.refine.module import ContrastiveRefiner
-from codecprobe.score import FileTurns
+from codecprobe.data import Turns
 from codecprobe.score.boundaries import analyse_boundaries
 from codecprobe.score.timeline import Speakers
 
 
 def test_hypothesis_boundaries_are_matched_under_the_der_mapping():
-    reference = FileTurns.build("f", [1.0, 3.0], [2.0, 3.0], ["A", "B"])
-    system = FileTurns.build("f", [1.2, 2.8, 7.0], [1.6, 3.7, 0.5], ["X", "Y", "Z"])
+    reference = Turns.build("f", [1.0, 3.0], [2.0, 3.0], ["A", "B"])
+    system = Turns.build("f", [1.2, 2.8, 7.0], [1.6, 3.7, 0.5], ["X", "Y", "Z"])
     h = make_hypothesis("f", "f", 8.0, system, reference, max_offset_s=1.0)
     # boundaries: onsets X 1.2, Y 2.8, Z 7.0, then offsets X 2.8, Y 6.5, Z 7.5; X is A, Y is B, Z nobody
     assert h.boundary_times.tolist() == [1.2, 2.8, 7.0, 2.8, 6.5, 7.5]
@@ -28,8 +28,8 @@ def test_hypothesis_boundaries_are_matched_under_the_der_mapping():
 
 
 def test_boundaries_further_than_the_matching_distance_or_of_the_other_kind_are_unmatched():
-    reference = FileTurns.build("f", [2.0], [4.0], ["A"])
-    system = FileTurns.build("f", [2.6], [1.0], ["X"])  # onset 0.6 late; offset 3.6 is 2.4 early
+    reference = Turns.build("f", [2.0], [4.0], ["A"])
+    system = Turns.build("f", [2.6], [1.0], ["X"])  # onset 0.6 late; offset 3.6 is 2.4 early
     h = make_hypothesis("f", "f", 10.0, system, reference, max_offset_s=0.5)
     assert np.isnan(h.matched_time).all()
     h = make_hypothesis("f", "f", 10.0, system, reference, max_offset_s=1.0)
@@ -37,7 +37,7 @@ def test_boundaries_further_than_the_matching_distance_or_of_the_other_kind_are_
 
 
 def test_jittered_copies_are_reproducible_and_their_targets_undo_the_jitter():
-    reference = FileTurns.build("r", [0.5, 2.0, 4.0, 6.5], [1.5, 2.0, 2.0, 1.0], ["A", "B", "A", "B"])
+    reference = Turns.build("r", [0.5, 2.0, 4.0, 6.5], [1.5, 2.0, 2.0, 1.0], ["A", "B", "A", "B"])
     errors = BoundaryErrors(JitterConfig(scale_s=0.2, max_s=0.6))
     first = jittered_hypotheses([("r", 9.0, reference)], errors, copies=3, seed=5, max_offset_s=0.8)
     again = jittered_hypotheses([("r", 9.0, reference)], errors, copies=3, seed=5, max_offset_s=0.8)
@@ -45,7 +45,7 @@ def test_jittered_copies_are_reproducible_and_their_targets_undo_the_jitter():
     for a, b in zip(first, again):
         np.testing.assert_array_equal(a.boundary_times, b.boundary_times)
     assert not np.array_equal(first[0].boundary_times, first[1].boundary_times)
-    truth = np.concatenate([reference.onset, reference.offset])
+    truth = np.concatenate([reference.start, reference.end])
     for h in first:
         matched = ~np.isnan(h.matched_time)
         assert matched.mean() > 0.5
@@ -55,19 +55,19 @@ def test_jittered_copies_are_reproducible_and_their_targets_undo_the_jitter():
 
 def test_jitter_moves_a_handover_as_one_and_keeps_turns_long_enough():
     rng = np.random.default_rng(0)
-    reference = FileTurns.build("r", [1.0, 3.0, 5.0], [2.0, 2.0, 0.2], ["A", "B", "A"])
+    reference = Turns.build("r", [1.0, 3.0, 5.0], [2.0, 2.0, 0.2], ["A", "B", "A"])
     config = JitterConfig(scale_s=0.3, max_s=0.5, min_turn_s=0.1)
     for _ in range(50):
         out = jitter_turns(reference, 6.0, BoundaryErrors(config), rng)
-        offsets = np.round(out.offset, 6)  # FileTurns keeps durations: offsets are onset + duration
-        assert out.onset[1] == offsets[0] and out.onset[2] == offsets[1]  # handovers stay one time
-        assert np.all(out.offset - out.onset >= 0.1 - 1e-9) and out.onset.min() >= 0 and out.offset.max() <= 6.0
-        assert np.all(np.abs(out.onset - reference.onset) <= 0.5 + 1e-9)
+        offsets = np.round(out.end, 6)  # Turns keep durations: ends are start + duration
+        assert out.start[1] == offsets[0] and out.start[2] == offsets[1]  # handovers stay one time
+        assert np.all(out.end - out.start >= 0.1 - 1e-9) and out.start.min() >= 0 and out.end.max() <= 6.0
+        assert np.all(np.abs(out.start - reference.start) <= 0.5 + 1e-9)
 
 
 def test_measured_errors_are_drawn_from_what_codecprobe_boundaries_writes(tmp_path):
-    reference = {"f": FileTurns.build("f", [0.0, 10.0], [10.0, 10.0], ["A", "B"])}
-    system = {"f": FileTurns.build("f", [0.1, 10.3], [10.2, 9.7], ["X", "Y"])}
+    reference = {"f": Turns.build("f", [0.0, 10.0], [10.0, 10.0], ["A", "B"])}
+    system = {"f": Turns.build("f", [0.1, 10.3], [10.2, 9.7], ["X", "Y"])}
     path = tmp_path / "boundaries.json"
     path.write_text(json.dumps(analyse_boundaries(reference, system, collars=(0.0,)).to_dict()))
     draws = BoundaryErrors(JitterConfig(distribution="measured", measured=str(path), max_s=0.25)).draw(
@@ -91,10 +91,10 @@ def test_refined_turns_stay_valid_whatever_the_offsets(seed):
     turns = Speakers(np.array(onset), np.array(offset), codes[order], ["A", "B", "C"])
     offsets = rng.normal(0, 3.0, 2 * n)
     out = refined_turns(turns, offsets, duration, "f")
-    assert np.all(out.duration > 0) and out.onset.min() >= 0 and out.offset.max() <= duration
+    assert np.all(out.duration > 0) and out.start.min() >= 0 and out.end.max() <= duration
     for label in set(out.labels):
         mine = np.array([t.speaker == label for t in out])
-        starts, ends = out.onset[mine], out.offset[mine]
+        starts, ends = out.start[mine], out.end[mine]
         order = np.argsort(starts)
         assert np.all(starts[order][1:] >= ends[order][:-1])  # one speaker's turns never overlap
     # small offsets within the bounds move boundaries by exactly that much

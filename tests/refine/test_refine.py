@@ -10,9 +10,8 @@ from codecprobe.cli.main import main
 from codecprobe.config import load_config
 from codecprobe.refine.config import RefineStudyConfig
 from codecprobe.refine.data import BoundaryWindows
-from codecprobe.refine.report import write_report
-from codecprobe.refine.study import IDENTITY, load_refiner, run_study
-from codecprobe.score import read_rttm
+from codecprobe.refine.study import IDENTITY, load_refiner, run_study, write_refine
+from codecprobe.data.rttm import read_rttm
 from codecprobe.train.fit import BEST, LAST
 from tests.diarize.conversations import write_conversations
 
@@ -43,7 +42,7 @@ def mlp_study(corpora, tmp_path_factory):
     out = tmp_path_factory.mktemp("study")
     config = tiny_config(corpora, out / "store", "variants=[mlp]", "trainer.max_steps=60")
     result = run_study(config, out, progress=False)
-    return result, write_report(result, out), out
+    return result, write_refine(result, out).to_dict(), out
 
 
 def test_a_refiner_trained_a_few_steps_beats_the_unrefined_hypothesis(mlp_study):
@@ -71,8 +70,8 @@ def test_refined_rttms_are_valid(mlp_study):
         assert np.all(turns.duration > 0)
         for label in set(turns.labels):
             mine = np.array([t.speaker == label for t in turns])
-            order = np.argsort(turns.onset[mine])
-            assert np.all(turns.onset[mine][order][1:] >= turns.offset[mine][order][:-1] - 1e-9)
+            order = np.argsort(turns.start[mine])
+            assert np.all(turns.start[mine][order][1:] >= turns.end[mine][order][:-1] - 1e-9)
 
 
 def test_every_variant_trains_on_fused_taps_and_reloads_from_its_checkpoint(corpora, mlp_study, tmp_path):
@@ -100,7 +99,7 @@ def test_refine_applies_a_checkpoint_to_hypothesis_rttms(corpora, mlp_study, tmp
     _, _, out = mlp_study
     reference = read_rttm(corpora / "test" / "test000.rttm")["test000"]
     hypothesis = tmp_path / "hyp.rttm"
-    hypothesis.write_text("".join(f"SPEAKER test000 1 {t.onset - 0.1:.3f} {t.duration:.3f} <NA> <NA> s{t.speaker} "
+    hypothesis.write_text("".join(f"SPEAKER test000 1 {t.start - 0.1:.3f} {t.duration:.3f} <NA> <NA> s{t.speaker} "
                                   "<NA> <NA>\n" for t in reference))
     code = main(["refine", "--model", str(out / "systems" / "mfcc" / "mlp" / LAST), "--hyp", str(hypothesis),
                  "--corpus", str(corpora / "test"), "--store", str(out / "store"), "--out", str(tmp_path / "out"),
@@ -138,3 +137,25 @@ def test_refine_options_take_several_values_like_tap():
                                       "--variant", "mlp", "contrastive", "--hyp", "x.rttm", "--hyp", "y"])
     assert [str(p) for p in args.eval_corpora] == ["a", "b", "c"] and args.variants == ["mlp", "contrastive"]
     assert args.hypotheses == ["x.rttm", "y"]
+
+
+def test_codecprobe_report_rerenders_the_refine_report_without_computing(mlp_study, monkeypatch):
+    """Issue 17 item 1: results.json loads back into the same RefineResult, and `codecprobe report OUT` writes
+    the same report.md, byte for byte, with training and evaluation switched off."""
+    from codecprobe.cli.main import main
+    from codecprobe.refine import study
+    from codecprobe.report.results import load_result
+
+    _, results, out = mlp_study
+    saved = load_result(out)
+    assert type(saved).__name__ == "RefineResult" and saved.gates == results["gates"]
+    original = (out / "report.md").read_bytes()
+    (out / "report.md").unlink()
+
+    def no_computation(*args, **kwargs):
+        raise AssertionError("codecprobe report must not compute")
+
+    for name in ("run_study", "train_refiner", "evaluate_all"):
+        monkeypatch.setattr(study, name, no_computation)
+    assert main(["report", str(out)]) == 0
+    assert (out / "report.md").read_bytes() == original

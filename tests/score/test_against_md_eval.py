@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from codecprobe.score import read_rttms, read_uem, score, write_rttm
+from codecprobe.data.rttm import read_rttms, write_rttm
+from codecprobe.data.uem import read_uem
+from codecprobe.score import score
 
 from .helpers import perturbed
 

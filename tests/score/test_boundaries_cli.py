@@ -73,3 +73,27 @@ def test_boundaries_command_writes_report(rttms):
     assert {p.name for p in out.iterdir()} == {"boundaries.json", "boundaries.md", "boundary_errors.png",
                                                "collar_curve.png"}
     assert json.loads((out / "boundaries.json").read_text())["collar_curve"]["0.00"]["der"] == pytest.approx(10)
+
+
+def test_codecprobe_report_rerenders_the_boundary_report_without_computing(rttms, monkeypatch):
+    """Issue 17 item 1: boundaries.json loads back into a BoundaryResult, and `codecprobe report OUT` writes
+    the same boundaries.md, byte for byte, with the analysis switched off."""
+    from codecprobe.cli.main import main
+    from codecprobe.report.results import load_result
+    from codecprobe.score import boundaries
+
+    out = rttms / "report"
+    assert run(boundaries_cli, ["boundaries", "-r", str(rttms / "ref.rttm"), "-s", str(rttms / "sys"),
+                                "-o", str(out)]) == 0
+    saved = load_result(out)
+    assert saved.collar_curve["0.00"]["der"] == pytest.approx(10) and saved.figures == ["boundary_errors.png",
+                                                                                         "collar_curve.png"]
+    original = (out / "boundaries.md").read_bytes()
+    (out / "boundaries.md").unlink()
+
+    def no_computation(*args, **kwargs):
+        raise AssertionError("codecprobe report must not compute")
+
+    monkeypatch.setattr(boundaries, "analyse_boundaries", no_computation)
+    assert main(["report", str(out)]) == 0
+    assert (out / "boundaries.md").read_bytes() == original

@@ -2,8 +2,9 @@
 import numpy as np
 import pytest
 
-from codecprobe.score import DiarizationScorer, read_rttms, read_uem, score
-from codecprobe.score.uem import default_uem
+from codecprobe.data.rttm import read_rttms
+from codecprobe.data.uem import default_uem, read_uem, to_timeline
+from codecprobe.score import DiarizationScorer, score
 
 from .helpers import as_tuples, perturbed, turns
 
@@ -122,23 +123,15 @@ def test_agrees_with_pyannote_without_collar(voxconverse):
     """pyannote maps speakers after cropping collars, so it is an oracle only at collar 0; it also counts a
     speaker's own overlapping turns twice, so its inputs get md-eval's merge (``support()``) first."""
     pytest.importorskip("pyannote.metrics")
-    from pyannote.core import Annotation, Segment, Timeline
     from pyannote.metrics.diarization import DiarizationErrorRate
 
     ref, sys = voxconverse
     uem = default_uem(ref, sys)
     metric = DiarizationErrorRate(collar=0.0)
 
-    def annotation(file_turns):
-        out = Annotation()
-        for i, t in enumerate(file_turns):
-            out[Segment(t.onset, t.offset), i] = t.speaker
-        return out.support()
-
     files = sorted(ref)[:8]
     for fid in files:
-        regions = Timeline([Segment(a, b) for a, b in uem[fid]])
-        metric(annotation(ref[fid]), annotation(sys[fid]), uem=regions)
+        metric(ref[fid].to_annotation().support(), sys[fid].to_annotation().support(), uem=to_timeline(uem[fid]))
     ours = score({f: ref[f] for f in files}, {f: sys[f] for f in files}, {f: uem[f] for f in files},
                  jer=False, clustering=False)
     assert ours.overall.der.der == pytest.approx(100 * abs(metric), abs=1e-6)

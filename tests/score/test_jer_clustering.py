@@ -2,11 +2,12 @@
 import numpy as np
 import pytest
 
-from codecprobe.score import read_rttms, score
+from codecprobe.data.rttm import read_rttms
+from codecprobe.data.uem import default_uem
+from codecprobe.score import score
 from codecprobe.score.clustering import clustering_scores, contingency
 from codecprobe.score.frames import frame_counts
 from codecprobe.score.prepare import prepare
-from codecprobe.score.uem import default_uem
 
 from .helpers import perturbed, turns
 

@@ -49,7 +49,7 @@ def test_the_reference_scores_against_itself_over_the_uem(simulated, tmp_path):
 
 
 @pytest.mark.parametrize("extra, message", [
-    (["--num-speakers", "5"], "up to 5 speakers in a recording, but the pool"),
+    (["--num-speakers", "5"], "asks for [5] speakers per recording, but the pool"),
     (["--set", "timing.overlap_probability=-1"], "timing.overlap_probability: must be a probability"),
     (["--set", "timing.nonsense=1"], "unknown key(s) ['nonsense']"),
     (["--split", "held-out", "--held-out-fraction", "1.5"], "speakers.held_out_fraction: must be between 0 and 1"),

@@ -8,7 +8,7 @@ import soundfile as sf
 
 from codecprobe.config import load_config
 from codecprobe.errors import InputError
-from codecprobe.score import read_rttm
+from codecprobe.data.rttm import read_rttm
 from codecprobe.simulate import SimulateConfig, run_simulation, write_simulation_report
 from codecprobe.simulate import study
 from tests.simulate.tones import FRAME, FREQUENCIES, RATE, band_energy, write_tones
@@ -51,7 +51,7 @@ def test_the_audio_says_what_the_rttm_says(tones, tmp_path):
         start, stop = np.arange(n_frames) * FRAME, (np.arange(n_frames) + 1) * FRAME
         boundary = np.zeros(n_frames, bool)  # frames holding the start or end of a turn or of a piece of one
         sounding = {}  # per speaker: frames wholly inside one piece of their audio
-        assert [(t.speaker, t.onset, t.duration) for t in turns] == \
+        assert [(t.speaker, t.start, t.duration) for t in turns] == \
             [(t["speaker"], t["onset"], t["duration"]) for t in meta["turn_sources"]]
         for turn in meta["turn_sources"]:
             pieces = turn["pieces"]
@@ -229,7 +229,7 @@ def test_noise_at_the_drawn_snr(tones, tmp_path):
             mixed, _ = sf.read(sim.out / "audio" / f"{row['recording']}.wav")
             mask = np.zeros(len(speech), bool)
             for turn in read_rttm(sim.out / "rttm" / f"{row['recording']}.rttm")[row["recording"]]:
-                mask[round(turn.onset * RATE):round(turn.offset * RATE)] = True
+                mask[round(turn.start * RATE):round(turn.end * RATE)] = True
             noise = mixed - speech
             measured = 10 * np.log10(np.mean(speech[mask] ** 2) / np.mean(noise ** 2))
             assert measured == pytest.approx(snr, abs=0.01)
@@ -237,7 +237,7 @@ def test_noise_at_the_drawn_snr(tones, tmp_path):
 
 @pytest.mark.parametrize("overrides, message", [
     (["timing.overlap_probability=2"], "timing.overlap_probability: must be a probability"),
-    (["speakers.counts=[5]", "speakers.count_weights=[1]"], "up to 5 speakers in a recording, but the pool"),
+    (["speakers.counts=[5]", "speakers.count_weights=[1]"], "asks for [5] speakers per recording, but the pool"),
     (["speakers.counts=[1,2]"], "speakers.counts: needs one weight per count"),
     (["turns.cut_duration.mean=0.1"], "turns.cut_duration: mean (0.1) must be above minimum"),
     (["speakers.split=held-out", "speakers.exclude_file={tones}/../all.txt"], "no speakers left"),
@@ -257,3 +257,25 @@ def test_a_corpus_without_speaker_labels_is_refused(tmp_path):
     with pytest.raises(InputError, match="no speaker-labelled segments"):
         simulate(tmp_path / "c" / "manifest.csv", tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_codecprobe_report_rerenders_the_simulation_report_without_computing(tones, tmp_path, monkeypatch):
+    """Issue 17 item 1: simulation.json loads back into the same typed result, and `codecprobe report OUT`
+    writes the same report.md from it, byte for byte, with the simulator switched off."""
+    from codecprobe.cli.main import main
+    from codecprobe.report.results import load_result
+    from codecprobe.simulate import conversation, study
+
+    sim = run_simulation(config(tones, n=2), tmp_path / "sim", progress=False)
+    result = write_simulation_report(sim)
+    assert load_result(sim.out) == result
+    original = (sim.out / "report.md").read_bytes()
+    (sim.out / "report.md").unlink()
+
+    def no_computation(*args, **kwargs):
+        raise AssertionError("codecprobe report must not simulate")
+
+    monkeypatch.setattr(study, "simulate_recording", no_computation)
+    monkeypatch.setattr(conversation, "simulate_recording", no_computation)
+    assert main(["report", str(sim.out)]) == 0
+    assert (sim.out / "report.md").read_bytes() == original

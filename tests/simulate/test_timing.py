@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from codecprobe.score import read_rttms
+from codecprobe.data.rttm import read_rttms
 from codecprobe.score.timeline import coverage, cut_points
 from codecprobe.simulate.config import Distribution
 from codecprobe.simulate.statistics import Totals, turn_statistics
@@ -111,8 +111,8 @@ def test_a_fit_to_ami_makes_ami_like_silence_and_overlap(shared_data):
     references = shared_data / "ami-rttm" / "only_words" / "rttms" / "dev"
     real = Totals()
     for turns in read_rttms([references]).values():
-        labels = [turns.labels[c] for c in turns.speaker.tolist()]
-        real.add(turn_statistics(turns.onset, turns.duration, labels, float(turns.offset.max())), sorted(set(labels)))
+        labels = turns.speakers
+        real.add(turn_statistics(turns.start, turns.duration, labels, float(turns.end.max())), sorted(set(labels)))
     real = real.summary()
     fitted = fit_conversational([str(references)], 2)
     rng = np.random.default_rng(0)

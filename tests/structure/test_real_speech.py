@@ -6,17 +6,16 @@ import json
 import pytest
 
 from codecprobe.cli.main import main
-from tests.encoders.test_lyra import weights  # noqa: F401  (the Lyra weights fixture: skips where they are absent)
 
 SMALL = ["--set", "bootstrap=50", "--set", "fit_frames=4000", "--set", "min_cluster_size=20", "--set",
          "schemes=[{name: mean_vq16, kind: mean_vq, clusters: 16}, {name: pca4_quartile, kind: pca_bins, pca_dims: 4}]"]
 
 
 @pytest.mark.slow
-def test_lyra_and_its_permuted_control_on_real_speech(shared_data, weights, tmp_path, capsys):
+def test_lyra_and_its_permuted_control_on_real_speech(shared_data, lyra_weights, tmp_path, capsys):
     corpus = shared_data / "vctk-autovc"  # 4 speakers x 10 utterances, 4.8 min
     out = tmp_path / "out"
-    assert main(["structure", "--corpus", str(corpus), "--encoder", "lyra", "--weights", str(weights),
+    assert main(["structure", "--corpus", str(corpus), "--encoder", "lyra", "--weights", str(lyra_weights),
                  "--train-fraction", "0.75", "--lags", "1", "--store", str(tmp_path / "store"), "--out", str(out),
                  "--quiet", *SMALL]) == 0
     lines = capsys.readouterr().out.splitlines()

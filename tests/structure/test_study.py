@@ -6,7 +6,7 @@ import pytest
 
 from codecprobe.cli.main import main
 from codecprobe.errors import InputError
-from codecprobe.structure.study import load_data
+from codecprobe.structure.data import load_data
 from tests.fakes import write_tone_corpus
 from tests.verify.test_study import TinyNet  # noqa: F401  (registers the "verify-tinynet" encoder)
 
@@ -102,3 +102,29 @@ def test_pooled_corpora_need_distinct_segment_ids(tmp_path):
     write_tone_corpus(tmp_path / "y", speakers=("a", "b"), per_speaker=1)
     with pytest.raises(InputError, match="also occurs in another corpus"):
         load_data([str(tmp_path / "x"), str(tmp_path / "y")], None, 0.8, 0)
+
+
+def test_codecprobe_report_rerenders_the_structure_report_without_computing(corpora, tmp_path, monkeypatch):
+    """Issue 17 item 1: results.json loads back into the same typed summary, and `codecprobe report OUT`
+    writes the same report.md, byte for byte, with the analysis switched off."""
+    from codecprobe.report.results import load_result
+    from codecprobe.structure import study
+
+    out = tmp_path / "out"
+    assert main(["structure", "--corpus", str(corpora / "one"), "--encoder", "mfcc", "--store", str(tmp_path / "s"),
+                 "--out", str(out), "--lags", "1", "--quiet", *SMALL]) == 0
+    saved = load_result(out)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert [run.rows for run in saved.runs] == [run["rows"] for run in metrics["runs"]]
+    primary = json.loads((out / "decision.json").read_text())["primary"]
+    assert {k: primary[k] for k in saved.runs[0].decision} == saved.runs[0].decision
+    original = (out / "report.md").read_bytes()
+    (out / "report.md").unlink()
+
+    def no_computation(*args, **kwargs):
+        raise AssertionError("codecprobe report must not compute")
+
+    monkeypatch.setattr(study, "run_structure", no_computation)
+    monkeypatch.setattr(study, "analyse", no_computation)
+    assert main(["report", str(out)]) == 0
+    assert (out / "report.md").read_bytes() == original

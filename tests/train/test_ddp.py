@@ -17,7 +17,7 @@ SCRIPT = textwrap.dedent('''
     import lightning as L
     import torch
     from torch.utils.data import Dataset
-    from codecprobe.diarize.module import DiarizationModule
+    from codecprobe.adapter.module import DiarizationModule
     from codecprobe.train import TrainerConfig, WindowDataModule, fit
 
     class Windows(Dataset):

@@ -81,7 +81,7 @@ def test_asnorm_hand_computed():
 def test_build_backend_names():
     assert isinstance(build_backend("pca", n_components=3), PCAWhitening)
     with pytest.raises(ValueError, match="unknown back-end"):
-        build_backend("plda")
+        build_backend("gplda")
 
 
 def test_cosine_pairs_gram_and_gather_paths_agree():

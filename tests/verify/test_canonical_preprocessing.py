@@ -1,7 +1,5 @@
 """Item 1: utterance-level studies use each encoder's canonical preprocessing (and say so); frame-level
 extraction keeps time alignment."""
-import json
-
 import numpy as np
 import pytest
 import soundfile as sf
@@ -10,8 +8,7 @@ from codecprobe.encoders import build_encoder, utterance_settings, utterance_use
 from codecprobe.threads import torch_threads
 from codecprobe.verify import metrics
 from codecprobe.verify.config import BootstrapConfig, StudyConfig
-from codecprobe.verify.report import write_verify_report
-from codecprobe.verify.study import run_verify
+from codecprobe.verify.study import run_verify, write_verify
 
 
 def test_verify_ge2e_equals_resemblyzers_documented_use(shared_data, tmp_path):
@@ -40,9 +37,8 @@ def test_verify_ge2e_equals_resemblyzers_documented_use(shared_data, tmp_path):
     direct = 100 * metrics.eer(scores, trials.labels)
     assert row.eer == pytest.approx(direct, abs=0.1)
 
-    write_verify_report(result, tmp_path / "report")
-    saved = json.loads((tmp_path / "report" / "results.json").read_text())
-    assert saved["preprocessing"].startswith("ge2e's canonical utterance-level preprocessing, trim_silences=True")
+    saved = write_verify(result, tmp_path / "report")
+    assert saved.preprocessing.startswith("ge2e's canonical utterance-level preprocessing, trim_silences=True")
     assert "- preprocessing: ge2e's canonical" in (tmp_path / "report" / "report.md").read_text()
 
 

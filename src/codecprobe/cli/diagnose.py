@@ -26,12 +26,11 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from codecprobe.cli.verify import config_from_args, report_written
-    from codecprobe.verify.report import write_diagnose_report
-    from codecprobe.verify.study import run_diagnose
+    from codecprobe.verify.study import diagnose
 
-    results = write_diagnose_report(run_diagnose(config_from_args(args), progress=not args.quiet), args.out)
-    for record in results["results"]:
-        values = ", ".join(f"{k} {record[k]:.3f}" if record[k] is not None else f"{k} n/a"
+    result = diagnose(config_from_args(args), args.out, progress=not args.quiet)
+    for record in result.results:
+        values = ", ".join(f"{k} {getattr(record, k):.3f}" if getattr(record, k) is not None else f"{k} n/a"
                            for k in ("acoustics_score", "separability", "consistency"))
-        print(f"{record['role']} {record['encoder']}:{record['tap']} {record['backend']}: {values}")
-    return report_written(results, args.out)
+        print(f"{record.role} {record.encoder}:{record.tap} {record.backend}: {values}")
+    return report_written(result, args.out)

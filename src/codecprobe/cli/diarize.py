@@ -4,17 +4,25 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
 from pathlib import Path
+
+from codecprobe.cli.common import exit_statuses
 
 EPILOG = """\
 pipelines:
-  adapter  (default) sliding windows of a trained adapter's training length (--model, from
+  adapter  (default with --model) sliding windows of a trained adapter's training length (--model, from
            `codecprobe train`): local speaker activity per window, one speaker embedding per
            (window, local speaker) over the frames where it speaks alone, clustering across
            windows, a constrained assignment (two local speakers of one window never become one
            speaker), overlap-add, a per-frame speaker count. Overlapping speech stays overlapping.
   classic  training-free baseline: Silero VAD speech, speaker-embedding windows (GE2E partials
            by default), the same clustering; one speaker at a time.
+  pyannote (default without --model) pyannote 3.1's recipe on trained weights: segmentation-3.0 on 10 s windows
+           every pyannote.step_s (powerset: up to 3 local speakers, 2 at once), one CAM++ embedding
+           per (window, local speaker) over its solo speech, the same clustering, assignment,
+           speaker count and overlap-add; knobs under pyannote.* (the embedding.* options are
+           not used: CAM++ is its speaker encoder).
 
 outputs (OUT):
   rttm/<id>.rttm, all.rttm   one RTTM per recording and all of them together
@@ -29,25 +37,42 @@ Every knob (thresholds, windows, step, clustering) is in the config: --config FI
 defaults and the data they were tuned on: docs/diarize-inference.md."""
 
 
+def _pyannote_knobs() -> str:
+    """The pyannote pipeline's knobs with their defaults, from its config (one place for both)."""
+    from codecprobe.config import config_to_dict
+    from codecprobe.diarize.config import PyannoteConfig
+
+    knobs = config_to_dict(PyannoteConfig())
+    clustering = knobs.pop("clustering")
+    pairs = [f"pyannote.{k}={v}" for k, v in knobs.items()]
+    pairs += [f"pyannote.clustering.{k}={clustering[k]}" for k in ("method", "threshold", "min_cluster_size")]
+    return "\n".join(textwrap.wrap(", ".join(pairs), 96, initial_indent="  ", subsequent_indent="  "))
+
+
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
-        "diarize", help="recordings of any length to RTTM (trained adapter or classic baseline), scored if asked",
+        "diarize", help="recordings of any length to RTTM (pyannote recipe, trained adapter or classic baseline), "
+                        "scored if asked",
         description="Diarize audio files or whole corpora (any layout) into one RTTM per recording, a combined "
                     "RTTM and a JSON summary; with --reference, score them and write a report.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=f"{EPILOG}\n\npyannote pipeline knobs (--set, defaults):\n{_pyannote_knobs()}\n\n" + exit_statuses(
+            "some recordings were skipped (unreadable) or left unscored (no reference names them); each is named "
+            "on stderr and in summary.json"), formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("inputs", nargs="+", metavar="AUDIO_OR_CORPUS", help="audio files and/or corpus folders")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--layout", metavar="LAYOUT",  # checked by load_corpus: importing the loaders would pull in lhotse
                         help="layout of the corpus folders (default: guessed)")
-    parser.add_argument("--pipeline", choices=("adapter", "classic"), help="default: adapter (needs --model)")
+    parser.add_argument("--pipeline", choices=("adapter", "classic", "pyannote"),
+                        help="default: adapter with --model, else pyannote")
     parser.add_argument("--model", help="adapter checkpoint from `codecprobe train` (default: none)")
     speakers = parser.add_argument_group("speaker count (default: estimated)")
     speakers.add_argument("--num-speakers", type=int, help="exactly this many speakers (default: estimated)")
     speakers.add_argument("--min-speakers", type=int, help="at least this many (default 1)")
     speakers.add_argument("--max-speakers", type=int, help="at most this many (default: no limit)")
-    parser.add_argument("--clustering", choices=("ahc", "spectral"),
-                        help="ahc: centroid linkage with a tuned threshold (default); spectral: eigengap count")
-    embedding = parser.add_argument_group("speaker embeddings")
+    parser.add_argument("--clustering", metavar="METHOD",  # checked against the registry with the config
+                        help="a method registered in codecprobe.diarize.clustering: ahc, centroid linkage with a "
+                             "tuned threshold (default); spectral, eigengap count")
+    embedding = parser.add_argument_group("speaker embeddings (classic and adapter pipelines; pyannote's is CAM++)")
     embedding.add_argument("--embedding-encoder", help="a trained speaker encoder (default ge2e)")
     embedding.add_argument("--embedding-tap", help="its tap (default: ge2e partials, else the encoder's default)")
     embedding.add_argument("--embedding-opt", action="extend", nargs="+", default=[], metavar="KEY=VALUE",
@@ -67,7 +92,7 @@ def add_parser(subparsers) -> None:
 def config_from_args(args: argparse.Namespace):
     """Defaults, then --config, then the options given on the command line, then --set."""
     from codecprobe.config import load_config, parse_assignments
-    from codecprobe.diarize.inference_config import DiarizeConfig
+    from codecprobe.diarize.config import DiarizeConfig
 
     base = load_config(DiarizeConfig, args.config)
     given = {"pipeline": args.pipeline, "model": args.model, "num_speakers": args.num_speakers,
@@ -76,14 +101,14 @@ def config_from_args(args: argparse.Namespace):
     if args.embedding_opt:
         given["embedding.options"] = parse_assignments(args.embedding_opt, what="--embedding-opt")
     if args.clustering:
-        pipeline = args.pipeline or base.pipeline
+        pipeline = args.pipeline or ("adapter" if args.model else base.pipeline)
         given[f"{pipeline}.clustering.method"] = args.clustering
     overrides = [f"{key}={json.dumps(value)}" for key, value in given.items() if value is not None]
     return load_config(DiarizeConfig, args.config, overrides + list(args.set))
 
 
 def run(args: argparse.Namespace) -> int:
-    from codecprobe.diarize.inference import run_diarize
+    from codecprobe.diarize.run import run_diarize
 
     summary = run_diarize(config_from_args(args), args.inputs, args.out, layout=args.layout,
                           reference=args.reference, uem=args.uem, progress=not args.quiet)
@@ -91,11 +116,12 @@ def run(args: argparse.Namespace) -> int:
     speed = f"{totals['real_time_factor']:.1f}x real time" if totals["real_time_factor"] else "no audio diarized"
     print(f"{summary['pipeline']['label']}: {totals['n_recordings']} recording(s), {totals['audio_s']:.1f} s of "
           f"audio, {speed}; {len(summary['failures'])} skipped")
-    if "scores" in summary:
-        for collar, scores in summary["scores"]["collars"].items():
-            overall = scores["overall"]
+    scores = summary.get("scores") or {}  # None where no --reference was given
+    if scores:
+        for collar, scored in scores["collars"].items():
+            overall = scored["overall"]
             print(f"collar {collar}: DER {overall['der']:.2f}% (miss {overall['miss']:.2f}, FA {overall['fa']:.2f}, "
                   f"confusion {overall['conf']:.2f}), JER {overall.get('jer', float('nan')):.2f}%")
     print(f"RTTMs: {args.out / 'rttm'}, summary: {args.out / 'summary.json'}"
-          + (f", report: {args.out / 'report.md'}" if "scores" in summary else ""), file=sys.stderr)
-    return 0
+          + (f", report: {args.out / 'report.md'}" if scores else ""), file=sys.stderr)
+    return 1 if summary["failures"] or scores.get("unscored_recordings") else 0

@@ -30,14 +30,14 @@ def run(args: argparse.Namespace) -> int:
     from codecprobe.cli.common import corpus_from_args, encoder_from_args, executor_settings_from_args
     from codecprobe.extract import ExecutorConfig, extract
     from codecprobe.report import write_json
-    from codecprobe.store import LatentStore
+    from codecprobe.store import open_store
 
     executor = ExecutorConfig(**executor_settings_from_args(args))  # checked before any work
     encoder = encoder_from_args(args)  # settings and taps are checked before the corpus is read
     taps = encoder.check_taps(args.taps or encoder.default_taps)
     corpus = corpus_from_args(args)
     print(encoder.identity().describe(), file=sys.stderr)
-    with LatentStore(args.store) as store:
+    with open_store(args.store) as store:
         summary = extract(corpus, encoder, taps, store, batch_seconds=args.batch_seconds,
                           max_batch_size=args.max_batch_size, progress=not args.quiet, executor=executor)
     print(format_summary(summary, corpus.name))

@@ -15,21 +15,35 @@ import os
 import sys
 
 from codecprobe import __version__
-from codecprobe.cli.common import CommandParser
+from codecprobe.cli.common import EXIT_STATUSES, CommandParser, check_outputs
 from codecprobe.errors import InputError
 
-COMMAND_MODULES = ("demo", "corpus", "extract", "store", "verify", "diagnose", "score", "boundaries", "simulate",
-                   "train", "diarize", "refine", "structure", "nextlatent")
+# the order `codecprobe --help` lists commands in; a module of this package that defines add_parser
+# and is not named here is a command too, listed after these (adding a command edits only its module)
+HELP_ORDER = ("demo", "corpus", "extract", "store", "verify", "diagnose", "score", "boundaries", "simulate",
+              "train", "diarize", "refine", "structure", "nextlatent", "report")
+_NOT_COMMANDS = ("common", "main")
+
+
+def command_modules() -> list[str]:
+    """Every command module of :mod:`codecprobe.cli`, in :data:`HELP_ORDER`, then by name."""
+    import pkgutil
+
+    import codecprobe.cli
+
+    found = {m.name for m in pkgutil.iter_modules(codecprobe.cli.__path__) if m.name not in _NOT_COMMANDS}
+    return [n for n in HELP_ORDER if n in found] + sorted(found - set(HELP_ORDER))
 
 
 def build_parser() -> CommandParser:
     parser = CommandParser(
         prog="codecprobe",
         description="Probe neural audio codec latents: how much do they know about who is speaking?",
+        epilog=EXIT_STATUSES,
     )
     parser.add_argument("--version", action="version", version=f"codecprobe {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    for name in command_modules():
         importlib.import_module(f"codecprobe.cli.{name}").add_parser(subparsers)
     return parser
 
@@ -37,6 +51,7 @@ def build_parser() -> CommandParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        check_outputs(args)
         status = int(args.run(args) or 0)
         sys.stdout.flush()  # a reader that went away shows up here, not at exit
         return status

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from codecprobe.cli.common import (EXIT_STATUSES, add_encoder_args, add_process_args, add_store_args,
-                                   encoder_settings_from_args, process_settings_from_args)
+                                   encoder_settings_from_args, process_settings_from_args, skipped_status)
 
 
 def add_parser(subparsers) -> None:
@@ -55,12 +55,11 @@ def config_from_args(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from codecprobe.nextlatent.report import summary_line, write_nextlatent_report
-    from codecprobe.nextlatent.study import run_nextlatent
+    from codecprobe.nextlatent.report import summary_line
+    from codecprobe.nextlatent.study import run_nextlatent, write_nextlatent
 
     result = run_nextlatent(config_from_args(args), args.out, progress=not args.quiet)
-    write_nextlatent_report(result, args.out)
-    for tap_run in result.runs:
+    for tap_run in write_nextlatent(result, args.out).runs:
         print(summary_line(tap_run))
     print(f"report: {args.out / 'report.md'}", file=sys.stderr)
-    return 0
+    return skipped_status(failure for corpus in result.data.corpora for failure in corpus.failures)

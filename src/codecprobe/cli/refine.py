@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from codecprobe.cli.common import add_encoder_args, add_executor_args, add_process_args, add_store_args
+from codecprobe.cli.common import EXIT_STATUSES, add_encoder_args, add_executor_args, add_process_args, add_store_args
 
 HELP = """\
 two modes:
@@ -32,7 +32,7 @@ def add_parser(subparsers) -> None:
         "refine", help="refine speaker-change boundaries with small learned models (seed 003)",
         description="Train boundary refiners on cached latents and measure them against the unrefined "
                     "hypothesis, or apply a trained refiner to hypothesis RTTMs.",
-        epilog=HELP,
+        epilog=HELP + "\n" + EXIT_STATUSES,
     )
     study = parser.add_argument_group("study")
     study.add_argument("--train-corpus", type=Path, help="training conversations with references (folder or "
@@ -107,14 +107,13 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def study_command(args: argparse.Namespace) -> int:
-    from codecprobe.refine.report import write_report
-    from codecprobe.refine.study import run_study
+    from codecprobe.refine.study import run_study, write_refine
 
     result = run_study(config_from_args(args), args.out, not args.quiet, evaluate_only=args.evaluate_only)
-    results = write_report(result, args.out)
-    for record in results["evaluations"]:
+    saved = write_refine(result, args.out)
+    for record in saved.evaluations:
         print(summary_line(record))
-    for gate in results["gates"]:
+    for gate in saved.gates:
         print(f"gate on {gate['eval_set']}: {gate['verdict']} (best {gate['best']})")
     print(f"report: {args.out / 'report.md'}", file=sys.stderr)
     return 0
@@ -126,7 +125,7 @@ def apply_command(args: argparse.Namespace) -> int:
     from codecprobe.extract import ExecutorConfig
     from codecprobe.refine.study import refine_hypotheses
     from codecprobe.report import write_json
-    from codecprobe.score.rttm import write_rttm
+    from codecprobe.data.rttm import write_rttm
 
     executor = load_config(ExecutorConfig, None, [f"{key}={json.dumps(value)}" for key, value in
                                                   executor_settings_from_args(args).items()])

@@ -1,6 +1,8 @@
 """``codecprobe score``: DER, JER and clustering metrics of system RTTMs against reference RTTMs."""
 from __future__ import annotations
 
+from codecprobe.cli.common import exit_statuses
+
 FORMATS = """\
 file formats:
   RTTM  one turn per line: SPEAKER <file> <chnl> <onset s> <duration s> <NA> <NA> <speaker> <NA> <NA>
@@ -12,11 +14,8 @@ the overall row pools seconds over files as md-eval does. Files only in the refe
 or only in the system, UEM ids that name no file and empty inputs are warned about on
 stderr, as dscore does."""
 
-EXIT_STATUSES = """\
-exit status:
-  0  scored
-  1  nothing was scored: no reference speech inside the scoring regions (pooled figures n/a)
-  2  bad input: one line on stderr names the file and line"""
+EXIT_STATUSES = exit_statuses("nothing was scored: no reference speech inside the scoring regions (pooled figures "
+                              "n/a)")
 
 
 def add_parser(subparsers) -> None:
@@ -47,7 +46,9 @@ def add_common_arguments(parser) -> None:
 
 def load_inputs(args):
     """Reference, system and UEM (or None) from the common arguments; problems go to stderr as warnings."""
-    from codecprobe.score import Problems, coverage_warnings, read_rttms, read_uem
+    from codecprobe.data.rttm import Problems, read_rttms
+    from codecprobe.data.uem import read_uem
+    from codecprobe.score import coverage_warnings
 
     problems = Problems()
     reference = read_rttms(args.reference, strict=not args.lenient, problems=problems)

@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+from codecprobe.cli.common import exit_statuses, skipped_status
+
 EPILOG = """\
 output (load it with --layout rttm):
   OUT/audio/<recording>.wav   16 kHz mono WAV, 16-bit PCM (--format float32: 32-bit float)
@@ -36,7 +38,8 @@ def add_parser(subparsers) -> None:
         description="Mix utterances of 1-4 speakers from one or more speaker-labelled corpora into conversations "
                     "with drawn turn lengths, pauses, overlaps, gains and optional noise; write the audio, reference "
                     "RTTMs, a UEM and statistics. Seeded: the same config gives the same bytes.",
-        epilog=EPILOG,
+        epilog=EPILOG + "\n" + exit_statuses("some source audio files could not be read; each is named on "
+                                            "stderr and in simulation.json"),
     )
     parser.add_argument("--corpus", action="extend", nargs="+", dest="corpora", type=Path, metavar="DIR",
                         help="source corpus folder(s) or manifest(s), any layout (repeatable: several corpora at once; "
@@ -107,10 +110,9 @@ def run(args: argparse.Namespace) -> int:
     from codecprobe.simulate import run_simulation, write_simulation_report
 
     simulation = run_simulation(config_from_args(args), args.out, progress=not args.quiet)
-    results = write_simulation_report(simulation)
-    overall = results["overall"]
+    overall = write_simulation_report(simulation).overall
     print(f"{overall['recordings']} recordings ({simulation.made} made now), {overall['hours']:.2f} h, "
           f"{overall['speakers_used']} speakers: speech {overall['speech_ratio']:.3f}, overlap/speech "
           f"{overall['overlap_ratio']:.3f}, silence {overall['silence_ratio']:.3f}")
     print(f"corpus: {args.out} (--layout rttm); report: {args.out / 'report.md'}", file=sys.stderr)
-    return 0
+    return skipped_status(simulation.pool.failures)

@@ -5,6 +5,8 @@ import argparse
 import json
 from pathlib import Path
 
+from codecprobe.cli.common import EXIT_STATUSES
+
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("store", help="inspect a latent store")
@@ -12,7 +14,8 @@ def add_parser(subparsers) -> None:
     show = commands.add_parser("show", help="list every stored entry",
                                description="One row per stored entry: segment, encoder, tap, weights identity, "
                                            "frames, dim, frame rate. --summary groups them per encoder, weights, "
-                                           "settings and tap. Keys of --json are snake_case.")
+                                           "settings and tap. Keys of --json are snake_case.",
+                               epilog=EXIT_STATUSES)
     show.add_argument("store", type=Path, help="latent store folder")
     show.add_argument("--json", action="store_true", help="print JSON instead of a table")
     show.add_argument("--summary", action="store_true", help="one row per encoder/weights/settings/tap")
@@ -22,16 +25,17 @@ def add_parser(subparsers) -> None:
                                              "extraction that were written but never committed (Ray workers write "
                                              "shards before the driver indexes them), and arrays replaced by a "
                                              "re-extraction. Not while an extraction is writing to the store: its "
-                                             "newest shards are not indexed yet.")
+                                             "newest shards are not indexed yet.",
+                                 epilog=EXIT_STATUSES)
     vacuum.add_argument("store", type=Path, help="latent store folder")
     vacuum.set_defaults(run=run_vacuum)
 
 
 def run_show(args: argparse.Namespace) -> int:
     from codecprobe.report import markdown_table
-    from codecprobe.store import LatentStore
+    from codecprobe.store import open_store
 
-    with LatentStore(args.store, mode="r") as store:
+    with open_store(args.store, mode="r") as store:
         entries = store.entries()
     rows = summary_rows(entries) if args.summary else [
         {"segment": e.segment_id, "encoder": e.encoder, "tap": e.tap, "weights": _weights(e), "frames": e.frames,
@@ -77,9 +81,8 @@ def _weights(entry) -> str:
 
 
 def run_vacuum(args: argparse.Namespace) -> int:
-    from codecprobe.store import LatentStore
+    from codecprobe.store import open_store
 
-    LatentStore(args.store, mode="r").close()  # refuses a path with no store (opening it to write would create one)
-    with LatentStore(args.store) as store:
+    with open_store(args.store, mode="existing") as store:  # never creates one
         print(f"{args.store}: {store.vacuum()} unused shard(s) deleted, {len(store.entries())} entries kept")
     return 0

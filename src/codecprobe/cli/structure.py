@@ -7,7 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from codecprobe.cli.common import EXIT_STATUSES, add_encoder_args, add_store_args, encoder_settings_from_args
+from codecprobe.cli.common import (EXIT_STATUSES, add_encoder_args, add_store_args, encoder_settings_from_args,
+                                   skipped_status)
 
 
 def add_parser(subparsers) -> None:
@@ -73,12 +74,11 @@ def _also(item: str) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from codecprobe.structure.report import summary_line, write_structure_report
-    from codecprobe.structure.study import run_structure
+    from codecprobe.structure.report import summary_line
+    from codecprobe.structure.study import run_structure, write_structure
 
     result = run_structure(config_from_args(args), progress=not args.quiet)
-    write_structure_report(result, args.out)
-    for tap_run in result.runs:
+    for tap_run in write_structure(result, args.out).runs:
         print(summary_line(tap_run))
     print(f"report: {args.out / 'report.md'}", file=sys.stderr)
-    return 0
+    return skipped_status(failure for corpus in result.data.corpora for failure in corpus.failures)

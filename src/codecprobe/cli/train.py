@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from codecprobe.cli.common import add_encoder_args, add_executor_args, add_process_args, add_store_args
+from codecprobe.cli.common import EXIT_STATUSES, add_encoder_args, add_executor_args, add_process_args, add_store_args
 
 HELP = """\
 data: conversations with reference turns, e.g. simulated by `codecprobe simulate` (layout rttm:
@@ -37,7 +37,7 @@ def add_parser(subparsers) -> None:
         description="Extract what the store lacks, train each system's adapter on windows of cached latents "
                     "(resumable), evaluate it on held-out recordings (DER, VAD error, confusion, the seed's "
                     "verdict) and write OUT/report.md and OUT/results.json.",
-        epilog=HELP,
+        epilog=HELP + "\n" + EXIT_STATUSES,
     )
     data = parser.add_argument_group("data")
     data.add_argument("--train-corpus", type=Path, help="training conversations (folder or manifest; default: the "
@@ -73,7 +73,7 @@ def config_from_args(args: argparse.Namespace):
     from codecprobe.cli.common import (encoder_settings_from_args, executor_settings_from_args,
                                        process_settings_from_args)
     from codecprobe.config import load_config
-    from codecprobe.diarize.config import TrainStudyConfig
+    from codecprobe.adapter.config import TrainStudyConfig
 
     given = {
         "train_corpus": args.train_corpus, "train_layout": args.train_layout, "eval_layout": args.eval_layout,
@@ -96,8 +96,7 @@ def config_from_args(args: argparse.Namespace):
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from codecprobe.diarize.report import write_report
-    from codecprobe.diarize.study import run_checkpoint, run_study
+    from codecprobe.adapter.study import run_checkpoint, run_study, write_train
 
     config = config_from_args(args)
     progress = not args.quiet
@@ -108,17 +107,17 @@ def run_command(args: argparse.Namespace) -> int:
                            prepare_only=args.prepare_only)
     if result is None:  # --prepare-only, or an extra process of a DDP run
         return 0
-    results = write_report(result, args.out)
-    for line in summary_lines(results):
+    for line in summary_lines(write_train(result, args.out)):
         print(line)
     print(f"report: {args.out / 'report.md'}", file=sys.stderr)
     return 0
 
 
-def summary_lines(results: dict) -> list[str]:
-    collar = f"{results['verdict_collar']:g}"
+def summary_lines(result) -> list[str]:
+    """One line per evaluation of a :class:`~codecprobe.adapter.results.TrainResult`."""
+    collar = f"{result.verdict_collar:g}"
     lines = []
-    for record in results["evaluations"] + results["baselines"]:
+    for record in result.evaluations + result.baselines:
         main = record["collars"][collar]
         der = ", ".join(f"DER c={c} {v['der']:.2f}%" for c, v in record["collars"].items())
         lines.append(f"{record['system']} [{record['weights']}] on {record['corpus']}: {der}; VAD error "

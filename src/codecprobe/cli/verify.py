@@ -10,7 +10,7 @@ from codecprobe.cli.common import EXIT_STATUSES, add_corpus_args, add_encoder_ar
 from codecprobe.verify.config import StudyConfig
 
 DEFAULTS = StudyConfig()
-BACKENDS = ("cosine", "center", "pca", "lda", "probe", "asnorm")
+BACKENDS = ("cosine", "center", "pca", "lda", "probe", "asnorm", "plda", "weighted-sum", "pooling-head")
 
 TRIALS_HELP = """\
 trial list format (VoxCeleb, e.g. the 37,611-pair VoxCeleb1-O list), one trial per line:
@@ -26,6 +26,11 @@ back-ends (--backend B [B ...], repeatable; default cosine and center):
   pca     PCA with whitening (seed 002)        lda     LDA (shrinkage) projection
   probe   Step 0.5 linear probe: softmax layer to the training speakers, cosine
           in its projection                    asnorm  adaptive s-norm over center
+  plda    two-covariance PLDA (centre, LDA, length-norm), log-likelihood ratio
+  weighted-sum  SUPERB: softmax weights over all taps (--tap/--sweep), learned with a
+          linear speaker classifier; cosine on the pooled weighted sum (one row)
+  pooling-head  DASB: small TDNN + attentive statistics pooling + AAM-softmax trained
+          on the frames of each tap; cosine between its embeddings
 Back-ends are fitted on data disjoint from the trials: --train-corpus, else the corpus
 speakers no trial names, else a seeded split of the speakers (--train-fraction).
 
@@ -119,30 +124,28 @@ def config_from_args(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from codecprobe.verify.report import write_verify_report
-    from codecprobe.verify.study import run_verify
+    from codecprobe.verify.study import verify
 
-    results = write_verify_report(run_verify(config_from_args(args), progress=not args.quiet), args.out)
-    print(summary_line(results))
-    return report_written(results, args.out)
+    result = verify(config_from_args(args), args.out, progress=not args.quiet)
+    print(summary_line(result))
+    return report_written(result, args.out)
 
 
-def report_written(results: dict, out: Path) -> int:
+def report_written(result, out: Path) -> int:
     """Where the report is, which inputs were left out, and the exit status that says whether any were."""
-    for failure in results["failures"]:
-        print(f"left out: {failure['input']}: {failure['reason']}", file=sys.stderr)
+    for failure in result.failures:
+        print(f"left out: {failure.input}: {failure.reason}", file=sys.stderr)
     print(f"report: {out / 'report.md'}", file=sys.stderr)
-    return 1 if results["failures"] else 0
+    return 1 if result.failures else 0
 
 
-def summary_line(results: dict) -> str:
+def summary_line(result) -> str:
+    """One line of a :class:`~codecprobe.verify.results.VerifyResult`: the headline EER and its verdict."""
     from codecprobe.encoders import weights_label
 
-    encoder = results["encoder"]
-    primary = results["results"][0]
-    interval = results["eer_interval"]
-    return (f"{encoder['encoder']}:{primary['tap']} {primary['backend']} "
-            f"[{weights_label(encoder['weights_id'], encoder['trained'])}]: EER {results['eer']:.2f}%"
+    encoder, primary, interval = result.encoder, result.results[0], result.eer_interval
+    return (f"{encoder.encoder}:{primary.tap} {primary.backend} "
+            f"[{weights_label(encoder.weights_id, encoder.trained)}]: EER {result.eer:.2f}%"
             + ("" if interval is None else f" ({interval[0]:.1f}-{interval[1]:.1f}%)")
-            + " minDCF " + ", ".join(f"{p}: {v:.3f}" for p, v in results["min_dcf"].items())
-            + f" over {results['n_trials']} trials; {primary['verdict']}")
+            + " minDCF " + ", ".join(f"{p}: {v:.3f}" for p, v in result.min_dcf.items())
+            + f" over {result.n_trials} trials; {primary.verdict}")

@@ -28,7 +28,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import re
 from pathlib import Path
 from typing import Callable, Iterable
@@ -39,7 +38,7 @@ from lhotse import RecordingSet, SupervisionSegment, SupervisionSet
 from codecprobe.audio import AudioError
 from codecprobe.data.corpus import Corpus, make_recording, segment_id_for_path
 from codecprobe.errors import InputError
-from codecprobe.score.rttm import Turn, read_rttm
+from codecprobe.data.rttm import read_rttm, read_segments
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg")
 _FSDD_NAME = re.compile(r"^(\d)_([A-Za-z]+)_(\d+)$")
@@ -242,8 +241,8 @@ def load_rttm_folder(root: Path) -> Corpus:
     """
     turns = [turn for path in sorted(root.rglob("*.rttm")) for file_turns in read_rttm(path).values()
              for turn in file_turns]
-    turns += [turn for path in sorted(root.rglob("*.segments")) for turn in _read_segments(path)]
-    referenced = {turn.file_id for turn in turns}
+    turns += [turn for path in sorted(root.rglob("*.segments")) for turn in read_segments(path)]
+    referenced = {turn.recording_id for turn in turns}
     recordings, failures = {}, []
     for path in _audio_files(root):
         recording_id = path.stem if path.stem in referenced or path.stem.split(".")[0] not in referenced \
@@ -256,9 +255,9 @@ def load_rttm_folder(root: Path) -> Corpus:
             failures.append((error.path, error.reason))
     global_labels = _speaker_labels(root) == "global"
     segments = [
-        SupervisionSegment(id=f"{t.file_id}-{i:06d}", recording_id=t.file_id, start=t.onset, duration=t.duration,
-                           speaker=t.speaker if global_labels else f"{t.file_id}:{t.speaker}")
-        for i, t in enumerate(turns) if t.file_id in recordings
+        SupervisionSegment(id=f"{t.recording_id}-{i:06d}", recording_id=t.recording_id, start=t.start,
+                           duration=t.duration, speaker=t.speaker if global_labels else f"{t.recording_id}:{t.speaker}")
+        for i, t in enumerate(turns) if t.recording_id in recordings
     ]
     return Corpus(root.stem, root, "rttm", RecordingSet.from_recordings(recordings.values()),
                   SupervisionSet.from_segments(segments), whole_recordings=True, failures=failures)
@@ -280,23 +279,6 @@ def _speaker_labels(root: Path) -> str:
     if value not in SPEAKER_LABELS:
         raise InputError(f"{path}: speaker_labels must be one of {', '.join(SPEAKER_LABELS)}, got {value!r}")
     return value
-
-
-def _read_segments(path: Path) -> list[Turn]:
-    """pyAudioAnalysis ``.segments`` references: ``start<TAB>end<TAB>speaker`` per line, file id = stem."""
-    turns = []
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
-        if not line.strip():
-            continue
-        fields = line.split("\t") if "\t" in line else line.split()
-        try:
-            start, end, speaker = float(fields[0]), float(fields[1]), fields[2].strip()
-        except (ValueError, IndexError):
-            raise InputError(f"{path}:{number}: expected start<TAB>end<TAB>speaker, got {line!r}") from None
-        if not 0 <= start <= end < math.inf:
-            raise InputError(f"{path}:{number}: a turn must have 0 <= start <= end < inf, got {start} - {end}")
-        turns.append(Turn(path.stem, start, end - start, speaker))
-    return turns
 
 
 # -- shared helpers --------------------------------------------------------------------

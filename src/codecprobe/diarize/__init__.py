@@ -1,16 +1,13 @@
-"""Speaker diarization: the adapter that finds local speakers in short windows, and long recordings to RTTM.
+"""Long recordings to RTTM (``codecprobe diarize``, docs/diarize-inference.md), one module per stage.
 
-Training (``codecprobe train``, docs/diarize.md): :mod:`~codecprobe.diarize.labels`,
-:mod:`~codecprobe.diarize.model`, :mod:`~codecprobe.diarize.losses`,
-:mod:`~codecprobe.diarize.module`, :mod:`~codecprobe.diarize.data`,
-:mod:`~codecprobe.diarize.study`, :mod:`~codecprobe.diarize.evaluate`.
-
-Long-recording inference (``codecprobe diarize``, docs/diarize-inference.md), one module per
-stage: :mod:`~codecprobe.diarize.clustering` (speaker embeddings to global speakers, with a
-speaker count), :mod:`~codecprobe.diarize.assignment` (local speakers of each window to
-those speakers), :mod:`~codecprobe.diarize.aggregation` (windows back onto one frame grid),
-:mod:`~codecprobe.diarize.stitching` (the three together), :mod:`~codecprobe.diarize.classic`
-(the training-free baseline), :mod:`~codecprobe.diarize.adapter_pipeline` and
-:mod:`~codecprobe.diarize.checkpoint_model` (a trained adapter over sliding windows) and
-:mod:`~codecprobe.diarize.inference` (files and corpora in, RTTMs, summary and report out).
+A window model (the training-free :mod:`~codecprobe.diarize.classic` baseline, pyannote's segmentation-3.0
+in :mod:`~codecprobe.diarize.pyannote_pipeline`, or a trained adapter through
+:mod:`~codecprobe.diarize.checkpoint_model` and :mod:`~codecprobe.diarize.adapter_pipeline`)
+finds local speakers in sliding windows of :mod:`~codecprobe.diarize.long_audio`;
+:mod:`~codecprobe.diarize.speaker_embeddings` embeds them; :mod:`~codecprobe.diarize.clustering`
+(speaker embeddings to global speakers, with a speaker count), :mod:`~codecprobe.diarize.assignment`
+(local speakers of each window to those speakers) and :mod:`~codecprobe.diarize.aggregation`
+(windows back onto one frame grid) are joined by :mod:`~codecprobe.diarize.stitching`.
+:mod:`~codecprobe.diarize.run` takes files and corpora in and writes RTTMs, a summary and
+:mod:`~codecprobe.diarize.scoring` and :mod:`~codecprobe.diarize.report`; :mod:`~codecprobe.diarize.config` holds every setting.
 """

@@ -24,7 +24,7 @@ import torch
 
 from codecprobe.diarize.aggregation import hysteresis, speaker_count
 from codecprobe.diarize.clustering import SpeakerCount
-from codecprobe.diarize.inference_config import DiarizeConfig
+from codecprobe.diarize.config import DiarizeConfig
 from codecprobe.diarize.long_audio import audio_blocks
 from codecprobe.diarize.recordings import Recording, RecordingResult, empty_result
 from codecprobe.diarize.speaker_embeddings import EmbeddingTrack, build_speaker_encoder, embedding_track
@@ -123,7 +123,7 @@ def decide(config: DiarizeConfig, recording: Recording, analysis: AdapterAnalysi
     stitched = stitch(windows, embeddings, reliable, count, adapter.clustering, speakers,
                       adapter.min_duration_on, adapter.min_duration_off)
     seconds.update(stitched.seconds)
-    return finished_result(recording, stitched, analysis.frame_s, seconds)
+    return finished_result(recording, stitched, analysis.frame_s, seconds, speakers)
 
 
 def window_starts(n_frames: int, window: int, step: int) -> np.ndarray:

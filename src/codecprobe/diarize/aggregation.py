@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from codecprobe.score.rttm import FileTurns
+from codecprobe.data.turns import Turns
 
 _ROWS_PER_BLOCK = 1 << 16  # bounds the temporary arrays of the per-frame steps
 
@@ -123,11 +123,11 @@ def apply_min_durations(on: np.ndarray, frame_s: float, min_on_s: float, min_off
 
 
 def to_turns(on: np.ndarray, frame_s: float, file_id: str, labels: list[str],
-             duration: float | None = None) -> FileTurns:
+             duration: float | None = None) -> Turns:
     """Runs of on-frames per speaker column as RTTM turns, sorted by onset; ends clipped to ``duration``.
 
     >>> turns = to_turns(np.array([[1, 0], [1, 1], [0, 1]], bool), 0.5, "rec", ["A", "B"], duration=1.3)
-    >>> [(t.onset, t.duration, t.speaker) for t in turns]
+    >>> [(t.start, t.duration, t.speaker) for t in turns]
     [(0.0, 1.0, 'A'), (0.5, 0.8, 'B')]
     """
     onsets, offsets, speakers = [], [], []
@@ -142,7 +142,7 @@ def to_turns(on: np.ndarray, frame_s: float, file_id: str, labels: list[str],
         offset = np.minimum(offset, duration)
     keep = offset > onset
     order = np.argsort(onset[keep], kind="stable")
-    return FileTurns.build(file_id, onset[keep][order], (offset - onset)[keep][order],
+    return Turns.build(file_id, onset[keep][order], (offset - onset)[keep][order],
                            np.asarray(speakers, dtype=object)[keep][order])
 
 

@@ -20,13 +20,15 @@ from codecprobe.errors import InputError
 
 class CheckpointModel:
     def __init__(self, path: str, device: str = "cpu", store: str | None = None):
-        from codecprobe.diarize.module import DiarizationModule
+        from codecprobe.adapter.module import DiarizationModule
         from codecprobe.train import load_module
 
         if not Path(path).is_file():
             raise InputError(f"{path}: no such checkpoint")
         try:
             module = load_module(path)
+        except InputError:  # a file that is no checkpoint: said in one line already
+            raise
         except Exception as error:  # torch and Lightning raise many types for a file that is not theirs
             reason = (str(error).strip().splitlines() or [""])[0][:200]
             raise InputError(f"{path}: not a checkpoint from `codecprobe train` ({type(error).__name__}: {reason})") from None
@@ -64,9 +66,9 @@ class CheckpointModel:
         if self.store is None or not (Path(self.store) / "index.sqlite").exists():
             return None
         from codecprobe.extract.pipeline import source_fingerprint
-        from codecprobe.store import LatentStore
+        from codecprobe.store import open_store
 
-        with LatentStore(self.store) as store:
+        with open_store(self.store) as store:
             if store.fingerprints(source.identity, source.tap).get(recording.id) != source_fingerprint(
                     recording.path, 0.0, recording.duration):
                 return None

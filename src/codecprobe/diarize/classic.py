@@ -17,7 +17,7 @@ import numpy as np
 
 from codecprobe.audio.vad import VAD_RATE, segments_from_probabilities, segments_to_frame_mask, stream_speech_probabilities
 from codecprobe.diarize.clustering import SpeakerCount
-from codecprobe.diarize.inference_config import ClassicConfig, DiarizeConfig
+from codecprobe.diarize.config import ClassicConfig, DiarizeConfig
 from codecprobe.diarize.long_audio import audio_blocks
 from codecprobe.diarize.recordings import Recording, RecordingResult, empty_result
 from codecprobe.diarize.speaker_embeddings import EmbeddingTrack, build_speaker_encoder, embedding_track, pool
@@ -117,4 +117,4 @@ def decide(config: DiarizeConfig, recording: Recording, analysis: ClassicAnalysi
     stitched = stitch(windows, embeddings, reliable, speech.astype(np.int64), classic.clustering, speakers,
                       classic.min_duration_on, classic.min_duration_off)
     seconds.update(stitched.seconds)
-    return finished_result(recording, stitched, classic.frame_s, seconds)
+    return finished_result(recording, stitched, classic.frame_s, seconds, speakers)

@@ -1,6 +1,7 @@
 """Speaker embeddings to global speakers, with an estimate of how many there are.
 
-Two methods, chosen by :class:`~codecprobe.diarize.inference_config.ClusteringConfig`:
+Methods are registered by name (:func:`register_method`) and chosen by
+:class:`~codecprobe.diarize.config.ClusteringConfig`'s ``method``; two ship:
 
 - ``ahc``: pyannote.audio's ``AgglomerativeClustering`` (pipelines/clustering.py):
   centroid linkage on L2-normalised embeddings cut at a distance threshold;
@@ -29,9 +30,15 @@ reduction here. A pre-cluster is the mean of its embeddings and carries their nu
 weight, and the linkage of the means is weighted (:func:`weighted_centroid_linkage`; scipy's
 has no weights), so a cut of the reduced tree sees the same centroid distances as a cut of
 the full one would: the threshold means the same at any length.
+
+Adding a method is one class and one registration: subclass :class:`ClusteringMethod`
+(how many points it takes, and weighted points to labels), decorate it with
+``@register_method("name")``, and ``--set classic.clustering.method=name`` uses it; the
+reduction, the speaker count and the relabelling around it are shared.
 """
 from __future__ import annotations
 
+import abc
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,7 +47,7 @@ from scipy.spatial.distance import cdist
 from sklearn.cluster import KMeans
 from threadpoolctl import threadpool_limits
 
-from codecprobe.diarize.inference_config import ClusteringConfig
+from codecprobe.diarize.config import BUILTIN_METHODS, ClusteringConfig
 
 
 @dataclass(frozen=True)
@@ -79,19 +86,69 @@ def cluster_embeddings(embeddings: np.ndarray, config: ClusteringConfig,
     n = len(vectors)
     if n == 0:
         return Clusters(np.zeros(0, np.int64), np.zeros((0, vectors.shape[1] if vectors.ndim == 2 else 0)), True, 0)
-    spectral = config.method == "spectral"
+    method = METHODS[config.method]
     with threadpool_limits(1):  # many small k-means and eigenproblems: threads only add contention
-        points, weights, members = _reduce(vectors, config, config.spectral_max_points if spectral else config.max_points)
-    if len(points) == 1:
-        point_labels = np.zeros(1, np.int64)
-    elif spectral and len(points) >= config.spectral_min_embeddings:
-        with threadpool_limits(1):
-            point_labels = _spectral(_unit(points), config, count)
-    else:
-        point_labels = _ahc(points, weights, config, count)
+        points, weights, members = _reduce(vectors, config, method.max_points(config))
+    point_labels = np.zeros(1, np.int64) if len(points) == 1 else method.cluster(points, weights, config, count)
     labels = _first_appearance_order(point_labels[members])
     centroids = _unit(np.stack([vectors[labels == k].mean(axis=0) for k in range(labels.max() + 1)]))
     return Clusters(labels, centroids, estimated=count.num is None, n_clustered=len(points))
+
+
+class ClusteringMethod(abc.ABC):
+    """One clustering method: weighted points to speaker labels."""
+
+    @abc.abstractmethod
+    def max_points(self, config: ClusteringConfig) -> int:
+        """How many points may reach :meth:`cluster`; more embeddings are reduced first (module docstring)."""
+
+    @abc.abstractmethod
+    def cluster(self, points: np.ndarray, weights: np.ndarray, config: ClusteringConfig,
+                count: SpeakerCount) -> np.ndarray:
+        """0-based labels of ``[m, D]`` points (m >= 2), each the mean of ``weights[i]`` unit embeddings."""
+
+
+METHODS: dict[str, ClusteringMethod] = {}
+
+
+def register_method(name: str):
+    """Class decorator: ``ClusteringConfig(method=name)`` clusters with an instance of the class."""
+    def decorator(cls: type[ClusteringMethod]) -> type[ClusteringMethod]:
+        if name in METHODS:
+            raise ValueError(f"clustering method {name!r} registered twice")
+        METHODS[name] = cls()
+        return cls
+
+    return decorator
+
+
+@register_method("ahc")
+class Agglomerative(ClusteringMethod):
+    """pyannote.audio's AgglomerativeClustering, with weighted points (module docstring)."""
+
+    def max_points(self, config: ClusteringConfig) -> int:
+        return config.max_points
+
+    def cluster(self, points, weights, config, count):
+        return _ahc(points, weights, config, count)
+
+
+@register_method("spectral")
+class Spectral(ClusteringMethod):
+    """spectralcluster's Turn-to-diarize configuration; AHC below ``spectral_min_embeddings`` points."""
+
+    def max_points(self, config: ClusteringConfig) -> int:
+        return config.spectral_max_points
+
+    def cluster(self, points, weights, config, count):
+        if len(points) < config.spectral_min_embeddings:
+            return _ahc(points, weights, config, count)
+        with threadpool_limits(1):
+            return _spectral(_unit(points), config, count)
+
+
+if not set(BUILTIN_METHODS) <= set(METHODS):
+    raise RuntimeError("diarize.config.BUILTIN_METHODS names a method this module does not register")
 
 
 def _reduce(vectors: np.ndarray, config: ClusteringConfig, max_points: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

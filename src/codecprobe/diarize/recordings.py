@@ -15,7 +15,7 @@ import numpy as np
 
 from codecprobe.audio import AudioError, audio_info
 from codecprobe.errors import InputError
-from codecprobe.score.rttm import FileTurns
+from codecprobe.data.turns import Turns
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg")
 
@@ -30,7 +30,7 @@ class Recording:
 @dataclass
 class RecordingResult:
     recording: Recording
-    turns: FileTurns
+    turns: Turns
     seconds: dict[str, float] = field(default_factory=dict)  # wall time per stage
     n_speakers: int = 0
     speech_s: float = 0.0  # seconds with at least one speaker in the output
@@ -49,7 +49,7 @@ class RecordingResult:
 
 
 def empty_result(recording: Recording, note: str, seconds: dict | None = None) -> RecordingResult:
-    return RecordingResult(recording, FileTurns.build(recording.id, [], [], []), dict(seconds or {}), notes=[note])
+    return RecordingResult(recording, Turns.empty(recording.id), dict(seconds or {}), notes=[note])
 
 
 def collect_recordings(inputs: list[str | Path], layout: str | None = None) -> tuple[list[Recording], list[tuple[str, str]]]:

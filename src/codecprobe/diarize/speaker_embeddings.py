@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from codecprobe.diarize.inference_config import EMBEDDING_DEFAULTS, EmbeddingConfig
+from codecprobe.diarize.config import EMBEDDING_DEFAULTS, EmbeddingConfig
 from codecprobe.diarize.long_audio import check_streamable, encode_long
 from codecprobe.encoders.base import Encoder
 from codecprobe.errors import InputError
@@ -93,6 +93,7 @@ def build_speaker_encoder(config: EmbeddingConfig, device: str = "cpu") -> tuple
                                                          settings=config.resolved_options()))
     tap = config.tap or EMBEDDING_DEFAULTS.get(config.encoder, (encoder.default_taps[0],))[0]
     if tap not in encoder.taps:
-        raise InputError(f"speaker encoder {config.encoder!r} has no tap {tap!r}; taps: {', '.join(encoder.taps)}")
+        raise InputError(f"--embedding-tap {tap}: speaker encoder {config.encoder!r} has no such tap; taps: "
+                         f"{', '.join(encoder.taps)}")
     check_streamable(encoder, tap)
     return encoder, tap

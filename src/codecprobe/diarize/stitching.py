@@ -19,7 +19,7 @@ import numpy as np
 from codecprobe.diarize.aggregation import apply_min_durations, overlap_add, reconstruct, to_turns
 from codecprobe.diarize.assignment import constrained_assignment
 from codecprobe.diarize.clustering import Clusters, SpeakerCount, cluster_embeddings
-from codecprobe.diarize.inference_config import ClusteringConfig
+from codecprobe.diarize.config import ClusteringConfig
 from codecprobe.diarize.recordings import Recording, RecordingResult, speech_seconds
 from codecprobe.diarize.speaker_embeddings import EmbeddingTrack, pool
 
@@ -98,14 +98,25 @@ def timed(seconds: dict[str, float], stage: str) -> Iterator[None]:
         seconds[stage] = seconds.get(stage, 0.0) + time.perf_counter() - tick
 
 
-def finished_result(recording: Recording, stitched: Stitched, frame_s: float, seconds: dict[str, float]) -> RecordingResult:
-    """The recording's turns (speakers ``SPEAKER_00``, ``SPEAKER_01``, ... in order of first appearance)."""
+def finished_result(recording: Recording, stitched: Stitched, frame_s: float, seconds: dict[str, float],
+                    speakers: SpeakerCount = SpeakerCount()) -> RecordingResult:
+    """The recording's turns (speakers ``SPEAKER_00``, ``SPEAKER_01``, ... in order of first appearance),
+    with a note where fewer speakers came out than ``speakers`` asks for, and why."""
     labels = [f"SPEAKER_{k:02d}" for k in range(stitched.on.shape[1])]
     turns = to_turns(stitched.on, frame_s, recording.id, labels, recording.duration)
-    result = RecordingResult(recording, turns, seconds, n_speakers=len(set(turns.speaker.tolist())),
+    result = RecordingResult(recording, turns, seconds, n_speakers=len(set(turns.code.tolist())),
                              speech_s=speech_seconds(stitched.on, frame_s))
     if stitched.n_reliable == 0 and stitched.n_embeddings > 0:
         result.notes.append("no window had enough speech for a reliable embedding: clustered all of them")
     if not len(turns):
         result.notes.append("no speaker left after the minimum durations: empty RTTM")
+    asked = speakers.num or speakers.minimum
+    if len(turns) and result.n_speakers < asked:
+        option = f"--num-speakers {speakers.num}" if speakers.num else f"--min-speakers {speakers.minimum}"
+        clusters = stitched.clusters.n_speakers
+        why = (f"the clustering made {clusters} from {stitched.clusters.n_clustered} speaker embedding(s)"
+               if clusters < asked else
+               f"{clusters - result.n_speakers} of {clusters} clustered speakers never speak after the per-frame "
+               f"speaker count and the minimum durations")
+        result.notes.append(f"{option} asked for {asked} speakers; found {result.n_speakers}: {why}")
     return result

@@ -114,6 +114,15 @@ def mono_signal(audio: np.ndarray, index: int) -> np.ndarray:
     return signal
 
 
+def equal_length_groups(signals: Sequence[np.ndarray]) -> list[list[int]]:
+    """Indices of the signals grouped by length, for encoders whose every frame depends on the
+    whole input (global normalisation, pooling): a batch of equal lengths needs no padding."""
+    groups: dict[int, list[int]] = {}
+    for index, signal in enumerate(signals):
+        groups.setdefault(len(signal), []).append(index)
+    return list(groups.values())
+
+
 class Encoder(abc.ABC):
     name: ClassVar[str]
     sample_rate: int

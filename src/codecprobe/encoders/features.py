@@ -18,7 +18,6 @@ from dataclasses import asdict, dataclass
 from importlib.metadata import version
 from typing import Sequence
 
-import librosa
 import numpy as np
 
 from codecprobe.encoders.base import Encoder, EncoderIdentity, FrameSequence
@@ -103,6 +102,8 @@ class _FeatureEncoder(Encoder):
 
     def _log_mel(self, audio: np.ndarray) -> np.ndarray:
         """``[n_mels, frames]`` log-mel power in dB."""
+        import librosa
+
         c = self.config
         power = librosa.feature.melspectrogram(
             y=audio, sr=SAMPLE_RATE, n_fft=c.n_fft, hop_length=c.hop_length, win_length=c.win_length,
@@ -129,6 +130,8 @@ class MfccEncoder(_FeatureEncoder):
         super().__init__(config or MfccConfig())
 
     def _features(self, log_mel: np.ndarray) -> np.ndarray:
+        import librosa
+
         return librosa.feature.mfcc(S=log_mel, n_mfcc=self.config.n_mfcc, dct_type=2, norm="ortho")
 
 

@@ -36,21 +36,25 @@ import hashlib
 from dataclasses import asdict, dataclass
 from importlib.metadata import version
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
-import resemblyzer
-import torch
-from resemblyzer import VoiceEncoder, normalize_volume, trim_long_silences, wav_to_mel_spectrogram
-from resemblyzer import hparams
 
 from codecprobe.encoders.base import Encoder, EncoderIdentity, FrameSequence
 from codecprobe.encoders.registry import BuildOptions, UtteranceUse, register
 from codecprobe.errors import InputError
-from codecprobe.threads import torch_threads
 
-_MEL_RATE = 1000 / hparams.mel_window_step  # 100 Hz
-_PARTIAL_SECONDS = hparams.partials_n_frames / _MEL_RATE  # 1.6 s
+if TYPE_CHECKING:  # torch and resemblyzer load when the model is built, not when --help lists the settings
+    from resemblyzer import VoiceEncoder
+
+# Resemblyzer's hparams, restated so that the settings check without importing it (and torch); a test compares
+SAMPLE_RATE = 16000  # hparams.sampling_rate
+MEL_WINDOW_STEP_MS = 10  # hparams.mel_window_step
+PARTIAL_FRAMES = 160  # hparams.partials_n_frames
+NORMALIZE_TARGET_DBFS = -30  # hparams.audio_norm_target_dBFS
+
+_MEL_RATE = 1000 / MEL_WINDOW_STEP_MS  # 100 Hz
+_PARTIAL_SECONDS = PARTIAL_FRAMES / _MEL_RATE  # 1.6 s
 _PARTIALS_PER_FORWARD = 256  # bounds the LSTM's activation memory on long audio
 
 
@@ -74,10 +78,10 @@ class GE2EConfig:
 
     def __post_init__(self) -> None:
         hop_frames = self.hop_frames
-        if not 0 < hop_frames <= hparams.partials_n_frames:
+        if not 0 < hop_frames <= PARTIAL_FRAMES:
             raise InputError(
                 f"partials_rate {self.partials_rate} gives a hop of {hop_frames} mel frames; "
-                f"it must be 1-{hparams.partials_n_frames} (rate {_MEL_RATE / hparams.partials_n_frames:g}-{_MEL_RATE:g})"
+                f"it must be 1-{PARTIAL_FRAMES} (rate {_MEL_RATE / PARTIAL_FRAMES:g}-{_MEL_RATE:g})"
             )
         if not 0 < self.min_coverage <= 1:
             raise InputError(f"min_coverage must be in (0, 1], got {self.min_coverage}")
@@ -94,12 +98,14 @@ class GE2EConfig:
 
 class GE2EEncoder(Encoder):
     name = "ge2e"
-    sample_rate = hparams.sampling_rate
+    sample_rate = SAMPLE_RATE
 
     def __init__(self, options: BuildOptions | None = None, config: GE2EConfig | None = None):
         options = options or BuildOptions()
         if options.random_init and options.weights is not None:
             raise InputError(f"ge2e: random_init and weights {options.weights!r} both given; choose one")
+        from resemblyzer import VoiceEncoder
+
         self.config = config or GE2EConfig()
         self._model = VoiceEncoder(device=options.device, verbose=False)  # loads the wheel's weights
         if options.random_init:
@@ -121,11 +127,13 @@ class GE2EEncoder(Encoder):
 
     def identity(self) -> EncoderIdentity:
         settings = asdict(self.config) | {
-            "normalize_target_dbfs": hparams.audio_norm_target_dBFS,
+            "normalize_target_dbfs": NORMALIZE_TARGET_DBFS,
             "partial_window_s": _PARTIAL_SECONDS,
             "partial_hop_s": self.config.hop_seconds,
         }
         if not self._trained:  # seeded random weights are drawn by this torch version's generator
+            import torch
+
             settings["torch"] = str(torch.__version__)  # a plain str: checkpoints load with weights_only
         return EncoderIdentity(self.name, self._weights_id, self._trained, settings)
 
@@ -163,9 +171,11 @@ class GE2EEncoder(Encoder):
         return results
 
     def _preprocess(self, audio: np.ndarray) -> np.ndarray:
+        from resemblyzer import normalize_volume, trim_long_silences
+
         audio = np.asarray(audio, dtype=np.float32)
         if self.config.normalize_volume and np.any(audio):  # silence has no level to normalise
-            audio = normalize_volume(audio, hparams.audio_norm_target_dBFS, increase_only=True)
+            audio = normalize_volume(audio, NORMALIZE_TARGET_DBFS, increase_only=True)
         if self.config.trim_silences:
             audio = trim_long_silences(audio)
         return audio
@@ -177,15 +187,21 @@ class GE2EEncoder(Encoder):
         partial; librosa pads with zeros too, so the first ``1 + len // hop`` mel
         frames are those of the unpadded audio.
         """
+        from resemblyzer import VoiceEncoder, wav_to_mel_spectrogram
+
         wav_slices, mel_slices = VoiceEncoder.compute_partial_slices(
             len(audio), self.config.partials_rate, self.config.min_coverage
         )
         padded = np.pad(audio, (0, max(0, wav_slices[-1].stop - len(audio))))
         mel = wav_to_mel_spectrogram(padded)
-        n_audio_frames = 1 + len(audio) // (hparams.sampling_rate * hparams.mel_window_step // 1000)
+        n_audio_frames = 1 + len(audio) // (SAMPLE_RATE * MEL_WINDOW_STEP_MS // 1000)
         return mel, np.stack([mel[s] for s in mel_slices]), n_audio_frames
 
     def _embed(self, partials: np.ndarray) -> np.ndarray:
+        import torch
+
+        from codecprobe.threads import torch_threads
+
         device = self._model.device
         with torch.no_grad(), torch_threads(1):
             chunks = [
@@ -197,6 +213,8 @@ class GE2EEncoder(Encoder):
 
 def _randomise(model: VoiceEncoder, seed: int) -> None:
     """PyTorch's default initialisation of the same layers, from a seeded generator."""
+    import torch
+
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model.lstm.reset_parameters()
@@ -205,6 +223,8 @@ def _randomise(model: VoiceEncoder, seed: int) -> None:
 
 def _load_weights(model: VoiceEncoder, path: Path) -> str:
     """Load a Resemblyzer-format checkpoint (``{"model_state": ...}``); return its weights id."""
+    import torch
+
     try:
         state = torch.load(path, map_location="cpu")["model_state"]
     except FileNotFoundError:
@@ -219,6 +239,8 @@ def _load_weights(model: VoiceEncoder, path: Path) -> str:
 
 
 def _builtin_weights_id() -> str:
+    import resemblyzer
+
     weights = Path(resemblyzer.__file__).with_name("pretrained.pt")  # where VoiceEncoder looks by default
     return f"resemblyzer:{version('resemblyzer')}:{_sha256_prefix(weights)}"
 

@@ -35,18 +35,18 @@ import abc
 import contextlib
 import math
 from dataclasses import dataclass
-from typing import Iterator, Literal
-
-import torch
-from torch import nn
-from transformers import DacConfig, DacModel, EncodecConfig, EncodecModel
-from transformers.models.encodec.modeling_encodec import EncodecLSTM
+from typing import TYPE_CHECKING, Iterator, Literal
 
 from codecprobe.encoders.base import EncoderIdentity
 from codecprobe.encoders.hf_weights import load_pretrained, resolve_weights, seeded
 from codecprobe.encoders.registry import BuildOptions, register
 from codecprobe.encoders.windowed import WindowedEncoder, WindowSettings
 from codecprobe.errors import InputError
+
+if TYPE_CHECKING:  # torch and transformers load when a model is built, not when --help lists the settings
+    import torch
+    from torch import nn
+    from transformers import DacConfig, DacModel, EncodecConfig, EncodecModel
 
 SWEEP_MAX_RATE = 100.0  # Hz: faster block taps (kHz rates, ~10^5 values per second) are left out of sweeps
 
@@ -116,6 +116,8 @@ class CodecEncoder(WindowedEncoder):
                     "chunk_seconds": self.window.chunk_seconds, "context_seconds": self.window.context_seconds,
                     **self.extra_identity()}
         if not self._trained:  # seeded random weights are drawn by this torch version's generator
+            import torch
+
             settings["torch"] = str(torch.__version__)
         return EncoderIdentity(self.name, self._weights_id, self._trained, settings)
 
@@ -128,14 +130,16 @@ class CodecEncoder(WindowedEncoder):
     def window_samples(self, frames: int) -> int:
         return frames * self.hop
 
-    @torch.no_grad()
     def forward(self, batch: torch.Tensor, lengths: list[int], taps: list[str]) -> dict[str, torch.Tensor]:
+        import torch
+
         device = next(self.model.parameters()).device
         modules = {tap: module for tap, module in self.tap_modules().items() if tap in taps}
-        with _outputs_of(modules) as captured:
-            latent = self.model.encoder(batch[:, None, :].to(device))  # [batch, dim, frames]
         counts = [int(tap[len("quant") :]) for tap in taps if tap.startswith("quant")]
-        quantized = self.quantized(latent, counts) if counts else {}
+        with torch.no_grad():
+            with _outputs_of(modules) as captured:
+                latent = self.model.encoder(batch[:, None, :].to(device))  # [batch, dim, frames]
+            quantized = self.quantized(latent, counts) if counts else {}
         values = {**captured, "prequant": latent, **{f"quant{n}": value for n, value in quantized.items()}}
         return {tap: values[tap].transpose(1, 2).float().cpu() for tap in taps}
 
@@ -179,6 +183,8 @@ class EncodecEncoder(CodecEncoder):
                 and layer.conv.stride[0] > 1]
 
     def tap_modules(self) -> dict[str, nn.Module]:
+        from transformers.models.encodec.modeling_encodec import EncodecLSTM
+
         lstm = next(layer for layer in self.model.encoder.layers if isinstance(layer, EncodecLSTM))
         return {**{f"block{k}": layer for k, layer in enumerate(self._strided(), 1)}, "lstm": lstm}
 
@@ -211,6 +217,9 @@ def random_encodec(seed: int, config: EncodecConfig | None = None) -> EncodecMod
     from a Gaussian with the per-dimension mean and std of the residual at that quantizer's level,
     measured on 200 frames of seeded white noise (std 0.1, about speech's).
     """
+    import torch
+    from transformers import EncodecConfig, EncodecModel
+
     with seeded(seed):
         model = EncodecModel(config or EncodecConfig()).eval()
         noise = 0.1 * torch.randn(1, 1, 200 * model.config.hop_length)
@@ -230,6 +239,8 @@ def build_encodec(options: BuildOptions, settings: WindowSettings = WindowSettin
         _refuse_both("encodec", options)
         model, weights_id = random_encodec(options.seed), f"random-init:seed={options.seed}"
     else:
+        from transformers import EncodecModel
+
         folder, weights_id = resolve_weights(options.weights or ENCODEC_WEIGHTS, "EnCodec")
         model = load_pretrained(EncodecModel, folder, "EnCodec")
     return EncodecEncoder(model.to(options.device), weights_id, trained=not options.random_init, settings=settings)
@@ -288,6 +299,8 @@ class DacEncoder(CodecEncoder):
 def random_dac(seed: int, config: DacConfig | None = None) -> DacModel:
     """DAC with seeded random weights (transformers draws its codebooks from N(0, 0.02^2); DAC
     compares directions only, so their scale does not matter)."""
+    from transformers import DacConfig, DacModel
+
     with seeded(seed):
         model = DacModel(config or DacConfig(**DAC_VARIANTS["16khz"]))
     return model.eval()
@@ -296,6 +309,8 @@ def random_dac(seed: int, config: DacConfig | None = None) -> DacModel:
 @register("dac", settings=DacSettings)
 def build_dac(options: BuildOptions, settings: DacSettings = DacSettings()) -> DacEncoder:
     """DAC from ``options.weights`` (default ``descript/dac_<variant>``) or seeded random weights."""
+    from transformers import DacConfig, DacModel
+
     expected = DAC_VARIANTS[settings.variant]["sampling_rate"]
     if options.random_init:
         _refuse_both("dac", options)

@@ -20,10 +20,6 @@ import re
 from pathlib import Path
 from typing import Iterator
 
-import torch
-from huggingface_hub import snapshot_download
-from safetensors import SafetensorError
-
 from codecprobe.errors import InputError
 
 HUB_ID = re.compile(r"(?P<repo>[\w.-]+/[\w.-]+)(@(?P<revision>[\w.-]+))?")
@@ -54,6 +50,8 @@ def resolve_weights(weights: str, what: str, alternatives: str = "a local transf
     hub = HUB_ID.fullmatch(weights)
     if hub is None:
         raise InputError(f"{weights}: {what} weights not found (no such file or folder, and not a Hugging Face id)")
+    from huggingface_hub import snapshot_download
+
     repo, revision = hub["repo"], hub["revision"]
     try:
         folder = Path(snapshot_download(repo, revision=revision, allow_patterns=_HUB_PATTERNS))
@@ -77,6 +75,9 @@ def load_pretrained(model_class, folder: Path, what: str, allow_unexpected: bool
     """``model_class.from_pretrained(folder)`` in float32 and eval mode; weights that do not fit it
     (missing, mis-shaped or, unless ``allow_unexpected`` (a checkpoint with heads the model drops),
     unexpected tensors) are an InputError naming the folder."""
+    import torch
+    from safetensors import SafetensorError
+
     try:
         model, info = model_class.from_pretrained(folder, dtype=torch.float32, output_loading_info=True, **kwargs)
     except (OSError, ValueError, TypeError, SafetensorError) as error:
@@ -96,6 +97,8 @@ def problem_summary(problems: dict[str, list]) -> str:
 @contextlib.contextmanager
 def seeded(seed: int) -> Iterator[None]:
     """Draw torch's random numbers from ``seed`` inside, leaving the global generator as it was."""
+    import torch
+
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         yield

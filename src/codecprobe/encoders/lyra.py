@@ -52,6 +52,7 @@ import numpy as np
 from codecprobe.encoders.base import Encoder, EncoderIdentity, FrameSequence, mono_signal
 from codecprobe.encoders.registry import BuildOptions, register
 from codecprobe.errors import InputError
+from codecprobe.quiet import native_stderr_silenced
 
 SAMPLE_RATE = 16000
 FRAME_SAMPLES = 320
@@ -162,9 +163,10 @@ class LyraEncoder(Encoder):
         from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
         resolver = OpResolverType.AUTO if xnnpack else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
-        interpreter = Interpreter(model_content=graph, num_threads=self.settings.threads,
-                                  experimental_op_resolver_type=resolver)
-        interpreter.allocate_tensors()
+        with native_stderr_silenced():  # TFLite's C++ logs "INFO: Created TensorFlow Lite XNNPACK delegate"
+            interpreter = Interpreter(model_content=graph, num_threads=self.settings.threads,
+                                      experimental_op_resolver_type=resolver)
+            interpreter.allocate_tensors()
         return interpreter
 
 

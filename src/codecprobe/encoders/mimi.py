@@ -42,17 +42,18 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 import numpy as np
-import torch
-from transformers import MimiConfig, MimiModel
 
 from codecprobe.encoders.base import Encoder, EncoderIdentity, FrameSequence, mono_signal
 from codecprobe.encoders.hf_weights import HASH_CHARS, load_pretrained, problem_summary, resolve_weights, seeded, sha256
-from codecprobe.encoders.mimi_checkpoint import load_moshi_checkpoint
 from codecprobe.encoders.registry import BuildOptions, register
 from codecprobe.errors import InputError
+
+if TYPE_CHECKING:  # torch and transformers load when a model is built, not when --help lists the settings
+    import torch
+    from transformers import MimiConfig, MimiModel
 
 DEFAULT_WEIGHTS = "kyutai/mimi"
 
@@ -114,6 +115,8 @@ class MimiEncoder(Encoder):
         settings = {"sample_rate": self.sample_rate, "dtype": "float32", "pad_to_multiple_of": self.frame_samples,
                     "chunk_seconds": self.settings.chunk_seconds}
         if not self._trained:  # seeded random weights are drawn by this torch version's generator
+            import torch
+
             settings["torch"] = str(torch.__version__)  # a plain str: checkpoints load with weights_only
         return EncoderIdentity(self.name, self._weights_id, self._trained, settings)
 
@@ -134,13 +137,14 @@ class MimiEncoder(Encoder):
             results.append(result)
         return results
 
-    @torch.no_grad()  # not inference_mode: the codebooks cache tensors made on first use
     def _encode_padded(self, signals: list[np.ndarray], samples: int, taps: list[str]) -> dict[str, np.ndarray]:
         """Encode the signals zero-padded to ``samples`` (a multiple of 1920), chunk by chunk.
 
         Returns ``{tap: [signal, frames, dim]}``. Each chunk's padded batch is built as it
         is needed, so a long recording is never copied whole.
         """
+        import torch
+
         chunk = self._chunk_samples(len(signals))
         pieces: dict[str, list[torch.Tensor]] = {tap: [] for tap in taps}
         state = None
@@ -186,21 +190,23 @@ class MimiEncoder(Encoder):
         """Samples per signal in one forward pass: ``chunk_seconds`` shared by the batch, whole frames."""
         return max(1, int(self.settings.chunk_seconds * self.sample_rate / n_signals) // self.frame_samples) * self.frame_samples
 
-    @torch.no_grad()
     def _forward_chunk(self, block: np.ndarray, taps: list[str], state):
         """One streaming forward pass over ``block`` ``[batch, 1, samples]``; returns the taps
         ``{tap: [batch, frames, dim]}`` and the caches to carry to the next chunk."""
+        import torch
+
         device = next(self.model.parameters()).device
-        past_key_values, padding_cache = state or (None, None)
-        out = self.model.encoder(
-            torch.from_numpy(np.ascontiguousarray(block)).to(device),
-            past_key_values=past_key_values,
-            padding_cache=padding_cache,
-            use_streaming=True,
-            output_hidden_states=any(tap == "seanet" or tap.startswith("layer") for tap in taps),
-        )
-        values = {tap: value.float().cpu() for tap, value in self._chunk_taps(out, taps).items()}
-        return values, (out.past_key_values, out.padding_cache)
+        cache, padding_cache = state or (None, None)
+        with torch.no_grad():  # not inference_mode: the codebooks cache tensors made on first use
+            out = self.model.encoder(
+                torch.from_numpy(np.ascontiguousarray(block)).to(device),
+                cache=cache,  # transformers >= 5.25; past_key_values is deprecated
+                padding_cache=padding_cache,
+                use_streaming=True,
+                output_hidden_states=any(tap == "seanet" or tap.startswith("layer") for tap in taps),
+            )
+            values = {tap: value.float().cpu() for tap, value in self._chunk_taps(out, taps).items()}
+        return values, (out.cache, out.padding_cache)
 
     def _chunk_taps(self, out, taps: list[str]) -> dict[str, torch.Tensor]:
         """The requested taps of one encoder output, each ``[batch, frames, dim]``."""
@@ -236,6 +242,8 @@ def build_mimi(options: BuildOptions, settings: MimiSettings = MimiSettings()) -
 
 def encoder_only_config() -> MimiConfig:
     """The published Mimi architecture without its decoder half (half the memory)."""
+    from transformers import MimiConfig
+
     config = MimiConfig()
     config.decoder_config = None
     return config
@@ -247,6 +255,8 @@ def random_mimi(seed: int) -> MimiModel:
     transformers initialises every codebook to zeros (every code would be 0); here each
     codebook gets N(0, 1) entries, so the quantized taps vary with the input.
     """
+    from transformers import MimiModel
+
     with seeded(seed):
         model = MimiModel(encoder_only_config())
         for name, buffer in model.quantizer.named_buffers():
@@ -257,8 +267,12 @@ def random_mimi(seed: int) -> MimiModel:
 
 def load_mimi(weights: str) -> tuple[MimiModel, str]:
     """Load encoder-only Mimi weights from a moshi checkpoint file, a local folder or the hub."""
+    from transformers import MimiModel
+
     path = Path(weights).expanduser()
     if path.is_file():
+        from codecprobe.encoders.mimi_checkpoint import load_moshi_checkpoint
+
         model = MimiModel(encoder_only_config())
         _load_state(model, load_moshi_checkpoint(path, model.config), path)
         return model.eval(), "file:" + sha256(path)[:HASH_CHARS]

@@ -6,6 +6,13 @@ and decorate its factory with ``@register("name", settings=YourConfig)``, then a
 :func:`build_encoder`). Only the module of the encoder asked for is imported. See
 ``docs/encoders.md`` for a worked WavLM example.
 
+Light module top (the one rule every encoder module follows): its top-level imports are the
+standard library, numpy and codecprobe only; torch, transformers, librosa and the model's own
+library are imported inside the functions that use them (annotations under ``if TYPE_CHECKING:``),
+and its settings dataclass needs none of them. Every ``--help`` lists every encoder's settings
+(:func:`describe_settings`) by importing every module named here, in well under a second;
+``tests/encoders/test_light_imports.py`` checks each module in a fresh interpreter.
+
 Encoder settings (GE2E's partials rate, Mimi's chunk length, MFCC parameters...) live in
 one frozen dataclass per encoder, named at registration. Users reach them as
 ``--encoder-opt key=value`` or a study config's ``encoder_options``; :func:`build_encoder`
@@ -43,6 +50,8 @@ _BUILTIN_MODULES = {
     "wavlm": "codecprobe.encoders.ssl_models",
     "hubert": "codecprobe.encoders.ssl_models",
     "wav2vec2": "codecprobe.encoders.ssl_models",
+    "campplus": "codecprobe.encoders.campplus",
+    "segmentation": "codecprobe.encoders.segmentation",
 }
 _FACTORIES: dict[str, Callable[..., Encoder]] = {}
 _SETTINGS: dict[str, type | None] = {}

@@ -32,10 +32,9 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from transformers import HubertConfig, HubertModel, Wav2Vec2Config, Wav2Vec2Model, WavLMConfig, WavLMModel
 
 from codecprobe.encoders.base import EncoderIdentity
 from codecprobe.encoders.hf_weights import load_pretrained, resolve_weights, seeded
@@ -43,13 +42,24 @@ from codecprobe.encoders.registry import BuildOptions, register
 from codecprobe.encoders.windowed import WindowedEncoder, WindowSettings
 from codecprobe.errors import InputError
 
+if TYPE_CHECKING:  # torch loads when a model is built, not when --help lists the settings
+    import torch
+
 SAMPLE_RATE = 16_000
-# name: (model class, config class of its base architecture, default weights)
+# name: (transformers model class, config class of its base architecture, default weights)
 MODELS = {
-    "wavlm": (WavLMModel, WavLMConfig, "microsoft/wavlm-base-plus"),
-    "hubert": (HubertModel, HubertConfig, "facebook/hubert-base-ls960"),
-    "wav2vec2": (Wav2Vec2Model, Wav2Vec2Config, "facebook/wav2vec2-base"),
+    "wavlm": ("WavLMModel", "WavLMConfig", "microsoft/wavlm-base-plus"),
+    "hubert": ("HubertModel", "HubertConfig", "facebook/hubert-base-ls960"),
+    "wav2vec2": ("Wav2Vec2Model", "Wav2Vec2Config", "facebook/wav2vec2-base"),
 }
+
+
+def model_classes(name: str) -> tuple[type, type]:
+    """The transformers model and config classes of ``name`` (transformers is imported here, not at module top)."""
+    import transformers
+
+    model_class, config_class, _ = MODELS[name]
+    return getattr(transformers, model_class), getattr(transformers, config_class)
 
 
 @dataclass(frozen=True)
@@ -91,6 +101,8 @@ class SSLEncoder(WindowedEncoder):
                     "attention_mask": self.attention_mask, "chunk_seconds": self.window.chunk_seconds,
                     "context_seconds": self.window.context_seconds}
         if not self._trained:  # seeded random weights are drawn by this torch version's generator
+            import torch
+
             settings["torch"] = str(torch.__version__)
         return EncoderIdentity(self.name, self._weights_id, self._trained, settings)
 
@@ -114,20 +126,23 @@ class SSLEncoder(WindowedEncoder):
             signal = np.pad(signal, (0, self.receptive_field - len(signal)))
         return signal
 
-    @torch.no_grad()
     def forward(self, batch: torch.Tensor, lengths: list[int], taps: list[str]) -> dict[str, torch.Tensor]:
+        import torch
+
         device = next(self.model.parameters()).device
         mask = None
         if self.attention_mask:
             mask = (torch.arange(batch.shape[1])[None, :] < torch.tensor(lengths)[:, None]).long().to(device)
-        hidden = self.model(batch.to(device), attention_mask=mask, output_hidden_states=True).hidden_states
+        with torch.no_grad():
+            hidden = self.model(batch.to(device), attention_mask=mask, output_hidden_states=True).hidden_states
         index = {tap: position for position, tap in enumerate(self.taps)}
         return {tap: hidden[index[tap]].float().cpu() for tap in taps}
 
 
 def build_ssl(name: str, options: BuildOptions, settings: SSLSettings) -> SSLEncoder:
     """The ``name`` model from ``options.weights`` (default: its base checkpoint) or seeded random weights."""
-    model_class, config_class, default = MODELS[name]
+    model_class, config_class = model_classes(name)
+    default = MODELS[name][2]
     preprocessor: dict = {}
     if options.random_init:
         if options.weights is not None:

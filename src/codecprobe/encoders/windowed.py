@@ -21,13 +21,15 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
-import torch
 
 from codecprobe.encoders.base import Encoder, FrameSequence, mono_signal
 from codecprobe.errors import InputError
+
+if TYPE_CHECKING:  # torch loads when a signal is encoded, not when --help lists the settings
+    import torch
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,8 @@ class WindowedEncoder(Encoder):
         batch = np.zeros((len(signals), max(self._padded_length(len(signal)) for signal in signals)), dtype=np.float32)
         for row, signal in zip(batch, signals):
             row[: len(signal)] = signal
+        import torch
+
         out = self.forward(torch.from_numpy(batch), [len(signal) for signal in signals], taps)
         return [{tap: out[tap][item, : count * self.frames_per_hop[tap]].numpy() for tap in taps}
                 for item, count in enumerate(frames)]

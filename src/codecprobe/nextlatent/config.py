@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from codecprobe.config import ConfigError
+from codecprobe.store import DEFAULT_STORE
 from codecprobe.structure.config import EncoderChoice, KMeansConfig, SchemeConfig
 from codecprobe.train.config import TrainerConfig
 
@@ -74,7 +75,7 @@ class NextLatentConfig:
     device: str = "cpu"
     control: bool = True  # also run a trained neural encoder with seeded random weights
     control_seed: int = 0
-    store: str = "runs/store"
+    store: str = DEFAULT_STORE
     # what is predicted from what
     window: int = 8  # context frames ending at the anchor t
     lag: int = 1  # target: z[t+lag] - z[t] of frames z-scored with training statistics

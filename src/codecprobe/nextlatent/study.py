@@ -1,6 +1,6 @@
 """The pipeline behind ``codecprobe nextlatent``: seed 004's Tier 1 Exp 1 and Exp 2 for any encoder tap.
 
-1. Phase 0's data (:func:`codecprobe.structure.study.load_data`: pooled corpora, per-corpus
+1. Phase 0's data (:func:`codecprobe.structure.data.load_data`: pooled corpora, per-corpus
    speaker split) and the encoder with, beside a trained one, its untrained control; taps are
    checked before any work; the store gets what it lacks.
 2. Per encoder role and tap: Phase 0's key scheme (``key_scheme``, default ``mean_vq64``) and its
@@ -8,7 +8,7 @@
    (:func:`codecprobe.structure.analysis.fit_keys`); the frames go into a frame bank; every anchor
    gets its keys.
 3. Every system (``gaussian``, ``vmf``, ``vmf+key``, ``vmf+random_key``) is trained with
-   :func:`codecprobe.train.fit` (checkpoints, resume, the best validation checkpoint kept) on the
+   :class:`codecprobe.train.run.TrainingRun` (checkpoints, resume, the best validation checkpoint kept) on the
    training speakers' anchors, and its negative log-likelihood is summed per held-out utterance,
    beside an unconditional diagonal Gaussian fitted on the training targets.
 4. NLL per frame and paired differences (Exp 1: vMF against Gaussian; Exp 2: what the key, and a
@@ -34,8 +34,9 @@ from codecprobe.structure.conditioning import Conditioning
 from codecprobe.structure.config import StructureConfig
 from codecprobe.structure.frames import StoreFrames, Windows
 from codecprobe.structure.metrics import bootstrap_sums
-from codecprobe.structure.study import RoleTap, StudyData, load_data, plan_encoders
-from codecprobe.train import FrameBank, TapSource, WindowDataModule, build_bank, fit, load_module, stack_batch
+from codecprobe.structure.data import RoleTap, StudyData, load_data, plan_encoders
+from codecprobe.train import FrameBank, TapSource, WindowDataModule, build_bank, stack_batch
+from codecprobe.train.run import TrainingRun
 
 EVAL_BATCH = 512
 
@@ -75,7 +76,7 @@ class NextLatentResult:
 
 def run_nextlatent(config: NextLatentConfig, out: str | Path, progress: bool = True) -> NextLatentResult:
     from codecprobe.extract import ensure_extracted
-    from codecprobe.store import LatentStore
+    from codecprobe.store import open_store
 
     if not config.corpora:
         raise InputError("no corpus given (corpora / --corpus)")
@@ -83,7 +84,7 @@ def run_nextlatent(config: NextLatentConfig, out: str | Path, progress: bool = T
     data = load_data(config.corpora, config.layout, config.train_fraction, config.split_seed)
     (plan,) = plan_encoders([config.encoder], config.device, config.control, config.control_seed)
     result = NextLatentResult(config, data)
-    with LatentStore(config.store) as store:
+    with open_store(config.store) as store:
         for role in plan.roles:
             for corpus in data.corpora:
                 ensure_extracted(corpus, role.encoder, plan.taps, store, progress=progress)
@@ -135,9 +136,10 @@ def run_tap(store, role: str, identity: EncoderIdentity, tap: str, data: StudyDa
             inputs=TapSource(identity, tap).describe(), system=system)
         datamodule = WindowDataModule(windows("train", which), windows("val", which), config.trainer.batch_size,
                                       config.trainer.seed, config.trainer.workers)
-        trained = fit(module, datamodule, config.trainer, folder / "systems" / system, saved_config=config)
-        checkpoint = trained.best_checkpoint or trained.last_checkpoint
-        best = load_module(checkpoint)
+        training = TrainingRun(folder / "systems" / system)
+        trained = training.fit(module, datamodule, config.trainer, saved_config=config)
+        finished, best = training.read()
+        checkpoint = finished.checkpoint
         nll = _summed_nll(best, windows("eval", which), eval_utterance, len(rows["eval"]))
         run.systems.append(SystemRun(system, head, key_name, checkpoint, trained.global_step, trained.train_seconds,
                                      sum(p.numel() for p in module.parameters()), nll))
@@ -222,3 +224,27 @@ def _say(message: str, progress: bool) -> None:
     if progress:
         print(message, file=sys.stderr)
 
+
+
+# -- what is saved ------------------------------------------------------------------------
+def write_nextlatent(result: NextLatentResult, out: str | Path):
+    """Draw the figures, read each comparison, save ``results.json`` and write the report; the saved summary."""
+    from codecprobe.nextlatent.figures import draw
+    from codecprobe.nextlatent.results import NextLatentRun, NextLatentSummary, reading
+    from codecprobe.report import provenance
+    from codecprobe.report.results import write_study
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    runs = [NextLatentRun(
+        encoder=run.identity.encoder, role=run.role, weights_id=run.identity.weights_id, trained=run.identity.trained,
+        weights=run.identity.weights, settings=run.identity.settings, tap=run.tap, dim=run.dim,
+        control_note=run.control_note, anchors=run.items, nll=run.rows,
+        comparisons=[c | {"reading": reading(c["nll_decrease_per_frame"])} for c in run.comparisons],
+        systems=[{"system": s.name, "head": s.head, "key": s.key, "checkpoint": str(s.checkpoint),
+                  "global_step": s.global_step, "train_seconds": s.train_seconds, "parameters": s.parameters}
+                 for s in run.systems]) for run in result.runs]
+    summary = NextLatentSummary(runs, {"corpora": result.data.summary, "split": result.data.description},
+                                draw(result, out), result.config, provenance(("lightning",)))
+    write_study(summary, out)
+    return summary

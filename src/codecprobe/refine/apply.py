@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from codecprobe.data.turns import Turns
 from codecprobe.refine.data import BoundaryWindows
 from codecprobe.refine.examples import BoundaryExamples
-from codecprobe.score import FileTurns
 from codecprobe.score.timeline import Speakers
 from codecprobe.train.bank import FrameBank
 
@@ -39,23 +39,23 @@ def bounded_times(turns: Speakers, offsets: np.ndarray, duration: float) -> np.n
     return np.round(moved, 3)
 
 
-def refined_turns(turns: Speakers, offsets: np.ndarray, duration: float, file_id: str) -> FileTurns:
+def refined_turns(turns: Speakers, offsets: np.ndarray, duration: float, file_id: str) -> Turns:
     """``turns`` with their boundaries moved (:func:`bounded_times`); turns left with no length are dropped."""
     n = len(turns.onset)
     times = bounded_times(turns, offsets, duration)
     onset, offset = times[:n], times[n:]
     keep = offset > onset
-    return FileTurns.build(file_id, onset[keep], (offset - onset)[keep],
+    return Turns.build(file_id, onset[keep], (offset - onset)[keep],
                            [turns.labels[c] for c in turns.code[keep].tolist()])
 
 
-def refine_examples(module, examples: BoundaryExamples, bank: FrameBank) -> tuple[np.ndarray, dict[str, FileTurns]]:
+def refine_examples(module, examples: BoundaryExamples, bank: FrameBank) -> tuple[np.ndarray, dict[str, Turns]]:
     """A refiner's offset for every boundary of ``examples`` (frames from ``bank``) and each hypothesis refined."""
     offsets = module.predict(BoundaryWindows(examples, bank, module.window_frames)) if len(examples) else np.zeros(0)
     return offsets, apply_offsets(examples, offsets)
 
 
-def apply_offsets(examples: BoundaryExamples, offsets: np.ndarray) -> dict[str, FileTurns]:
+def apply_offsets(examples: BoundaryExamples, offsets: np.ndarray) -> dict[str, Turns]:
     """Every hypothesis of ``examples`` with its boundaries moved by ``offsets`` (one per row; zeros: unrefined)."""
     return {h.name: refined_turns(h.turns, offsets[examples.rows_of(i)], h.duration, h.name)
             for i, h in enumerate(examples.hypotheses)}

@@ -12,6 +12,7 @@ from typing import Literal
 
 from codecprobe.config import ConfigError
 from codecprobe.extract.executor import ExecutorConfig
+from codecprobe.store import DEFAULT_STORE
 from codecprobe.train.config import TrainerConfig
 from codecprobe.train.inputs import InputTap
 
@@ -199,7 +200,7 @@ class RefineStudyConfig:
     refiner: RefinerConfig = field(default_factory=RefinerConfig)
     trainer: TrainerConfig = field(default_factory=default_trainer)
     # extraction
-    store: str = "runs/store"
+    store: str = DEFAULT_STORE
     device: str = "cpu"
     executor: ExecutorConfig = field(default_factory=ExecutorConfig)  # where extraction runs (docs/scale.md)
     # evaluation

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from codecprobe.data.turns import Turns
 from codecprobe.refine.jitter import BoundaryErrors, jitter_turns
 from codecprobe.refine.speakers import EmbeddingTrack, boundary_context
-from codecprobe.score import FileTurns
 from codecprobe.score.boundaries import file_boundary_pairs
 from codecprobe.score.timeline import Speakers
 
@@ -35,7 +35,7 @@ class Hypothesis:
     recording_id: str
     duration: float
     turns: Speakers
-    reference: FileTurns | None
+    reference: Turns | None
     matched_time: np.ndarray  # [2n]
     change: np.ndarray  # [2n] bool
 
@@ -44,8 +44,8 @@ class Hypothesis:
         return np.concatenate([self.turns.onset, self.turns.offset])
 
 
-def make_hypothesis(name: str, recording_id: str, duration: float, system: FileTurns | None,
-                    reference: FileTurns | None, max_offset_s: float) -> Hypothesis:
+def make_hypothesis(name: str, recording_id: str, duration: float, system: Turns | None,
+                    reference: Turns | None, max_offset_s: float) -> Hypothesis:
     """``system`` prepared and its boundaries matched to ``reference``'s (None: no reference, no targets)."""
     regions = np.array([[0.0, duration]])
     prepared, pairs = file_boundary_pairs(name, reference, system, regions, max_offset_s)
@@ -53,7 +53,7 @@ def make_hypothesis(name: str, recording_id: str, duration: float, system: FileT
     return Hypothesis(name, recording_id, duration, prepared.system, reference, matched, change)
 
 
-def jittered_hypotheses(recordings: list[tuple[str, float, FileTurns]], errors: BoundaryErrors, copies: int,
+def jittered_hypotheses(recordings: list[tuple[str, float, Turns]], errors: BoundaryErrors, copies: int,
                         seed: int, max_offset_s: float) -> list[Hypothesis]:
     """``copies`` jittered versions of each ``(recording id, duration, reference)``, named ``<id>#<copy>``.
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from codecprobe.errors import InputError
 from codecprobe.refine.config import JitterConfig
-from codecprobe.score import FileTurns
+from codecprobe.data.turns import Turns
 
 MAX_DRAWS = 100  # redraws of errors beyond max_s, and of turns that would come out too short
 
@@ -70,21 +70,21 @@ def measured_errors(path: str | Path) -> np.ndarray:
     return errors
 
 
-def jitter_turns(turns: FileTurns, duration: float, errors: BoundaryErrors, rng: np.random.Generator) -> FileTurns:
+def jitter_turns(turns: Turns, duration: float, errors: BoundaryErrors, rng: np.random.Generator) -> Turns:
     """``turns`` with each distinct boundary time moved by a drawn error, kept inside ``[0, duration]``
     and rounded to milliseconds.
 
     A turn that would end less than ``min_turn_s`` after it starts gets new draws for those of its
     boundary times no accepted turn uses; after ``MAX_DRAWS`` tries it keeps its reference times.
 
-    >>> ref = FileTurns.build("f", [1.0, 3.0], [2.0, 2.0], ["A", "B"])
+    >>> ref = Turns.build("f", [1.0, 3.0], [2.0, 2.0], ["A", "B"])
     >>> out = jitter_turns(ref, 6.0, BoundaryErrors(JitterConfig(scale_s=0.2)), np.random.default_rng(1))
-    >>> bool(out.onset[1] == out.offset[0]), bool(np.all(out.duration > 0))  # the handover at 3.0 moves as one
+    >>> bool(out.start[1] == out.end[0]), bool(np.all(out.duration > 0))  # the handover at 3.0 moves as one
     (True, True)
     """
-    times, index = np.unique(np.concatenate([turns.onset, turns.offset]), return_inverse=True)
+    times, index = np.unique(np.concatenate([turns.start, turns.end]), return_inverse=True)
     n = len(turns)
-    onset, offset = turns.onset.copy(), turns.offset.copy()
+    onset, offset = turns.start.copy(), turns.end.copy()
     moved, fixed = np.zeros(len(times)), np.zeros(len(times), dtype=bool)
     todo = np.arange(n)
     for _ in range(MAX_DRAWS):
@@ -97,4 +97,4 @@ def jitter_turns(turns: FileTurns, duration: float, errors: BoundaryErrors, rng:
         todo = todo[~ok]
         if not len(todo):
             break
-    return FileTurns(turns.file_id, onset, offset - onset, turns.speaker.copy(), list(turns.labels))
+    return Turns(turns.recording_id, onset, offset - onset, turns.code.copy(), list(turns.labels))

@@ -24,7 +24,7 @@ import math
 import torch
 from torch import nn
 
-from codecprobe.diarize.model import InputNorm, sinusoidal_positions
+from codecprobe.train.layers import InputNorm, sinusoidal_positions
 
 
 class FlatMlp(nn.Module):

@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
-from codecprobe.diarize.model import InputNorm
+from codecprobe.train.layers import InputNorm
 from codecprobe.refine.model import (CandidateRanker, Denoiser, FlatMlp, SoftArgmax, WindowEncoder, cosine_alphas,
                                      masked_softmax, normal_quantiles)
 from codecprobe.train.inputs import TapWindowModule, inputs_summary

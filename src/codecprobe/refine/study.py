@@ -7,14 +7,13 @@
    (its taps fused on its grid) and the speaker-embedding tracks.
 3. :func:`example_sets`: hypotheses (jittered references, or a system's RTTMs) and their
    boundaries matched to the references, with the speaker context of every boundary.
-4. :func:`train_refiner`: each variant on each system through :func:`codecprobe.train.fit`
+4. :func:`train_refiner`: each variant on each system through :class:`codecprobe.train.run.TrainingRun`
    (checkpoints, resume, CSV metrics; ``best.ckpt`` at the lowest validation MAE).
 5. :func:`evaluate_all`: boundary MAE / RMSE / accuracy and DER before and after refinement
    on every evaluation set, beside the unrefined hypothesis, and the seed's gate.
 """
 from __future__ import annotations
 
-import csv
 import dataclasses
 import sys
 from dataclasses import asdict, dataclass, field
@@ -24,8 +23,7 @@ import lightning as L
 import numpy as np
 import torch
 
-from codecprobe.diarize.data import Conversations, load_conversations, load_training
-from codecprobe.diarize.study import check_distinct_ids
+from codecprobe.train.conversations import check_distinct_ids, Conversations, load_conversations, load_training
 from codecprobe.encoders import Encoder
 from codecprobe.errors import InputError
 from codecprobe.extract import ExecutorConfig
@@ -37,11 +35,13 @@ from codecprobe.refine.frames import embedding_tracks, finest_rate, refiner_bank
 from codecprobe.refine.jitter import BoundaryErrors
 from codecprobe.refine.metrics import boundary_metrics
 from codecprobe.refine.module import VARIANT_MODULES, RefinerModule
-from codecprobe.score import DerComponents, FileTurns, read_rttms, score
-from codecprobe.store import LatentStore
-from codecprobe.train import FrameBank, TapSource, WindowDataModule, fit, load_module, read_checkpoint
-from codecprobe.train.fit import BEST, LAST
+from codecprobe.data.rttm import read_rttms
+from codecprobe.data.turns import Turns
+from codecprobe.score import DerComponents, score
+from codecprobe.store import LatentStore, open_store
+from codecprobe.train import FrameBank, TapSource, WindowDataModule, load_module
 from codecprobe.train.inputs import build_input, extract_inputs, input_record
+from codecprobe.train.run import TrainingRun
 
 NORM_SAMPLE_WINDOWS = 256  # training windows whose frames set the input standardisation
 EVAL_SEED = 1000  # jittered evaluation hypotheses draw from seeds EVAL_SEED + set index, away from training's
@@ -55,14 +55,14 @@ class EvalData:
     config: EvalSet
     name: str
     conversations: list[Conversations]
-    hypotheses: dict[str, FileTurns] | None  # None: the references jittered
+    hypotheses: dict[str, Turns] | None  # None: the references jittered
 
     @property
-    def recordings(self) -> list[tuple[str, float, FileTurns]]:
+    def recordings(self) -> list[tuple[str, float, Turns]]:
         return recordings_of(self.conversations)
 
 
-def recordings_of(sets: list[Conversations]) -> list[tuple[str, float, FileTurns]]:
+def recordings_of(sets: list[Conversations]) -> list[tuple[str, float, Turns]]:
     """``(recording id, duration, reference turns)`` of every recording of ``sets``."""
     return [(r.id, r.duration, c.reference(r.id)) for c in sets for r in c.recordings]
 
@@ -99,7 +99,7 @@ def load_data(config: RefineStudyConfig, training: bool = True) -> StudyData:
     return data
 
 
-def given_hypotheses(eval_set: EvalSet, sets: list[Conversations]) -> dict[str, FileTurns] | None:
+def given_hypotheses(eval_set: EvalSet, sets: list[Conversations]) -> dict[str, Turns] | None:
     """The hypothesis RTTMs of an evaluation set (None: jittered references); they must name its recordings."""
     if not eval_set.hypotheses:
         return None
@@ -249,44 +249,35 @@ def build_module(config: RefineStudyConfig, variant: str, system: RefineSystem, 
 
 
 def train_refiner(config: RefineStudyConfig, variant: str, system: RefineSystem, speaker: Speaker,
-                  train: BoundaryWindows, val: BoundaryWindows | None, out_dir: Path) -> Training | None:
-    """Train (or resume) one variant on one system in ``out_dir``; None in the extra processes of a DDP run."""
+                  train: BoundaryWindows, val: BoundaryWindows | None, run: TrainingRun) -> bool:
+    """Train (or resume) one variant on one system; False in the extra processes of a DDP run."""
     L.seed_everything(config.trainer.seed, workers=True, verbose=False)
     module = build_module(config, variant, system, speaker, train)
     sample = np.random.default_rng(config.trainer.seed).permutation(len(train))[:NORM_SAMPLE_WINDOWS]
     items = [train[int(i)] for i in sample]
     module.fit_input_norm(torch.stack([i["features"] for i in items]), torch.stack([i["mask"] for i in items]))
     data = WindowDataModule(train, val, config.trainer.batch_size, config.trainer.seed, config.trainer.workers)
-    result = fit(module, data, config.trainer, out_dir, saved_config=config)
-    if not result.is_global_zero:
-        return None
-    return Training(system.name, variant, result.best_checkpoint or result.last_checkpoint, result.global_step,
-                    result.train_seconds, count_parameters(module), len(train), len(val) if val else 0,
-                    module.describe(), result.metrics)
-
-
-def count_parameters(module: torch.nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+    return run.fit(module, data, config.trainer, saved_config=config) is not None
 
 
 def load_refiner(checkpoint: str | Path) -> RefinerModule:
     """The refiner a checkpoint holds (an error naming the file if it holds something else)."""
     module = load_module(checkpoint)
-    if not isinstance(module, RefinerModule):
-        raise InputError(f"{checkpoint}: not a boundary refiner (it holds a {type(module).__name__})")
+    _check_refiner(module, checkpoint)
     return module
 
 
-def finished_training(checkpoint: Path) -> tuple[Training, RefinerModule]:
-    """What a checkpoint says about its training, and the refiner it holds (for evaluation-only runs)."""
-    state = read_checkpoint(checkpoint)
-    module = load_refiner(checkpoint)
-    metrics = checkpoint.parent / "metrics.csv"
-    rows = [{k: (float(v) if v else None) for k, v in row.items()} for row in csv.DictReader(open(metrics))] \
-        if metrics.is_file() else []
-    seconds = float(state.get("callbacks", {}).get("ResumeState", {}).get("train_seconds", float("nan")))
-    return Training(module.hparams.system, module.variant, checkpoint, int(state["global_step"]), seconds,
-                    count_parameters(module), 0, 0, module.describe(), rows), module
+def _check_refiner(module, checkpoint) -> None:
+    if not isinstance(module, RefinerModule):
+        raise InputError(f"{checkpoint}: not a boundary refiner (it holds a {type(module).__name__})")
+
+
+def finished_training(run: TrainingRun) -> tuple[Training, RefinerModule]:
+    """What the run's checkpoint says about its training, and the refiner it holds (window counts: the study's)."""
+    finished, module = run.read()
+    _check_refiner(module, finished.checkpoint)
+    return Training(module.hparams.system, module.variant, finished.checkpoint, finished.global_step,
+                    finished.train_seconds, finished.parameters, 0, 0, module.describe(), finished.metrics), module
 
 
 # -- evaluation ---------------------------------------------------------------------------
@@ -303,7 +294,7 @@ class Evaluation:
     errors: np.ndarray  # signed errors of the matched boundaries after refinement (s)
     change: np.ndarray  # which of them are speaker changes
     der: dict[float, DerComponents]
-    refined: dict[str, FileTurns]
+    refined: dict[str, Turns]
 
     def metrics(self, kind: str = "all") -> dict:
         """Boundary metrics of ``all`` matched boundaries, those at a speaker ``change``, or the ``other`` ones."""
@@ -330,7 +321,7 @@ def evaluate_set(example_set: ExampleSet, offsets: np.ndarray, system: str, vari
                       examples.change[matched], der_of(examples, refined, collars), refined)
 
 
-def der_of(examples: BoundaryExamples, system: dict[str, FileTurns], collars: list[float]) -> dict[float, DerComponents]:
+def der_of(examples: BoundaryExamples, system: dict[str, Turns], collars: list[float]) -> dict[float, DerComponents]:
     """DER components of each hypothesis against its reference over its whole recording, pooled, per collar."""
     reference = {h.name: h.reference for h in examples.hypotheses}
     uem = {h.name: np.array([[0.0, h.duration]]) for h in examples.hypotheses}
@@ -372,27 +363,26 @@ def run_study(config: RefineStudyConfig, out: str | Path, progress: bool = True,
     if config.trainer.processes > 1 and len(runs) > 1:
         raise InputError(f"training on {config.trainer.processes} processes takes one system and one variant per "
                          f"command; this config has {len(runs)}")
+    folders = {(system.name, variant): TrainingRun(out / "systems" / system.name / variant) for system, variant in runs}
     if evaluate_only:
-        for system, variant in runs:
-            if not (out / "systems" / system.name / variant / LAST).is_file():
-                raise InputError(f"{out / 'systems' / system.name / variant}: no checkpoint to evaluate (train first)")
-    with LatentStore(config.store) as store:
+        for run in folders.values():
+            run.require_trained()
+    with open_store(config.store) as store:
         sets = prepare(config, data, systems, speaker, store, progress)
     if prepare_only:
         return None
     trainings, modules = [], []
     for system, variant in runs:
-        folder = out / "systems" / system.name / variant
+        run = folders[system.name, variant]
         if not evaluate_only:
             window = window_grid(config, system.rate)["window_frames"]
             train = matched_windows(sets["train"], system, window)
             val = matched_windows(sets["val"], system, window) if "val" in sets else None
             say(f"training {variant} on {system.name} ({len(train)} boundaries, {window} frames of "
                 f"{1000 / system.rate:g} ms)", progress)
-            if train_refiner(config, variant, system, speaker, train, val, folder) is None:
+            if not train_refiner(config, variant, system, speaker, train, val, run):
                 return None
-        best = folder / BEST
-        training, module = finished_training(best if best.is_file() else folder / LAST)
+        training, module = finished_training(run)
         training.train_windows = int(sets["train"].examples.matched.sum())
         training.val_windows = int(sets["val"].examples.matched.sum()) if "val" in sets else 0
         trainings.append(training)
@@ -408,7 +398,7 @@ class Refined:
     refined boundary errors and DER (else None)."""
 
     module: RefinerModule
-    turns: dict[str, FileTurns]
+    turns: dict[str, Turns]
     before: Evaluation | None
     after: Evaluation | None
 
@@ -444,7 +434,7 @@ def refine_hypotheses(checkpoint: str | Path, corpus: str | Path, layout: str | 
                                                                          if r.id in given))
     inputs = module.input_encoders(device)
     embedding = module.embedding_encoder(device)
-    with LatentStore(store_path) as store:
+    with open_store(store_path) as store:
         extract_inputs([(recordings.name, subset)], inputs + [embedding], store, progress, executor)
         ids = sorted(given)
         bank = refiner_bank(store, [source for _, source in inputs], module.frame_rate,
@@ -462,13 +452,90 @@ def refine_hypotheses(checkpoint: str | Path, corpus: str | Path, layout: str | 
                    evaluate_set(example_set, offsets, module.hparams.system, module.variant, list(collars)))
 
 
-def reference_turns(recording_id: str, segments: list | None) -> FileTurns | None:
-    if not segments:
-        return None
-    return FileTurns.build(recording_id, [s.start for s in segments], [s.duration for s in segments],
-                           [s.speaker for s in segments])
+def reference_turns(recording_id: str, segments: list | None) -> Turns | None:
+    return Turns.from_supervisions(segments)[recording_id] if segments else None
 
 
 def say(message: str, progress: bool) -> None:
     if progress:
         print(message, file=sys.stderr)
+
+
+# -- what is saved ------------------------------------------------------------------------
+KINDS = ("all", "change", "other")  # every matched boundary; those at a speaker change; the rest
+
+
+def write_refine(result: StudyResult, out: str | Path):
+    """Write the refined RTTMs and the figures, draw the gates, save ``results.json`` and write the report."""
+    from codecprobe.refine.figures import draw
+    from codecprobe.refine.results import CONTROL_NOTE, RefineResult
+    from codecprobe.report import provenance, slug
+    from codecprobe.report.results import write_study
+    from codecprobe.data.rttm import write_rttm
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    labels = {(t.system, t.variant): t for t in result.trainings}
+    evaluations = [_evaluation_record(e, labels.get((e.system, e.variant))) for e in result.evaluations]
+    for e in result.evaluations:
+        name = IDENTITY if e.variant == IDENTITY else f"{e.system}-{e.variant}"
+        write_rttm(out / "rttm" / slug(e.eval_set) / f"{slug(name)}.rttm", e.refined)
+    names = [e.name for e in result.data.evals]
+    gates = [_gate(result.config, name, [r for r in evaluations if r["eval_set"] == name]) for name in names]
+    saved = RefineResult(refiners=[_refiner_record(t) for t in result.trainings], evaluations=evaluations,
+                         gates=gates, data=_data(result), control_note=CONTROL_NOTE, figures=draw(result, out),
+                         config=result.config, provenance=provenance(("lightning",)))
+    write_study(saved, out)
+    return saved
+
+
+def _refiner_record(training: Training) -> dict:
+    val = [row["val/mae"] for row in training.metrics if row.get("val/mae") is not None]
+    description = training.description
+    return description | {"control": not description["trained_encoders"],
+                          "parameters": training.parameters, "steps": training.global_step,
+                          "train_seconds": training.train_seconds, "best_val_mae_s": min(val) if val else None,
+                          "checkpoint": str(training.checkpoint), "train_boundaries": training.train_windows,
+                          "val_boundaries": training.val_windows}
+
+
+def _evaluation_record(evaluation: Evaluation, training: Training | None) -> dict:
+    metrics = {kind: evaluation.metrics(kind) for kind in KINDS}
+    description = training.description if training else None
+    return {"eval_set": evaluation.eval_set, "system": evaluation.system, "variant": evaluation.variant,
+            "weights": description["weights"] if description else "none (the hypothesis as given)",
+            "control": bool(description) and not description["trained_encoders"],
+            "boundaries": metrics, "der": {f"{c:g}": d.to_dict() for c, d in evaluation.der.items()}}
+
+
+def _gate(config: RefineStudyConfig, name: str, rows: list[dict]) -> dict:
+    """The seed's gate on the trained-encoder refiner that lowers the MAE most (controls do not count)."""
+    from codecprobe.refine.metrics import improvement
+
+    [baseline] = [r for r in rows if r["variant"] == IDENTITY]
+    for row in rows:
+        row["mae_change_pct"] = improvement(baseline["boundaries"]["all"], row["boundaries"]["all"])
+    candidates = [r for r in rows if r["variant"] != IDENTITY and not r["control"] and r["mae_change_pct"] is not None]
+    best = max(candidates, key=lambda r: r["mae_change_pct"], default=None)
+    value = best["mae_change_pct"] if best else None
+    return {"eval_set": name, "best": f"{best['system']} {best['variant']}" if best else None,
+            "improvement_pct": value, "verdict": config.gate.verdict(value) if best else "n/a (no trained refiner)"}
+
+
+def _data(result: StudyResult) -> dict:
+    def hours(sets):
+        return sum(r.duration for c in sets for r in c.recordings) / 3600
+
+    data = result.data
+    described = {}
+    for name, part in (("train", data.train), ("val", data.val)):
+        if part is not None:
+            described[name] = {"name": part.name, "recordings": len(part.recordings), "hours": hours([part]),
+                               "boundaries": int(result.sets[name].examples.matched.sum())}
+    described["evals"] = [{"name": e.name, "recordings": sum(len(c.recordings) for c in e.conversations),
+                           "hours": hours(e.conversations), "hypotheses": "jittered references" if
+                           e.hypotheses is None else ", ".join(e.config.hypotheses),
+                           "boundaries": len(result.sets[e.name].examples),
+                           "matched": int(result.sets[e.name].examples.matched.sum())} for e in data.evals]
+    described["systems"] = {s.name: s.rate for s in result.systems}
+    return described

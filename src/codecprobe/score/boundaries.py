@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from codecprobe.data.turns import Turns
+from codecprobe.data.uem import Uem, default_uem
 from codecprobe.score.der import DerComponents, file_der
 from codecprobe.score.prepare import PreparedFile, prepare
-from codecprobe.score.rttm import FileTurns
 from codecprobe.score.timeline import Speakers, merge_overlapping
-from codecprobe.score.uem import Uem, default_uem
 
 TOLERANCES = (0.05, 0.1, 0.2, 0.5)
 COLLARS = tuple(round(0.05 * i, 2) for i in range(11))
@@ -120,7 +120,7 @@ def pair_boundaries(ref: Speakers, sys: Speakers, mapping: list[tuple[int, int]]
     return BoundaryPairs(ref_time, change, sys_index, sys_time)
 
 
-def file_boundary_pairs(file_id: str, reference: FileTurns | None, system: FileTurns | None, regions: np.ndarray,
+def file_boundary_pairs(file_id: str, reference: Turns | None, system: Turns | None, regions: np.ndarray,
                         max_distance: float = 1.0, digits: int | None = 3) -> tuple[PreparedFile, BoundaryPairs]:
     """One file's turns prepared as the scorer prepares them (cut to ``regions``, each speaker's own
     overlaps merged, times rounded to ``digits``) and its boundaries matched under the DER mapping."""
@@ -216,7 +216,7 @@ class BoundaryReport:
         }
 
 
-def analyse_boundaries(reference: dict[str, FileTurns], system: dict[str, FileTurns], uem: Uem | None = None,
+def analyse_boundaries(reference: dict[str, Turns], system: dict[str, Turns], uem: Uem | None = None,
                        collars=COLLARS, max_distance: float = 1.0, ignore_overlaps: bool = False,
                        digits: int | None = 3) -> BoundaryReport:
     """Boundary errors and DER at each collar (0 must be among them), over all files of the UEM."""

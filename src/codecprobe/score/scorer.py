@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from codecprobe.data.turns import Turns
+from codecprobe.data.uem import Uem, default_uem
 from codecprobe.errors import InputError
 from codecprobe.report import markdown_table
 from codecprobe.score.clustering import ClusteringScores, Contingency, clustering_scores, contingency
@@ -20,8 +22,6 @@ from codecprobe.score.der import DerComponents, file_der
 from codecprobe.score.frames import frame_counts
 from codecprobe.score.jer import file_jer, overall_jer, speaker_jers
 from codecprobe.score.prepare import PreparedFile, prepare
-from codecprobe.score.rttm import FileTurns
-from codecprobe.score.uem import Uem, default_uem
 
 
 @dataclass
@@ -88,7 +88,7 @@ class DiarizationScorer:
         self._speaker_jers: list[np.ndarray | None] = []
         self._tables: list[Contingency] = []
 
-    def add(self, file_id: str, reference: FileTurns | None, system: FileTurns | None,
+    def add(self, file_id: str, reference: Turns | None, system: Turns | None,
             regions: np.ndarray) -> FileScores:
         prepared = prepare(file_id, reference, system, regions)
         result = file_der(md_eval_regions(prepared).rounded(self.digits), (self.collar,), self.ignore_overlaps)
@@ -145,11 +145,11 @@ def md_eval_regions(prepared: PreparedFile) -> PreparedFile:
                         prepared.ref_points)
 
 
-def coverage_warnings(reference: dict[str, FileTurns], system: dict[str, FileTurns], uem: Uem | None = None) -> list[str]:
+def coverage_warnings(reference: dict[str, Turns], system: dict[str, Turns], uem: Uem | None = None) -> list[str]:
     """What dscore warns about, and what it scores without a word: files on one side only, UEM
     ids that name no file, files the UEM leaves out, an empty reference or system.
 
-    >>> turns = FileTurns.build("a", [0.0], [1.0], ["x"])
+    >>> turns = Turns.build("a", [0.0], [1.0], ["x"])
     >>> coverage_warnings({"a": turns}, {})
     ['the system holds no speaker turns', 'file "a" is only in the reference: all its speech counts as missed']
     """
@@ -170,7 +170,7 @@ def coverage_warnings(reference: dict[str, FileTurns], system: dict[str, FileTur
     return warnings
 
 
-def score(reference: dict[str, FileTurns], system: dict[str, FileTurns], uem: Uem | None = None,
+def score(reference: dict[str, Turns], system: dict[str, Turns], uem: Uem | None = None,
           **options) -> Scores:
     """Score a system against a reference, file by file over the UEM (dscore's default UEM if none).
 

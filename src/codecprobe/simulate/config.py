@@ -156,7 +156,9 @@ class SimulateConfig:
     seed: int = 0
     sampling_rate: int = 16000
     audio_format: Literal["pcm16", "float32"] = "pcm16"  # WAV sample format
-    recording_prefix: str = "sim"  # recordings are <prefix>-000000, <prefix>-000001, ...
+    # recordings are <prefix>-000000, <prefix>-000001, ... (a prefix ending in '-' or '_': <prefix>000000);
+    # None: sim, sim-train or sim-heldout by speakers.split, so a train and a held-out set never share an id
+    recording_prefix: str | None = None
     speakers: SpeakerConfig = field(default_factory=SpeakerConfig)
     turns: TurnConfig = field(default_factory=TurnConfig)
     timing: TimingConfig = field(default_factory=TimingConfig)
@@ -180,7 +182,8 @@ class SimulateConfig:
         _require(self.sampling_rate >= 1000 and self.sampling_rate % 1000 == 0, "sampling_rate",
                  "must be a multiple of 1000 Hz (every RTTM boundary, in whole ms, then falls on a sample)",
                  self.sampling_rate)
-        _require(bool(self.recording_prefix) and all(c.isalnum() or c in "_-" for c in self.recording_prefix),
+        _require(self.recording_prefix is None or (bool(self.recording_prefix) and all(
+                     c.isalnum() or c in "_-" for c in self.recording_prefix)),
                  "recording_prefix", "must be letters, digits, '_' or '-' (RTTM ids hold no dots or spaces)",
                  self.recording_prefix)
         speakers = self.speakers
@@ -216,6 +219,16 @@ class SimulateConfig:
         _require(self.noise.kind != "folder" or bool(self.noise.folder), "noise.folder",
                  "is needed when noise.kind is 'folder'", self.noise.folder)
         self.noise.snr_db.check("noise.snr_db", nonnegative=False)
+
+    def recording_id(self, index: int) -> str:
+        """The id of recording ``index``.
+
+        >>> SimulateConfig().recording_id(7), SimulateConfig(recording_prefix="test-").recording_id(7)
+        ('sim-000007', 'test-000007')
+        """
+        split = {"all": "", "train": "-train", "held-out": "-heldout"}[self.speakers.split]
+        prefix = f"sim{split}" if self.recording_prefix is None else self.recording_prefix
+        return f"{prefix}{'' if prefix.endswith(('-', '_')) else '-'}{index:06d}"
 
     def identity(self) -> dict:
         """What fixes the content of recording i: everything but how many recordings are made."""

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from codecprobe.data.turns import Turns
 from codecprobe.simulate.config import SimulateConfig
 from codecprobe.simulate.mixing import (PEAK_LIMIT, UtteranceCache, make_noise, mix, quiet_cut, set_level,
                                         speech_mask)
@@ -40,26 +41,15 @@ class Piece:
 
 
 @dataclass
-class PlacedTurn:
-    speaker: str
-    onset: float  # seconds in the recording (whole milliseconds)
-    duration: float
-    pieces: list[Piece]
-
-
-@dataclass
 class SimulatedRecording:
     recording_id: str
     audio: np.ndarray  # float32, mono, at config.sampling_rate
-    turns: list[PlacedTurn]
+    turns: Turns  # sorted by start, then speaker; times in whole milliseconds
+    pieces: list[list[Piece]]  # what each turn is made of, in the order of ``turns``
     speakers: list[str]
     gains_db: dict[str, float]
     snr_db: float | None
     peak_scale: float  # 1.0 unless the mixture was scaled down to stay below PEAK_LIMIT
-
-
-def recording_id(config: SimulateConfig, index: int) -> str:
-    return f"{config.recording_prefix}-{index:06d}"
 
 
 def simulate_recording(index: int, pool: SourcePool, config: SimulateConfig, timing: ConversationalTiming,
@@ -100,10 +90,11 @@ def simulate_recording(index: int, pool: SourcePool, config: SimulateConfig, tim
     peak = float(np.max(np.abs(audio))) if total else 0.0
     scale = PEAK_LIMIT / peak if peak > PEAK_LIMIT else 1.0
 
-    turns = [PlacedTurn(speakers[k], onset / 1000, duration / 1000, turn_pieces)
-             for k, onset, duration, turn_pieces in zip(order.tolist(), onsets.tolist(), durations.tolist(), pieces)]
-    turns.sort(key=lambda t: (t.onset, t.speaker))
-    return SimulatedRecording(recording_id(config, index), (audio * scale).astype(np.float32), turns, speakers,
+    placed = sorted(zip(onsets.tolist(), [speakers[k] for k in order.tolist()], durations.tolist(), pieces),
+                    key=lambda t: (t[0], t[1]))
+    rid = config.recording_id(index)
+    turns = Turns.build(rid, [t[0] / 1000 for t in placed], [t[2] / 1000 for t in placed], [t[1] for t in placed])
+    return SimulatedRecording(rid, (audio * scale).astype(np.float32), turns, [t[3] for t in placed], speakers,
                               {s: float(g) for s, g in zip(speakers, gains)}, snr, scale)
 
 

@@ -1,10 +1,17 @@
 """``simulation.json`` and ``report.md`` of a simulated set: what was asked for against what came out."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 from codecprobe.config import config_to_dict
-from codecprobe.report import atomic_write_text, markdown_table, provenance, write_json
-from codecprobe.simulate.sources import describe_pool
-from codecprobe.simulate.study import Simulation
+from codecprobe.report import provenance
+from codecprobe.report.model import Report, Section, Table
+from codecprobe.report.results import Result, write_study
+from codecprobe.simulate.config import SimulateConfig
+
+if TYPE_CHECKING:
+    from codecprobe.simulate.study import Simulation
 
 MAX_ROWS_IN_MARKDOWN = 100
 # Real conversations to compare with, measured the same way (codecprobe.simulate.statistics) on
@@ -21,30 +28,45 @@ REAL = {
 }
 
 
-def write_simulation_report(simulation: Simulation) -> dict:
-    """Write ``simulation.json`` (complete) and ``report.md`` into the output folder; return the JSON."""
-    config, out = simulation.config, simulation.out
-    results = {
-        "identity": simulation.identity,
-        "complete": True,
-        "config": config_to_dict(config),
-        "provenance": provenance(),
-        "output": {
+@dataclass
+class SimulationResult(Result):
+    """``simulation.json`` of a finished set: what was asked for against what came out."""
+
+    study = "simulate"
+    renderer = "codecprobe.simulate.report:render"
+    filename = "simulation.json"
+
+    identity: dict  # what must match for a rerun into the same folder
+    complete: bool
+    config: SimulateConfig
+    provenance: dict
+    output: dict  # where each kind of file is, and the audio format
+    pool: dict  # the source corpora and the speaker pool
+    timing: dict
+    expected: dict  # what the config asks for, in the terms the statistics measure
+    overall: dict  # the statistics over every recording
+    recordings: list[dict]  # one row per recording
+
+
+def write_simulation_report(simulation: Simulation) -> SimulationResult:
+    """Write ``simulation.json`` (complete) and ``report.md`` into the output folder; return the result."""
+    from codecprobe.simulate.sources import describe_pool
+
+    config = simulation.config
+    result = SimulationResult(
+        identity=simulation.identity, complete=True, config=config, provenance=provenance(),
+        output={
             "layout": "rttm", "audio": "audio/<recording>.wav", "rttm": "rttm/<recording>.rttm",
             "uem": "all.uem", "meta": "meta/<recording>.json", "speaker_labels": "global",
             "sampling_rate": config.sampling_rate,
             "sample_format": "16-bit PCM" if config.audio_format == "pcm16" else "32-bit float",
         },
-        "pool": describe_pool(simulation.pool),
-        "timing": simulation.timing.describe() if config.timing.model == "conversational"
+        pool=describe_pool(simulation.pool),
+        timing=simulation.timing.describe() if config.timing.model == "conversational"
         else {"model": "independent", "pause_means": config.timing.independent_pause_means},
-        "expected": expected(simulation),
-        "overall": simulation.totals.summary(),
-        "recordings": simulation.rows,
-    }
-    write_json(out / "simulation.json", results)
-    atomic_write_text(out / "report.md", markdown(results))
-    return results
+        expected=expected(simulation), overall=simulation.totals.summary(), recordings=simulation.rows)
+    write_study(result, simulation.out)
+    return result
 
 
 def expected(simulation: Simulation) -> dict:
@@ -70,45 +92,35 @@ def expected(simulation: Simulation) -> dict:
     return values
 
 
-def markdown(results: dict) -> str:
-    overall, wanted, config = results["overall"], results["expected"], results["config"]
-    pool = results["pool"]
-    lines = [
-        f"# Simulated conversations: {overall['recordings']} recordings, {overall['hours']:.2f} h",
-        "",
-        f"Made by `codecprobe simulate` (seed {config['seed']}, {config['timing']['model']} timing). "
-        f"{results['output']['sampling_rate']} Hz mono WAV ({results['output']['sample_format']}) in `audio/`, "
-        "reference RTTMs (overlaps kept) in `rttm/`, `all.uem`, speaker labels global across recordings "
-        "(`corpus.yaml`). Load with `--layout rttm`.",
-        "",
-        "## Sources",
-        "",
-        markdown_table(["corpus", "layout", "speakers", "utterances", "path"],
-                       [[c["name"], c["layout"], c["speakers"], c["utterances"], c["path"]] for c in pool["corpora"]]),
-        "",
-        f"Speaker pool, {_restrictions(config['speakers'])}: {pool['speakers']} speakers (`speaker_pool.txt`); "
-        f"{overall['speakers_used']} of them appear in the recordings (`speakers.txt`).",
-        "",
-        "## Asked for and observed",
-        "",
-        markdown_table(["quantity", "config", "observed", "real conversations"], _comparison_rows(overall, wanted),
-                       float_format="{:.3f}"),
-        "",
-        "Pauses and overlaps are measured over the turns in onset order, from the latest end so far "
-        "(see docs/simulate.md). An overlap is cut short where it would make a speaker overlap themself "
-        "or more speakers talk at once than allowed, so the observed mean overlap is below the drawn one.",
-        "",
-        "## Recordings",
-        "",
-        markdown_table(["recording", "duration (s)", "speakers", "turns", "speech", "overlap / speech", "silence",
-                        "SNR (dB)"],
-                       [[r["recording"], r["duration"], len(r["speakers"]), r["turns"], r["speech_ratio"],
-                         r["overlap_ratio"], r["silence_ratio"], "-" if r["snr_db"] is None else r["snr_db"]]
-                        for r in results["recordings"][:MAX_ROWS_IN_MARKDOWN]]),
+def render(result: SimulationResult) -> Report:
+    overall, wanted, config, pool = result.overall, result.expected, result.config, result.pool
+    recordings = [[r["recording"], r["duration"], len(r["speakers"]), r["turns"], r["speech_ratio"],
+                   r["overlap_ratio"], r["silence_ratio"], "-" if r["snr_db"] is None else r["snr_db"]]
+                  for r in result.recordings[:MAX_ROWS_IN_MARKDOWN]]
+    shown = [Table(["recording", "duration (s)", "speakers", "turns", "speech", "overlap / speech", "silence",
+                    "SNR (dB)"], recordings)]
+    if len(result.recordings) > MAX_ROWS_IN_MARKDOWN:
+        shown.append(f"(first {MAX_ROWS_IN_MARKDOWN} of {len(result.recordings)}; all in simulation.json)")
+    about = (f"Made by `codecprobe simulate` (seed {config.seed}, {config.timing.model} timing). "
+             f"{result.output['sampling_rate']} Hz mono WAV ({result.output['sample_format']}) in `audio/`, "
+             "reference RTTMs (overlaps kept) in `rttm/`, `all.uem`, speaker labels global across recordings "
+             "(`corpus.yaml`). Load with `--layout rttm`.")
+    sections = [
+        Section("Sources", [
+            Table(["corpus", "layout", "speakers", "utterances", "path"],
+                  [[c["name"], c["layout"], c["speakers"], c["utterances"], c["path"]] for c in pool["corpora"]]),
+            f"Speaker pool, {_restrictions(config.speakers)}: {pool['speakers']} speakers (`speaker_pool.txt`); "
+            f"{overall['speakers_used']} of them appear in the recordings (`speakers.txt`)."]),
+        Section("Asked for and observed", [
+            Table(["quantity", "config", "observed", "real conversations"], _comparison_rows(overall, wanted),
+                  float_format="{:.3f}"),
+            "Pauses and overlaps are measured over the turns in onset order, from the latest end so far "
+            "(see docs/simulate.md). An overlap is cut short where it would make a speaker overlap themself "
+            "or more speakers talk at once than allowed, so the observed mean overlap is below the drawn one."]),
+        Section("Recordings", shown),
     ]
-    if len(results["recordings"]) > MAX_ROWS_IN_MARKDOWN:
-        lines += ["", f"(first {MAX_ROWS_IN_MARKDOWN} of {len(results['recordings'])}; all in simulation.json)"]
-    return "\n".join(lines) + "\n"
+    return Report(f"Simulated conversations: {overall['recordings']} recordings, {overall['hours']:.2f} h",
+                  [about], sections, config_to_dict(config), result.provenance)
 
 
 def _comparison_rows(overall: dict, wanted: dict) -> list[list]:
@@ -140,9 +152,9 @@ def _comparison_rows(overall: dict, wanted: dict) -> list[list]:
     return rows
 
 
-def _restrictions(speakers: dict) -> str:
-    parts = [f"only {speakers['include_file']}" if speakers["include_file"] else "",
-             f"without {speakers['exclude_file']}" if speakers["exclude_file"] else "",
-             f"{speakers['split']} part of a seeded split (held-out fraction {speakers['held_out_fraction']}, "
-             f"seed {speakers['split_seed']})" if speakers["split"] != "all" else ""]
+def _restrictions(speakers) -> str:
+    parts = [f"only {speakers.include_file}" if speakers.include_file else "",
+             f"without {speakers.exclude_file}" if speakers.exclude_file else "",
+             f"{speakers.split} part of a seeded split (held-out fraction {speakers.held_out_fraction}, "
+             f"seed {speakers.split_seed})" if speakers.split != "all" else ""]
     return "; ".join(p for p in parts if p) or "every speaker of the corpora"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +45,7 @@ class SourcePool:
 
     utterances: dict[str, list[Utterance]]  # speaker id -> utterances, sorted by segment id
     corpora: list[dict]  # what each corpus contributed: name, path, layout, speakers, utterances
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (path, reason) of unreadable source files
 
     @property
     def speakers(self) -> list[str]:
@@ -83,7 +84,7 @@ def build_pool(config: SimulateConfig) -> SourcePool:
                           "unreadable_files": len(corpus.failures)})
     speakers = restrict_speakers(sorted(utterances), config)
     pool = {s: sorted(utterances[s], key=lambda u: (u.segment_id, u.start)) for s in speakers}
-    return SourcePool(pool, described)
+    return SourcePool(pool, described, [failure for corpus in corpora for failure in corpus.failures])
 
 
 def restrict_speakers(speakers: list[str], config: SimulateConfig) -> list[str]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,11 +32,12 @@ import soundfile as sf
 from tqdm.auto import tqdm
 
 from codecprobe.config import save_config
+from codecprobe.data.rttm import write_rttm
+from codecprobe.data.uem import write_uem
 from codecprobe.errors import InputError
 from codecprobe.report import atomic_write_bytes, atomic_write_text, write_json
-from codecprobe.score import FileTurns, write_rttm, write_uem
 from codecprobe.simulate.config import SimulateConfig
-from codecprobe.simulate.conversation import SimulatedRecording, recording_id, simulate_recording
+from codecprobe.simulate.conversation import SimulatedRecording, simulate_recording
 from codecprobe.simulate.mixing import noise_files
 from codecprobe.simulate.sources import SourcePool, build_pool
 from codecprobe.simulate.statistics import Totals, turn_statistics
@@ -70,10 +72,7 @@ def run_simulation(config: SimulateConfig, out: str | Path, progress: bool = Tru
     config.validate()
     previous = _previous_identity(out)
     pool = build_pool(config)
-    largest = max(c for c, w in zip(config.speakers.counts, config.speakers.count_weights) if w > 0)
-    if largest > len(pool.speakers):
-        raise InputError(f"speakers.counts asks for up to {largest} speakers in a recording, but the pool "
-                         f"({', '.join(config.corpora)}, after restrictions) has only {len(pool.speakers)}")
+    config = fit_counts_to_pool(config, len(pool.speakers))
     noise = noise_files(config.noise)
     timing = ConversationalTiming.from_config(config.timing)
     identity = json.loads(json.dumps({"format_version": FORMAT_VERSION, "config": config.identity(),
@@ -95,7 +94,7 @@ def run_simulation(config: SimulateConfig, out: str | Path, progress: bool = Tru
     rows, totals, made = [], Totals(), 0
     bar = tqdm(range(config.num_recordings), unit="rec", desc="simulate", disable=not progress)
     for index in bar:
-        meta_path = out / "meta" / f"{recording_id(config, index)}.json"
+        meta_path = out / "meta" / f"{config.recording_id(index)}.json"
         if meta_path.exists():
             meta = json.loads(meta_path.read_text())
         else:
@@ -106,6 +105,25 @@ def run_simulation(config: SimulateConfig, out: str | Path, progress: bool = Tru
     write_uem(out / "all.uem", {row["recording"]: np.array([[0.0, row["duration"]]]) for row in rows})
     atomic_write_text(out / "speakers.txt", "".join(f"{s}\n" for s in sorted(totals.speakers_used)))
     return Simulation(config, out, identity, pool, timing, rows, totals, made)
+
+
+def fit_counts_to_pool(config: SimulateConfig, n_speakers: int) -> SimulateConfig:
+    """The config with the speaker counts above the pool's size dropped (said on stderr, and the saved
+    config.yaml holds what was used): a small held-out split of the default 1-4 speakers still runs.
+    InputError when no count fits."""
+    speakers = config.speakers
+    kept = [(c, w) for c, w in zip(speakers.counts, speakers.count_weights) if c <= n_speakers and w > 0]
+    dropped = sorted({c for c, w in zip(speakers.counts, speakers.count_weights) if c > n_speakers and w > 0})
+    if not dropped:
+        return config
+    where = f"the pool ({', '.join(config.corpora)}, after restrictions) has only {n_speakers} speaker(s)"
+    if not kept:
+        raise InputError(f"speakers.counts (--num-speakers) asks for {speakers.counts} speakers per recording, but "
+                         f"{where}")
+    print(f"simulate: speakers per recording {', '.join(map(str, dropped))} left out: {where}; using "
+          f"{', '.join(str(c) for c, _ in kept)} (--num-speakers to choose)", file=sys.stderr)
+    counts, weights = map(list, zip(*kept))
+    return dataclasses.replace(config, speakers=dataclasses.replace(speakers, counts=counts, count_weights=weights))
 
 
 ROW_KEYS = ("recording", "duration", "speakers", "speech_ratio", "overlap_ratio", "silence_ratio", "turns",
@@ -120,19 +138,17 @@ def write_recording(recording: SimulatedRecording, out: Path, config: SimulateCo
              subtype="PCM_16" if config.audio_format == "pcm16" else "FLOAT")
     atomic_write_bytes(out / "audio" / f"{rid}.wav", buffer.getvalue())
     turns = recording.turns
-    write_rttm(out / "rttm" / f"{rid}.rttm",
-               {rid: FileTurns.build(rid, [t.onset for t in turns], [t.duration for t in turns],
-                                     [t.speaker for t in turns])})
+    write_rttm(out / "rttm" / f"{rid}.rttm", {rid: turns})
     duration = len(recording.audio) / config.sampling_rate
-    stats = turn_statistics(np.array([t.onset for t in turns]), np.array([t.duration for t in turns]),
-                            [t.speaker for t in turns], duration)
+    stats = turn_statistics(turns.start, turns.duration, turns.speakers, duration)
     meta = {
         "recording": rid, "duration": duration, "speakers": recording.speakers,
         "speech_ratio": stats["speech_ratio"], "overlap_ratio": stats["overlap_ratio"],
         "silence_ratio": stats["silence_ratio"], "turns": stats["turns"], "snr_db": recording.snr_db,
         "gains_db": recording.gains_db, "peak_scale": recording.peak_scale, "statistics": stats,
-        "turn_sources": [{"speaker": t.speaker, "onset": t.onset, "duration": t.duration,
-                          "pieces": [dataclasses.asdict(piece) for piece in t.pieces]} for t in turns],
+        "turn_sources": [{"speaker": t.speaker, "onset": t.start, "duration": t.duration,
+                          "pieces": [dataclasses.asdict(piece) for piece in pieces]}
+                         for t, pieces in zip(turns, recording.pieces)],
     }
     write_json(out / "meta" / f"{rid}.json", meta)
     return meta
@@ -156,7 +172,7 @@ def _check_no_extra_recordings(out: Path, config: SimulateConfig) -> None:
     meta = out / "meta"
     if meta.is_dir():
         extra = sorted(p.stem for p in meta.glob("*.json")
-                       if int(p.stem.rsplit("-", 1)[1]) >= config.num_recordings)
+                       if int(p.stem[-6:]) >= config.num_recordings)  # ids end in 6 digits
         if extra:
             raise InputError(f"{out}: already holds {extra[0]} and {len(extra) - 1} more beyond num_recordings "
                              f"({config.num_recordings}); ask for at least as many, or use another --out")

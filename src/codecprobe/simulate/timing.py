@@ -30,7 +30,7 @@ from typing import Protocol
 
 import numpy as np
 
-from codecprobe.simulate.config import Distribution, TimingConfig
+from codecprobe.simulate.config import TimingConfig
 
 
 class Sampler(Protocol):
@@ -123,6 +123,7 @@ def conversational_onsets(durations: np.ndarray, order: np.ndarray, timing: Conv
     onset (turns stay in the order drawn; lhotse lets an overlapping turn start before the turn it
     overlaps, which turns "A, B, A-overlapping-B" into "A, A, B" in onset order).
 
+    >>> from codecprobe.simulate.config import Distribution
     >>> timing = ConversationalTiming(1.0, Distribution("fixed", mean=0.5), Distribution("fixed", mean=0.25),
     ...                               1.0, Distribution("fixed", mean=1.0), 2)
     >>> conversational_onsets(np.array([3000, 3000, 500, 2000]), np.array([0, 1, 0, 0]), timing,
@@ -186,15 +187,15 @@ def fit_conversational(rttm_paths: list[str], max_simultaneous_speakers: int,
     """
     from scipy.stats import rv_histogram
 
+    from codecprobe.data.rttm import read_rttms
     from codecprobe.errors import InputError
-    from codecprobe.score.rttm import read_rttms
     from codecprobe.simulate.statistics import transitions
 
     gaps: dict[str, list[float]] = {"same_speaker_pause": [], "different_speaker_pause": [], "overlap": []}
     durations, changes = [], []
     for turns in read_rttms(rttm_paths).values():
         durations.extend(turns.duration.tolist())
-        for kind, seconds, changed in transitions(turns.onset, turns.offset, turns.speaker.tolist()):
+        for kind, seconds, changed in transitions(turns.start, turns.end, turns.code.tolist()):
             gaps[kind].append(seconds)
             changes.append(changed)
     source = ", ".join(map(str, rttm_paths))

@@ -147,6 +147,21 @@ def write_shard(root: str | os.PathLike, entries: Sequence[NewEntry]) -> Written
     ))
 
 
+def open_store(path: str | os.PathLike | None = None, mode: Literal["r", "w", "existing"] = "w") -> "LatentStore":
+    """The latent store at ``path`` (None: ``codecprobe.store.DEFAULT_STORE``), as every command and study opens it.
+
+    ``mode``: ``"w"`` creates it if needed (and reads only, where the folder cannot be written);
+    ``"r"`` never writes; ``"existing"`` writes but refuses a path that holds no store yet.
+    """
+    from codecprobe.store import DEFAULT_STORE
+
+    path = DEFAULT_STORE if path is None else path
+    if mode == "existing":
+        LatentStore(path, mode="r").close()  # the one-line error for a path with no store
+        mode = "w"
+    return LatentStore(path, mode=mode)
+
+
 class LatentStore:
     def __init__(self, root: str | os.PathLike, mode: Literal["r", "w"] = "w"):
         self.root = Path(root)

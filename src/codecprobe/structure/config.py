@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from codecprobe.errors import InputError
+from codecprobe.store import DEFAULT_STORE
 
 
 @dataclass
@@ -81,7 +82,7 @@ class StructureConfig:
     device: str = "cpu"
     control: bool = True  # also run a trained neural encoder with seeded random weights
     control_seed: int = 0
-    store: str = "runs/store"
+    store: str = DEFAULT_STORE
     # frame dataset
     window: int = 8  # context frames, ending at the anchor frame t
     lags: list[int] = field(default_factory=lambda: [1, 2, 4])  # the first lag decides

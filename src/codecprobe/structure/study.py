@@ -12,52 +12,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
-import numpy as np
-
-from codecprobe.data import Corpus, load_corpus
-from codecprobe.encoders import BuildOptions, EncoderIdentity, weights_label
-from codecprobe.encoders.roles import Role, encoder_roles
-from codecprobe.errors import InputError
-from codecprobe.structure.analysis import Analysis, SpeakerSplit, analyse
-from codecprobe.structure.config import EncoderChoice, StructureConfig
+from codecprobe.structure.analysis import Analysis, analyse
+from codecprobe.structure.config import StructureConfig
+from codecprobe.structure.data import RoleTap, StudyData, load_data, plan_encoders
 from codecprobe.structure.decision import decide
-from codecprobe.structure.frames import AudioEnergy, AudioSpan, StoreFrames
-
-
-@dataclass
-class StudyData:
-    corpora: list[Corpus]
-    split: SpeakerSplit
-    spans: dict[str, AudioSpan]
-    summary: list[dict]  # per corpus: speakers and utterances on each side
-    description: str
-
-
-@dataclass
-class EncoderPlan:
-    choice: EncoderChoice
-    roles: list[Role]
-    control_note: str
-    taps: list[str]
-
-
-@dataclass
-class RoleTap:
-    """One tap of one encoder role, as a study's tables name it (structure and nextlatent)."""
-
-    role: str  # "encoder" or "control"
-    identity: EncoderIdentity
-    tap: str
-
-    @property
-    def label(self) -> str:
-        return f"{self.identity.encoder}:{self.tap}"
-
-    @property
-    def weights(self) -> str:
-        """The weights, never letting untrained ones pass for trained ones."""
-        return weights_label(self.identity.weights_id, self.identity.trained)
+from codecprobe.structure.frames import AudioEnergy, StoreFrames
 
 
 @dataclass
@@ -78,63 +39,15 @@ class StructureResult:
     runs: list[TapRun] = field(default_factory=list)
 
 
-def load_data(corpora_paths: list[str], layout: str | None, train_fraction: float, split_seed: int) -> StudyData:
-    """The corpora, pooled, with each corpus's speakers split (seeded) into training and held-out ones."""
-    rng = np.random.default_rng(split_seed)
-    corpora, train, held_out, speaker_of, spans, summary = [], [], [], {}, {}, []
-    for path in corpora_paths:
-        corpus = load_corpus(path, layout)
-        if corpus.whole_recordings:
-            raise InputError(f"{path}: a conversation corpus (layout {corpus.layout}); the structure study needs "
-                             "single-speaker utterances")
-        segments = [s for s in corpus.segments() if s.speaker is not None]
-        speakers = sorted({s.speaker for s in segments})
-        if len(speakers) < 2:
-            raise InputError(f"{path}: {len(speakers)} labelled speaker(s); a speaker-disjoint split needs >= 2")
-        n_train = min(max(int(round(train_fraction * len(speakers))), 1), len(speakers) - 1)
-        fitted = set(rng.permutation(speakers)[:n_train].tolist())
-        for segment in segments:
-            if segment.id in speaker_of:
-                raise InputError(f"{path}: segment id {segment.id!r} also occurs in another corpus; the latent store "
-                                 "keys frames by segment id, so pooled corpora need distinct ids")
-            speaker_of[segment.id] = f"{corpus.name}/{segment.speaker}"
-            (train if segment.speaker in fitted else held_out).append(segment.id)
-            spans[segment.id] = AudioSpan(corpus.audio_path(segment.recording_id), segment.start,
-                                          segment.start + segment.duration)
-        summary.append({"corpus": corpus.name, "path": str(path), "layout": corpus.layout,
-                        "speakers_train": n_train, "speakers_eval": len(speakers) - n_train,
-                        "utterances_train": sum(s.speaker in fitted for s in segments),
-                        "utterances_eval": sum(s.speaker not in fitted for s in segments),
-                        "hours": sum(s.duration for s in segments) / 3600})
-        corpora.append(corpus)
-    description = (f"speaker-disjoint: {train_fraction:g} of each corpus's speakers are fitted on "
-                   f"(seeded, split_seed {split_seed}), the others are held out")
-    return StudyData(corpora, SpeakerSplit(sorted(train), sorted(held_out), speaker_of), spans, summary, description)
-
-
-def plan_encoders(choices: list[EncoderChoice], device: str, control: bool, control_seed: int) -> list[EncoderPlan]:
-    """Build every encoder (and control) and check its taps, before any extraction."""
-    plans = []
-    for choice in choices:
-        options = BuildOptions(choice.weights, choice.random_init, choice.seed, device, choice.encoder_options)
-        roles, note = encoder_roles(choice.encoder, options, control, control_seed)
-        try:
-            taps = roles[0].encoder.check_taps(choice.taps or list(roles[0].encoder.default_taps))
-        except ValueError as error:
-            raise InputError(str(error)) from None
-        plans.append(EncoderPlan(choice, roles, note, taps))
-    return plans
-
-
 def run_structure(config: StructureConfig, progress: bool = True) -> StructureResult:
     from codecprobe.extract import ensure_extracted
-    from codecprobe.store import LatentStore
+    from codecprobe.store import open_store
 
     config.check()
     data = load_data(config.corpora, config.layout, config.train_fraction, config.split_seed)
     plans = plan_encoders(config.encoders, config.device, config.control, config.control_seed)
     result = StructureResult(config, data)
-    with LatentStore(config.store) as store:
+    with open_store(config.store) as store:
         for plan in plans:
             for role in plan.roles:
                 for corpus in data.corpora:
@@ -148,3 +61,63 @@ def run_structure(config: StructureConfig, progress: bool = True) -> StructureRe
                     result.runs.append(TapRun(role.name, role.identity, tap, source.frame_rate, dim,
                                               plan.control_note, analysis, decide(analysis.rows, config)))
     return result
+
+
+# -- what is saved ------------------------------------------------------------------------
+def write_structure(result: StructureResult, out: str | Path):
+    """Set each trained run's control decision beside it, draw the figures, save ``results.json`` (and its
+    ``decision.json`` and ``metrics.json`` views) and write the report; the saved summary."""
+    from codecprobe.config import config_to_dict
+    from codecprobe.report import provenance, write_json
+    from codecprobe.report.results import write_study
+    from codecprobe.structure.figures import draw
+    from codecprobe.structure.results import StructureSummary
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    _link_controls(result)
+    data = result.data
+    summary = StructureSummary(
+        data={"corpora": data.summary, "split": data.description, "utterances_train": len(data.split.train),
+              "utterances_eval": len(data.split.eval)},
+        runs=[_saved_run(run) for run in result.runs], figures=draw(result, out), config=result.config,
+        provenance=provenance(("faiss-cpu",)))
+    decisions = [{key: getattr(run, key) for key in ("encoder", "role", "weights_id", "trained", "weights", "tap")}
+                 | run.decision for run in summary.runs]
+    write_json(out / "decision.json", {"command": "structure", "primary": decisions[0], "runs": decisions,
+                                       "thresholds": config_to_dict(result.config.thresholds)})
+    metrics = summary.to_dict()
+    write_json(out / "metrics.json", {"command": "structure", "data": metrics["data"],
+                                      "runs": [{k: v for k, v in run.items() if k != "decision"}
+                                               for run in metrics["runs"]],
+                                      "config": metrics["config"], "provenance": summary.provenance})
+    write_study(summary, out)
+    return summary
+
+
+def _link_controls(result: StructureResult) -> None:
+    """Beside a trained encoder's decision, its untrained control's (same encoder and tap)."""
+    for run in result.runs:
+        if run.role != "encoder":
+            continue
+        control = next((c for c in result.runs if c.role == "control" and c.identity.encoder == run.identity.encoder
+                        and c.tap == run.tap), None)
+        if control is not None:
+            run.decision["control_decision"] = control.decision["decision"]
+            if control.decision["decision"] == "PASS":
+                run.decision["control_note"] = ("the untrained control passes too: the structure comes from the "
+                                                "architecture and the signal, not from training")
+
+
+def _saved_run(run: TapRun):
+    from codecprobe.structure.results import StructureRun
+
+    a = run.analysis
+    return StructureRun(
+        encoder=run.identity.encoder, role=run.role, weights_id=run.identity.weights_id,
+        trained=run.identity.trained, weights=run.identity.weights, settings=run.identity.settings, tap=run.tap,
+        frame_rate=run.frame_rate, dim=run.dim, control_note=run.control_note, fit_sample=a.sample_size,
+        energy_threshold_db=a.energy_threshold,
+        pca_explained_variance={str(d): v for d, v in a.conditioning.pca_explained.items()},
+        effective_keys={name: len(keys) for name, keys in zip(a.conditioning.labelings, a.effective)},
+        rows=a.rows, speakers=a.speakers, decision=run.decision)

@@ -36,17 +36,17 @@ from typing import Any, Sequence
 import lightning as L
 import numpy as np
 import torch
-from lightning.pytorch.callbacks import Callback, ModelCheckpoint, TQDMProgressBar
+from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
+from tqdm.auto import tqdm
 
 from codecprobe.config import config_to_dict, save_config
 from codecprobe.errors import InputError
 from codecprobe.report.files import atomic_write_text
 from codecprobe.train.config import TrainerConfig
 from codecprobe.train.module import TrainModule, read_checkpoint
+from codecprobe.train.run import BEST, LAST
 
-LAST = "last.ckpt"
-BEST = "best.ckpt"
 
 
 @dataclass
@@ -124,11 +124,32 @@ def _trainer(config: TrainerConfig, out_dir: Path, attempt: int, has_validation:
                                save_top_k=1, enable_version_counter=False, save_on_train_epoch_end=False)]
               if has_validation else []),
             *callbacks,
-            *([TQDMProgressBar()] if config.progress else []),  # tqdm, as every other stage shows progress
+            *([StepProgress()] if config.progress else []),
         ],
-        enable_progress_bar=config.progress,
-        enable_model_summary=config.progress,
+        enable_progress_bar=False,  # Lightning's bars: one per epoch and per validation, on stdout
+        enable_model_summary=False,  # a layer table on stdout; the report states the model's size
     )
+
+
+class StepProgress(Callback):
+    """One tqdm bar on stderr over the whole run's optimiser steps (as every other stage shows progress),
+    with the metrics the module logs with ``prog_bar=True``; validation runs without bars of its own."""
+
+    def __init__(self) -> None:
+        self._bar = None
+
+    def on_train_start(self, trainer, pl_module) -> None:
+        total = trainer.max_steps if trainer.max_steps and trainer.max_steps > 0 else None
+        self._bar = tqdm(total=total, initial=trainer.global_step, unit="step", desc="training",
+                         disable=not trainer.is_global_zero, dynamic_ncols=True)
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        self._bar.update(trainer.global_step - self._bar.n)
+        shown = trainer.progress_bar_metrics  # what the module logged with prog_bar=True
+        self._bar.set_postfix({name: f"{float(value):.4g}" for name, value in shown.items()}, refresh=False)
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        self._bar.close()
 
 
 class ResumeState(Callback):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import math
 import os
+import pickle
 from dataclasses import asdict
 
 import lightning as L
@@ -109,8 +110,16 @@ def read_checkpoint(path: str | os.PathLike, map_location: str = "cpu") -> dict:
             return torch.load(path, map_location=map_location, weights_only=True)
     except FileNotFoundError:
         raise InputError(f"{path}: checkpoint not found") from None
+    except pickle.UnpicklingError:  # its message is a page of advice on torch.load's weights_only
+        raise InputError(f"{path}: not a checkpoint (not a PyTorch file, or one holding more than tensors and "
+                         f"plain data)") from None
     except Exception as error:  # torch raises several types for files that are not checkpoints
-        raise InputError(f"{path}: cannot read as a checkpoint ({type(error).__name__}: {error})") from None
+        raise InputError(f"{path}: not a checkpoint ({type(error).__name__}: {_first_line(error)})") from None
+
+
+def _first_line(error: Exception) -> str:
+    """The first sentence of ``error``'s message (torch's go on for a paragraph)."""
+    return (str(error).strip().splitlines() or [""])[0].split(". ")[0].rstrip(".")
 
 
 def _allowed_globals():

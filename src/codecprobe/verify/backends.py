@@ -13,7 +13,13 @@ maps embeddings into its space with ``transform``, and scores trial pairs with
 ``probe``                 Step 0.5: a linear layer dim -> n training speakers trained with
                           softmax cross-entropy; embeddings projected through its weights
 ``asnorm``                adaptive s-norm of another back-end's scores against a cohort
+``plda``                  two-covariance PLDA, trials scored by the log-likelihood ratio
+                          (:mod:`.plda`; it overrides ``score_trials``)
+``weighted-sum``          SUPERB's learned softmax-weighted sum over all taps (:mod:`.heads`)
+``pooling-head``          DASB's trained TDNN + attentive pooling + AAM-softmax head on the frames
 ========================  ====================================================================
+
+The last two take frames, not pooled vectors (their ``input_kind``), and are trained with torch.
 
 Why ``center`` matters: mean-pooled latents of a neural encoder share one large
 direction, so raw cosines of all pairs crowd near 1 (an untrained Mimi gives ~0.99 for
@@ -26,6 +32,9 @@ from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.decomposition import PCA
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.utils.validation import check_is_fitted, validate_data
+
+from codecprobe.verify.heads import PoolingHead, WeightedLayerSum
+from codecprobe.verify.plda import TwoCovariancePLDA
 
 
 def length_normalize(X: np.ndarray) -> np.ndarray:
@@ -256,10 +265,13 @@ BACKENDS = {
     "lda": LDAProjection,
     "probe": LinearProbe,
     "asnorm": AdaptiveSNorm,
+    "plda": TwoCovariancePLDA,
+    "weighted-sum": WeightedLayerSum,
+    "pooling-head": PoolingHead,
 }
 
 
-def build_backend(name: str, **params) -> CosineBackend:
+def build_backend(name: str, **params):
     if name not in BACKENDS:
         raise ValueError(f"unknown back-end {name!r}; choose from {', '.join(BACKENDS)}")
     return BACKENDS[name](**params)

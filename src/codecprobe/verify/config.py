@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from codecprobe.extract.executor import ExecutorConfig
+from codecprobe.store import DEFAULT_STORE
 
 
 @dataclass
@@ -28,6 +29,7 @@ class Thresholds:
     separability: float = 2.0  # centroid distance over distance to the own centroid
     consistency: float = 0.80  # mean same-speaker cosine
     min_eval_speakers: int = 5  # fewer evaluation speakers: no verdict
+    min_participation_ratio: float = 1.5  # below: a degenerate space, its ratios carry no verdict
 
     def plain_words(self, subject: str = "the encoder") -> list[str]:
         """Each threshold as one sentence about ``subject`` (e.g. ``ge2e:utterance``).
@@ -51,6 +53,10 @@ class Thresholds:
             "farther apart than an utterance lies from its own speaker's centroid.",
             f"Consistency above {self.consistency:g}: two utterances of one speaker have a mean cosine above "
             f"{self.consistency:g} - meaningful only where different speakers score clearly lower.",
+            f"Separability and the Fisher ratios carry no verdict where the space is degenerate (participation "
+            f"ratio below {self.min_participation_ratio:g}: its variance lies almost all on one direction): they then "
+            "measure how speakers spread along that one direction, not whether whole embeddings tell speakers "
+            "apart, and can disagree with the EER.",
             f"No verdict on fewer than {self.min_eval_speakers} evaluation speakers: the figures are given (with "
             "their intervals from 3 speakers on), the verdicts withheld; evaluate on more speakers, e.g. every "
             "speaker of the corpus with a separate --train-corpus.",
@@ -74,6 +80,16 @@ class DetectionCost:
 
 
 @dataclass
+class CalibrationConfig:
+    """Linear calibration of every back-end's scores to LLRs (:mod:`codecprobe.verify.calibration`), fitted on
+    trials among the training speakers; Cllr and actDCF are computed on the calibrated evaluation scores."""
+
+    max_trials_per_class: int = 20000  # calibration trials drawn among the training segments (seed: trial_seed)
+    prior: float = 0.5  # the prior the logistic regression weights targets to
+    inverse_penalty: float = 1.0  # C, inverse strength of the L2 penalty on the slope (finite on separable trials)
+
+
+@dataclass
 class ProbeConfig:
     """Step 0.5's linear layer (see :class:`codecprobe.verify.backends.LinearProbe`)."""
 
@@ -82,6 +98,43 @@ class ProbeConfig:
     weight_decay: float = 0.0001
     batch_size: int = 1024
     standardize: bool = True
+
+
+@dataclass
+class PLDAConfig:
+    """The two-covariance PLDA back-end (:class:`codecprobe.verify.plda.TwoCovariancePLDA`)."""
+
+    n_components: int = 64  # reduce to at most this many dims (LDA: and at most training speakers - 1)
+    reduction: str = "lda"  # lda (Kaldi's recipe), pca (whitening) or none
+    length_norm: bool = True
+    n_iter: int = 10  # EM iterations
+
+
+@dataclass
+class WeightedSumConfig:
+    """SUPERB's weighted sum over every tap (:class:`codecprobe.verify.heads.WeightedLayerSum`)."""
+
+    layer_norm: bool = True  # layer-normalise each tap's frames first (s3prl's default is False; see docs/verify.md)
+    max_epochs: int = 200
+    learning_rate: float = 0.01
+    weight_decay: float = 0.0001
+    batch_size: int = 256
+
+
+@dataclass
+class PoolingHeadConfig:
+    """DASB's trained pooling head (:class:`codecprobe.verify.heads.PoolingHead`)."""
+
+    channels: int = 128
+    embedding_dim: int = 128
+    attentive: bool = True  # attentive statistics pooling; false: plain mean and standard deviation
+    margin: float = 0.2  # additive angular margin (radians)
+    scale: float = 30.0
+    crop_frames: int = 200  # training crop length in frames
+    max_epochs: int = 40
+    batch_size: int = 32
+    learning_rate: float = 0.001
+    weight_decay: float = 0.0001
 
 
 @dataclass
@@ -111,7 +164,7 @@ class StudyConfig:
     device: str = "cpu"
     control: bool = True  # also run the same encoder untrained (seeded random weights; lyra: permuted weights)
     control_seed: int = 0
-    store: str = "runs/store"
+    store: str = DEFAULT_STORE
     executor: ExecutorConfig = field(default_factory=ExecutorConfig)  # where extraction runs (local or ray)
     # embeddings and back-ends
     pooling: Literal["mean", "mean+std"] = "mean"
@@ -122,9 +175,13 @@ class StudyConfig:
     lda_components: int | None = None
     asnorm_top_k: int = 300
     probe: ProbeConfig = field(default_factory=ProbeConfig)
+    plda: PLDAConfig = field(default_factory=PLDAConfig)
+    weighted_sum: WeightedSumConfig = field(default_factory=WeightedSumConfig)
+    pooling_head: PoolingHeadConfig = field(default_factory=PoolingHeadConfig)
     # diagnostics
     max_diagnostic_segments: int = 3000  # seeded sample above this (the PCA and Fisher ratio take n x dim each)
     # metrics and verdicts
     dcf: DetectionCost = field(default_factory=DetectionCost)
+    calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
     bootstrap: BootstrapConfig = field(default_factory=BootstrapConfig)
     thresholds: Thresholds = field(default_factory=Thresholds)

@@ -13,6 +13,19 @@ the points are exactly those of scikit-learn's ``roc_curve`` (with
 * minDCF is NIST's normalised detection cost minimised over thresholds, as in
   Kaldi's ``compute_min_dcf.py``, SpeechBrain and WeSpeaker:
   ``(c_miss p_miss p_t + c_fa p_fa (1 - p_t)) / min(c_miss p_t, c_fa (1 - p_t))``.
+
+Scores that claim to be log-likelihood ratios (natural log; after calibration, see
+:mod:`.calibration`) are also judged as such, as BOSARIS and NIST SRE do:
+
+* actDCF is the same normalised cost at the Bayes decision threshold
+  ``log(c_fa (1 - p_t) / (c_miss p_t))`` (``-logit(p_t)`` for unit costs): a trial is accepted
+  when its LLR reaches it. actDCF >= minDCF always; the gap is the cost of miscalibration.
+* Cllr (Brümmer & du Preez 2006) is the cross-entropy of the LLRs in bits at prior 0.5:
+  ``(mean_tar log2(1 + e^-llr) + mean_non log2(1 + e^llr)) / 2``; 1 for LLRs that are all 0
+  (a system that always abstains), 0 for perfect ones.
+* min Cllr is the Cllr of the best monotone recalibration of the scores: pool-adjacent-violators
+  (scikit-learn's isotonic regression, ties pooled) gives posteriors at the empirical prior,
+  turned into LLRs by subtracting its log odds, as BOSARIS's ``min_cllr`` does.
 """
 from __future__ import annotations
 
@@ -87,6 +100,52 @@ def eer_interval(scores: np.ndarray, labels: np.ndarray, speakers: tuple[np.ndar
     return percentile_interval(values, confidence)
 
 
+@dataclass(frozen=True)
+class EERDifference:
+    """Paired bootstrap comparison of two systems' EERs on the same trials (fractions, ``b - a``)."""
+
+    difference: float  # eer(b) - eer(a): negative when b is better
+    interval: list[float] | None  # percentile interval of the replicates' differences
+    p_value: float | None  # two-sided, against "no difference"
+    replicates: int  # replicates with trials of both kinds
+    unit: str  # what was resampled: "speaker" or "trial"
+
+
+def eer_difference(scores_a: np.ndarray, scores_b: np.ndarray, labels: np.ndarray,
+                   speakers: tuple[np.ndarray, np.ndarray] | None = None, replicates: int = 1000,
+                   confidence: float = 0.95, seed: int = 0) -> EERDifference:
+    """Paired bootstrap test of ``eer(b) - eer(a)``: each replicate reweights the trials once, for both systems.
+
+    With ``speakers`` (the speaker indices of each trial's two segments) a replicate draws speakers
+    as :func:`eer_interval` does; without, it draws trials with replacement. The p-value is that of
+    the percentile bootstrap, ``2 min(P(d* <= 0), P(d* >= 0))`` with the replicates' differences
+    ``d*`` (each count plus one, so it is never 0 from finitely many replicates), capped at 1.
+    Identical systems give difference 0 and p = 1. Interval and p-value are None below
+    3 speakers or without replicates.
+    """
+    a, b = _SortedTrials(scores_a, labels), _SortedTrials(scores_b, labels)
+    labels = np.asarray(labels).ravel().astype(bool)
+    difference = eer_from_points(b.points()) - eer_from_points(a.points())
+    rng = np.random.default_rng(seed)
+    if speakers is not None:
+        first, second = (np.asarray(s) for s in speakers)
+        n_speakers = int(max(first.max(), second.max()) + 1)
+        draws = (pair_weights(m, first, second).astype(np.float64)
+                 for m in (speaker_multiplicities(n_speakers, replicates, seed) if n_speakers >= MIN_SPEAKERS else []))
+    else:
+        draws = (np.bincount(rng.integers(0, len(labels), len(labels)), minlength=len(labels)).astype(np.float64)
+                 for _ in range(replicates))
+    values = [eer_from_points(b.points(w[b.order])) - eer_from_points(a.points(w[a.order]))
+              for w in draws if w[labels].sum() > 0 and w[~labels].sum() > 0]
+    unit = "trial" if speakers is None else "speaker"
+    if not values:
+        return EERDifference(float(difference), None, None, 0, unit)
+    values = np.asarray(values)
+    tail = min(np.sum(values <= 0) + 1, np.sum(values >= 0) + 1) / (len(values) + 1)
+    return EERDifference(float(difference), percentile_interval(values, confidence), float(min(1.0, 2 * tail)),
+                         len(values), unit)
+
+
 def eer(scores: np.ndarray, labels: np.ndarray) -> float:
     """Equal error rate as a fraction (0.35 = 35 %), at the ROC's crossing of miss = false alarm.
 
@@ -121,6 +180,44 @@ def min_dcf_from_points(points: OperatingPoints, p_target: float, c_miss: float 
     return float(cost.min() / min(c_miss * p_target, c_fa * (1.0 - p_target)))
 
 
+def act_dcf(llrs: np.ndarray, labels: np.ndarray, p_target: float, c_miss: float = 1.0, c_fa: float = 1.0) -> float:
+    """Normalised detection cost of Bayes decisions on LLRs (accept where ``llr >= log(c_fa (1-p) / (c_miss p))``).
+
+    >>> act_dcf(np.array([2.0, -1.0, -3.0]), np.array([1, 1, 0]), p_target=0.5)  # one of two targets missed
+    0.5
+    """
+    if not 0.0 < p_target < 1.0:
+        raise ValueError(f"p_target must be in (0, 1), got {p_target}")
+    llrs, labels = _check(llrs, labels)
+    accept = llrs >= np.log(c_fa * (1.0 - p_target) / (c_miss * p_target))
+    cost = c_miss * p_target * np.mean(~accept[labels]) + c_fa * (1.0 - p_target) * np.mean(accept[~labels])
+    return float(cost / min(c_miss * p_target, c_fa * (1.0 - p_target)))
+
+
+def cllr(llrs: np.ndarray, labels: np.ndarray) -> float:
+    """Cllr in bits; LLRs of +-inf on the right side cost 0.
+
+    >>> round(cllr(np.array([np.log(3), -np.log(3)]), np.array([1, 0])), 6)  # log2(4/3)
+    0.415037
+    """
+    llrs, labels = _check(llrs, labels, finite=False)
+    miss = np.logaddexp(0.0, -llrs[labels]).mean()
+    false_alarm = np.logaddexp(0.0, llrs[~labels]).mean()
+    return float((miss + false_alarm) / (2.0 * np.log(2.0)))
+
+
+def min_cllr(scores: np.ndarray, labels: np.ndarray) -> float:
+    """Cllr after the optimal monotone (PAV) recalibration of the scores; between 0 and 1."""
+    from sklearn.isotonic import IsotonicRegression
+
+    scores, labels = _check(scores, labels)
+    posterior = IsotonicRegression(y_min=0.0, y_max=1.0).fit_transform(scores, labels.astype(np.float64))
+    prior = labels.mean()
+    with np.errstate(divide="ignore"):
+        llrs = np.log(posterior) - np.log1p(-posterior) - np.log(prior / (1.0 - prior))
+    return cllr(llrs, labels)
+
+
 @dataclass(frozen=True)
 class ScoreSummary:
     """Every number the seeds print about a set of trial scores."""
@@ -149,12 +246,12 @@ def score_summary(scores: np.ndarray, labels: np.ndarray) -> ScoreSummary:
     )
 
 
-def _check(scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _check(scores: np.ndarray, labels: np.ndarray, finite: bool = True) -> tuple[np.ndarray, np.ndarray]:
     scores = np.asarray(scores, dtype=np.float64).ravel()
     labels = np.asarray(labels).ravel().astype(bool)
     if scores.shape != labels.shape:
         raise ValueError(f"{scores.size} scores but {labels.size} labels")
-    if not np.all(np.isfinite(scores)):
+    if np.isnan(scores).any() or (finite and not np.all(np.isfinite(scores))):
         raise ValueError("scores contain NaN or infinity")
     if labels.all() or not labels.any():
         raise ValueError("need both target and non-target trials")

@@ -29,10 +29,12 @@ from codecprobe.encoders import BuildOptions, Encoder, EncoderIdentity, utteranc
 from codecprobe.encoders.roles import Role, encoder_roles
 from codecprobe.errors import InputError
 from codecprobe.verify import metrics
-from codecprobe.verify.backends import CenterLengthNorm, CosineBackend, build_backend
+from codecprobe.verify.backends import BACKENDS, CenterLengthNorm, build_backend
 from codecprobe.verify.config import StudyConfig
-from codecprobe.verify.diagnostics import Diagnostics, diagnose
+from codecprobe.verify.diagnostics import Diagnostics
+from codecprobe.verify.diagnostics import diagnose as diagnose_space
 from codecprobe.verify.pooling import pool
+from codecprobe.verify.results import CalibrationRecord, PairedTest, TrainingRecord
 from codecprobe.verify.trials import Trials, generate_trials, read_trials
 
 
@@ -153,6 +155,35 @@ class EmbeddingSource:
             rows[position[segment_id]] = pool(frames, self.config.pooling, mask)
         return np.stack(rows)
 
+    def frames(self, corpus: Corpus, segments: list[SupervisionSegment], tap: str) -> list[np.ndarray]:
+        """Each segment's frames (its speech frames with ``vad``), in order, for back-ends trained on frames."""
+        position = {segment.id: i for i, segment in enumerate(segments)}
+        rows: list[np.ndarray | None] = [None] * len(segments)
+        for segment_id, frames in self.store.read_many(position, self.identity, tap):
+            segment = segments[position[segment_id]]
+            mask = self._speech_mask(corpus, segment, tap, len(frames)) if self.config.vad else None
+            rows[position[segment_id]] = frames[mask] if mask is not None and mask.any() else frames
+        return rows
+
+    def inputs(self, corpus: Corpus, segments: list[SupervisionSegment], taps: list[str], kind: str):
+        """What a back-end of this input kind is fitted on and scores: pooled rows ``[n, dim]`` of one tap
+        (``pooled``), one tap's frame arrays (``frames``), or each tap's layer-normalised frame means
+        ``[n, taps, dim]`` (``taps``, for the weighted sum; the taps must have one width)."""
+        if kind == "pooled":
+            return self.embeddings(corpus, segments, taps[0])
+        if kind == "frames":
+            return self.frames(corpus, segments, taps[0])
+        from codecprobe.verify.heads import pool_taps
+
+        means = [pool_taps([[f] for f in self.frames(corpus, segments, tap)], self.config.weighted_sum.layer_norm)[:, 0]
+                 for tap in taps]
+        widths = {tap: m.shape[1] for tap, m in zip(taps, means)}
+        if len(set(widths.values())) > 1:
+            raise InputError(f"--backend weighted-sum needs taps of one width; {self.identity.encoder} has "
+                             + ", ".join(f"{tap} {width}" for tap, width in widths.items())
+                             + ": choose taps of one width with --tap")
+        return np.stack(means, axis=1)
+
     def _speech_mask(self, corpus: Corpus, segment: SupervisionSegment, tap: str, n_frames: int) -> np.ndarray:
         from codecprobe.audio import read_audio
         from codecprobe.audio.vad import VAD_RATE, segments_to_frame_mask, speech_segments
@@ -195,12 +226,20 @@ def study_taps(config: StudyConfig, encoder: Encoder) -> list[str]:
     return encoder.check_taps(config.taps or list(utterance_use(config.encoder).taps) or list(encoder.default_taps))
 
 
-def make_backend(name: str, config: StudyConfig) -> CosineBackend:
+def input_kind(name: str) -> str:
+    """``pooled`` (one vector per segment), ``frames`` (one tap's frames) or ``taps`` (every tap's frame means)."""
+    return getattr(BACKENDS.get(name), "input_kind", "pooled")  # an unknown name is refused by build_backend
+
+
+def make_backend(name: str, config: StudyConfig):
     params = {
         "pca": {"n_components": config.pca_components},
         "lda": {"n_components": config.lda_components},
         "probe": {**config.probe.__dict__, "seed": config.seed},
         "asnorm": {"backend": CenterLengthNorm(), "top_k": config.asnorm_top_k},
+        "plda": dict(config.plda.__dict__),
+        "weighted-sum": {**config.weighted_sum.__dict__, "seed": config.seed},
+        "pooling-head": {**config.pooling_head.__dict__, "seed": config.seed},
     }.get(name, {})
     return build_backend(name, **params)
 
@@ -224,15 +263,62 @@ class VerifyRow:
     training_accuracy: float | None  # the linear probe's, on its training speakers
     scores: np.ndarray = field(repr=False)
     points: metrics.OperatingPoints = field(repr=False)
+    min_cllr: float
+    calibration: Calibrated | None  # None: no training speakers to calibrate on
+    training: TrainingRecord | None = None  # trained back-ends: first and last epoch's loss, learned tap weights
+    paired_tests: list[PairedTest] = field(default_factory=list)  # EER against other rows on the same trials
 
     def to_dict(self) -> dict:
         s = self.summary
+        c = self.calibration
         return _role_fields(self.role, self.identity, self.tap, self.backend) | {
             "eer": self.eer, "eer_interval": self.eer_interval,
-            "min_dcf": {str(p): v for p, v in self.min_dcf.items()}, "mean_pos": s.mean_pos, "mean_neg": s.mean_neg,
+            "min_dcf": {str(p): v for p, v in self.min_dcf.items()},
+            "act_dcf": None if c is None else {str(p): v for p, v in c.act_dcf.items()},
+            "cllr": None if c is None else c.cllr, "min_cllr": self.min_cllr,
+            "calibration": None if c is None else CalibrationRecord(c.slope, c.offset, c.n_trials),
+            "mean_pos": s.mean_pos, "mean_neg": s.mean_neg,
             "gap": s.gap, "score_min": s.score_min, "score_max": s.score_max, "n_trials": s.n_trials,
-            "n_target": s.n_target, "training_accuracy": self.training_accuracy,
+            "n_target": s.n_target, "training_accuracy": self.training_accuracy, "training": self.training,
+            "paired_tests": self.paired_tests,
         }
+
+
+def training_summary(backend, tap: str) -> TrainingRecord | None:
+    """What a trained back-end learned: its loss at the first and last epoch and, for the weighted sum, the weight
+    of each tap (``tap`` is the row's label, the taps joined by ``+``)."""
+    if not hasattr(backend, "loss_curve_"):
+        return None
+    weights = getattr(backend, "layer_weights_", None)
+    return TrainingRecord(float(backend.loss_curve_[0]), float(backend.loss_curve_[-1]), len(backend.loss_curve_),
+                          None if weights is None else dict(zip(tap.split("+"), map(float, weights))))
+
+
+@dataclass
+class Calibrated:
+    """A back-end's evaluation scores calibrated to LLRs on trials among its training speakers."""
+
+    slope: float
+    offset: float
+    n_trials: int  # calibration trials
+    cllr: float
+    act_dcf: dict[float, float]
+
+
+def calibrate(backend, X_train: np.ndarray, y_train: list, scores: np.ndarray, labels: np.ndarray,
+              config: StudyConfig) -> Calibrated | None:
+    """Fit :class:`~codecprobe.verify.calibration.LinearCalibration` on training-speaker trials, apply it to ``scores``."""
+    from codecprobe.verify.calibration import LinearCalibration, calibration_pairs
+
+    first, second, same = calibration_pairs(y_train, config.calibration.max_trials_per_class, config.trial_seed)
+    if same.all() or not same.any():
+        return None
+    calibration = LinearCalibration(config.calibration.prior, config.calibration.inverse_penalty)
+    calibration.fit(backend.score_trials(X_train, first, second), same)
+    llrs = calibration.transform(scores)
+    return Calibrated(calibration.slope_, calibration.offset_, calibration.n_trials_, metrics.cllr(llrs, labels),
+                      {p: metrics.act_dcf(llrs, labels, p, config.dcf.c_miss, config.dcf.c_fa)
+                       for p in config.dcf.p_targets})
 
 
 @dataclass
@@ -270,7 +356,7 @@ def run_verify(config: StudyConfig, progress: bool = True) -> StudyResult:
         test = np.array([index[i] for i in trials.test])
         speaker = np.unique([s.speaker for s in split.eval_segments], return_inverse=True)[1].reshape(-1)
 
-        def evaluate(role, tap, name, backend, X):
+        def evaluate(role, tap, name, backend, X, X_train, y_train):
             scores = backend.score_trials(X, enroll, test)
             points = metrics.operating_points(scores, trials.labels)
             dcf = {p: metrics.min_dcf_from_points(points, p, config.dcf.c_miss, config.dcf.c_fa)
@@ -280,11 +366,39 @@ def run_verify(config: StudyConfig, progress: bool = True) -> StudyResult:
             return VerifyRow(role.name, role.identity, tap, name, 100 * metrics.eer_from_points(points),
                              None if interval is None else [100 * v for v in interval], dcf,
                              metrics.score_summary(scores, trials.labels),
-                             getattr(backend, "training_accuracy_", None), scores, points)
+                             getattr(backend, "training_accuracy_", None), scores, points,
+                             metrics.min_cllr(scores, trials.labels),
+                             None if X_train is None else calibrate(backend, X_train, y_train, scores, trials.labels,
+                                                                    config),
+                             training_summary(backend, tap))
 
         return evaluate
 
-    return _run(config, split_data(config), evaluator, progress)
+    result = _run(config, split_data(config), evaluator, progress)
+    _paired_tests(result)
+    return result
+
+
+def _paired_tests(result: StudyResult) -> None:
+    """Paired bootstrap tests of the EER on the same trials: every back-end against the first one of its encoder role
+    and tap, and the encoder against its untrained control (same tap and back-end)."""
+    split, boot = result.split, result.config.bootstrap
+    index = {s.id: i for i, s in enumerate(split.eval_segments)}
+    speaker = np.unique([s.speaker for s in split.eval_segments], return_inverse=True)[1].reshape(-1)
+    speakers = (speaker[[index[i] for i in split.trials.enroll]], speaker[[index[i] for i in split.trials.test]])
+    rows = {(r.role, r.tap, r.backend): r for r in result.rows}
+    for row in result.rows:
+        # the first back-end of the row's tap; for the weighted sum over several taps, the role's first row
+        first = next(r for r in result.rows if r.role == row.role and r.tap in (row.tap, *result.taps[:1])
+                     and (r.tap == row.tap or row.tap not in result.taps))
+        control = rows.get(("control", row.tap, row.backend)) if row.role == "encoder" else None
+        for other in (o for o in (first, control) if o is not None and o is not row):
+            test = metrics.eer_difference(other.scores, row.scores, split.trials.labels, speakers, boot.replicates,
+                                          boot.confidence, boot.seed)
+            row.paired_tests.append(PairedTest(
+                {"role": other.role, "tap": other.tap, "backend": other.backend}, 100 * test.difference,
+                None if test.interval is None else [100 * v for v in test.interval], test.p_value, test.replicates,
+                test.unit))
 
 
 def run_diagnose(config: StudyConfig, progress: bool = True) -> StudyResult:
@@ -299,9 +413,10 @@ def run_diagnose(config: StudyConfig, progress: bool = True) -> StudyResult:
         speakers = [split.eval_segments[i].speaker for i in keep]
         texts = [split.eval_segments[i].text for i in keep]
 
-        def evaluate(role, tap, name, backend, X):
+        def evaluate(role, tap, name, backend, X, X_train, y_train):
+            subset = [X[i] for i in keep] if isinstance(X, list) else X[keep]  # frame back-ends take lists
             return DiagnoseRow(role.name, role.identity, tap, name,
-                               diagnose(backend.transform(X[keep]), speakers, texts, boot.replicates,
+                               diagnose_space(backend.transform(subset), speakers, texts, boot.replicates,
                                         boot.confidence, boot.seed))
 
         return evaluate
@@ -311,7 +426,7 @@ def run_diagnose(config: StudyConfig, progress: bool = True) -> StudyResult:
 
 def _run(config: StudyConfig, split: Split, evaluator, progress: bool) -> StudyResult:
     """Build the roles, check the taps, extract, leave out what failed, then evaluate every role, tap and back-end."""
-    from codecprobe.store import LatentStore
+    from codecprobe.store import open_store
 
     roles, control_note = build_roles(config)
     taps = study_taps(config, roles[0].encoder)
@@ -319,7 +434,7 @@ def _run(config: StudyConfig, split: Split, evaluator, progress: bool) -> StudyR
         role.encoder.check_taps(taps)
     failures: dict[str, str] = {}
     rows = []
-    with LatentStore(config.store) as store:
+    with open_store(config.store) as store:
         sources = [EmbeddingSource(role.encoder, store, config, progress) for role in roles]
         failed = {"eval": set(), "train": set()}
         for source in sources:
@@ -334,19 +449,103 @@ def _run(config: StudyConfig, split: Split, evaluator, progress: bool) -> StudyR
         split = split.without(failed["eval"], failed["train"])
         _check_backends(config, split)
         evaluate = evaluator(split)
+        y_train = [s.speaker for s in split.train_segments]
         for role, source in zip(roles, sources):
-            for tap in taps:
-                X = source.embeddings(split.corpus, split.eval_segments, tap)
-                X_train = source.embeddings(split.train_corpus, split.train_segments, tap) if split.train_segments else None
-                y_train = [s.speaker for s in split.train_segments]
-                for name in config.backends:
+            # pooled and frame back-ends run on each tap; weighted-sum back-ends once on all taps together
+            units = [(tap, [tap], [n for n in config.backends if input_kind(n) != "taps"]) for tap in taps]
+            units.append(("+".join(taps), taps, [n for n in config.backends if input_kind(n) == "taps"]))
+            for label, unit_taps, names in units:
+                read: dict[str, tuple] = {}  # input kind -> (evaluation, training) inputs, read once per tap
+                for name in names:
+                    kind = input_kind(name)
+                    if kind not in read:
+                        read[kind] = tuple(source.inputs(corpus, segments, unit_taps, kind) if segments else None
+                                           for corpus, segments in ((split.corpus, split.eval_segments),
+                                                                    (split.train_corpus, split.train_segments)))
+                    X, X_train = read[kind]
                     backend = make_backend(name, config)
-                    if X_train is None:
-                        backend.fit(X)  # raw cosine (split_data refused the others without training data)
-                    else:
-                        backend.fit(X_train, y_train)
-                    rows.append(evaluate(role, tap, name, backend, X))
+                    try:
+                        if X_train is None:
+                            backend.fit(X)  # raw cosine (split_data refused the others without training data)
+                        else:
+                            backend.fit(X_train, y_train)
+                    except ValueError as error:  # e.g. too few training segments for the model
+                        raise InputError(f"--backend {name} on {role.identity.encoder}:{label}: {error}") from None
+                    rows.append(evaluate(role, label, name, backend, X, X_train, y_train))
                     if progress:
-                        print(f"{role.name} {role.identity.encoder}:{tap} {name} done", file=sys.stderr)
+                        print(f"{role.name} {role.identity.encoder}:{label} {name} done", file=sys.stderr)
     return StudyResult(config, split, roles, control_note, preprocessing_note(config), taps, rows,
                        sorted(failures.items()))
+
+
+# -- the studies: run, draw, save, report -------------------------------------------------
+def verify(config: StudyConfig, out, progress: bool = True):
+    """``codecprobe verify``: score the trials, then :func:`write_verify`."""
+    return write_verify(run_verify(config, progress), out)
+
+
+def diagnose(config: StudyConfig, out, progress: bool = True):
+    """``codecprobe diagnose``: the speaker-space diagnostics, then :func:`write_diagnose`."""
+    return write_diagnose(run_diagnose(config, progress), out)
+
+
+def write_verify(evaluation: StudyResult, out):
+    """Draw the figures, draw the verdicts, save ``results.json`` and write the report; the saved result."""
+    from pathlib import Path
+
+    from codecprobe.report.results import write_study
+    from codecprobe.verify.figures import draw_verify
+    from codecprobe.verify.results import VerifyResult, verify_records
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    fields = _saved_fields(evaluation, draw_verify(evaluation, out))
+    records = verify_records(evaluation.rows, evaluation.config.thresholds, fields["data"].eval_speakers)
+    primary = evaluation.rows[0]
+    result = VerifyResult(**fields, results=records, primary={"tap": primary.tap, "backend": primary.backend},
+                          eer=primary.eer, eer_interval=primary.eer_interval, min_dcf=records[0].min_dcf,
+                          act_dcf=records[0].act_dcf, cllr=records[0].cllr, min_cllr=records[0].min_cllr,
+                          mean_pos=primary.summary.mean_pos, mean_neg=primary.summary.mean_neg,
+                          n_trials=primary.summary.n_trials)
+    write_study(result, out)
+    return result
+
+
+def write_diagnose(evaluation: StudyResult, out):
+    """Draw the figures, draw the verdicts and flags, save ``results.json`` and write the report."""
+    from pathlib import Path
+
+    from codecprobe.report.results import write_study
+    from codecprobe.verify.figures import draw_diagnose
+    from codecprobe.verify.results import DiagnoseResult, diagnose_records
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    result = DiagnoseResult(**_saved_fields(evaluation, draw_diagnose(evaluation, out)),
+                            results=diagnose_records(evaluation.rows, evaluation.config.thresholds))
+    write_study(result, out)
+    return result
+
+
+def _saved_fields(result: StudyResult, figures: list[str]) -> dict:
+    """What verify and diagnose both save about a run."""
+    from codecprobe.report import provenance
+    from codecprobe.verify.results import DataRecord, EncoderRecord, Failure, study_subject
+
+    split = result.split
+    data = DataRecord(
+        corpus=str(result.config.corpus), corpus_name=split.corpus.name, layout=split.corpus.layout,
+        eval_segments=len(split.eval_segments), eval_speakers=len({s.speaker for s in split.eval_segments}),
+        train_corpus=split.train_corpus.name, train_segments=len(split.train_segments),
+        train_speakers=len({s.speaker for s in split.train_segments}), split=split.description,
+        n_failures=len(result.failures))
+    if split.trials is not None:
+        data.trials, data.n_trials, data.n_target = split.trials.source, len(split.trials), split.trials.n_target
+    return {
+        "config": result.config, "encoder": EncoderRecord.of(result.roles[0].identity),
+        "control": EncoderRecord.of(result.roles[1].identity) if len(result.roles) > 1 else None,
+        "control_note": result.control_note, "preprocessing": result.preprocessing, "taps": list(result.taps),
+        "data": data, "failures": [Failure(where, reason) for where, reason in result.failures],
+        "thresholds_in_words": result.config.thresholds.plain_words(study_subject(result.config.encoder, result.taps)), "figures": figures,
+        "provenance": provenance(),
+    }

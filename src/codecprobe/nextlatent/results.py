@@ -1,0 +1,53 @@
+"""What a next-latent study saves (``results.json``); light, so ``codecprobe report`` can load it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from codecprobe.nextlatent.config import NextLatentConfig
+from codecprobe.report.results import Result
+
+
+def reading(decrease: dict) -> str:
+    """What a paired NLL decrease with its interval says: "lower", "higher" or "no clear change"."""
+    return "lower" if decrease["ci_low"] > 0 else ("higher" if decrease["ci_high"] < 0 else "no clear change")
+
+
+@dataclass
+class NextLatentRun:
+    """Tier 1 for one tap of one encoder role, as saved."""
+
+    encoder: str
+    role: str  # "encoder" or "control"
+    weights_id: str
+    trained: bool
+    weights: str  # "trained", "untrained" or "none"
+    settings: dict
+    tap: str
+    dim: int
+    control_note: str
+    anchors: dict  # train / val / eval
+    nll: list[dict]  # per system: NLL per frame with its interval, NLL per dim
+    comparisons: list[dict]  # paired differences (Exp 1, Exp 2) with their reading
+    systems: list[dict]  # per trained system: head, key, checkpoint, steps, time, parameters
+
+    @property
+    def label(self) -> str:
+        return f"{self.encoder}:{self.tap}"
+
+    @property
+    def weights_label(self) -> str:
+        from codecprobe.encoders.base import weights_label
+
+        return weights_label(self.weights_id, self.trained)
+
+
+@dataclass
+class NextLatentSummary(Result):
+    study = "nextlatent"
+    renderer = "codecprobe.nextlatent.report:render"
+
+    runs: list[NextLatentRun]
+    data: dict  # the corpora and the speaker-disjoint split
+    figures: list[str]
+    config: NextLatentConfig
+    provenance: dict

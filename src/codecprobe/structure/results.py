@@ -1,0 +1,53 @@
+"""What a structure study saves (``results.json``, and the older ``decision.json`` / ``metrics.json``
+views of it); light, so ``codecprobe report`` can load it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from codecprobe.report.results import Result
+from codecprobe.structure.config import StructureConfig
+
+
+@dataclass
+class StructureRun:
+    """Phase 0 for one tap of one encoder role, as saved."""
+
+    encoder: str
+    role: str  # "encoder" or "control"
+    weights_id: str
+    trained: bool
+    weights: str  # "trained", "untrained" or "none"
+    settings: dict
+    tap: str
+    frame_rate: float
+    dim: int
+    control_note: str
+    fit_sample: int  # training anchors the keys were fitted on
+    energy_threshold_db: float
+    pca_explained_variance: dict  # PCA dims -> share of the context variance
+    effective_keys: dict  # scheme -> keys with enough training frames
+    rows: list[dict]  # scheme x lag x slice: variance ratios, entropy reductions, with intervals
+    speakers: dict  # scheme -> split -> speaker -> variance ratio
+    decision: dict  # PASS / FAIL, the schemes and their criteria, the control's decision beside it
+
+    @property
+    def label(self) -> str:
+        return f"{self.encoder}:{self.tap}"
+
+    @property
+    def weights_label(self) -> str:
+        from codecprobe.encoders.base import weights_label
+
+        return weights_label(self.weights_id, self.trained)
+
+
+@dataclass
+class StructureSummary(Result):
+    study = "structure"
+    renderer = "codecprobe.structure.report:render"
+
+    data: dict  # the corpora and the speaker-disjoint split
+    runs: list[StructureRun]
+    figures: list[str]
+    config: StructureConfig
+    provenance: dict
