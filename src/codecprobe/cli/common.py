@@ -150,11 +150,13 @@ def add_encoder_args(parser: argparse.ArgumentParser, when_absent: str | None = 
     """
     group = parser.add_argument_group(what)
     group.add_argument("--encoder", required=when_absent is None,
-                       help="encoder name: mimi, lyra, ge2e, campplus, segmentation, mfcc, logmel (see docs/encoders.md)"
+                       help="encoder name: mimi, encodec, dac, lyra, wavlm, hubert, wav2vec2, ge2e, campplus, segmentation, mfcc, "
+                            "logmel (see docs/encoders.md)"
                             + ("" if when_absent is None else f" (default: {when_absent})"))
     group.add_argument("--tap", action="extend", nargs="+", dest="taps", metavar="TAP",
                        help="tap point(s), e.g. --tap seanet layer4 prequant (repeatable); mimi: seanet, "
-                            "layer1..layer8, prequant, quant{n}; lyra: latent, quant1..quant46; "
+                            "layer1..layer8, prequant, quant{n}; encodec, dac: block{k}, (encodec) lstm, prequant, quant{n}; "
+                            "wavlm, hubert, wav2vec2: cnn, layer1..layerN; lyra: latent, quant1..quant46; "
                             "ge2e: mel, partials, utterance; campplus: fcm, tdnn, block1..block3, embedding; "
                             "segmentation: sincnet, lstm, linear, powerset, speakers; default: the encoder's default taps")
     group.add_argument("--weights", help="weights: Hugging Face id or local path (encoder-specific; default: the "

@@ -39,9 +39,7 @@ Weights (``BuildOptions.weights``) and their ``weights_id``:
 """
 from __future__ import annotations
 
-import hashlib
 import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
@@ -49,6 +47,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 import numpy as np
 
 from codecprobe.encoders.base import Encoder, EncoderIdentity, FrameSequence, mono_signal
+from codecprobe.encoders.hf_weights import HASH_CHARS, load_pretrained, problem_summary, resolve_weights, seeded, sha256
 from codecprobe.encoders.registry import BuildOptions, register
 from codecprobe.errors import InputError
 
@@ -57,9 +56,6 @@ if TYPE_CHECKING:  # torch and transformers load when a model is built, not when
     from transformers import MimiConfig, MimiModel
 
 DEFAULT_WEIGHTS = "kyutai/mimi"
-_HUB_ID = re.compile(r"(?P<repo>[\w.-]+/[\w.-]+)(@(?P<revision>[\w.-]+))?")
-_HASH_CHARS = 16
-_WEIGHT_FILES = "model*.safetensors"  # what from_pretrained reads from a folder
 
 
 @dataclass(frozen=True)
@@ -259,11 +255,9 @@ def random_mimi(seed: int) -> MimiModel:
     transformers initialises every codebook to zeros (every code would be 0); here each
     codebook gets N(0, 1) entries, so the quantized taps vary with the input.
     """
-    import torch
     from transformers import MimiModel
 
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
+    with seeded(seed):
         model = MimiModel(encoder_only_config())
         for name, buffer in model.quantizer.named_buffers():
             if name.endswith("codebook.embed_sum"):
@@ -272,59 +266,19 @@ def random_mimi(seed: int) -> MimiModel:
 
 
 def load_mimi(weights: str) -> tuple[MimiModel, str]:
-    """Load encoder-only Mimi weights from a local folder, a moshi checkpoint file or the hub."""
-    path = Path(weights).expanduser()
-    if path.is_dir():
-        files = [path / "config.json", *sorted(path.glob(_WEIGHT_FILES))]
-        return _load_folder(path), "dir:" + _hash_text("".join(f"{file.name} {_sha256(file)}\n" for file in files))
-    if path.is_file():
-        from transformers import MimiModel
+    """Load encoder-only Mimi weights from a moshi checkpoint file, a local folder or the hub."""
+    from transformers import MimiModel
 
+    path = Path(weights).expanduser()
+    if path.is_file():
         from codecprobe.encoders.mimi_checkpoint import load_moshi_checkpoint
 
         model = MimiModel(encoder_only_config())
         _load_state(model, load_moshi_checkpoint(path, model.config), path)
-        return model.eval(), "file:" + _sha256(path)[:_HASH_CHARS]
-    hub = _HUB_ID.fullmatch(weights)
-    if hub is None:
-        raise InputError(f"{weights}: Mimi weights not found (no such file or folder, and not a Hugging Face id)")
-    return _load_hub(hub["repo"], hub["revision"])
-
-
-def _load_hub(repo: str, revision: str | None) -> tuple[MimiModel, str]:
-    from huggingface_hub import snapshot_download
-
-    try:
-        patterns = ["config.json", _WEIGHT_FILES, "model.safetensors.index.json"]
-        folder = Path(snapshot_download(repo, revision=revision, allow_patterns=patterns))
-    except OSError as error:  # includes huggingface_hub's not-found and offline errors
-        raise InputError(
-            f"{repo}: no such local file or folder, and could not get it from the Hugging Face hub "
-            f"or its local cache ({error}). "
-            "Without network, pass a local transformers-format folder or Kyutai's moshi checkpoint "
-            "file as the weights, or use random init explicitly."
-        ) from error
-    # snapshot folders are named after the commit they hold
-    return _load_folder(folder), f"hf:{repo}@{folder.name}"
-
-
-def _load_folder(folder: Path) -> MimiModel:
-    import torch
-    from safetensors import SafetensorError
-    from transformers import MimiModel
-
-    if not (folder / "config.json").is_file() or not any(folder.glob(_WEIGHT_FILES)):
-        raise InputError(f"{folder}: not a transformers-format Mimi folder (needs config.json and {_WEIGHT_FILES})")
-    try:
-        model, info = MimiModel.from_pretrained(
-            folder, decoder_config=None, dtype=torch.float32, output_loading_info=True
-        )
-    except (OSError, ValueError, SafetensorError) as error:
-        raise InputError(f"{folder}: could not load Mimi from it ({error})") from error
-    problems = {name: sorted(info[name]) for name in ("missing_keys", "unexpected_keys", "mismatched_keys") if info[name]}
-    if problems:
-        raise InputError(f"{folder}: weights do not fit Mimi's encoder: {_summary(problems)}")
-    return model.eval()
+        return model.eval(), "file:" + sha256(path)[:HASH_CHARS]
+    folder, weights_id = resolve_weights(
+        weights, "Mimi", alternatives="a local transformers-format folder or Kyutai's moshi checkpoint file")
+    return load_pretrained(MimiModel, folder, "Mimi's encoder", decoder_config=None), weights_id
 
 
 def _load_state(model: MimiModel, state: dict[str, torch.Tensor], source: Path) -> None:
@@ -337,18 +291,5 @@ def _load_state(model: MimiModel, state: dict[str, torch.Tensor], source: Path) 
     }
     problems = {name: keys for name, keys in problems.items() if keys}
     if problems:
-        raise InputError(f"{source}: weights do not fit Mimi's encoder: {_summary(problems)}")
+        raise InputError(f"{source}: weights do not fit Mimi's encoder: {problem_summary(problems)}")
     model.load_state_dict(state)
-
-
-def _summary(problems: dict[str, list[str]]) -> str:
-    return "; ".join(f"{len(keys)} {name.replace('_', ' ')} (e.g. {', '.join(keys[:3])})" for name, keys in problems.items())
-
-
-def _sha256(file: Path) -> str:
-    with open(file, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
-def _hash_text(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:_HASH_CHARS]

@@ -45,6 +45,11 @@ _BUILTIN_MODULES = {
     "mfcc": "codecprobe.encoders.features",
     "logmel": "codecprobe.encoders.features",
     "lyra": "codecprobe.encoders.lyra",
+    "encodec": "codecprobe.encoders.hf_codecs",
+    "dac": "codecprobe.encoders.hf_codecs",
+    "wavlm": "codecprobe.encoders.ssl_models",
+    "hubert": "codecprobe.encoders.ssl_models",
+    "wav2vec2": "codecprobe.encoders.ssl_models",
     "campplus": "codecprobe.encoders.campplus",
     "segmentation": "codecprobe.encoders.segmentation",
 }
