@@ -85,6 +85,29 @@ def weights_label(weights_id: str, trained: bool) -> str:
             "none": f"no weights ({weights_id} baseline)"}[weights_kind(weights_id, trained)]
 
 
+def short_weights_label(encoder: str, weights_id: str, trained: bool, weights_name: str = "") -> str:
+    """The weights in a few words, for table cells and figure titles (issue 18 item 9): the full
+    :func:`weights_label` goes once into a footnote or the report's header instead.
+
+    >>> short_weights_label("lyra", "permuted:seed=0:dir:0123abcd", False)
+    'lyra (permuted control)'
+    >>> short_weights_label("mimi", "random-init:seed=0", False)
+    'mimi (random-init control)'
+    >>> short_weights_label("mfcc", "librosa:0.11.0", False)
+    'mfcc (no weights: baseline)'
+    >>> short_weights_label("lyra", "dir:0123abcd", True, "Lyra v2 (Google, ../shared/models/lyra-v2)")
+    'Lyra v2 (Google, ../shared/models/lyra-v2)'
+    >>> short_weights_label("ge2e", "resemblyzer:0.1.4", True)
+    'ge2e (resemblyzer:0.1.4)'
+    """
+    kind = weights_kind(weights_id, trained)
+    if kind == "untrained":
+        return f"{encoder} ({'permuted' if weights_id.startswith('permuted:') else 'random-init'} control)"
+    if kind == "none":
+        return f"{encoder} (no weights: baseline)"
+    return weights_name or f"{encoder} ({weights_id})"
+
+
 @dataclass(frozen=True)
 class EncoderIdentity:
     """Everything that determines an encoder's output, for provenance and cache keys."""
@@ -93,6 +116,9 @@ class EncoderIdentity:
     weights_id: str
     trained: bool
     settings: dict[str, Any] = field(default_factory=dict)
+    # a human name for the weights where the id is a hash ("Lyra v2 (Google, ../shared/models/lyra-v2)");
+    # for tables only: not part of what the store keys on
+    weights_name: str = field(default="", compare=False)
 
     @property
     def weights(self) -> str:
@@ -101,9 +127,14 @@ class EncoderIdentity:
 
     def describe(self) -> str:
         """One line that never lets an untrained control pass for the model, nor a baseline for either."""
-        return {"trained": f"{self.encoder}: trained weights {self.weights_id}",
+        name = f" ({self.weights_name})" if self.weights_name else ""
+        return {"trained": f"{self.encoder}: trained weights {self.weights_id}{name}",
                 "untrained": f"{self.encoder}: {weights_label(self.weights_id, False)} - not the real model",
                 "none": f"{self.encoder}: no weights - a fixed baseline ({self.weights_id})"}[self.weights]
+
+    def short_label(self) -> str:
+        """:func:`short_weights_label` of these weights."""
+        return short_weights_label(self.encoder, self.weights_id, self.trained, self.weights_name)
 
 
 def mono_signal(audio: np.ndarray, index: int) -> np.ndarray:

@@ -3,7 +3,8 @@
 A plot must stand alone: :func:`save_figure` refuses a figure whose drawn axes lack an
 axis label or a title, and writes nothing (returning None) for a figure with nothing
 drawn, so no empty plot is ever written or embedded. :func:`legend` adds a legend only
-where labelled lines exist, so a legend always matches what is drawn.
+where labelled lines exist, so a legend always matches what is drawn. Titles wider than
+their panel are broken onto lines that fit it, so neighbouring titles never overlap.
 """
 from __future__ import annotations
 
@@ -43,9 +44,27 @@ def save_figure(fig, path: str | Path, dpi: int = 110) -> Path | None:
         if missing:
             pyplot().close(fig)
             raise ValueError(f"{path}: a plot needs a {' and a '.join(missing)}")
+    _fit_titles(fig)
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)
     pyplot().close(fig)
     atomic_write_bytes(path, buffer.getvalue())
     return Path(path)
+
+
+def _fit_titles(fig) -> None:
+    """Break each panel's title onto lines no wider than its panel, and the figure's title onto lines no
+    wider than the figure (a character is taken as 0.6 of the font size wide)."""
+    import textwrap
+
+    def fit(text: str, width_inches: float, fontsize: float) -> str:
+        chars = max(10, int(width_inches * 72 / (0.6 * fontsize)))
+        return "\n".join(textwrap.fill(line, chars) for line in text.split("\n"))
+
+    for ax in fig.axes:
+        if ax.get_title():
+            ax.set_title(fit(ax.get_title(), fig.get_figwidth() * ax.get_position().width, ax.title.get_fontsize()),
+                         fontsize=ax.title.get_fontsize())
+    if fig.get_suptitle():
+        fig.suptitle(fit(fig.get_suptitle(), fig.get_figwidth(), fig._suptitle.get_fontsize()))

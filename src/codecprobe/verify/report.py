@@ -6,8 +6,7 @@ in plain words for the encoder and tap under study.
 """
 from __future__ import annotations
 
-from codecprobe.encoders.base import weights_label
-from codecprobe.report.model import Bullets, Figure, Report, Section, Table
+from codecprobe.report.model import Bullets, Figure, Footnoted, Report, Section, Table
 from codecprobe.verify.results import DiagnoseRecord, DiagnoseResult, SpeakerSpaceResult, VerifyResult
 
 __all__ = ["DiagnoseResult", "VerifyResult", "render_diagnose", "render_verify"]
@@ -19,7 +18,7 @@ def render_verify(result: VerifyResult) -> Report:
     headers = ["role", "weights", "tap", "back-end", "EER %", _interval_header(config),
                *[f"minDCF {p:g}" for p in p_targets], "mean same", "mean diff", "gap", "score range",
                "probe train acc", "verdict", "vs control"]
-    rows = [[r.role, weights_label(r.weights_id, r.trained), r.tap, r.backend, r.eer,
+    rows = [[r.role, _weights_cell(result, r.role), r.tap, r.backend, r.eer,
              _interval(r.eer_interval, "{:.1f}-{:.1f}"), *[f"{r.min_dcf[str(p)]:.4f}" for p in p_targets],
              f"{r.mean_pos:.3f}", f"{r.mean_neg:.3f}", f"{r.gap:.3f}", f"[{r.score_min:.3f}, {r.score_max:.3f}]",
              "" if r.training_accuracy is None else f"{100 * r.training_accuracy:.1f}%",
@@ -46,7 +45,7 @@ def render_diagnose(result: DiagnoseResult) -> Report:
     headers = ["role", "weights", "tap", "back-end", "acoustics", "intra-voice", "inter-voice", "separability",
                "consistency", "different speakers", "Fisher mean", "Fisher max", "dims 90%", "dims 95%",
                "participation ratio"]
-    rows = [[r.role, weights_label(r.weights_id, r.trained), r.tap, r.backend,
+    rows = [[r.role, _weights_cell(result, r.role), r.tap, r.backend,
              fmt(r, "acoustics_score"), fmt(r, "intra_voice"), fmt(r, "inter_voice"), fmt(r, "separability", True),
              fmt(r, "consistency"), fmt(r, "different_speaker_similarity"), fmt(r, "fisher_mean", True),
              fmt(r, "fisher_max", True), r.dims_90, r.dims_95, fmt(r, "participation_ratio")] for r in result.results]
@@ -83,6 +82,12 @@ def _degenerate_note(records: list[DiagnoseRecord], limit: float) -> str:
 
 
 # -- shared pieces ------------------------------------------------------------------------
+def _weights_cell(result: SpeakerSpaceResult, role: str) -> Footnoted:
+    """A role's weights in a few words, the full line (weights id, how a control was made) once as a footnote."""
+    record = dict(result.roles)[role]
+    return Footnoted(record.short_label, record.description)
+
+
 def _report(result: SpeakerSpaceResult, title: str, sections: list[Section]) -> Report:
     sections.append(Section(None, [Figure(name, name.rsplit(".", 1)[0]) for name in result.figures]))
     if result.failures:
