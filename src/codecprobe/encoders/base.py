@@ -108,6 +108,24 @@ def short_weights_label(encoder: str, weights_id: str, trained: bool, weights_na
     return weights_name or f"{encoder} ({weights_id})"
 
 
+def frame_rate_text(frames: Sequence[int], rates: Sequence[float]) -> str:
+    """A tap's frame rate as reports say it, from its sequences' frame counts and rates: an utterance-level
+    tap (one frame per input, its "rate" 1 / the input's duration, which varies) is "one vector per
+    utterance", not a rate (issue 18 item 9: GE2E's utterance tap at "0.1 Hz").
+
+    >>> frame_rate_text([1, 1, 1], [0.1, 0.25, 0.5])
+    'one vector per utterance'
+    >>> frame_rate_text([500, 150], [50.0, 50.0])
+    '50 Hz'
+    >>> frame_rate_text([3, 12], [0.5, 2.0])
+    '0.5-2 Hz'
+    """
+    if len(set(rates)) > 1 and all(n == 1 for n in frames):
+        return "one vector per utterance"
+    low, high = min(rates), max(rates)
+    return f"{low:g} Hz" if low == high else f"{low:g}-{high:g} Hz"
+
+
 @dataclass(frozen=True)
 class EncoderIdentity:
     """Everything that determines an encoder's output, for provenance and cache keys."""
