@@ -341,6 +341,19 @@ def test_issue18_item9_weights_are_a_short_label_with_the_full_id_once_in_a_foot
     assert report.count(f"]: {full}") == 1
 
 
+def test_issue18_item11_the_corpus_properties_are_saved_and_stated(corpus_dir, tmp_path):
+    """One folder per speaker and 2 evaluation speakers: results.json says so and the report states it."""
+    result = run_verify(config(corpus_dir, tmp_path), progress=False)
+    write_verify(result, tmp_path / "out")
+    saved = json.loads((tmp_path / "out" / "results.json").read_text())["data"]["properties"]
+    assert (saved["same_session_targets"], saved["single_session_speakers"]) == (result.split.trials.n_target, 2)
+    assert saved["notes"][0].startswith(f"all {result.split.trials.n_target} same-speaker trials share a session")
+    assert saved["notes"][1] == "2 evaluation speakers: verdicts are withheld below 5"
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert all(f"- {note}" in report for note in saved["notes"])
+    assert report.index(saved["notes"][0]) < report.index("| role |")  # said before the numbers
+
+
 def test_no_empty_plot_is_written(tmp_path):
     from codecprobe.report.plots import pyplot, save_figure
 

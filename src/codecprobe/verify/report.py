@@ -29,7 +29,8 @@ def render_verify(result: VerifyResult) -> Report:
     if first.against_control:
         headline += f"; {first.against_control}"
     return _report(result, f"Speaker verification: {config.encoder} on {result.data.corpus_name}",
-                   [Section(None, [headline, Table(headers, rows)]), _thresholds_section(result, verify=True)])
+                   [Section(None, [headline, *_properties(result), Table(headers, rows)]),
+                    _thresholds_section(result, verify=True)])
 
 
 def render_diagnose(result: DiagnoseResult) -> Report:
@@ -65,7 +66,7 @@ def render_diagnose(result: DiagnoseResult) -> Report:
     if degenerate:
         blocks.append(_degenerate_note(degenerate, thresholds.min_participation_ratio))
     return _report(result, f"Speaker-space diagnostics: {config.encoder} on {result.data.corpus_name}",
-                   [Section(None, [legend_text, Table(headers, rows)]), Section("Verdicts", blocks),
+                   [Section(None, [*_properties(result), legend_text, Table(headers, rows)]), Section("Verdicts", blocks),
                     _thresholds_section(result, verify=False)])
 
 
@@ -94,6 +95,14 @@ def _report(result: SpeakerSpaceResult, title: str, sections: list[Section]) -> 
         sections.append(Section(f"Inputs left out ({len(result.failures)})",
                                 [Table(["input", "reason"], [[f.input, f.reason] for f in result.failures])]))
     return Report(title, [Bullets(_about(result))], sections, _config_dict(result), result.provenance)
+
+
+def _properties(result: SpeakerSpaceResult) -> list:
+    """What the corpus does to the numbers (sessions, too few speakers), said before them (issue 18 item 11)."""
+    properties = result.data.properties
+    if properties is None or not properties.notes:
+        return []
+    return ["**Read these numbers with the corpus in mind:**", Bullets(properties.notes)]
 
 
 def _config_dict(result: SpeakerSpaceResult) -> dict:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from codecprobe.report.results import Result
 from codecprobe.verify.config import StudyConfig, Thresholds
+from codecprobe.verify.sessions import CorpusProperties
 
 
 # -- verdicts -----------------------------------------------------------------------------
@@ -131,6 +132,7 @@ class DataRecord:
     trials: str | None = None  # where the trials come from
     n_trials: int | None = None
     n_target: int | None = None
+    properties: CorpusProperties | None = None  # sessions and speakers, with the notes the report states
 
 
 @dataclass
