@@ -40,8 +40,9 @@ def test_issue18_item11_voxceleb_videos_are_sessions_and_diagnose_says_so_withou
     vox = {"id1/vidA/00001": "id1", "id1/vidB/00002": "id1", "id2/vidC/00001": "id2", "id2/vidC/00002": "id2"}
     cross = trials(("id1/vidA/00001", "id1/vidB/00002", True), ("id1/vidA/00001", "id2/vidC/00001", False))
     properties = corpus_properties(vox, min_speakers=2, trials=cross)
-    assert "VoxCeleb: the video" in properties.sessions_from
+    assert properties.sessions_from == "the folder each file lies in, e.g. VoxCeleb's video"
     assert (properties.same_session_targets, properties.single_session_speakers, properties.notes) == (0, 1, [])
     folders = {"p225/p225_003": "p225", "p225/p225_008": "p225", "p226/p226_001": "p226"}
     (note,) = corpus_properties(folders, min_speakers=2).notes  # diagnose: no trials
-    assert note.startswith("every evaluation speaker was recorded in one session (read from the folder")
+    assert note.startswith("every evaluation speaker was recorded in one session (read from one recording folder "
+                           "per speaker)")

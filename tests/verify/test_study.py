@@ -321,7 +321,7 @@ def test_plots_stand_alone(corpus_dir, tmp_path, monkeypatch):
     for _, legend_texts, line_labels in det_axes:
         assert "chance (random scores)" in legend_texts and legend_texts == line_labels
     # issue 18 item 9: normal-deviate axes (linear in probit units, not log), ticked as DET plots are
-    ticks = ["0.1", "0.5", "1", "2", "5", "10", "20", "40"]
+    ticks = ["0.1", "0.5", "1", "2", "5", "10", "20", "40", "60", "80"]
     assert det_ticks and all(ax == ("linear", ticks, ticks) for ax in det_ticks)
     sweep_axes, _ = by_name["sweep.png"]
     assert "chance (50)" in sweep_axes[0][1] and "(random-init control)" in sweep_axes[0][0]

@@ -54,17 +54,22 @@ def save_figure(fig, path: str | Path, dpi: int = 110) -> Path | None:
 
 
 def _fit_titles(fig) -> None:
-    """Break each panel's title onto lines no wider than its panel, and the figure's title onto lines no
-    wider than the figure (a character is taken as 0.6 of the font size wide)."""
+    """Break each panel's title onto lines no wider than its panel, and the figure's title onto lines
+    no wider than the figure, measured as drawn (with a margin: the layout still moves the panels)."""
     import textwrap
 
-    def fit(text: str, width_inches: float, fontsize: float) -> str:
-        chars = max(10, int(width_inches * 72 / (0.6 * fontsize)))
-        return "\n".join(textwrap.fill(line, chars) for line in text.split("\n"))
+    renderer = fig.canvas.get_renderer()
+
+    def fit(title, width: float, set_text) -> None:
+        text = title.get_text()
+        drawn = title.get_window_extent(renderer).width
+        if not text or drawn <= 0.9 * width:
+            return
+        longest = max(len(line) for line in text.split("\n"))
+        chars = max(10, int(longest * 0.9 * width / drawn))
+        set_text("\n".join(textwrap.fill(line, chars) for line in text.split("\n")))
 
     for ax in fig.axes:
-        if ax.get_title():
-            ax.set_title(fit(ax.get_title(), fig.get_figwidth() * ax.get_position().width, ax.title.get_fontsize()),
-                         fontsize=ax.title.get_fontsize())
+        fit(ax.title, ax.get_window_extent(renderer).width, ax.title.set_text)
     if fig.get_suptitle():
-        fig.suptitle(fit(fig.get_suptitle(), fig.get_figwidth(), fig._suptitle.get_fontsize()))
+        fit(fig._suptitle, fig.bbox.width, fig._suptitle.set_text)

@@ -39,11 +39,14 @@ def session_of(segment_id: str) -> str:
     return f"chapter {match.group(2)}" if match else folder
 
 
-def session_basis(segment_ids: list[str]) -> str:
-    """Where :func:`session_of` reads the sessions of these segments from, in words."""
+def session_basis(segment_ids: list[str], single_session: bool) -> str:
+    """Where :func:`session_of` read the sessions of these segments from, in words (``single_session``:
+    whether every speaker came out with one session)."""
     if segment_ids and all(_LIBRISPEECH_NAME.match(i.rpartition("/")[2]) for i in segment_ids):
         return "the LibriSpeech chapter id in each file name"
-    return "the folder each file lies in (VoxCeleb: the video; one folder per speaker: one session each)"
+    if single_session:
+        return "one recording folder per speaker"
+    return "the folder each file lies in, e.g. VoxCeleb's video"
 
 
 @dataclass
@@ -64,8 +67,9 @@ def corpus_properties(speakers: Mapping[str, str], min_speakers: int, trials=Non
     by_speaker: dict[str, set[str]] = {}
     for i in ids:
         by_speaker.setdefault(speakers[i], set()).add(sessions[i])
-    basis = session_basis(ids)
-    properties = CorpusProperties(basis, sum(len(s) == 1 for s in by_speaker.values()))
+    single = sum(len(s) == 1 for s in by_speaker.values())
+    basis = session_basis(ids, single == len(by_speaker))
+    properties = CorpusProperties(basis, single)
     if trials is not None:
         shared = np.array([sessions[e] == sessions[t] for e, t in zip(trials.enroll, trials.test)], dtype=bool)
         same, targets = int((shared & trials.labels).sum()), trials.n_target
