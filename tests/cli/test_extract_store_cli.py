@@ -79,6 +79,7 @@ def test_store_summary_is_one_row_per_encoder_weights_settings_and_tap(tmp_path,
     rows = json.loads(capsys.readouterr().out)
     assert [(r["settings"], r["tap"], r["segments"], r["min_frame_rate"], r["max_frame_rate"]) for r in rows] == [
         ("trim_silences=False", "utterance", 5, 1 / 6, 1 / 2), ("trim_silences=True", "utterance", 5, 1 / 6, 1 / 2)]
+    assert {r["rate"] for r in rows} == {"one vector per utterance"}  # issue 18 item 9: not "0.17-0.5 Hz"
     assert all(key == key.lower() and " " not in key for row in rows for key in row)  # item 15: snake_case
 
 

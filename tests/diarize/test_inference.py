@@ -49,7 +49,8 @@ def test_classic_finds_the_speakers_of_a_known_conversation(conversation, tmp_pa
     assert _overlap_seconds(hypothesis) == 0.0  # one speaker at a time
     assert read_rttm(tmp_path / "all.rttm")["conversation"].start.tolist() == hypothesis.start.tolist()
     report = (tmp_path / "report.md").read_text()
-    assert "| conversation | " in report and "| TOTAL | " in report and "![conversation](plots/conversation.png)" in report
+    name = f"conversation ({path.parent.name})"  # with its folder, as every recording (issue 18 item 9)
+    assert f"| {name} | " in report and "| TOTAL | " in report and f"![{name}](plots/conversation.png)" in report
     assert (tmp_path / "plots" / "conversation.png").stat().st_size > 10_000
     assert json.loads((tmp_path / "summary.json").read_text())["config"]["classic"]["clustering"]["method"] == "ahc"
 
@@ -159,6 +160,21 @@ def test_item_9_a_rerun_scores_the_rttm_it_wrote(tmp_path):
     written = score(read_rttm(reference), read_rttm(tmp_path / "out" / "rttm" / "rec.rttm"), collar=0.0)
     assert first["scores"] == again["scores"]
     assert first["scores"]["collars"]["0"]["overall"]["jer"] == written.overall.jer
+
+
+def test_issue18_item9_reports_name_each_recording_with_its_corpus(tmp_path):
+    """Files called demo / test / sample say nothing alone: the report names their corpus (the folder)."""
+    folder = tmp_path / "pyannote-sample"
+    folder.mkdir()
+    sf.write(folder / "sample.wav", np.zeros(48689, np.float32), 16000)
+    reference = tmp_path / "ref.rttm"
+    reference.write_text("SPEAKER sample 1 0.245 0.8 <NA> <NA> a <NA> <NA>\n")
+    summary = run_diarize(DiarizeConfig(pipeline="classic"), [folder / "sample.wav"], tmp_path / "out",
+                          reference=[reference], progress=False, pipeline=GridPipeline())
+    assert [(r["id"], r["corpus"]) for r in summary["recordings"]] == [("sample", "pyannote-sample")]
+    assert "sample.rttm" in {p.name for p in (tmp_path / "out" / "rttm").iterdir()}  # the RTTM id stays the id
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "| sample (pyannote-sample) |" in report and "![sample (pyannote-sample)](plots/sample.png)" in report
 
 
 @pytest.mark.parametrize("arguments,message", [

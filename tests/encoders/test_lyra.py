@@ -206,6 +206,16 @@ def assert_same_values(old: np.ndarray, new: np.ndarray, entry) -> None:
             np.testing.assert_array_equal(np.sort(channels[0][group], axis=None), np.sort(channels[1][group], axis=None))
 
 
+def test_issue18_item9_lyra_is_labelled_by_its_folder_not_its_hash(lyra, control, weights):
+    import os
+
+    assert lyra.identity().short_label() == f"Lyra v2 (Google, {os.path.relpath(weights)})"
+    assert control.identity().short_label() == "lyra (permuted control)"
+    import dataclasses
+
+    assert dataclasses.replace(lyra.identity(), weights_name="elsewhere") == lyra.identity()  # the name keys nothing
+
+
 def test_settings_are_checked_and_in_the_identity(weights):
     encoder = build_encoder("lyra", BuildOptions(weights=str(weights), settings={"threads": 2}))
     assert encoder.identity().settings["threads"] == 2

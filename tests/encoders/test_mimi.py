@@ -146,6 +146,8 @@ def test_transformers_folder_loads_with_its_weights_id(mimi, tmp_path):
     loaded = build_mimi(BuildOptions(weights=str(tmp_path / "mimi")))
     assert loaded.trained is True
     assert loaded.weights_id.startswith("dir:") and len(loaded.weights_id) == len("dir:") + 16
+    assert loaded.identity().short_label() == f"Mimi (Kyutai, {tmp_path / 'mimi'})"  # issue 18 item 9
+    assert mimi.identity().short_label() == "mimi (random-init control)"
     reference = mimi.model.state_dict()
     assert all(torch.equal(value, reference[key]) for key, value in loaded.model.state_dict().items())
 

@@ -67,7 +67,7 @@ def test_ray_extraction_equals_local(tmp_path, corpus, ray_address):
         local = extract(corpus, encoder, TAPS, expected, **settings).to_dict()
         on_ray = extract(corpus, encoder, TAPS, got, **settings, executor=ExecutorConfig("ray", workers=2)).to_dict()
         assert_same_store(got, expected, encoder.identity())
-    timings = {"wall_seconds", "model_seconds", "real_time_factor"}
+    timings = {"wall_seconds", "warmup_seconds", "timed_seconds", "model_seconds", "real_time_factor"}
     assert {k: v for k, v in on_ray.items() if k not in timings} == {k: v for k, v in local.items() if k not in timings}
     assert [where for where, _ in on_ray["failures"]] == ["carol/carol_0"] and on_ray["n_extracted"] == 8
 

@@ -57,3 +57,44 @@ def test_a_saved_result_loads_back_into_the_same_typed_object(tmp_path):
     (tmp_path / "results.json").write_text('{"study": "other"}')
     with pytest.raises(InputError, match="results of study 'other', not 'tiny'"):
         TinyResult.load(tmp_path / "results.json")
+
+
+def test_issue18_item9_a_long_weights_label_is_a_short_cell_with_one_footnote():
+    from codecprobe.report.model import Footnoted
+
+    long = "permuted:seed=0:dir:af0f (UNTRAINED control: weights randomly permuted ...)"
+    cell = Footnoted("lyra (permuted control)", long)
+    report = Report("A study", [], [Section(None, [Table(["role", "weights"], [["control", cell], ["control", cell]]),
+                                                   Figure("f.png", "f", note=long)])], {}, PROVENANCE)
+    text = to_markdown(report)
+    assert "| control | lyra (permuted control)[^1] |" in text
+    assert text.count(long) == 1 and "![f](f.png)[^1]" in text and "[^2]" not in text
+    assert text.endswith(f"[^1]: {long}\n")
+
+
+def test_issue18_item9_titles_wider_than_their_panel_are_broken_so_neighbours_never_overlap(tmp_path):
+    from codecprobe.report.plots import pyplot, save_figure
+
+    plt = pyplot()
+    fig, axes = plt.subplots(1, 3, figsize=(9, 3))
+    for ax in axes:
+        ax.plot([0, 1], [0, 1])
+        ax.set(xlabel="x", ylabel="y", title="a title much longer than its panel is wide " * 3)
+    fig.suptitle("and a figure title that runs far past the width of the whole figure " * 2)
+    titles = []
+    original = plt.close
+
+    def keep(figure):  # read the laid-out titles just before save_figure closes the figure
+        renderer = figure.canvas.get_renderer()
+        titles.extend(ax.title.get_window_extent(renderer) for ax in figure.axes)
+        titles.append(figure._suptitle.get_window_extent(renderer))
+        original(figure)
+
+    plt.close = keep
+    try:
+        assert save_figure(fig, tmp_path / "f.png") == tmp_path / "f.png"
+    finally:
+        plt.close = original
+    panels, whole = titles[:-1], titles[-1]
+    assert all(left.x1 <= right.x0 for left, right in zip(panels, panels[1:]))
+    assert whole.x0 >= 0 and whole.x1 <= fig.get_figwidth() * fig.dpi

@@ -97,3 +97,13 @@ def test_codecprobe_report_rerenders_the_boundary_report_without_computing(rttms
     monkeypatch.setattr(boundaries, "analyse_boundaries", no_computation)
     assert main(["report", str(out)]) == 0
     assert (out / "boundaries.md").read_bytes() == original
+
+
+@pytest.mark.parametrize("collar, printed", [
+    ("0", "DER 10.00% (collar 0 s); "),
+    ("0.5", "DER 10.00% (collar 0 s), 8.33% (collar 0.5 s); "),  # 1.5 s of confusion in 18 s scored
+])
+def test_issue18_item9_boundaries_prints_each_collar_once_one_way(rttms, capsys, collar, printed):
+    assert run(boundaries_cli, ["boundaries", "-r", str(rttms / "ref.rttm"), "-s", str(rttms / "sys"),
+                                "--collar", collar, "-o", str(rttms / "out")]) == 0
+    assert capsys.readouterr().out.startswith(printed)

@@ -70,6 +70,9 @@ def test_study_writes_every_output_and_labels_the_untrained_control(corpora, tmp
     assert "## Side by side (Tier 1 Exp 3)" in report
     assert "UNTRAINED control, random init: not the real model" in report
     assert "random-init:seed=0 (UNTRAINED control: random init)" in report
+    # issue 18 item 9: table rows carry the short label, the full one is a footnote given once
+    assert "| verify-tinynet:proj | verify-tinynet (random-init control)[^" in report
+    assert report.count("]: random-init:seed=0 (UNTRAINED control: random init)") == 1
 
     # a rerun reads everything from the store and gives the same numbers
     assert main(["structure", "--corpus", str(corpora / "one"), str(corpora / "two"), "--encoder", "mfcc",

@@ -299,10 +299,13 @@ def test_plots_stand_alone(corpus_dir, tmp_path, monkeypatch):
     from codecprobe.report import plots
     from codecprobe.verify import figures
 
-    seen = []
+    seen, det_ticks = [], []
     save = plots.save_figure
 
     def inspect(fig, path, **options):
+        if path.name == "det.png":
+            det_ticks.extend((ax.get_xscale(), [t.get_text() for t in ax.get_xticklabels()],
+                              [t.get_text() for t in ax.get_yticklabels()]) for ax in fig.axes)
         seen.append((path.name, [(ax.get_title(), [t.get_text() for t in ax.get_legend().get_texts()]
                                   if ax.get_legend() else [], [line.get_label() for line in ax.lines])
                                  for ax in fig.axes], fig.get_suptitle()))
@@ -314,15 +317,42 @@ def test_plots_stand_alone(corpus_dir, tmp_path, monkeypatch):
     write_verify(result, tmp_path / "out")
     by_name = {name: (axes, suptitle) for name, axes, suptitle in seen}
     det_axes, _ = by_name["det.png"]
-    assert [title for title, _, _ in det_axes] == ["encoder: verify-tinynet:proj, tiny-v1",
-                                                   "control: verify-tinynet:proj, random-init:seed=0 (UNTRAINED control: random init)"]
+    assert [title for title, _, _ in det_axes] == ["encoder: verify-tinynet (tiny-v1), tap proj",
+                                                   "control: verify-tinynet (random-init control), tap proj"]
     for _, legend_texts, line_labels in det_axes:
         assert "chance (random scores)" in legend_texts and legend_texts == line_labels
+    # issue 18 item 9: normal-deviate axes (linear in probit units, not log), ticked as DET plots are
+    ticks = ["0.1", "0.5", "1", "2", "5", "10", "20", "40", "60", "80"]
+    assert det_ticks and all(ax == ("linear", ticks, ticks) for ax in det_ticks)
     sweep_axes, _ = by_name["sweep.png"]
-    assert "chance (50)" in sweep_axes[0][1] and "UNTRAINED control" in sweep_axes[0][0]
-    assert "UNTRAINED control" in by_name["scores.png"][1]
+    assert "chance (50)" in sweep_axes[0][1] and "(random-init control)" in sweep_axes[0][0]
+    assert "(random-init control)" in by_name["scores.png"][1]
     text = (tmp_path / "out" / "report.md").read_text()
     assert all(f"]({name})" in text for name in by_name)
+
+
+def test_issue18_item9_weights_are_a_short_label_with_the_full_id_once_in_a_footnote(corpus_dir, tmp_path):
+    result = run_verify(StudyConfig(corpus=str(corpus_dir), encoder="verify-tinynet", store=str(tmp_path / "s")),
+                        progress=False)
+    write_verify(result, tmp_path / "out")
+    report = (tmp_path / "out" / "report.md").read_text()
+    full = "verify-tinynet: random-init:seed=0 (UNTRAINED control: random init) - not the real model"
+    rows = [line for line in report.splitlines() if line.startswith("| control |")]
+    assert rows and all("| verify-tinynet (random-init control)[^" in row and full not in row for row in rows)
+    assert report.count(f"]: {full}") == 1
+
+
+def test_issue18_item11_the_corpus_properties_are_saved_and_stated(corpus_dir, tmp_path):
+    """One folder per speaker and 2 evaluation speakers: results.json says so and the report states it."""
+    result = run_verify(config(corpus_dir, tmp_path), progress=False)
+    write_verify(result, tmp_path / "out")
+    saved = json.loads((tmp_path / "out" / "results.json").read_text())["data"]["properties"]
+    assert (saved["same_session_targets"], saved["single_session_speakers"]) == (result.split.trials.n_target, 2)
+    assert saved["notes"][0].startswith(f"all {result.split.trials.n_target} same-speaker trials share a session")
+    assert saved["notes"][1] == "2 evaluation speakers: verdicts are withheld below 5"
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert all(f"- {note}" in report for note in saved["notes"])
+    assert report.index(saved["notes"][0]) < report.index("| role |")  # said before the numbers
 
 
 def test_no_empty_plot_is_written(tmp_path):

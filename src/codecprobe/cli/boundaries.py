@@ -34,6 +34,6 @@ def run(args) -> int:
     matched = report.to_dict()["boundaries"]["all"]
     errors = (f"median boundary error {matched['median_abs_error_s'] * 1000:.0f} ms over {matched['matched']} matched "
               f"boundaries" if matched["matched"] else "no reference boundary matched a system boundary")
-    print(f"DER {report.collar_curve[0.0].der:.2f}% (collar 0), {report.collar_curve[args.collar].der:.2f}% "
-          f"(collar {args.collar}); {errors}; report in {folder}")
+    ders = ", ".join(f"{report.collar_curve[c].der:.2f}% (collar {c:g} s)" for c in dict.fromkeys([0.0, args.collar]))
+    print(f"DER {ders}; {errors}; report in {folder}")
     return 0

@@ -52,7 +52,8 @@ def format_summary(summary, corpus_name: str) -> str:
     lines = [
         f"corpus {corpus_name}: {summary.n_segments} segments, {summary.n_cached} already stored, "
         f"{summary.n_extracted} extracted ({summary.audio_seconds / 3600:.3f} h of audio in "
-        f"{summary.wall_seconds:.1f} s, {summary.real_time_factor:.1f}x real time)",
+        f"{summary.wall_seconds:.1f} s, {summary.real_time_factor:.1f}x real time after a "
+        f"{summary.warmup_seconds:.1f} s warm-up call)",
         f"encoder {summary.encoder} taps {', '.join(summary.taps)}; "
         f"weights {weights_label(summary.weights_id, summary.trained)}",
         f"failures: {len(summary.failures)}",

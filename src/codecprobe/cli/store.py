@@ -54,8 +54,10 @@ def summary_rows(entries) -> list[dict]:
 
     The settings column shows only the settings that tell an encoder's variants in the store
     apart (empty when it has one). Utterance taps have one frame per segment at 1 / duration
-    Hz, so the frame rate is a range.
+    Hz, so the frame rate is a range; ``rate`` says it in words ("one vector per utterance").
     """
+    from codecprobe.encoders.base import frame_rate_text
+
     groups: dict[tuple, list] = {}
     for e in entries:
         groups.setdefault((e.encoder, e.weights_id, json.dumps(e.settings, sort_keys=True), e.tap), []).append(e)
@@ -70,7 +72,8 @@ def summary_rows(entries) -> list[dict]:
         rows.append({"encoder": encoder, "weights": _weights(members[0]),
                      "settings": ", ".join(f"{k}={v}" for k, v in differing.items()), "tap": tap,
                      "segments": len(members), "frames": sum(e.frames for e in members),
-                     "dim": members[0].dim, "min_frame_rate": min(rates), "max_frame_rate": max(rates)})
+                     "dim": members[0].dim, "min_frame_rate": min(rates), "max_frame_rate": max(rates),
+                     "rate": frame_rate_text([e.frames for e in members], rates)})
     return rows
 
 

@@ -129,7 +129,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def report_written(result, out: Path) -> int:
-    """Where the report is, which inputs were left out, and the exit status that says whether any were."""
+    """What the corpus does to the numbers, where the report is, which inputs were left out, and the exit
+    status that says whether any were."""
+    if result.data.properties is not None:
+        for note in result.data.properties.notes:
+            print(f"note: {note}", file=sys.stderr)
     for failure in result.failures:
         print(f"left out: {failure.input}: {failure.reason}", file=sys.stderr)
     print(f"report: {out / 'report.md'}", file=sys.stderr)
@@ -138,11 +142,8 @@ def report_written(result, out: Path) -> int:
 
 def summary_line(result) -> str:
     """One line of a :class:`~codecprobe.verify.results.VerifyResult`: the headline EER and its verdict."""
-    from codecprobe.encoders import weights_label
-
     encoder, primary, interval = result.encoder, result.results[0], result.eer_interval
-    return (f"{encoder.encoder}:{primary.tap} {primary.backend} "
-            f"[{weights_label(encoder.weights_id, encoder.trained)}]: EER {result.eer:.2f}%"
+    return (f"{encoder.encoder}:{primary.tap} {primary.backend} [{encoder.short_label}]: EER {result.eer:.2f}%"
             + ("" if interval is None else f" ({interval[0]:.1f}-{interval[1]:.1f}%)")
             + " minDCF " + ", ".join(f"{p}: {v:.3f}" for p, v in result.min_dcf.items())
             + f" over {result.n_trials} trials; {primary.verdict}")

@@ -25,6 +25,23 @@ class Recording:
     id: str  # RTTM file id (no whitespace)
     path: str
     duration: float  # seconds
+    corpus: str = ""  # the corpus, or the folder of a file given alone: reports name it beside the id
+
+    @property
+    def name(self) -> str:
+        """The id with its corpus, as reports show it: ``sample`` alone says nothing (issue 18 item 9)."""
+        return display_name(self.id, self.corpus)
+
+
+def display_name(recording_id: str, corpus: str) -> str:
+    """A recording id as reports show it: with its corpus, unless the id already names it.
+
+    >>> display_name("sample", "pyannote-sample"), display_name("ES2004a", "ami-ES2004a"), display_name("x", "")
+    ('sample (pyannote-sample)', 'ES2004a (ami-ES2004a)', 'x')
+    >>> display_name("pyannote-sample/sample", "pyannote-sample")
+    'pyannote-sample/sample'
+    """
+    return f"{recording_id} ({corpus})" if corpus and corpus not in recording_id else recording_id
 
 
 @dataclass
@@ -43,7 +60,8 @@ class RecordingResult:
         return self.recording.duration / total if total > 0 else float("nan")
 
     def to_dict(self) -> dict:
-        return {"id": self.recording.id, "path": self.recording.path, "duration_s": self.recording.duration,
+        return {"id": self.recording.id, "corpus": self.recording.corpus, "path": self.recording.path,
+                "duration_s": self.recording.duration,
                 "n_speakers": self.n_speakers, "n_turns": len(self.turns), "speech_s": self.speech_s,
                 "seconds": self.seconds, "real_time_factor": self.real_time_factor, "notes": self.notes}
 
@@ -59,13 +77,13 @@ def collect_recordings(inputs: list[str | Path], layout: str | None = None) -> t
     recordings: dict[str, Recording] = {}
     failures: list[tuple[str, str]] = []
 
-    def add(recording_id: str, path: str, source: Path) -> None:
+    def add(recording_id: str, path: str, source: Path, corpus: str) -> None:
         rid = rttm_id(recording_id)
         if rid in recordings:
             raise InputError(f"{source}: a second recording with id {rid!r} (first: {recordings[rid].path}); "
                              f"give the files separately or rename one")
         try:
-            recordings[rid] = Recording(rid, path, audio_info(path).duration)
+            recordings[rid] = Recording(rid, path, audio_info(path).duration, corpus)
         except AudioError as error:
             failures.append((error.path, error.reason))
 
@@ -73,12 +91,12 @@ def collect_recordings(inputs: list[str | Path], layout: str | None = None) -> t
         if not given.exists():
             raise InputError(f"{given}: no such audio file or corpus")
         if given.is_file() and given.suffix.lower() in AUDIO_SUFFIXES:
-            add(given.stem, str(given), given)
+            add(given.stem, str(given), given, given.absolute().parent.name)
             continue
         corpus = load_corpus(given, layout)
         failures += list(corpus.failures)
         for recording in corpus.recordings:
-            add(recording.id, corpus.audio_path(recording.id), given)
+            add(recording.id, corpus.audio_path(recording.id), given, corpus.name)
     return list(recordings.values()), failures
 
 

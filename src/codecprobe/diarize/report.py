@@ -4,6 +4,7 @@ picture per file of reference against hypothesis over time (the scores: :mod:`~c
 """
 from __future__ import annotations
 
+from codecprobe.diarize.recordings import display_name
 from codecprobe.diarize.results import DiarizeResult
 from codecprobe.report.model import Bullets, Figure, Report, Section, Table
 
@@ -14,6 +15,7 @@ def render(result: DiarizeResult) -> Report:
     from codecprobe.config import config_to_dict
 
     pipeline, scores = result.pipeline, result.scores
+    names = {r["id"]: display_name(r["id"], r.get("corpus", "")) for r in result.recordings}
     about = []
     if not pipeline["trained"]:
         about.append("**Untrained control**: part of this pipeline has random weights; its numbers show what a "
@@ -31,15 +33,16 @@ def render(result: DiarizeResult) -> Report:
     else:
         sections.append(Section(None, ["No recording has reference turns: nothing was scored."]))
     if scores and scores["unscored_recordings"]:
-        sections.append(Section(None, [f"No reference turns for: {', '.join(scores['unscored_recordings'])}."]))
+        sections.append(Section(None, [f"No reference turns for: "
+                                       f"{', '.join(names.get(i, i) for i in scores['unscored_recordings'])}."]))
     if result.failures:
         sections.append(Section("Skipped", [Bullets([f"`{f['path']}`: {f['reason']}" for f in result.failures])]))
-    noted = [(r["id"], note) for r in result.recordings for note in r["notes"]]
+    noted = [(names[r["id"]], note) for r in result.recordings for note in r["notes"]]
     if noted:
-        sections.append(Section("Notes", [Bullets([f"{fid}: {note}" for fid, note in noted])]))
+        sections.append(Section("Notes", [Bullets([f"{name}: {note}" for name, note in noted])]))
     if result.figures:
         sections.append(Section("Reference against hypothesis",
-                                [Figure(path, fid) for fid, path in result.figures.items()]))
+                                [Figure(path, names.get(fid, fid)) for fid, path in result.figures.items()]))
     return Report(f"Diarization: {pipeline['label']}", about, sections, config_to_dict(result.config),
                   result.provenance)
 
@@ -48,7 +51,7 @@ def _score_table(result: DiarizeResult) -> Table:
     """One row per scored file and a TOTAL row."""
     scores = result.scores
     collars = list(scores["collars"])
-    headers = ["file", "duration s", "ref spk", "hyp spk"]
+    headers = ["recording (corpus)", "duration s", "ref spk", "hyp spk"]
     for collar in collars:
         headers += [f"DER c={collar}", f"VAD err c={collar}", f"miss c={collar}", f"FA c={collar}", f"conf c={collar}"]
     headers += ["JER", "x real time"]
@@ -59,7 +62,7 @@ def _score_table(result: DiarizeResult) -> Table:
     for fid in scored:
         record = recordings[fid]
         cells = [c for collar in collars for c in _error_cells(scores, collar, fid)]
-        rows.append([fid, record["duration_s"], scores["reference_speakers"][fid], record["n_speakers"], *cells,
+        rows.append([display_name(fid, record.get("corpus", "")), record["duration_s"], scores["reference_speakers"][fid], record["n_speakers"], *cells,
                      _number(first["files"][fid].get("jer")), _number(record["real_time_factor"])])
     duration = sum(recordings[fid]["duration_s"] for fid in scored)
     wall = sum(sum(recordings[fid]["seconds"].values()) for fid in scored)

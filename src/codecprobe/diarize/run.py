@@ -90,7 +90,7 @@ def run_diarize(config: DiarizeConfig, inputs: list[str | Path], out: str | Path
         if result is not None:
             results.append(result)
             for note in result.notes:
-                _say(f"{recording.id}: {note}", True)  # not progress: why an RTTM is empty or short of speakers
+                _say(f"{recording.name}: {note}", True)  # not progress: why an RTTM is empty or short of speakers
         bar.update(recording.duration)
     bar.close()
 

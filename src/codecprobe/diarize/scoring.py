@@ -33,9 +33,10 @@ def score_outputs(results: list[RecordingResult], references, config: DiarizeCon
     plots = {}
     if config.plots and by_collar:
         first = by_collar[config.collars[0]]
+        names = {r.recording.id: r.recording.name for r in results}
         for fid in system:
             mapping = first.files[fid].mapping if fid in first.files else {}
-            path = _timeline_plot(reference[fid], system[fid], mapping, label,
+            path = _timeline_plot(reference[fid], system[fid], mapping, f"{names[fid]}: {label}",
                                   out / "plots" / f"{fid.replace('/', '__')}.png")
             if path is not None:
                 plots[fid] = path.relative_to(out).as_posix()
@@ -55,7 +56,7 @@ def _percent(part: float, total: float) -> float:
     return 100.0 * part / total if total > 0 else 0.0
 
 
-def _timeline_plot(reference: Turns, system: Turns, mapping: dict[str, str], label: str, path: Path) -> Path:
+def _timeline_plot(reference: Turns, system: Turns, mapping: dict[str, str], title: str, path: Path) -> Path:
     """Reference speakers (top) and hypothesis speakers (bottom) as bars over time; a hypothesis
     speaker mapped to a reference one (the DER mapping) shares its colour."""
     plt = pyplot()
@@ -81,7 +82,7 @@ def _timeline_plot(reference: Turns, system: Turns, mapping: dict[str, str], lab
     ax.axhline(len(sys_labels) - 0.5, color="black", linewidth=0.8)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("speaker (reference above the line, hypothesis below)")
-    ax.set_title(f"{reference.recording_id}: {label}", fontsize=9)
+    ax.set_title(title, fontsize=9)
     return save_figure(fig, path, dpi=90)
 
 

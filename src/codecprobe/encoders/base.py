@@ -85,6 +85,47 @@ def weights_label(weights_id: str, trained: bool) -> str:
             "none": f"no weights ({weights_id} baseline)"}[weights_kind(weights_id, trained)]
 
 
+def short_weights_label(encoder: str, weights_id: str, trained: bool, weights_name: str = "") -> str:
+    """The weights in a few words, for table cells and figure titles (issue 18 item 9): the full
+    :func:`weights_label` goes once into a footnote or the report's header instead.
+
+    >>> short_weights_label("lyra", "permuted:seed=0:dir:0123abcd", False)
+    'lyra (permuted control)'
+    >>> short_weights_label("mimi", "random-init:seed=0", False)
+    'mimi (random-init control)'
+    >>> short_weights_label("mfcc", "librosa:0.11.0", False)
+    'mfcc (no weights: baseline)'
+    >>> short_weights_label("lyra", "dir:0123abcd", True, "Lyra v2 (Google, ../shared/models/lyra-v2)")
+    'Lyra v2 (Google, ../shared/models/lyra-v2)'
+    >>> short_weights_label("ge2e", "resemblyzer:0.1.4", True)
+    'ge2e (resemblyzer:0.1.4)'
+    """
+    kind = weights_kind(weights_id, trained)
+    if kind == "untrained":
+        return f"{encoder} ({'permuted' if weights_id.startswith('permuted:') else 'random-init'} control)"
+    if kind == "none":
+        return f"{encoder} (no weights: baseline)"
+    return weights_name or f"{encoder} ({weights_id})"
+
+
+def frame_rate_text(frames: Sequence[int], rates: Sequence[float]) -> str:
+    """A tap's frame rate as reports say it, from its sequences' frame counts and rates: an utterance-level
+    tap (one frame per input, its "rate" 1 / the input's duration, which varies) is "one vector per
+    utterance", not a rate (issue 18 item 9: GE2E's utterance tap at "0.1 Hz").
+
+    >>> frame_rate_text([1, 1, 1], [0.1, 0.25, 0.5])
+    'one vector per utterance'
+    >>> frame_rate_text([500, 150], [50.0, 50.0])
+    '50 Hz'
+    >>> frame_rate_text([3, 12], [0.5, 2.0])
+    '0.5-2 Hz'
+    """
+    if len(set(rates)) > 1 and all(n == 1 for n in frames):
+        return "one vector per utterance"
+    low, high = min(rates), max(rates)
+    return f"{low:g} Hz" if low == high else f"{low:g}-{high:g} Hz"
+
+
 @dataclass(frozen=True)
 class EncoderIdentity:
     """Everything that determines an encoder's output, for provenance and cache keys."""
@@ -93,6 +134,9 @@ class EncoderIdentity:
     weights_id: str
     trained: bool
     settings: dict[str, Any] = field(default_factory=dict)
+    # a human name for the weights where the id is a hash ("Lyra v2 (Google, ../shared/models/lyra-v2)");
+    # for tables only: not part of what the store keys on
+    weights_name: str = field(default="", compare=False)
 
     @property
     def weights(self) -> str:
@@ -101,9 +145,14 @@ class EncoderIdentity:
 
     def describe(self) -> str:
         """One line that never lets an untrained control pass for the model, nor a baseline for either."""
-        return {"trained": f"{self.encoder}: trained weights {self.weights_id}",
+        name = f" ({self.weights_name})" if self.weights_name else ""
+        return {"trained": f"{self.encoder}: trained weights {self.weights_id}{name}",
                 "untrained": f"{self.encoder}: {weights_label(self.weights_id, False)} - not the real model",
                 "none": f"{self.encoder}: no weights - a fixed baseline ({self.weights_id})"}[self.weights]
+
+    def short_label(self) -> str:
+        """:func:`short_weights_label` of these weights."""
+        return short_weights_label(self.encoder, self.weights_id, self.trained, self.weights_name)
 
 
 def mono_signal(audio: np.ndarray, index: int) -> np.ndarray:

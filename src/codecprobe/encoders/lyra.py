@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 from dataclasses import dataclass, fields
 from importlib.metadata import version
 from pathlib import Path
@@ -97,13 +98,14 @@ class LyraEncoder(Encoder):
     sample_rate = SAMPLE_RATE
     untrained_from_weights = True
 
-    def __init__(self, graphs: LyraGraphs, weights_id: str, trained: bool, settings: LyraSettings = LyraSettings()):
+    def __init__(self, graphs: LyraGraphs, weights_id: str, trained: bool, settings: LyraSettings = LyraSettings(),
+                 weights_name: str = ""):
         self.graphs = graphs
         self.settings = settings
         self._identity = EncoderIdentity(self.name, weights_id, trained, {
             "sample_rate": SAMPLE_RATE, "frame_samples": FRAME_SAMPLES, "pad": "zeros to whole frames",
             "threads": settings.threads, "ai_edge_litert": version("ai-edge-litert"),  # kernels change numbers
-        })
+        }, weights_name)
         quantizer = self._interpreter(graphs.quantizer, xnnpack=False)
         self._quantize = quantizer.get_signature_runner("encode")
         self._dequantize = quantizer.get_signature_runner("decode")
@@ -191,13 +193,15 @@ def build_lyra(options: BuildOptions, settings: LyraSettings = LyraSettings()) -
         raise InputError(INSTALL_HINT) from None
     if options.device != "cpu":
         raise InputError(f"lyra runs on the CPU only (TFLite), not on device {options.device!r}")
-    graphs, weights_id = load_graphs(weights_folder(options.weights))
+    folder = weights_folder(options.weights)
+    graphs, weights_id = load_graphs(folder)
     if options.random_init:
         from codecprobe.encoders.tflite_permute import permute_weights
 
         graphs = LyraGraphs(*(permute_weights(getattr(graphs, f.name), options.seed) for f in fields(LyraGraphs)))
         weights_id = f"permuted:seed={options.seed}:{weights_id}"
-    return LyraEncoder(graphs, weights_id, trained=not options.random_init, settings=settings)
+    return LyraEncoder(graphs, weights_id, trained=not options.random_init, settings=settings,
+                       weights_name=f"Lyra v2 (Google, {os.path.relpath(folder)})")
 
 
 def weights_folder(weights: str | None) -> Path:

@@ -79,13 +79,15 @@ class MimiEncoder(Encoder):
 
     name = "mimi"
 
-    def __init__(self, model: MimiModel, weights_id: str, trained: bool, settings: MimiSettings = MimiSettings()):
+    def __init__(self, model: MimiModel, weights_id: str, trained: bool, settings: MimiSettings = MimiSettings(),
+                 weights_name: str = ""):
         if model.encoder is None:
             raise ValueError("the MimiModel has no encoder (built with encoder_config=None)")
         self.model = model.eval()
         self.settings = settings
         self._weights_id = weights_id
         self._trained = trained
+        self._weights_name = weights_name
         config = model.config
         self.sample_rate = config.sampling_rate
         self.frame_samples = config.frame_size  # 1920: samples per 12.5 Hz frame
@@ -118,7 +120,7 @@ class MimiEncoder(Encoder):
             import torch
 
             settings["torch"] = str(torch.__version__)  # a plain str: checkpoints load with weights_only
-        return EncoderIdentity(self.name, self._weights_id, self._trained, settings)
+        return EncoderIdentity(self.name, self._weights_id, self._trained, settings, self._weights_name)
 
     def encode_batch(self, audios: Sequence[np.ndarray], taps: Sequence[str]) -> list[dict[str, FrameSequence]]:
         taps = self.check_taps(taps)
@@ -237,7 +239,9 @@ def build_mimi(options: BuildOptions, settings: MimiSettings = MimiSettings()) -
         model, weights_id = random_mimi(options.seed), f"random-init:seed={options.seed}"
     else:
         model, weights_id = load_mimi(options.weights or DEFAULT_WEIGHTS)
-    return MimiEncoder(model.to(options.device), weights_id, trained=not options.random_init, settings=settings)
+    name = "" if options.random_init else f"Mimi (Kyutai, {options.weights or DEFAULT_WEIGHTS})"
+    return MimiEncoder(model.to(options.device), weights_id, trained=not options.random_init, settings=settings,
+                       weights_name=name)
 
 
 def encoder_only_config() -> MimiConfig:

@@ -17,7 +17,7 @@ def render(summary: NextLatentSummary) -> Report:
 
     sections = []
     for run in summary.runs:
-        sections.append(Section(f"{run.label}, {run.weights_label}", [
+        sections.append(Section(f"{run.label}, {run.short_label}", [
             _run_notes(run), "### Held-out NLL per frame (nats; lower is better)", nll_table(run),
             "### What each change takes off the held-out NLL (nats per frame; paired bootstrap)",
             comparison_table(run)]))

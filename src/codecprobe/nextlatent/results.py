@@ -29,6 +29,7 @@ class NextLatentRun:
     nll: list[dict]  # per system: NLL per frame with its interval, NLL per dim
     comparisons: list[dict]  # paired differences (Exp 1, Exp 2) with their reading
     systems: list[dict]  # per trained system: head, key, checkpoint, steps, time, parameters
+    weights_name: str = ""  # a human name for hashed weights ids (EncoderIdentity.weights_name)
 
     @property
     def label(self) -> str:
@@ -39,6 +40,13 @@ class NextLatentRun:
         from codecprobe.encoders.base import weights_label
 
         return weights_label(self.weights_id, self.trained)
+
+    @property
+    def short_label(self) -> str:
+        """The weights in a few words, for tables and headings (``weights_label`` goes in a footnote)."""
+        from codecprobe.encoders.base import short_weights_label
+
+        return short_weights_label(self.encoder, self.weights_id, self.trained, self.weights_name)
 
 
 @dataclass

@@ -243,7 +243,7 @@ def write_nextlatent(result: NextLatentResult, out: str | Path):
         comparisons=[c | {"reading": reading(c["nll_decrease_per_frame"])} for c in run.comparisons],
         systems=[{"system": s.name, "head": s.head, "key": s.key, "checkpoint": str(s.checkpoint),
                   "global_step": s.global_step, "train_seconds": s.train_seconds, "parameters": s.parameters}
-                 for s in run.systems]) for run in result.runs]
+                 for s in run.systems], weights_name=run.identity.weights_name) for run in result.runs]
     summary = NextLatentSummary(runs, {"corpora": result.data.summary, "split": result.data.description},
                                 draw(result, out), result.config, provenance(("lightning",)))
     write_study(summary, out)

@@ -8,7 +8,8 @@ only place that decides how a report looks. A report is:
   usually one bullet list);
 - sections: paragraphs, bullet lists (e.g. the verdicts' thresholds in plain words),
   tables and figures (embedded by their path relative to the report, with a short label;
-  a long label becomes a footnote);
+  a long label becomes a footnote; a table cell may be a :class:`Footnoted` short text whose
+  long form becomes a footnote, each distinct note once);
 - provenance: the config (as YAML) and the versions, both as saved with the result, so a
   report rendered again from ``results.json`` is the same byte for byte.
 """
@@ -16,6 +17,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Union
+
+
+@dataclass(frozen=True)
+class Footnoted:
+    """A table cell shown as ``text`` with ``note`` (a long label, a full weights id) as its footnote."""
+
+    text: str
+    note: str
 
 
 @dataclass
@@ -64,17 +73,25 @@ def to_markdown(report: Report) -> str:
     """The report as Markdown (blocks apart by one blank line), ending in a newline."""
     notes: list[str] = []
 
+    def mark(note: str) -> str:
+        """The footnote mark of ``note``; a note met again keeps its first number."""
+        if note not in notes:
+            notes.append(note)
+        return f"[^{notes.index(note) + 1}]"
+
+    def cell(value: Any) -> Any:
+        return f"{value.text}{mark(value.note)}" if isinstance(value, Footnoted) else value
+
     def block(item: Block) -> str:
         if isinstance(item, str):
             return item
         if isinstance(item, Bullets):
             return "\n".join(f"- {line}" for line in item.items)
         if isinstance(item, Table):
-            return item.markdown()
+            return Table(item.headers, [[cell(v) for v in row] for row in item.rows], item.float_format).markdown()
         if item.note is None:
             return f"![{item.label}]({item.path})"
-        notes.append(item.note)
-        return f"![{item.label}]({item.path})[^{len(notes)}]"
+        return f"![{item.label}]({item.path}){mark(item.note)}"
 
     parts = [f"# {report.title}", *map(block, report.about)]
     for section in report.sections:

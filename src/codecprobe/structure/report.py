@@ -6,7 +6,7 @@ UNTRAINED. Several encoders or taps (Tier 1 Exp 3) get a side-by-side table and 
 from __future__ import annotations
 
 from codecprobe.encoders.base import untrained_kind
-from codecprobe.report.model import Bullets, Figure, Report, Section, Table
+from codecprobe.report.model import Bullets, Figure, Footnoted, Report, Section, Table
 from codecprobe.structure.decision import failed_criteria
 from codecprobe.structure.results import StructureRun, StructureSummary
 
@@ -24,7 +24,7 @@ def render(summary: StructureSummary) -> Report:
     if len(runs) > 1:
         sections.append(Section("Side by side (Tier 1 Exp 3)", [comparison_table(summary)]))
     for run in runs:
-        sections.append(Section(f"{run.label}, {run.weights_label}", [_run_notes(run), metrics_table(run)]))
+        sections.append(Section(f"{run.label}, {run.short_label}", [_run_notes(run), metrics_table(run)]))
     sections.append(Section(None, [Figure(name, name.rsplit(".", 1)[0]) for name in summary.figures]))
     title = f"Latent-structure gate (seed 004, Phase 0): {', '.join(dict.fromkeys(r.label for r in runs))}"
     return Report(title, [Bullets(_about(summary))], sections, config_to_dict(config), summary.provenance)
@@ -57,7 +57,7 @@ def _criteria_table(result: StructureSummary) -> Table:
     for run in result.runs:
         for scheme in run.decision["schemes"]:
             cells = [f"{_fmt(c['value'])} {'ok' if c['passed'] else 'FAIL'}" for c in scheme["criteria"]]
-            rows.append([run.label, run.weights_label, scheme["scheme"], *cells, "yes" if scheme["passed"] else "no"])
+            rows.append([run.label, Footnoted(run.short_label, run.weights_label), scheme["scheme"], *cells, "yes" if scheme["passed"] else "no"])
     return Table(headers, rows)
 
 
@@ -74,7 +74,7 @@ def comparison_table(result: StructureSummary) -> Table:
         for scheme in dict.fromkeys(r["scheme"] for r in run.rows):
             by_slice = {r["slice"]: r for r in run.rows if r["scheme"] == scheme and r["lag"] == lag}
             a = by_slice["all"]
-            rows.append([run.label, run.weights_label, scheme, _fmt(a["variance_ratio_train"]["value"]),
+            rows.append([run.label, Footnoted(run.short_label, run.weights_label), scheme, _fmt(a["variance_ratio_train"]["value"]),
                          _with_ci(a["variance_ratio_eval"]), _fmt(a["cross_speaker_degradation"]["value"]),
                          _fmt(by_slice["high_energy"]["variance_ratio_eval"]["value"]),
                          _fmt(by_slice["medial"]["variance_ratio_eval"]["value"]),

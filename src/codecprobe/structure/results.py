@@ -29,6 +29,7 @@ class StructureRun:
     rows: list[dict]  # scheme x lag x slice: variance ratios, entropy reductions, with intervals
     speakers: dict  # scheme -> split -> speaker -> variance ratio
     decision: dict  # PASS / FAIL, the schemes and their criteria, the control's decision beside it
+    weights_name: str = ""  # a human name for hashed weights ids (EncoderIdentity.weights_name)
 
     @property
     def label(self) -> str:
@@ -39,6 +40,13 @@ class StructureRun:
         from codecprobe.encoders.base import weights_label
 
         return weights_label(self.weights_id, self.trained)
+
+    @property
+    def short_label(self) -> str:
+        """The weights in a few words, for tables and headings (``weights_label`` goes in a footnote)."""
+        from codecprobe.encoders.base import short_weights_label
+
+        return short_weights_label(self.encoder, self.weights_id, self.trained, self.weights_name)
 
 
 @dataclass

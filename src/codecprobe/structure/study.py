@@ -120,4 +120,4 @@ def _saved_run(run: TapRun):
         energy_threshold_db=a.energy_threshold,
         pca_explained_variance={str(d): v for d, v in a.conditioning.pca_explained.items()},
         effective_keys={name: len(keys) for name, keys in zip(a.conditioning.labelings, a.effective)},
-        rows=a.rows, speakers=a.speakers, decision=run.decision)
+        rows=a.rows, speakers=a.speakers, decision=run.decision, weights_name=run.identity.weights_name)

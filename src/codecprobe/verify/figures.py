@@ -6,9 +6,13 @@ from pathlib import Path
 
 import numpy as np
 
-from codecprobe.encoders import weights_label
 from codecprobe.report.plots import legend, pyplot, save_figure
 from codecprobe.verify.study import StudyResult, VerifyRow
+
+
+# 0.1 ... 40 % as DET plots show them, then 60 and 80 %: an untrained control's curve lies near chance
+DET_TICKS = np.array([0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8])
+DET_RANGE = (0.0005, 0.9)  # the error rates the DET axes span
 
 
 def draw_verify(result: StudyResult, out: Path) -> list[str]:
@@ -29,22 +33,24 @@ def draw_diagnose(result: StudyResult, out: Path) -> list[str]:
 
 
 # -- plots --------------------------------------------------------------------------------
-def _role_title(result: StudyResult, role: str, tap: str) -> str:
-    """``encoder:tap, weights`` with an untrained control or a weightless baseline said so."""
+def _role_title(result: StudyResult, role: str, tap: str | None = None) -> str:
+    """The encoder's weights in a few words, an untrained control or a weightless baseline said so
+    (the full weights id is in the report's header and footnotes), and the tap."""
     identity = next(r.identity for r in result.roles if r.name == role)
-    return f"{identity.encoder}:{tap}, {weights_label(identity.weights_id, identity.trained)}"
+    return identity.short_label() + ("" if tap is None else f", tap {tap}")
 
 
 def _det_plot(result: StudyResult, path: Path) -> Path | None:
-    """DET curves (normal-deviate axes) of the first tap (and of back-ends over all taps), one panel per role."""
+    """DET curves of the first tap (and of back-ends over all taps), one panel per encoder role, on
+    normal-deviate (probit) axes: both error rates through the inverse normal CDF, so scores from two
+    Gaussians draw a straight line."""
     from scipy.stats import norm
 
     plt = pyplot()
     roles = [r.name for r in result.roles]
     tap = result.taps[0]
     fig, axes = plt.subplots(1, len(roles), figsize=(5.5 * len(roles), 5.2), squeeze=False)
-    ticks = np.array([0.001, 0.01, 0.05, 0.1, 0.2, 0.4, 0.5])
-    low, high = norm.ppf(1e-3), norm.ppf(0.6)
+    low, high = norm.ppf(DET_RANGE[0]), norm.ppf(DET_RANGE[1])
     all_taps = "+".join(result.taps)  # the row of a back-end over all taps (weighted-sum)
     for ax, role in zip(axes[0], roles):
         for row in (r for r in result.rows if r.role == role and r.tap in (tap, all_taps)):
@@ -53,8 +59,8 @@ def _det_plot(result: StudyResult, path: Path) -> Path | None:
                     label=f"{row.backend} (EER {row.eer:.1f}%)")
         ax.plot([low, high], [low, high], color="grey", lw=0.5, ls=":", label="miss = false alarm (EER)")
         ax.plot([low, -low], [-low, low], color="black", lw=0.8, ls="--", label="chance (random scores)")
-        ax.set_xticks(norm.ppf(ticks), [f"{100 * t:g}" for t in ticks])
-        ax.set_yticks(norm.ppf(ticks), [f"{100 * t:g}" for t in ticks])
+        ax.set_xticks(norm.ppf(DET_TICKS), [f"{100 * t:g}" for t in DET_TICKS])
+        ax.set_yticks(norm.ppf(DET_TICKS), [f"{100 * t:g}" for t in DET_TICKS])
         ax.set_xlim(low, high)
         ax.set_ylim(low, high)
         ax.set_xlabel("false alarm rate (%)")
@@ -106,7 +112,8 @@ def _sweep_plot(result: StudyResult, path: Path, key: str, label: str, chance: f
     ax.set_xlabel("tap")
     ax.set_ylabel(label)
     ax.tick_params(axis="x", rotation=45)
-    ax.set_title(" vs ".join(_role_title(result, r.name, "<tap>") for r in result.roles), fontsize=9)
+    ax.set_title(" vs ".join(_role_title(result, r.name) for r in result.roles) + ", across taps",
+                 fontsize=9)
     legend(ax, fontsize=7)
     return save_figure(fig, path)
 

@@ -6,8 +6,7 @@ in plain words for the encoder and tap under study.
 """
 from __future__ import annotations
 
-from codecprobe.encoders.base import weights_label
-from codecprobe.report.model import Bullets, Figure, Report, Section, Table
+from codecprobe.report.model import Bullets, Figure, Footnoted, Report, Section, Table
 from codecprobe.verify.results import DiagnoseRecord, DiagnoseResult, SpeakerSpaceResult, VerifyRecord, VerifyResult
 
 __all__ = ["DiagnoseResult", "VerifyResult", "render_diagnose", "render_verify"]
@@ -19,7 +18,7 @@ def render_verify(result: VerifyResult) -> Report:
     headers = ["role", "weights", "tap", "back-end", "EER %", _interval_header(config),
                *[f"{kind}DCF {p:g}" for p in p_targets for kind in ("min", "act")], "Cllr", "min Cllr",
                "mean same", "mean diff", "gap", "score range", "probe train acc", "verdict", "vs control"]
-    rows = [[r.role, weights_label(r.weights_id, r.trained), r.tap, r.backend, r.eer,
+    rows = [[r.role, _weights_cell(result, r.role), r.tap, r.backend, r.eer,
              _interval(r.eer_interval, "{:.1f}-{:.1f}"),
              *[_number(values and values[str(p)], "{:.4f}") for p in p_targets for values in (r.min_dcf, r.act_dcf)],
              _number(r.cllr, "{:.3f}"), _number(r.min_cllr, "{:.3f}"),
@@ -32,7 +31,7 @@ def render_verify(result: VerifyResult) -> Report:
     if first.against_control:
         headline += f"; {first.against_control}"
     return _report(result, f"Speaker verification: {config.encoder.encoder} on {result.data.corpus_name}",
-                   [Section(None, [headline, Table(headers, rows), _calibration_note(result)]),
+                   [Section(None, [headline, *_properties(result), Table(headers, rows), _calibration_note(result)]),
                     *_paired_section(result.results, config), *_tap_weights_section(result.results),
                     _thresholds_section(result, verify=True)])
 
@@ -87,7 +86,7 @@ def render_diagnose(result: DiagnoseResult) -> Report:
     headers = ["role", "weights", "tap", "back-end", "acoustics", "intra-voice", "inter-voice", "separability",
                "consistency", "different speakers", "Fisher mean", "Fisher max", "dims 90%", "dims 95%",
                "participation ratio"]
-    rows = [[r.role, weights_label(r.weights_id, r.trained), r.tap, r.backend,
+    rows = [[r.role, _weights_cell(result, r.role), r.tap, r.backend,
              fmt(r, "acoustics_score"), fmt(r, "intra_voice"), fmt(r, "inter_voice"), fmt(r, "separability", True),
              fmt(r, "consistency"), fmt(r, "different_speaker_similarity"), fmt(r, "fisher_mean", True),
              fmt(r, "fisher_max", True), r.dims_90, r.dims_95, fmt(r, "participation_ratio")] for r in result.results]
@@ -107,7 +106,8 @@ def render_diagnose(result: DiagnoseResult) -> Report:
     if degenerate:
         blocks.append(_degenerate_note(degenerate, thresholds.min_participation_ratio))
     return _report(result, f"Speaker-space diagnostics: {config.encoder.encoder} on {result.data.corpus_name}",
-                   [Section(None, [legend_text, Table(headers, rows)]), Section("Verdicts", blocks),
+                   [Section(None, [*_properties(result), legend_text, Table(headers, rows)]),
+                    Section("Verdicts", blocks),
                     _thresholds_section(result, verify=False)])
 
 
@@ -124,12 +124,26 @@ def _degenerate_note(records: list[DiagnoseRecord], limit: float) -> str:
 
 
 # -- shared pieces ------------------------------------------------------------------------
+def _weights_cell(result: SpeakerSpaceResult, role: str) -> Footnoted:
+    """A role's weights in a few words, the full line (weights id, how a control was made) once as a footnote."""
+    record = dict(result.roles)[role]
+    return Footnoted(record.short_label, record.description)
+
+
 def _report(result: SpeakerSpaceResult, title: str, sections: list[Section]) -> Report:
     sections.append(Section(None, [Figure(name, name.rsplit(".", 1)[0]) for name in result.figures]))
     if result.failures:
         sections.append(Section(f"Inputs left out ({len(result.failures)})",
                                 [Table(["input", "reason"], [[f.input, f.reason] for f in result.failures])]))
     return Report(title, [Bullets(_about(result))], sections, _config_dict(result), result.provenance)
+
+
+def _properties(result: SpeakerSpaceResult) -> list:
+    """What the corpus does to the numbers (sessions, too few speakers), said before them (issue 18 item 11)."""
+    properties = result.data.properties
+    if properties is None or not properties.notes:
+        return []
+    return ["**Read these numbers with the corpus in mind:**", Bullets(properties.notes)]
 
 
 def _config_dict(result: SpeakerSpaceResult) -> dict:

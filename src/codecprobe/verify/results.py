@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from codecprobe.report.results import Result
 from codecprobe.verify.config import StudyConfig, Thresholds
+from codecprobe.verify.sessions import CorpusProperties
 
 
 # -- verdicts -----------------------------------------------------------------------------
@@ -101,11 +102,19 @@ class EncoderRecord:
     weights: str  # "trained", "untrained" or "none"
     settings: dict
     description: str  # one line that never lets a control pass for the model
+    weights_name: str = ""  # a human name for hashed weights ids (EncoderIdentity.weights_name)
 
     @classmethod
     def of(cls, identity) -> "EncoderRecord":
         return cls(identity.encoder, identity.weights_id, identity.trained, identity.weights, identity.settings,
-                   identity.describe())
+                   identity.describe(), identity.weights_name)
+
+    @property
+    def short_label(self) -> str:
+        """The weights in a few words, for table cells and figure titles; ``description`` is the full line."""
+        from codecprobe.encoders.base import short_weights_label
+
+        return short_weights_label(self.encoder, self.weights_id, self.trained, self.weights_name)
 
 
 @dataclass
@@ -123,6 +132,7 @@ class DataRecord:
     trials: str | None = None  # where the trials come from
     n_trials: int | None = None
     n_target: int | None = None
+    properties: CorpusProperties | None = None  # sessions and speakers, with the notes the report states
 
 
 @dataclass

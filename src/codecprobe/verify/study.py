@@ -533,6 +533,7 @@ def _saved_fields(result: StudyResult, figures: list[str]) -> dict:
     """What verify and diagnose both save about a run."""
     from codecprobe.report import provenance
     from codecprobe.verify.results import DataRecord, EncoderRecord, Failure, study_subject
+    from codecprobe.verify.sessions import corpus_properties
 
     split = result.split
     data = DataRecord(
@@ -543,6 +544,8 @@ def _saved_fields(result: StudyResult, figures: list[str]) -> dict:
         n_failures=len(result.failures))
     if split.trials is not None:
         data.trials, data.n_trials, data.n_target = split.trials.source, len(split.trials), split.trials.n_target
+    data.properties = corpus_properties({s.id: s.speaker for s in split.eval_segments},
+                                        result.config.thresholds.min_eval_speakers, split.trials)
     return {
         "config": result.config, "encoder": EncoderRecord.of(result.roles[0].identity),
         "control": EncoderRecord.of(result.roles[1].identity) if len(result.roles) > 1 else None,
