@@ -53,15 +53,17 @@ sys.exit(main(sys.argv[1:] + SMALL.get(command, [])))
 """
 
 
-# pages whose recipe stays long at small sizes: refine.md's four studies encode and evaluate 13 minutes
-# of real conversations (about 20 minutes on a loaded 2-core machine); run with CODECPROBE_LONG_RECIPES=1
+# recipes that stay long at small sizes, run with CODECPROBE_LONG_RECIPES=1: refine.md's four studies encode
+# and evaluate 13 minutes of real conversations (about 20 minutes on a loaded 2-core machine); the pyannote
+# pipeline's tuning (tune_inference.py, in diarize-inference.md) runs three grids over its simulations
 LONG = ("refine.md",)
+LONG_SCRIPTS = ("recipes/diarize/tune_inference.py",)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("where, block", recipes(), ids=[where for where, _ in recipes()])
 def test_item2_documented_recipe_runs_on_the_shipped_data(where, block, shared_data, tmp_path):
-    if where.startswith(LONG) and not os.environ.get("CODECPROBE_LONG_RECIPES"):
+    if (where.startswith(LONG) or any(s in block for s in LONG_SCRIPTS)) and not os.environ.get("CODECPROBE_LONG_RECIPES"):
         pytest.skip(f"{where}: a long recipe; set CODECPROBE_LONG_RECIPES=1 to run it")
     (tmp_path / "shared").symlink_to(shared_data.parent, target_is_directory=True)
     work, bin_dir = tmp_path / "work", tmp_path / "bin"
@@ -69,6 +71,8 @@ def test_item2_documented_recipe_runs_on_the_shipped_data(where, block, shared_d
     bin_dir.mkdir()
     (bin_dir / "codecprobe").write_text(WRAPPER)
     (bin_dir / "codecprobe").chmod(0o755)
+    (bin_dir / "python").symlink_to(sys.executable)  # `python recipes/...` runs in this environment
+    (work / "recipes").symlink_to(REPO_ROOT / "recipes", target_is_directory=True)  # as from the repository root
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
            "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "src"), str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])}
     done = subprocess.run(["bash", "-euo", "pipefail", "-c", block], cwd=work, env=env, capture_output=True, text=True)
