@@ -235,3 +235,27 @@ class Encoder(abc.ABC):
 
     def frames(self, array: np.ndarray, frame_rate: float, tap: str) -> FrameSequence:
         return FrameSequence(np.ascontiguousarray(array, dtype=np.float32), frame_rate, self.name, tap, self.weights_id)
+
+
+class TapLabels:
+    """Labels of a saved run of one encoder tap (a dataclass with ``encoder``, ``tap``, ``weights_id``,
+    ``trained`` and ``weights_name`` fields: structure's and nextlatent's runs)."""
+
+    encoder: str
+    tap: str
+    weights_id: str
+    trained: bool
+    weights_name: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.encoder}:{self.tap}"
+
+    @property
+    def weights_label(self) -> str:
+        return weights_label(self.weights_id, self.trained)
+
+    @property
+    def short_label(self) -> str:
+        """The weights in a few words, for tables and headings (``weights_label`` goes in a footnote)."""
+        return short_weights_label(self.encoder, self.weights_id, self.trained, self.weights_name)

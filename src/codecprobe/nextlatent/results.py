@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from codecprobe.nextlatent.config import NextLatentConfig
+from codecprobe.encoders.base import TapLabels
 from codecprobe.report.results import Result
 
 
@@ -13,7 +14,7 @@ def reading(decrease: dict) -> str:
 
 
 @dataclass
-class NextLatentRun:
+class NextLatentRun(TapLabels):
     """Tier 1 for one tap of one encoder role, as saved."""
 
     encoder: str
@@ -30,23 +31,6 @@ class NextLatentRun:
     comparisons: list[dict]  # paired differences (Exp 1, Exp 2) with their reading
     systems: list[dict]  # per trained system: head, key, checkpoint, steps, time, parameters
     weights_name: str = ""  # a human name for hashed weights ids (EncoderIdentity.weights_name)
-
-    @property
-    def label(self) -> str:
-        return f"{self.encoder}:{self.tap}"
-
-    @property
-    def weights_label(self) -> str:
-        from codecprobe.encoders.base import weights_label
-
-        return weights_label(self.weights_id, self.trained)
-
-    @property
-    def short_label(self) -> str:
-        """The weights in a few words, for tables and headings (``weights_label`` goes in a footnote)."""
-        from codecprobe.encoders.base import short_weights_label
-
-        return short_weights_label(self.encoder, self.weights_id, self.trained, self.weights_name)
 
 
 @dataclass

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from codecprobe.encoders.base import TapLabels
 from codecprobe.report.results import Result
 from codecprobe.structure.config import StructureConfig
 
 
 @dataclass
-class StructureRun:
+class StructureRun(TapLabels):
     """Phase 0 for one tap of one encoder role, as saved."""
 
     encoder: str
@@ -30,23 +31,6 @@ class StructureRun:
     speakers: dict  # scheme -> split -> speaker -> variance ratio
     decision: dict  # PASS / FAIL, the schemes and their criteria, the control's decision beside it
     weights_name: str = ""  # a human name for hashed weights ids (EncoderIdentity.weights_name)
-
-    @property
-    def label(self) -> str:
-        return f"{self.encoder}:{self.tap}"
-
-    @property
-    def weights_label(self) -> str:
-        from codecprobe.encoders.base import weights_label
-
-        return weights_label(self.weights_id, self.trained)
-
-    @property
-    def short_label(self) -> str:
-        """The weights in a few words, for tables and headings (``weights_label`` goes in a footnote)."""
-        from codecprobe.encoders.base import short_weights_label
-
-        return short_weights_label(self.encoder, self.weights_id, self.trained, self.weights_name)
 
 
 @dataclass

@@ -173,7 +173,10 @@ class PairedTest:
 
 
 @dataclass
-class VerifyRecord:
+class RoleRow:
+    """Who a row of a verify or diagnose table is about: the role (encoder or its control), its weights,
+    the tap and the back-end."""
+
     role: str
     encoder: str
     weights_id: str
@@ -181,6 +184,10 @@ class VerifyRecord:
     weights: str
     tap: str
     backend: str
+
+
+@dataclass
+class VerifyRecord(RoleRow):
     eer: float  # percent
     eer_interval: list[float] | None  # percent, bootstrap over speakers
     min_dcf: dict[str, float]  # by p_target
@@ -204,14 +211,7 @@ class VerifyRecord:
 
 
 @dataclass
-class DiagnoseRecord:
-    role: str
-    encoder: str
-    weights_id: str
-    trained: bool
-    weights: str
-    tap: str
-    backend: str
+class DiagnoseRecord(RoleRow):
     acoustics_score: float | None
     intra_voice: float | None
     inter_voice: float | None
