@@ -203,16 +203,20 @@ def test_ami_ihm_headsets_are_refused_with_the_mic_settings_that_work(tmp_path):
         load_corpus(manifest)
 
 
-def test_supervisions_without_speakers_load_and_a_trial_list_still_scores_them(tmp_path):
+def test_supervisions_without_speakers_load_but_verify_names_them(tmp_path, capsys):
     from lhotse import Recording, RecordingSet, SupervisionSegment, SupervisionSet
 
-    for name in ("a", "b"):
+    for name in ("a", "b", "c"):
         write_wav(tmp_path / f"{name}.wav")
-    recordings = RecordingSet.from_recordings(Recording.from_file(tmp_path / f"{n}.wav") for n in "ab")
-    recordings.to_file(tmp_path / "x_recordings.jsonl.gz")
-    SupervisionSet.from_segments(SupervisionSegment(id=n, recording_id=n, start=0.0, duration=0.5) for n in "ab") \
+    RecordingSet.from_recordings(Recording.from_file(tmp_path / f"{n}.wav") for n in "abc") \
+        .to_file(tmp_path / "x_recordings.jsonl.gz")
+    SupervisionSet.from_segments(SupervisionSegment(id=n, recording_id=n, start=0.0, duration=0.5,
+                                                    speaker="s1" if n == "a" else None) for n in "abc") \
         .to_file(tmp_path / "x_supervisions.jsonl.gz")
     corpus = load_corpus(tmp_path)
-    assert corpus.speakers() == [] and sorted(s.id for s in corpus.segments()) == ["a", "b"]
-    (tmp_path / "t.txt").write_text("0 a.wav b.wav\n")
-    assert read_trials(tmp_path / "t.txt", {s.id for s in corpus.segments()}).labels.tolist() == [False]
+    assert corpus.speakers() == ["s1"] and sorted(s.id for s in corpus.segments()) == ["a", "b", "c"]
+    (tmp_path / "t.txt").write_text("1 a.wav b.wav\n0 a.wav c.wav\n")
+    assert read_trials(tmp_path / "t.txt", {s.id for s in corpus.segments()}).labels.tolist() == [True, False]
+    assert main(["verify", "--corpus", str(tmp_path), "--trials", str(tmp_path / "t.txt"), "--encoder", "mfcc",
+                 "--store", str(tmp_path / "store"), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    assert "t.txt: 2 trial segment(s) without a speaker" in capsys.readouterr().err

@@ -15,8 +15,10 @@ layout                    what the folder holds
                           ``speaker_labels: global`` (see :func:`load_rttm_folder`)
 ``manifest``              a CSV or JSONL file (or a folder holding ``manifest.csv`` /
                           ``manifest.jsonl``) with columns ``path, speaker`` and
-                          optional ``id, start, end, text``; or lhotse manifests
-                          (``recordings.jsonl.gz`` + ``supervisions.jsonl.gz``)
+                          optional ``id, start, end, text``; or lhotse manifests as its
+                          recipes write them, one split (``..._recordings_<split>.jsonl.gz``
+                          + ``..._supervisions_<split>.jsonl.gz``; see
+                          :func:`load_lhotse_manifests`)
 ========================  ==========================================================
 
 Segment ids are file paths relative to the corpus root without extension, so a
