@@ -129,7 +129,8 @@ def add_corpus_args(parser: argparse.ArgumentParser, required: bool = True) -> N
                             "<speaker>/**/<file>; fsdd: {digit}_{speaker}_{index}.wav; librispeech: "
                             "<spk>/<chapter>/ with transcripts or <spk>/<spk>-<ch>-<utt>.flac; voxceleb: "
                             "[wav/]<spk>/<video>/<utt>.wav; rttm: audio + <file id>.rttm; manifest: CSV/JSONL "
-                            "with path,speaker[,id,start,end,text] or lhotse manifests")
+                            "with path,speaker[,id,start,end,text], or a lhotse recipe's recordings manifest "
+                            "(e.g. voxceleb_recordings_test.jsonl.gz, its supervisions beside it)")
 
 
 def eval_layouts_from_args(args: argparse.Namespace) -> list[str | None]:

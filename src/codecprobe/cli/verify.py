@@ -12,12 +12,14 @@ DEFAULTS = StudyConfig()
 BACKENDS = ("cosine", "center", "pca", "lda", "probe", "asnorm", "plda", "weighted-sum", "pooling-head")
 
 TRIALS_HELP = """\
-trial list format (VoxCeleb, e.g. the 37,611-pair VoxCeleb1-O list), one trial per line:
+trial list format (VoxCeleb1-O/E/H: veri_test[2].txt, list_test_all[2].txt,
+list_test_hard[2].txt), one trial per line:
   1 id10270/x6uYqmx31kE/00001.wav id10270/8jEAjG6SegY/00008.wav
   0 id10270/x6uYqmx31kE/00001.wav id10300/ize_eiCFEg0/00003.wav
 label (1 same speaker, 0 different) then the enrollment and test files, relative to
-the corpus root (for VoxCeleb: to its wav/ folder). Blank lines and '#' lines are
-skipped. Without --trials, trials are every pair of the evaluation segments (or a
+the corpus root (for VoxCeleb: to its wav/ folder; on lhotse's prepare_voxceleb
+manifests they map onto its ids, id10270-x6uYqmx31kE-00001). Kaldi's 'enroll test
+target|nontarget' is read too. Blank lines and '#' lines are skipped. Without --trials, trials are every pair of the evaluation segments (or a
 seeded sample: --max-trials-per-class).
 
 back-ends (--backend B [B ...], repeatable; default cosine and center):

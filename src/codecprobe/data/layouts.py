@@ -15,8 +15,10 @@ layout                    what the folder holds
                           ``speaker_labels: global`` (see :func:`load_rttm_folder`)
 ``manifest``              a CSV or JSONL file (or a folder holding ``manifest.csv`` /
                           ``manifest.jsonl``) with columns ``path, speaker`` and
-                          optional ``id, start, end, text``; or lhotse manifests
-                          (``recordings.jsonl.gz`` + ``supervisions.jsonl.gz``)
+                          optional ``id, start, end, text``; or lhotse manifests as its
+                          recipes write them, one split (``..._recordings_<split>.jsonl.gz``
+                          + ``..._supervisions_<split>.jsonl.gz``; see
+                          :func:`load_lhotse_manifests`)
 ========================  ==========================================================
 
 Segment ids are file paths relative to the corpus root without extension, so a
@@ -28,12 +30,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 from pathlib import Path
 from typing import Callable, Iterable
 
 import yaml
 from lhotse import RecordingSet, SupervisionSegment, SupervisionSet
+from lhotse.utils import fastcopy
 
 from codecprobe.audio import AudioError
 from codecprobe.data.corpus import Corpus, make_recording, segment_id_for_path
@@ -63,7 +67,8 @@ def load_corpus(root: str | Path, layout: str | None = None, name: str | None = 
 
 
 def detect_layout(root: Path) -> str:
-    if root.is_file() or any((root / n).exists() for n in ("manifest.csv", "manifest.jsonl", "recordings.jsonl.gz")):
+    if root.is_file() or any((root / n).exists() for n in ("manifest.csv", "manifest.jsonl")) \
+            or lhotse_recordings_manifests(root):
         return "manifest"
     if any(root.rglob("*.rttm")) or any(root.rglob("*.segments")):
         return "rttm"
@@ -146,13 +151,34 @@ def _librispeech_genders(path: Path) -> dict[str, str]:
 
 
 # -- manifests -------------------------------------------------------------------------
+_LHOTSE_RECORDINGS = re.compile(r"^(?P<prefix>.*)recordings(?P<rest>.*\.jsonl(\.gz)?)$")
+_VOXCELEB_FILE = re.compile(r"(id\d+)/([^/]+)/\d+\.(wav|m4a)$")
+
+
+def lhotse_recordings_manifests(folder: Path) -> list[Path]:
+    """The recordings manifests in ``folder`` as lhotse's recipes name them,
+    ``<prefix>recordings<split>.jsonl[.gz]`` (``voxceleb_recordings_test.jsonl.gz``,
+    ``ami-sdm_recordings_dev.jsonl.gz``; ``recordings.jsonl.gz`` as ``codecprobe corpus prepare``
+    writes), each with its supervisions beside it (:func:`supervisions_manifest`)."""
+    return sorted(p for p in folder.glob("*recordings*.jsonl*") if _LHOTSE_RECORDINGS.match(p.name))
+
+
+def supervisions_manifest(recordings: Path) -> Path:
+    """The supervisions manifest a recipe writes beside ``recordings``: ``recordings`` -> ``supervisions``."""
+    match = _LHOTSE_RECORDINGS.match(recordings.name)
+    return recordings.with_name(f"{match['prefix']}supervisions{match['rest']}")
+
+
 def load_manifest(root: Path) -> Corpus:
-    if root.is_dir() and (root / "recordings.jsonl.gz").exists():
-        if (root / "corpus.json").exists():
-            return Corpus.load(root)
-        recordings = RecordingSet.from_file(root / "recordings.jsonl.gz").to_eager()
-        supervisions = SupervisionSet.from_file(root / "supervisions.jsonl.gz").to_eager()
-        return Corpus(root.stem, root, "manifest", recordings, supervisions)
+    if root.is_dir() and (root / "corpus.json").exists() and (root / "recordings.jsonl.gz").exists():
+        return Corpus.load(root)
+    if root.is_file() and _LHOTSE_RECORDINGS.match(root.name):
+        return load_lhotse_manifests(root)
+    if root.is_dir() and (found := lhotse_recordings_manifests(root)):
+        if len(found) > 1:
+            raise InputError(f"{root}: lhotse manifests of {len(found)} splits ({', '.join(p.name for p in found)}); "
+                             f"give one split's recordings manifest as --corpus, e.g. {found[0]}")
+        return load_lhotse_manifests(found[0])
     path = root
     if root.is_dir():
         candidates = [root / "manifest.csv", root / "manifest.jsonl"]
@@ -190,6 +216,62 @@ def load_manifest(root: Path) -> Corpus:
         ))
     return Corpus(path.stem, base, "manifest", RecordingSet.from_recordings(recordings.values()),
                   _segment_set(segments, path), failures=failures)
+
+
+def load_lhotse_manifests(recordings_path: Path) -> Corpus:
+    """A recordings manifest and the supervisions beside it, as lhotse's recipes write them
+    (``prepare_voxceleb``, ``prepare_librispeech``, ``prepare_ami``...; see docs/verify.md).
+
+    Segments are the supervisions, with lhotse's ids, spans and speakers (a supervision without a
+    speaker takes part only through a trial list). Each recording is one audio file, downmixed
+    when it has several channels; a relative path is read from the current folder, as lhotse does,
+    and a missing file, or one in a format soundfile does not read (VoxCeleb2's m4a), is listed in
+    ``Corpus.failures`` with its supervisions skipped. VoxCeleb utterances (``.../<speaker>/<video>/
+    <utt>.wav``) get ``source`` ``<speaker>/<video>``, as in the ``voxceleb`` layout. Refused with a
+    one-line error: recordings of several files (lhotse's AMI ``ihm`` and ``mdm`` mic settings, one
+    file per headset or array channel) and sources that are not files.
+    """
+    supervisions_path = supervisions_manifest(recordings_path)
+    if not supervisions_path.is_file():
+        raise InputError(f"{recordings_path}: no supervisions manifest {supervisions_path.name} beside it")
+    recordings = _read_lhotse(RecordingSet, recordings_path)
+    kept, failures = [], []
+    for recording in recordings:
+        if len(recording.sources) != 1:
+            raise InputError(f"{recordings_path}: recording {recording.id} has {len(recording.sources)} audio files (one "
+                             "per channel: lhotse's AMI mic 'ihm' or 'mdm'); codecprobe reads one file per recording: "
+                             "prepare with mic='ihm-mix' or 'sdm'")
+        source = recording.sources[0]
+        if source.type != "file":
+            raise InputError(f"{recordings_path}: recording {recording.id} is a {source.type!r} source; codecprobe "
+                             "reads audio files")
+        path = os.path.abspath(source.source)
+        if not os.path.isfile(path):
+            failures.append((path, "no such file (relative paths in a lhotse manifest are read from the current folder)"))
+        elif not path.lower().endswith(AUDIO_SUFFIXES):
+            failures.append((path, f"not {', '.join(AUDIO_SUFFIXES)} (convert it, e.g. with ffmpeg)"))
+        else:
+            kept.append(fastcopy(recording, sources=[fastcopy(source, source=path)]))
+    videos = {r.id: _VOXCELEB_FILE.search(r.sources[0].source.replace(os.sep, "/")) for r in kept}
+    segments = []
+    for segment in _read_lhotse(SupervisionSet, supervisions_path):
+        if segment.recording_id not in recordings:
+            raise InputError(f"{supervisions_path}: supervision {segment.id} names recording {segment.recording_id}, "
+                             f"absent from {recordings_path.name}")
+        if segment.recording_id in videos:
+            video = videos[segment.recording_id]
+            segments.append(fastcopy(segment, custom={**(segment.custom or {}), "source": f"{video[1]}/{video[2]}"})
+                            if video else segment)
+    return Corpus(recordings_path.name.split(".")[0], recordings_path.parent, "manifest",
+                  RecordingSet.from_recordings(kept), _segment_set(segments, supervisions_path), failures=failures)
+
+
+def _read_lhotse(manifest_class, path: Path):
+    try:
+        return manifest_class.from_file(path).to_eager()
+    except (OSError, EOFError, ValueError, KeyError, TypeError) as error:
+        raise InputError(f"{path}: not a lhotse {manifest_class.__name__} manifest ({type(error).__name__}: "
+                         f"{str(error).splitlines()[0] if str(error) else ''})") from None
 
 
 def _manifest_rows(path: Path) -> Iterable[tuple[int, dict]]:

@@ -76,8 +76,11 @@ def split_data(config: StudyConfig, with_trials: bool = True) -> Split:
     train_corpus = load_corpus(config.train_corpus, config.train_layout) if config.train_corpus else None
 
     if config.trials:
-        trials = read_trials(config.trials, known_ids={s.id for s in segments})
+        trials = read_trials(config.trials, known_ids={s.id for s in corpus.segments()})
         named = set(trials.segment_ids())
+        if unlabelled := sorted(named - {s.id for s in segments}):
+            raise InputError(f"{config.trials}: {len(unlabelled)} trial segment(s) without a speaker in {config.corpus}, "
+                             f"e.g. {unlabelled[0]}; verify needs the speakers of the segments it scores")
         eval_segments = [s for s in segments if s.id in named]
         trial_speakers = {s.speaker for s in eval_segments}
         if train_corpus is None:

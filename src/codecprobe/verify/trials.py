@@ -1,12 +1,17 @@
 """Verification trials: pairs of segments labelled same speaker (1) or different (0).
 
-A trial list file is VoxCeleb's format, one trial per line::
+A trial list file is VoxCeleb's format, one trial per line (VoxCeleb1-O ``veri_test.txt``
+and its cleaned ``veri_test2.txt``, VoxCeleb1-E ``list_test_all[2].txt``, VoxCeleb1-H
+``list_test_hard[2].txt``)::
 
     1 id10270/x6uYqmx31kE/00001.wav id10270/8jEAjG6SegY/00008.wav
     0 id10270/x6uYqmx31kE/00001.wav id10300/ize_eiCFEg0/00003.wav
 
-``label enroll test``, whitespace separated; paths are relative to the corpus root and
-map onto segment ids with :func:`codecprobe.data.segment_id_for_path`. Blank lines and
+``label enroll test``, whitespace separated; Kaldi's ``enroll test target|nontarget``
+(as Kaldi and WeSpeaker write the same lists) is read too. A file name maps onto the
+corpus's segment id that is its path without extension
+(:func:`codecprobe.data.segment_id_for_path`), else that path with ``/`` as ``-`` (the
+ids lhotse's ``prepare_voxceleb`` gives: ``id10270-x6uYqmx31kE-00001``). Blank lines and
 lines starting with ``#`` are skipped. Trials can also be generated from any
 speaker-labelled set of segments (:func:`generate_trials`).
 """
@@ -59,7 +64,7 @@ class Trials:
 
 
 def read_trials(path: str | os.PathLike, known_ids: Iterable[str] | None = None) -> Trials:
-    """Read a ``label enroll test`` file; with ``known_ids``, every path must name a known segment."""
+    """Read a trial list; with ``known_ids``, every file must map onto a known segment."""
     path = Path(path)
     known = set(known_ids) if known_ids is not None else None
     enroll, test, labels = [], [], []
@@ -71,19 +76,34 @@ def read_trials(path: str | os.PathLike, known_ids: Iterable[str] | None = None)
         fields = line.split()
         if not fields or fields[0].startswith("#"):
             continue
-        if len(fields) != 3 or fields[0] not in ("0", "1"):
-            raise InputError(f"{path}:{number}: expected 'label enroll test' with label 0 or 1, got {line.strip()!r}")
-        pair = [segment_id_for_path(name) for name in fields[1:]]
-        if known is not None:
-            for name, segment_id in zip(fields[1:], pair):
-                if segment_id not in known:
-                    raise InputError(f"{path}:{number}: {name} is not a segment of the corpus")
-        labels.append(fields[0] == "1")
+        if len(fields) == 3 and fields[0] in ("0", "1"):
+            label, names = fields[0] == "1", fields[1:]
+        elif len(fields) == 3 and fields[2] in _KALDI_LABELS:
+            label, names = _KALDI_LABELS[fields[2]], fields[:2]
+        else:
+            raise InputError(f"{path}:{number}: expected 'label enroll test' with label 0 or 1 (or Kaldi's 'enroll "
+                             f"test target|nontarget'), got {line.strip()!r}")
+        pair = [_segment_id(name, known, f"{path}:{number}") for name in names]
+        labels.append(label)
         enroll.append(pair[0])
         test.append(pair[1])
     if not labels:
         raise InputError(f"{path}: no trials")
     return Trials(tuple(enroll), tuple(test), np.array(labels, dtype=bool), source=str(path))
+
+
+_KALDI_LABELS = {"target": True, "nontarget": False}
+
+
+def _segment_id(name: str, known: set[str] | None, where: str) -> str:
+    """The segment a trial's file names: its path without extension, else lhotse's VoxCeleb id of it."""
+    path_id = segment_id_for_path(name)
+    if known is None or path_id in known:
+        return path_id
+    if (lhotse_id := path_id.replace("/", "-")) in known:
+        return lhotse_id
+    raise InputError(f"{where}: {name} is not a segment of the corpus (no segment id {path_id!r} or {lhotse_id!r}; "
+                     f"its ids look like {min(known, default='(none)')!r})")
 
 
 def write_trials(trials: Trials, path: str | os.PathLike) -> None:
