@@ -75,6 +75,16 @@ def test_boundaries_command_writes_report(rttms):
     assert json.loads((out / "boundaries.json").read_text())["collar_curve"]["0.00"]["der"] == pytest.approx(10)
 
 
+@pytest.mark.parametrize("collar, expected", [([], "DER 10.00% (collar 0); "),
+                                              (["--collar", "0.5"], "DER 10.00% (collar 0), 8.33% (collar 0.5); ")])
+def test_boundaries_command_names_each_collar_once(rttms, capsys, collar, expected):
+    """The summary line gave the collar-0 DER twice ("(collar 0), ... (collar 0.0)") without --collar. With
+    --collar 0.5: 2 s confused (10-12 s), 1.5 of them outside the collars, of 18 s scored: 8.33 %."""
+    assert run(boundaries_cli, ["boundaries", "-r", str(rttms / "ref.rttm"), "-s", str(rttms / "sys"),
+                                "-o", str(rttms / "report"), *collar]) == 0
+    assert capsys.readouterr().out.startswith(expected)
+
+
 def test_codecprobe_report_rerenders_the_boundary_report_without_computing(rttms, monkeypatch):
     """Issue 17 item 1: boundaries.json loads back into a BoundaryResult, and `codecprobe report OUT` writes
     the same boundaries.md, byte for byte, with the analysis switched off."""

@@ -33,6 +33,6 @@ def run(args) -> int:
     matched = report.to_dict()["boundaries"]["all"]
     errors = (f"median boundary error {matched['median_abs_error_s'] * 1000:.0f} ms over {matched['matched']} matched "
               f"boundaries" if matched["matched"] else "no reference boundary matched a system boundary")
-    print(f"DER {report.collar_curve[0.0].der:.2f}% (collar 0), {report.collar_curve[args.collar].der:.2f}% "
-          f"(collar {args.collar}); {errors}; report in {folder}")
+    collar = f", {report.collar_curve[args.collar].der:.2f}% (collar {args.collar:g})" if args.collar else ""
+    print(f"DER {report.collar_curve[0.0].der:.2f}% (collar 0){collar}; {errors}; report in {folder}")
     return 0
