@@ -11,7 +11,7 @@ from codecprobe.encoders import register
 from codecprobe.encoders.base import Encoder, EncoderIdentity
 from codecprobe.errors import InputError
 from codecprobe.resynth import study, verifiers
-from codecprobe.resynth.codecs import Resynthesiser, codebooks_for
+from codecprobe.resynth.codecs import Resynthesiser, build_resynthesiser, codebooks_for
 from codecprobe.resynth.study import ResynthConfig, ResynthResult, run_resynth, write_resynth
 
 
@@ -182,3 +182,33 @@ def test_results_json_keys_are_snake_case(corpus_dir, tmp_path, fake_verifiers):
                                        verifiers=["campplus"], bootstrap_replicates=20), tmp_path, progress=False)
     write_resynth(result, tmp_path)
     assert snake_case_keys(json.loads((tmp_path / "results.json").read_text())) == []
+
+
+def test_mimi_decodes_the_first_n_codebooks_at_24_khz_of_the_input_length():
+    """A small random Mimi (the whole model, decoder included): 6-bit codes at 12.5 Hz = 0.075 kbps per codebook."""
+    pytest.importorskip("transformers")
+    from transformers import MimiConfig
+
+    from codecprobe.encoders.mimi import random_mimi
+    from codecprobe.resynth.mimi import MimiResynthesiser
+
+    config = MimiConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=2, head_dim=16,
+                        intermediate_size=64, num_filters=4, codebook_dim=16, codebook_size=64, num_quantizers=4,
+                        upsample_groups=32, vector_quantization_hidden_dimension=16)
+    mimi = MimiResynthesiser(random_mimi(0, config), "random-init:seed=0", trained=False)
+    assert isinstance(mimi, Resynthesiser) and mimi.sample_rate == 24000 and mimi.max_codebooks == 4
+    assert mimi.kbps_per_codebook == pytest.approx(0.075, rel=1e-12)
+    assert mimi.identity().weights == "untrained"
+    audio = (0.3 * np.sin(2 * np.pi * 200 * np.arange(5000) / 24000)).astype(np.float32)  # 2.6 frames
+    decoded = {n: mimi.resynthesise(audio, n) for n in (1, 4)}
+    for out in decoded.values():
+        assert out.shape == audio.shape and out.dtype == np.float32 and np.isfinite(out).all()
+    np.testing.assert_array_equal(decoded[4], mimi.resynthesise(audio, 4))
+    assert not np.array_equal(decoded[1], decoded[4])  # more codebooks, another decoding
+    with pytest.raises(InputError, match="mimi has codebooks 1..4, not 5"):
+        mimi.resynthesise(audio, 5)
+
+
+def test_mimi_without_local_weights_asks_for_a_folder_or_the_control():
+    with pytest.raises(InputError, match="--random-init for the UNTRAINED control"):
+        build_resynthesiser("mimi")

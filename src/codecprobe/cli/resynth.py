@@ -15,8 +15,10 @@ output:
                                         (a rerun decodes nothing again; --cache moves it)
 
 codecs: any encoder with a decoder step (codecprobe.resynth.codecs): lyra (0.2 kbps per codebook,
-1..46 codebooks: 3.2, 6 and 9.2 kbps are 16, 30 and 46). --random-init decodes with the codec's
-untrained control. Protocol and how it compares with Codec-SUPERB and VERSA: docs/verify.md.
+1..46 codebooks: 3.2, 6 and 9.2 kbps are 16, 30 and 46); mimi (the whole model through
+transformers: a local folder as --weights, or --random-init; 0.1375 kbps per codebook, 1..32:
+1.1 and 4.4 kbps are 8 and 32). --random-init decodes with the codec's UNTRAINED control.
+Protocol and how it compares with Codec-SUPERB and VERSA: docs/verify.md, "Resynthesis".
 
 example:
   codecprobe resynth --corpus ../shared/data/timit-sample --codec lyra --bitrates 3.2 6 9.2 \\

@@ -11,10 +11,15 @@ A codec joins by giving its encoder (:mod:`codecprobe.encoders`) three members:
 Nothing else changes: ``codecprobe resynth --codec NAME`` builds the encoder through the
 registry (so its weights, its untrained control and its identity are the encoder's own) and
 checks it against :class:`Resynthesiser`. Lyra implements it (``encoders/lyra.py``).
+
+A codec whose encoder adapter leaves its decoder out (Mimi's keeps the encoder half only)
+registers a factory of its own instead, ``@register_resynthesiser(name)`` in a module named in
+:data:`_BUILTIN_MODULES` (``resynth/mimi.py``); it wins over the encoder of the same name.
 """
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+import importlib
+from typing import Callable, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -32,13 +37,30 @@ class Resynthesiser(Protocol):
     def resynthesise(self, audio: np.ndarray, n_codebooks: int) -> np.ndarray: ...
 
 
-def build_resynthesiser(name: str, weights: str | None = None, random_init: bool = False, seed: int = 0,
-                        settings: dict | None = None) -> Resynthesiser:
-    """The codec ``name`` from the encoder registry; InputError if it has no decoder step."""
+_BUILTIN_MODULES = {"mimi": "codecprobe.resynth.mimi"}
+_FACTORIES: dict[str, Callable[[str | None, bool, int], Resynthesiser]] = {}
+
+
+def register_resynthesiser(name: str):
+    """Register ``factory(weights, random_init, seed) -> Resynthesiser`` for the codec ``name``."""
+    def decorator(factory):
+        _FACTORIES[name] = factory
+        return factory
+
+    return decorator
+
+
+def build_resynthesiser(name: str, weights: str | None = None, random_init: bool = False,
+                        seed: int = 0) -> Resynthesiser:
+    """The codec ``name``: its registered resynthesiser, else the encoder of that name; InputError if
+    it has no decoder step."""
     from codecprobe.encoders import BuildOptions, build_encoder
 
-    encoder = build_encoder(name, BuildOptions(weights=weights, random_init=random_init, seed=seed,
-                                               settings=settings or {}))
+    if name in _BUILTIN_MODULES:
+        importlib.import_module(_BUILTIN_MODULES[name])
+    if name in _FACTORIES:
+        return _FACTORIES[name](weights, random_init, seed)
+    encoder = build_encoder(name, BuildOptions(weights=weights, random_init=random_init, seed=seed))
     if not isinstance(encoder, Resynthesiser):
         raise InputError(f"--codec {name}: this encoder has no decoder step (resynthesise, max_codebooks, "
                          "kbps_per_codebook; see codecprobe.resynth.codecs)")
