@@ -1,6 +1,8 @@
 """The resynthesis study: the bitrate axis, similarity and EER against hand-computed cases, the
 decoded-audio cache, the command's bad input, and Lyra's decode step on its real weights."""
 import json
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -212,3 +214,16 @@ def test_mimi_decodes_the_first_n_codebooks_at_24_khz_of_the_input_length():
 def test_mimi_without_local_weights_asks_for_a_folder_or_the_control():
     with pytest.raises(InputError, match="--random-init for the UNTRAINED control"):
         build_resynthesiser("mimi")
+
+
+def test_an_unreadable_file_is_named_and_the_run_exits_1(corpus_dir, tmp_path, fake_verifiers, capsys):
+    corpus = shutil.copytree(corpus_dir, tmp_path / "corpus")
+    (corpus / "dan").mkdir()
+    (corpus / "dan" / "u0.wav").write_bytes(b"RIFF....WAVEfmt not really")
+    argv = ["resynth", "--corpus", str(corpus), "--codec", "resynth-identity", "--bitrates", "1",
+            "--verifier", "campplus", "--out", str(tmp_path / "out"), "--quiet", "--set", "bootstrap_replicates=0"]
+    assert main(argv) == 1
+    assert "skipped" in capsys.readouterr().err
+    result = ResynthResult.load(tmp_path / "out" / "results.json")
+    assert [Path(path).name for path, _ in result.failures] == ["u0.wav"]
+    assert result.data["segments"] == 6 and result.data["speakers"] == 3

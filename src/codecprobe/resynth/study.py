@@ -69,7 +69,7 @@ class ResynthResult(Result):
     data: dict  # corpus, segments, speakers, trials, target_trials, trials_source
     verifiers: dict  # name -> weights id
     rows: list[dict]  # per verifier: the original reference row, then one row per bitrate
-    failures: list[list[str]]  # [segment id, reason] of segments left out
+    failures: list[list[str]]  # [file or segment id, reason] of inputs left out (with their trials)
     timing: dict  # CPU seconds per step, segments decoded now and read from the cache
     config: ResynthConfig
     provenance: dict
@@ -92,13 +92,13 @@ def run_resynth(config: ResynthConfig, out: str | os.PathLike, progress: bool = 
     trials = _trials(config, list(segments.values()))
     cpu = {"read": time.process_time()}
 
-    originals, failures = {}, []
+    originals, failures = {}, [[path, reason] for path, reason in corpus.failures]  # unreadable files first
     for segment_id in trials.segment_ids():
         try:
             originals[segment_id] = _read(corpus, segments[segment_id], SAMPLE_RATE)
         except InputError as error:
             failures.append([segment_id, str(error)])
-    trials = trials.without({f[0] for f in failures})
+    trials = trials.without(set(segments) - set(originals))
     ids = trials.segment_ids()
     if not trials.n_target or trials.n_target == len(trials):
         raise InputError(f"{config.corpus}: the trials need same- and different-speaker pairs")
