@@ -97,6 +97,8 @@ class LyraEncoder(Encoder):
     name = "lyra"
     sample_rate = SAMPLE_RATE
     untrained_from_weights = True
+    max_codebooks = NUM_QUANTIZERS
+    kbps_per_codebook = 0.2  # 4 bits x 50 Hz: 16 codebooks = 3.2 kbps, 46 = 9.2 kbps
 
     def __init__(self, graphs: LyraGraphs, weights_id: str, trained: bool, settings: LyraSettings = LyraSettings(),
                  weights_name: str = ""):
@@ -145,6 +147,15 @@ class LyraEncoder(Encoder):
         """16 kHz audio (320 samples per frame) from ``[frames, 64]`` latents, through a fresh LyraGAN decoder."""
         frames = np.ascontiguousarray(latents, dtype=np.float32).reshape(-1, 1, 1, LATENT_DIM)
         return _stream(self._interpreter(self.graphs.decoder), frames).reshape(-1)
+
+    def resynthesise(self, audio: np.ndarray, n_codebooks: int) -> np.ndarray:
+        """``audio`` through the whole codec at ``n_codebooks`` x 200 bit/s: encoder, the first
+        ``n_codebooks`` codes, LyraGAN; 16 kHz, as long as ``audio`` (the padded tail cut off)."""
+        if not 1 <= n_codebooks <= NUM_QUANTIZERS:
+            raise InputError(f"lyra has codebooks 1..{NUM_QUANTIZERS}, not {n_codebooks}")
+        signal = mono_signal(audio, 0)
+        latent = self._quantized(self.latents(signal), [n_codebooks])[f"quant{n_codebooks}"]
+        return self.decode(latent)[: len(signal)]
 
     def _quantized(self, latent: np.ndarray, sizes: list[int]) -> dict[str, np.ndarray]:
         """``{"quant<n>": [frames, 64]}``: each frame coded once with the largest n, decoded from its first n codes.

@@ -253,8 +253,8 @@ def encoder_only_config() -> MimiConfig:
     return config
 
 
-def random_mimi(seed: int) -> MimiModel:
-    """Mimi with seeded random weights and random non-zero codebooks.
+def random_mimi(seed: int, config: MimiConfig | None = None) -> MimiModel:
+    """Mimi (default: :func:`encoder_only_config`) with seeded random weights and random non-zero codebooks.
 
     transformers initialises every codebook to zeros (every code would be 0); here each
     codebook gets N(0, 1) entries, so the quantized taps vary with the input.
@@ -262,7 +262,7 @@ def random_mimi(seed: int) -> MimiModel:
     from transformers import MimiModel
 
     with seeded(seed):
-        model = MimiModel(encoder_only_config())
+        model = MimiModel(config or encoder_only_config())
         for name, buffer in model.quantizer.named_buffers():
             if name.endswith("codebook.embed_sum"):
                 buffer.normal_()
