@@ -111,7 +111,9 @@ def test_item13_item14_diarize_names_bad_files_among_good_ones_and_exits_1(tmp_p
     assert "Traceback" not in error
     assert f"skipped {tmp_path / 'notaudio.wav'}: " in error
     assert f"skipped {tmp_path / 'nan.wav'}: non-finite sample(s) (NaN or infinity), the first at 0.062 s" in error
-    assert "short: shorter than one ge2e:partials frame step (0.200 s < 0.400 s): empty RTTM" in error
+    # recordings are named with their corpus (issue 18 item 9): "short (<folder>): ..."
+    assert "shorter than one ge2e:partials frame step (0.200 s < 0.400 s): empty RTTM" in error
+    assert "[diarize] short (" in error
     assert "not scored: conv000: no --reference file names this recording" in error
     assert (tmp_path / "out" / "rttm" / "short.rttm").read_text() == ""
 

@@ -332,7 +332,7 @@ def test_plots_stand_alone(corpus_dir, tmp_path, monkeypatch):
 
 
 def test_issue18_item9_weights_are_a_short_label_with_the_full_id_once_in_a_footnote(corpus_dir, tmp_path):
-    result = run_verify(StudyConfig(corpus=str(corpus_dir), encoder="verify-tinynet", store=str(tmp_path / "s")),
+    result = run_verify(StudyConfig(corpus=str(corpus_dir), encoder=EncoderSpec("verify-tinynet"), store=str(tmp_path / "s")),
                         progress=False)
     write_verify(result, tmp_path / "out")
     report = (tmp_path / "out" / "report.md").read_text()
