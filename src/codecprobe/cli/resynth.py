@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
-from codecprobe.cli.common import exit_statuses, skipped_status
+from codecprobe.cli.common import add_out_arg, exit_statuses, skipped_status
 
 EPILOG = """\
 output:
@@ -55,7 +54,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--max-trials-per-class", type=int,
                         help="generated trials: at most this many same- and different-speaker pairs (default: all)")
     parser.add_argument("--cache", type=Path, help="folder of decoded audio (default OUT/decoded)")
-    parser.add_argument("--out", type=Path, required=True, help="study folder")
+    add_out_arg(parser, "study folder")
     parser.add_argument("--config", type=Path, help="YAML config (default: none, the built-in defaults)")
     parser.add_argument("--set", action="extend", nargs="+", default=[], metavar="KEY=VALUE",
                         help="config override, e.g. bootstrap_replicates=0 or exclude_same_recording=true "
@@ -72,9 +71,8 @@ def config_from_args(args: argparse.Namespace):
              "random_init": args.random_init, "seed": args.seed, "bitrates": args.bitrates,
              "verifiers": args.verifiers, "trials": args.trials, "max_trials_per_class": args.max_trials_per_class,
              "cache": args.cache}
-    overrides = [f"{key}={json.dumps(str(value) if isinstance(value, Path) else value)}"
-                 for key, value in given.items() if value is not None]
-    return load_config(ResynthConfig, args.config, overrides + list(args.set))
+    given = {key: str(value) if isinstance(value, Path) else value for key, value in given.items()}
+    return load_config(ResynthConfig, args.config, list(args.set), given)
 
 
 def run(args: argparse.Namespace) -> int:
