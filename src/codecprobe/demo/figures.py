@@ -20,9 +20,9 @@ def identity_figure(rows: list[dict], path: Path) -> Path | None:
         ax.errorbar(row["eer"], y, xerr=[[row["eer"] - low], [high - row["eer"]]], fmt="o", color=colour, capsize=3)
     ax.set_yticks(range(len(rows)))
     ax.set_yticklabels([f"{r['label']} · {r['backend']}" for r in reversed(rows)], fontsize=8)
-    for value, what in ((thresholds.eer_straightforward, "straightforward"), (thresholds.eer_viable, "viable"),
-                        (50.0, "chance")):
-        ax.axvline(value, color="0.3", linestyle=":", linewidth=0.8, label=f"{value:g} %: {what}")
+    for value, what, style in ((thresholds.eer_straightforward, "adapter straightforward", ":"),
+                               (thresholds.eer_viable, "adapter viable", "--"), (50.0, "chance", "-")):
+        ax.axvline(value, color="0.4", linestyle=style, linewidth=0.8, label=f"{value:g} %: {what}")
     ax.set_xlim(0, 55)
     ax.set_xlabel("EER % (bar: 95 % interval, bootstrap over speakers)")
     ax.set_ylabel("encoder · back-end")

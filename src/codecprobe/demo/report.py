@@ -7,7 +7,7 @@ from codecprobe.report.model import Bullets, Figure, Report, Section, Table
 __all__ = ["DemoResult", "render", "summary_lines"]
 
 # README's figure for the sweep (issue 21: stated, not rerun)
-FULL_SWEEP_TIME = "about 21 minutes on this project's 2-core machine (20 min 38 s wall, peak 1.6 GB, 2026-11-22)"
+FULL_SWEEP_TIME = "about 21 minutes (20 min 38 s wall, peak 1.6 GB, on this project's 2-core machine, 2026-11-22)"
 MIMI_COMMAND = ("codecprobe verify --corpus ../shared/data/timit-sample --train-corpus "
                 "../shared/data/librispeech-test-other --encoder mimi --weights MIMI_WEIGHTS --backend center cosine")
 MIMI_LINES = [
@@ -41,24 +41,30 @@ def summary_lines(result: DemoResult) -> list[str]:
                                                 for e, n, t, m in sorted(sets)) or "no encoder could run") + "."]
     codec = [r for r in primary if r["encoder"] == "lyra"]
     others = [r for r in primary if r["encoder"] != "lyra"]
-    lines.append("Trained codec: " + ("; ".join(_eer(r) for r in codec) if codec else "Lyra v2 not run here") + ".")
-    lines.append("Speaker encoders: " + ("; ".join(_eer(r) for r in others) if others else "none run") + ".")
-    lines.append(_diarization_line(result.diarization))
-    lines.append("Not shown: trained Mimi (no weights offline; see below); `codecprobe demo --full` adds every "
-                 f"encoder and tap, the per-corpus studies and a small adapter ({FULL_SWEEP_TIME}).")
+    how = f"(back-end {result.config.backends[0]}, 95 % intervals)"
+    lines.append(f"Trained codec {how}: " + ("; ".join(map(_eer, codec)) if codec else "Lyra v2 not run here") + ".")
+    lines.append(f"Speaker encoders {how}: " + ("; ".join(map(_eer, others)) if others else "none run") + ".")
+    lines.append(_diarization_line(result))
+    lines.append("Not shown: trained Mimi (no weights offline; see below). `codecprobe demo --full` adds every "
+                 f"encoder and tap, the per-corpus studies and a small adapter: {FULL_SWEEP_TIME}.")
     return lines
 
 
 def _eer(row: dict) -> str:
     interval = row["eer_interval"]
     shown = f" [{interval[0]:.1f}, {interval[1]:.1f}]" if interval else ""
-    return f"{row['label']} EER {row['eer']:.1f} %{shown} ({row['backend']}, {row['verdict'].split(';')[0]})"
+    verdict = row["verdict"].split(";")[0].split(" (")[0]
+    against = f", {row['against_control']}" if row.get("against_control") else ""
+    return f"{row['label']} EER {row['eer']:.1f} %{shown}: {verdict}{against}"
 
 
-def _diarization_line(diarization: dict | None) -> str:
+def _diarization_line(result: DemoResult) -> str:
+    diarization = result.diarization
     if not diarization:
-        return "Diarization: not run (corpora given by hand carry no conversations)."
-    systems, notes = diarization["systems"], "".join(f"; {note}" for note in diarization["notes"])
+        return "Diarization: not run (no conversations with corpora given by hand, or no pipeline asked for)."
+    systems = diarization["systems"]
+    missing = [p for p in result.config.pipelines if p not in {s["name"] for s in systems}]
+    notes = f"; {', '.join(missing)} could not run here (see Diarization)" if missing else ""
     if not systems:
         return f"Diarization: no pipeline could run{notes}."
     scores = "; ".join(f"{s['name']} DER {s['overall']['collar_0']['der']:.1f} %" for s in systems)
@@ -71,7 +77,7 @@ def _identity_section(result: DemoResult) -> Section:
     rows = identity["rows"]
     blocks: list = [
         "Each encoder at its primary utterance tap (`codecprobe verify`), every pair of evaluation utterances "
-        "a trial. On `../shared/data` the evaluation set is TIMIT's sample: 16 speakers, more than the "
+        f"a trial ({rows[0]['n_trials'] if rows else 0} trials). On `../shared/data` the evaluation set is TIMIT's sample: 16 speakers, more than the "
         f"{identity['thresholds']['min_eval_speakers']} a verdict needs (VCTK and FSDD leave 2-3 after a "
         "held-out split); the back-ends are fitted on LibriSpeech test-other, so no speaker is both fitted and "
         "evaluated. Intervals: 95 %, bootstrap over speakers. Lyra v2's control is the same network with its "
@@ -79,9 +85,8 @@ def _identity_section(result: DemoResult) -> Section:
     if identity["figure"]:
         blocks.append(Figure(identity["figure"], "speaker-verification EER per encoder and back-end"))
     blocks.append(Table(
-        ["evaluated", "fitted on", "encoder", "tap", "back-end", "EER %", "95 % interval", "trials", "verdict"],
-        [[r["eval_set"], r["train_set"], r["label"], r["tap"], r["backend"], r["eer"], _interval(r["eer_interval"]),
-          r["n_trials"], r["verdict"] + (f"; {r['against_control']}" if r.get("against_control") else "")]
+        ["evaluated", "encoder", "tap", "back-end", "EER %", "95 % interval", "verdict"],
+        [[r["eval_set"], r["label"], r["tap"], r["backend"], r["eer"], _interval(r["eer_interval"]), r["verdict"] + (f"; {r['against_control']}" if r.get("against_control") else "")]
          for r in rows], float_format="{:.1f}"))
     if identity["skipped"]:
         blocks.append(Bullets([f"skipped: {note}" for note in identity["skipped"]]))

@@ -146,7 +146,7 @@ def _thresholds() -> dict:
 def _diarization(config: DemoConfig, data: DemoData, out: Path, adapter: dict | None) -> dict | None:
     """The conversations through each available pipeline (and the sweep's adapter), scored, with
     one picture per recording."""
-    if not data.conversations:
+    if not data.conversations or not (config.pipelines or adapter):
         return None
     from codecprobe.demo.showcase import demo_conversations, diarize_conversations, pipeline_systems
 
