@@ -32,7 +32,8 @@ def identity_figure(rows: list[dict], path: Path) -> Path | None:
     return save_figure(fig, path, dpi=90)
 
 
-def conversation_figure(reference: Turns, systems: list[tuple[str, Turns | None]], path: Path) -> Path | None:
+def conversation_figure(reference: Turns, systems: list[tuple[str, Turns | None]], title: str,
+                        path: Path) -> Path | None:
     """One band per source (the reference, then each system), one thin row per speaker in it; a system's
     speaker mapped to a reference speaker (the DER mapping at collar 0) takes that speaker's colour,
     an unmapped one is grey."""
@@ -60,6 +61,6 @@ def conversation_figure(reference: Turns, systems: list[tuple[str, Turns | None]
     ax.set_xlim(0, end)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("source (speakers)")
-    ax.set_title(f"{reference.recording_id}: one row per speaker; a system's speaker takes the colour of the "
+    ax.set_title(f"{title}: one row per speaker; a system's speaker takes the colour of the "
                  "reference speaker it maps to, grey if none", fontsize=8)
     return save_figure(fig, path, dpi=80)

@@ -114,10 +114,11 @@ def _diarization_section(diarization: dict) -> Section:
                          for s in systems], float_format="{:.1f}"))
     blocks.append("Per recording: DER % at collar 0 (speakers found; the reference's in the second column).")
     blocks.append(Table(["recording", "speakers", *(s["name"] for s in systems)],
-                        [[fid, diarization["reference_speakers"][fid],
+                        [[diarization["names"][fid], diarization["reference_speakers"][fid],
                           *(f"{s['files'][fid]:.1f} ({s['speakers'][fid]})" if fid in s["files"] else "n/a"
                             for s in systems)] for fid in diarization["recordings"]]))
-    blocks += [Figure(path, f"{fid}: reference and each system") for fid, path in diarization["figures"].items()]
+    blocks += [Figure(path, f"{diarization['names'][fid]}: reference and each system")
+               for fid, path in diarization["figures"].items()]
     adapter = diarization.get("adapter")
     if adapter:
         blocks.append(f"**adapter**: {adapter['what']}; a demonstration of the pipeline, not a model to judge "

@@ -60,7 +60,7 @@ def diarize_conversations(conversations: dict[str, tuple[Path, Path]], folder: P
     """Each ``(name, config, pipeline or None)`` over the conversations in ``folder/name``, scored,
     with one picture per recording (paths relative to ``out``).
 
-    Returns ``{"recordings", "reference_speakers", "systems": [{"name", "label", "report", "overall",
+    Returns ``{"recordings", "names", "reference_speakers", "systems": [{"name", "label", "report", "overall",
     "files", "speakers", "real_time_factor", "audio_s"}], "figures": {recording: path}}``: pooled DER
     (collars 0 and 0.25, overlap scored) with its parts and JER, per-file DER at collar 0 and the
     number of speakers found.
@@ -86,11 +86,14 @@ def diarize_conversations(conversations: dict[str, tuple[Path, Path]], folder: P
             "files": {fid: scores["der"] for fid, scores in sorted(collars["0"]["files"].items())},
             "speakers": {fid: len(found[fid].labels) if fid in found else 0 for fid in sorted(conversations)},
             "real_time_factor": summary["totals"]["real_time_factor"], "audio_s": summary["totals"]["audio_s"]})
+    # a recording's set beside its id (gecko-2spk/demo), where its folder names one
+    names = {fid: fid if audio.parent.name == "audio" else f"{audio.parent.name}/{fid}"
+             for fid, (audio, _) in sorted(conversations.items())}
     figures = {fid: conversation_figure(reference, [(s["name"], hypotheses[s["name"]].get(fid)) for s in systems_out],
-                                        out / "figures" / f"diarize-{fid}.png").relative_to(out).as_posix()
+                                        names[fid], out / "figures" / f"diarize-{fid}.png").relative_to(out).as_posix()
                for fid, reference in sorted(references.items())}
-    return {"recordings": sorted(conversations), "reference_speakers": {fid: len(t.labels) for fid, t in
-                                                                      sorted(references.items())},
+    return {"recordings": sorted(conversations), "names": names,
+            "reference_speakers": {fid: len(t.labels) for fid, t in sorted(references.items())},
             "systems": systems_out, "figures": figures}
 
 
