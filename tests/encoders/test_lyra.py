@@ -296,12 +296,13 @@ def test_the_demo_shows_lyra_beside_its_permuted_control(weights, tmp_path, monk
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(demo, "SHARED_DATA", tmp_path / "no-shared")  # synthetic voices, as on a fresh clone
-    result = run_demo(DemoConfig(out="out", encoders=["lyra"], progress=False))
+    result = run_demo(DemoConfig(out="out", encoders=["lyra"], backends=["cosine"], pipelines=[], progress=False))
     trained_id = build_lyra(BuildOptions()).weights_id  # the shared copy, found beside the project
-    assert result["encoders"] == [f"lyra: TRAINED weights {trained_id} (its control: the same weights randomly permuted)"]
-    (study,) = result["speaker_studies"]
-    roles = {(r["role"], r["trained"], r["weights_id"]) for r in study["verify"]["results"]}
-    assert roles == {("encoder", True, trained_id), ("control", False, f"permuted:seed=0:{trained_id}")}
+    rows = result["identity"]["rows"]
+    assert [(r["label"], r["role"], r["tap"]) for r in rows] == [("Lyra v2", "encoder", "latent"),
+                                                                ("Lyra v2 permuted", "control", "latent")]
+    names = {n["label"]: n["what"] for n in result["names"]}
+    assert trained_id in names["Lyra v2"] and f"permuted:seed=0:{trained_id}" in names["Lyra v2 permuted"]
     report = (tmp_path / "out" / "demo.md").read_text()
-    assert f"permuted:seed=0:{trained_id} (UNTRAINED control: {PERMUTED})" in report
-    assert [row["tap"] for row in result["taps"]] == ["latent", "quant1", "quant2", "quant4", "quant8", "quant16", "quant46"]
+    assert report.count(f"permuted:seed=0:{trained_id}") == 1  # the long id once, in the names table
+    assert "| Lyra v2 permuted | latent | cosine |" in report

@@ -11,11 +11,22 @@ class DemoConfig:
     corpora: list[str] = field(default_factory=list)  # empty: ../shared/data sets, else synthetic voices
     layout: str | None = None
     out: str = "runs/demo"
-    encoders: list[str] = field(default_factory=lambda: ["mfcc", "logmel", "ge2e", "mimi", "lyra"])
-    mimi_weights: str = "auto"  # "auto": trained kyutai/mimi if loadable, else random init; "random"; or an id/path
+    # the speaker-identity lead: these encoders at their primary utterance tap, with these back-ends
+    encoders: list[str] = field(default_factory=lambda: ["lyra", "campplus", "ge2e"])
+    controls: list[str] = field(default_factory=lambda: ["lyra"])  # also run untrained (lyra: permuted weights)
+    backends: list[str] = field(default_factory=lambda: ["center", "cosine"])  # the first: the summary's
+    # sets of ../shared/data: every speaker of eval_set is evaluated, the back-ends are fitted on train_set
+    eval_set: str = "timit-sample"
+    train_set: str = "librispeech-test-other"
+    # diarization of the real conversations: these `codecprobe diarize --pipeline` values, those this
+    # build has (the others are named in the report and skipped)
+    pipelines: list[str] = field(default_factory=lambda: ["pyannote", "classic"])
+    full: bool = False  # also the full sweep: every sweep encoder and tap, per-corpus studies, the adapter
+    sweep_encoders: list[str] = field(default_factory=lambda: ["mfcc", "logmel", "ge2e", "mimi", "lyra"])
+    mimi_weights: str = "auto"  # full sweep: "auto" (trained kyutai/mimi if loadable, else random init); "random"; id/path
     settings: dict[str, dict] = field(default_factory=dict)  # per encoder: its settings, e.g. {"mimi": {...}}
     seed: int = 0
-    adapter_steps: int = 150  # training steps of the small adapter the demo diarizes with
+    adapter_steps: int = 150  # full sweep: training steps of the small adapter it diarizes with
     progress: bool = True
 
 
@@ -28,11 +39,10 @@ class DemoResult(Result):
     filename = "demo.json"
     report_name = "demo.md"
 
-    data: str  # the corpora, in words
-    encoders: list[str]  # each encoder and its weights, in words
-    extraction: list[dict]  # per corpus and encoder: the extraction summary
-    taps: list[dict]  # per corpus, encoder and tap: segments, frames, dims, frame rate, speed
-    speaker_studies: list[dict]  # per corpus and encoder: the verify and diagnose results
-    diarization: dict | None  # the diarized conversations, the systems and their pooled scores
+    data: str  # where the data came from, in words
+    names: list[dict]  # every corpus and set of weights once: {"label": short, "what": long}
+    identity: dict  # the speaker-identity lead: sets, why, one row per encoder role and back-end, figure
+    diarization: dict | None  # the conversations, each pipeline's pooled scores, one figure per recording
+    sweep: dict | None  # --full: encoders, extraction, taps, per-corpus speaker studies
     config: DemoConfig
     provenance: dict

@@ -1,193 +1,201 @@
-"""``codecprobe demo``: the whole pipeline as it stands, on data found or made locally.
+"""``codecprobe demo``: what trained models say on real speech, in about five minutes.
 
-1. Corpora: the ones given, else the real speech sets in ``../shared/data`` beside the
-   project (not the current folder) where that folder exists, else a small corpus of
-   synthetic voices made here (see :mod:`codecprobe.data.synthetic`).
-2. Encoders: every registered baseline, Mimi and Lyra. Mimi's trained weights are used when
-   they can be loaded (``--mimi-weights``, default ``kyutai/mimi`` from the local
-   Hugging Face cache); otherwise the demo uses seeded random weights and says so in
-   every line that shows them: the numbers are then an untrained control. Lyra (a trained
-   codec) runs where its weights (``../shared/models/lyra-v2``) and runtime are at hand,
-   beside its control (its weights randomly permuted); elsewhere it is skipped, with a note.
-3. Extraction of every tap into one latent store, and a summary table.
-4. Speaker verification and seed 002's diagnostics per corpus and encoder at its main
-   tap (``codecprobe verify`` / ``diagnose``: back-ends fitted on held-out speakers, a
-   trained encoder beside its untrained control), with the seeds' verdicts.
-5. ``codecprobe diarize`` on the real conversations of ``../shared/data`` (else on
-   conversations simulated from the synthetic voices), scored as md-eval scores them: the
-   training-free classic baseline and a small adapter trained here (``codecprobe train``)
-   on conversations simulated from the demo's speaker corpora, each labelled.
+1. Data: the corpora given, else the real speech of ``../shared/data`` beside the project
+   (not the current folder) where that folder exists, else a small corpus of synthetic
+   voices made here (see :mod:`codecprobe.data.synthetic`).
+2. Speaker identity (``codecprobe verify``): each lead encoder (the trained Lyra v2 codec
+   beside its permuted control, CAM++ and GE2E) at its primary utterance tap, with bootstrap
+   intervals over speakers. On ``../shared/data`` every speaker of TIMIT's sample (16) is
+   evaluated and the back-ends are fitted on LibriSpeech test-other, so the verdicts stand on
+   more speakers than the thresholds ask for and no speaker is both fitted and evaluated.
+3. Diarization (``codecprobe diarize``) of the real conversations of ``../shared/data`` (else
+   of conversations simulated from the synthetic voices) by each configured pipeline this
+   build has (default: pyannote's trained pipeline and the classic baseline), scored as
+   md-eval scores them, with one picture per recording.
+4. ``--full`` adds the sweep: every sweep encoder and tap over LibriSpeech and VCTK into one
+   store, verify and diagnose per corpus and encoder (random-init Mimi unless Mimi's weights
+   are given), and a small adapter trained here, diarizing beside the pipelines.
 
-Everything lands in ``--out``: ``demo.md``, ``demo.json``, the store and one report
-folder per study.
+Everything lands in ``--out``: ``demo.md``, ``demo.json``, ``figures/``, the store and one
+report folder per study. A rerun reuses the store and the diarized recordings.
 """
 from __future__ import annotations
 
-import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from codecprobe.config import save_config
-from codecprobe.demo.config import DemoConfig, DemoResult
 from codecprobe.data import Corpus, load_corpus
 from codecprobe.data.synthetic import make_synthetic_corpus
-from codecprobe.encoders import BuildOptions, Encoder, build_encoder, utterance_use, weights_label
-from codecprobe.encoders.spec import EncoderSpec
+from codecprobe.demo.config import DemoConfig, DemoResult
+from codecprobe.demo.labels import corpus_label, encoder_label, say
 from codecprobe.errors import InputError
-from codecprobe.extract import extract
 from codecprobe.report import provenance
-from codecprobe.demo.report import study_table, tap_table
 from codecprobe.report.results import write_study
-from codecprobe.store import StoredEntry, open_store
-from codecprobe.verify.config import StudyConfig
+from codecprobe.store import open_store
 
-SHARED_SETS = ("librispeech-test-other", "vctk-autovc")
+SWEEP_SETS = ("librispeech-test-other", "vctk-autovc")
 SHARED_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"  # ../shared/data beside the project
+
+
+@dataclass
+class DemoData:
+    note: str  # where the data came from, in words
+    identity_sets: list[tuple[Corpus, Corpus | None]]  # (evaluated, fitted on; None: held-out halves)
+    sweep_corpora: list[Corpus]
+    voices: Path | None  # synthetic voices to simulate conversations from
+    conversations: bool  # whether the demo diarizes (not on corpora given by hand)
 
 
 def run_demo(config: DemoConfig) -> dict:
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     save_config(config, out / "config.yaml")
-    unknown = sorted(set(config.settings) - set(config.encoders))
+    used = set(config.encoders) | (set(config.sweep_encoders) if config.full else set())
+    unknown = sorted(set(config.settings) - used)
     if unknown:
         raise InputError(f"settings (--encoder-opt) for {', '.join(unknown)}, which the demo does not run "
-                         f"(encoders: {', '.join(config.encoders)})")
-    corpora, data_note = _corpora(config, out)
-    say(f"data: {data_note}")
-    encoders = [built for built in (_build(name, config) for name in config.encoders) if built is not None]
-    for _encoder, note in encoders:
-        say(f"encoder {note}")
-
-    runs, summaries = [], []
-    with open_store(out / "store") as store:
-        for corpus in corpora:
-            for encoder, _ in encoders:
-                taps = encoder.sweep_taps
-                summary = extract(corpus, encoder, taps, store, progress=config.progress)
-                summaries.append({"corpus": corpus.name, **summary.to_dict()})
-                runs.append((corpus, encoder, taps, summary))
-        stored = store.entries()
-    rows = [row for run in runs for row in _tap_rows(stored, *run)]
-    keys = ["corpus", "encoder", "weights", "tap", "segments", "frames", "dim", "frame_rate_hz", "x_real_time"]
-    taps = [dict(zip(keys, row)) for row in rows]
-    print(tap_table(taps).markdown())
-    studies = _speaker_studies(config, corpora, encoders, out)
-    print(study_table(studies).markdown())
-    diarization = _diarization(config, out, corpora)
-    if diarization:
-        print(diarization["table"])
-    result = DemoResult(data_note, [note for _, note in encoders], summaries, taps, studies, diarization, config,
-                        provenance())
+                         f"(encoders: {', '.join(sorted(used))})")
+    data = demo_data(config, out)
+    say(f"data: {data.note}")
+    names: dict[str, str] = {}
+    for corpus in {c.name: c for pair in data.identity_sets for c in pair if c is not None}.values():
+        names[corpus_label(corpus.name)] = f"{corpus.name}: {corpus.root}"
+    identity = _identity(config, data, out, names)
+    sweep, adapter = (_sweep(config, data, out, names) if config.full else (None, None))
+    diarization = _diarization(config, data, out, adapter)
+    for system in (diarization or {}).get("systems", []):
+        names[system["name"]] = system["label"]
+    result = DemoResult(data.note, [{"label": k, "what": v} for k, v in names.items()], identity, diarization,
+                        sweep, config, provenance())
     write_study(result, out)
     say(f"report: {out / 'demo.md'}, {out / 'demo.json'}")
     return result.to_dict()
 
 
-def _speaker_studies(config: DemoConfig, corpora: list[Corpus], encoders, out: Path) -> list[dict]:
-    """verify and diagnose per utterance corpus and encoder; one report folder each."""
-    from codecprobe.verify.study import diagnose, verify
-
-    studies = []
-    for corpus in (c for c in corpora if not c.whole_recordings):
-        for encoder, _ in encoders:
-            identity = encoder.identity()
-            study = StudyConfig(  # the encoder's canonical utterance-level preprocessing and primary tap
-                corpus=str(corpus.root), layout=corpus.layout, encoder=EncoderSpec(
-                    identity.encoder, taps=[(utterance_use(identity.encoder).taps or encoder.default_taps)[0]],
-                    weights=_mimi_weights(config) if identity.encoder == "mimi" and identity.weights == "trained" else None,
-                    random_init=identity.weights == "untrained", seed=config.seed,
-                    settings=config.settings.get(identity.encoder, {})),
-                store=str(out / "store"), backends=["cosine", "center", "probe"],
-            )
-            folder = out / "studies" / f"{corpus.name}-{identity.encoder}"
-            verified = verify(study, folder / "verify", progress=False).to_dict()
-            diagnosed = diagnose(study, folder / "diagnose", progress=False).to_dict()
-            studies.append({"corpus": corpus.name, "encoder": identity.encoder, "report": str(folder),
-                            "verify": verified, "diagnose": diagnosed})
-    return studies
-
-
-def _mimi_weights(config: DemoConfig) -> str | None:
-    return None if config.mimi_weights in ("auto", "random") else config.mimi_weights
-
-
-def _diarization(config: DemoConfig, out: Path, corpora: list[Corpus]) -> dict | None:
-    """``codecprobe diarize`` on the real conversations of ../shared/data (else on conversations
-    simulated from the synthetic voices): the training-free classic baseline beside a small
-    adapter trained here on conversations simulated from the demo's speaker corpora."""
-    if config.corpora:
-        return None
-    from codecprobe.diarize.config import DiarizeConfig
-    from codecprobe.demo.showcase import demo_conversations, diarize_conversations, train_demo_adapter
-
-    voices = next((c.root for c in corpora if c.name == "synthetic-voices"), None)
-    conversations, source = demo_conversations(SHARED_DATA, voices, out / "diarize",
-                                               config.seed)
-    if not conversations:
-        return None
-    say("diarization: training a small adapter on simulated conversations")
-    checkpoint, adapter_note = train_demo_adapter([c.root for c in corpora], out / "diarize" / "adapter",
-                                                  config.seed, config.adapter_steps, progress=config.progress)
-    systems = [("classic", DiarizeConfig(pipeline="classic")), ("adapter", DiarizeConfig(model=str(checkpoint)))]
-    result = diarize_conversations(conversations, out / "diarize", systems, progress=config.progress)
-    return {"source": source, "adapter": {"checkpoint": str(checkpoint), "what": adapter_note}, **result}
-
-
-def _corpora(config: DemoConfig, out: Path) -> tuple[list[Corpus], str]:
+def demo_data(config: DemoConfig, out: Path) -> DemoData:
     if config.corpora:
         corpora = [load_corpus(path, config.layout) for path in config.corpora]
-        return corpora, "given corpora: " + ", ".join(config.corpora)
-    if all((SHARED_DATA / name).is_dir() for name in SHARED_SETS):
-        corpora = [load_corpus(SHARED_DATA / name) for name in SHARED_SETS]
-        return corpora, f"real speech from {SHARED_DATA}: " + ", ".join(
-            f"{c.name} ({len(c.speakers())} speakers, {len(c.segments())} utterances)" for c in corpora)
+        return DemoData("given corpora: " + ", ".join(config.corpora), [(c, None) for c in corpora], corpora,
+                        None, False)
+    wanted = (config.eval_set, config.train_set, *(SWEEP_SETS if config.full else ()))
+    if all((SHARED_DATA / name).is_dir() for name in wanted):
+        evaluated, fitted = load_corpus(SHARED_DATA / config.eval_set), load_corpus(SHARED_DATA / config.train_set)
+        sweep = [load_corpus(SHARED_DATA / name) for name in SWEEP_SETS] if config.full else []
+        return DemoData(f"real speech from {SHARED_DATA}: {_sized(evaluated)} evaluated, back-ends fitted on "
+                        f"{_sized(fitted)}", [(evaluated, fitted)], sweep, None, True)
     root = make_synthetic_corpus(out / "synthetic-voices", seed=config.seed)
     corpus = load_corpus(root, "speaker-folders")
-    return [corpus], (f"synthetic voices made offline by codecprobe ({len(corpus.speakers())} voices, "
-                      f"{len(corpus.segments())} utterances; no {', '.join(SHARED_SETS)} in {SHARED_DATA})")
+    return DemoData(f"synthetic voices made offline by codecprobe ({len(corpus.speakers())} voices, "
+                    f"{len(corpus.segments())} utterances; no {', '.join(wanted)} in {SHARED_DATA})",
+                    [(corpus, None)], [corpus], root, True)
 
 
-def _build(name: str, config: DemoConfig) -> tuple[Encoder, str] | None:
-    settings = config.settings.get(name, {})
-    if name == "lyra":
-        try:
-            encoder = build_encoder("lyra", BuildOptions(seed=config.seed, settings=settings))
-        except InputError as error:  # no weights folder, or no TFLite runtime: the demo goes on without it
-            say(f"lyra skipped: {error}")
-            return None
-        return encoder, f"lyra: TRAINED weights {encoder.weights_id} (its control: the same weights randomly permuted)"
-    if name != "mimi":
-        encoder = build_encoder(name, BuildOptions(seed=config.seed, settings=settings))
-        return encoder, encoder.identity().describe()
-    if config.mimi_weights != "random":
-        weights = None if config.mimi_weights == "auto" else config.mimi_weights
-        try:
-            encoder = build_encoder("mimi", BuildOptions(weights=weights, settings=settings))
-            return encoder, f"mimi: TRAINED weights {encoder.weights_id}"
-        except InputError as error:
-            if config.mimi_weights != "auto":
-                raise
-            say(f"mimi: trained weights unavailable ({str(error).splitlines()[0][:160]}...)")
-    encoder = build_encoder("mimi", BuildOptions(random_init=True, seed=config.seed, settings=settings))
-    return encoder, (f"mimi: RANDOM weights ({encoder.weights_id}), an untrained control - "
-                     "not Kyutai's trained model; pass --mimi-weights to use real weights")
+def _sized(corpus: Corpus) -> str:
+    return f"{corpus.name} ({len(corpus.speakers())} speakers, {len(corpus.segments())} utterances)"
 
 
-def _tap_rows(stored: list[StoredEntry], corpus: Corpus, encoder: Encoder, taps, summary) -> list[list]:
-    """One summary row per tap: what the store holds for this corpus and encoder."""
-    identity = encoder.identity()
-    weights = weights_label(identity.weights_id, identity.trained)
-    entries = [e for e in stored if e.encoder == identity.encoder and e.weights_id == identity.weights_id
-               and e.settings == identity.settings]
-    segment_ids = {s.id for s in corpus.segments()}
-    rows = []
-    for tap in taps:
-        mine = [e for e in entries if e.tap == tap and e.segment_id in segment_ids]
-        if mine:
-            rows.append([corpus.name, identity.encoder, weights, tap, len(mine), sum(e.frames for e in mine),
-                         mine[0].dim, mine[0].frame_rate, summary.real_time_factor])
-    return rows
+def _identity(config: DemoConfig, data: DemoData, out: Path, names: dict[str, str]) -> dict:
+    """``codecprobe verify`` per identity set and lead encoder; one row per role and back-end."""
+    from codecprobe.demo.figures import identity_figure
+    from codecprobe.encoders import utterance_use
+    from codecprobe.encoders.spec import EncoderSpec
+    from codecprobe.verify.config import StudyConfig
+    from codecprobe.verify.study import verify
+
+    rows, skipped = [], []
+    for corpus, fitted in data.identity_sets:
+        for name in config.encoders:
+            study = StudyConfig(
+                corpus=str(corpus.root), layout=corpus.layout,
+                encoder=EncoderSpec(name, taps=list(utterance_use(name).taps[:1]), seed=config.seed,
+                                    settings=config.settings.get(name, {})),
+                train_corpus=None if fitted is None else str(fitted.root),
+                train_layout=None if fitted is None else fitted.layout,
+                control=name in config.controls, store=str(out / "store"), backends=list(config.backends))
+            folder = out / "identity" / f"{corpus.name}-{name}"
+            say(f"speaker identity: {name} on {corpus.name}")
+            try:
+                verified = verify(study, folder, progress=False)
+            except InputError as error:  # no weights or runtime here: the demo goes on without it
+                skipped.append(f"{name}: {str(error).splitlines()[0]}")
+                say(f"{name} skipped: {skipped[-1]}")
+                continue
+            for _, record in verified.roles:
+                names[encoder_label(record.encoder, record.trained, record.weights)] = record.description
+            rows += [{"eval_set": corpus_label(corpus.name),
+                      "train_set": corpus_label(fitted.name) if fitted else "held-out half",
+                      "label": encoder_label(r.encoder, r.trained, r.weights), "encoder": r.encoder,
+                      "role": r.role, "tap": r.tap, "backend": r.backend, "eer": r.eer,
+                      "eer_interval": r.eer_interval, "verdict": r.verdict, "control_eer": r.control_eer,
+                      "against_control": r.against_control,
+                      "eval_speakers": verified.data.eval_speakers, "train_speakers": verified.data.train_speakers,
+                      "n_trials": r.n_trials, "report": (folder / "report.md").relative_to(out).as_posix()}
+                     for r in verified.results]
+    figure = identity_figure(rows, out / "figures" / "identity.png") if rows else None
+    return {"rows": rows, "skipped": skipped, "figure": figure and figure.relative_to(out).as_posix(),
+            "thresholds": _thresholds()}
 
 
-def say(message: str) -> None:
-    print(f"[demo] {message}", file=sys.stderr, flush=True)
+def _thresholds() -> dict:
+    from dataclasses import asdict
+
+    from codecprobe.verify.config import Thresholds
+
+    return asdict(Thresholds())
+
+
+def _diarization(config: DemoConfig, data: DemoData, out: Path, adapter: dict | None) -> dict | None:
+    """The conversations through each available pipeline (and the sweep's adapter), scored, with
+    one picture per recording."""
+    if not data.conversations or not (config.pipelines or adapter):
+        return None
+    from codecprobe.demo.showcase import demo_conversations, diarize_conversations, pipeline_systems
+
+    conversations, source = demo_conversations(SHARED_DATA, data.voices, out / "diarize", config.seed)
+    if not conversations:
+        return None
+    systems, notes = pipeline_systems(config.pipelines)
+    for note in notes:
+        say(note)
+    if adapter is not None:
+        from codecprobe.diarize.config import DiarizeConfig
+
+        systems.append(("adapter", DiarizeConfig(model=adapter["checkpoint"]), None))
+    result = diarize_conversations(conversations, out / "diarize", systems, out, progress=config.progress)
+    return {"source": source, "notes": notes, "adapter": adapter, **result}
+
+
+def _sweep(config: DemoConfig, data: DemoData, out: Path, names: dict[str, str]) -> tuple[dict, dict | None]:
+    """``--full``: every sweep encoder and tap into the store, verify and diagnose per corpus and
+    encoder at its main tap, and the small adapter (trained where there are conversations)."""
+    from codecprobe.demo.sweep import speaker_studies, sweep_encoders, tap_rows
+    from codecprobe.extract import extract
+
+    encoders = sweep_encoders(config)
+    for encoder, note in encoders:
+        identity = encoder.identity()
+        names.setdefault(encoder_label(identity.encoder, identity.trained, identity.weights), note)
+        say(f"sweep encoder {note}")
+    for corpus in data.sweep_corpora:
+        names.setdefault(corpus_label(corpus.name), f"{corpus.name}: {corpus.root}")
+    runs, summaries = [], []
+    with open_store(out / "store") as store:
+        for corpus in data.sweep_corpora:
+            for encoder, _ in encoders:
+                summary = extract(corpus, encoder, encoder.sweep_taps, store, progress=config.progress)
+                summaries.append({"corpus": corpus.name, **summary.to_dict()})
+                runs.append((corpus, encoder, encoder.sweep_taps, summary))
+        stored = store.entries()
+    taps = [row for run in runs for row in tap_rows(stored, *run)]
+    studies = speaker_studies(config, data.sweep_corpora, encoders, out)
+    adapter = None
+    if data.conversations:
+        from codecprobe.demo.showcase import train_demo_adapter
+
+        say("diarization: training a small adapter on simulated conversations")
+        checkpoint, what = train_demo_adapter([c.root for c in data.sweep_corpora], out / "diarize" / "adapter",
+                                              config.seed, config.adapter_steps, progress=config.progress)
+        adapter = {"checkpoint": str(checkpoint), "what": what}
+    return {"encoders": [note for _, note in encoders], "extraction": summaries, "taps": taps,
+            "speaker_studies": studies}, adapter

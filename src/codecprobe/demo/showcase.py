@@ -9,7 +9,7 @@ from pathlib import Path
 
 from codecprobe.diarize.run import run_diarize
 from codecprobe.diarize.config import DiarizeConfig
-from codecprobe.report import markdown_table
+from codecprobe.errors import InputError
 
 
 def demo_conversations(shared: Path, voices: Path | None, folder: Path, seed: int = 0) -> tuple[dict, str]:
@@ -18,7 +18,7 @@ def demo_conversations(shared: Path, voices: Path | None, folder: Path, seed: in
 
     found = shared_conversations(shared, folder / "references") if shared.is_dir() else {}
     if found:
-        return found, "real conversations from ../shared/data"
+        return found, f"the {len(found)} real conversations of {shared}"
     if voices is None:
         return {}, "no conversations"
     from codecprobe.simulate.config import SimulateConfig
@@ -33,28 +33,69 @@ def demo_conversations(shared: Path, voices: Path | None, folder: Path, seed: in
              for rid in ids}, "conversations simulated from the synthetic voices (codecprobe simulate)")
 
 
-def diarize_conversations(conversations: dict[str, tuple[Path, Path]], out: Path,
-                          systems: list[tuple[str, DiarizeConfig]], progress: bool = True) -> dict:
-    """Each ``(name, config)`` over the conversations, scored.
+def pipeline_systems(names: list[str]) -> tuple[list[tuple], list[str]]:
+    """The ``codecprobe diarize --pipeline`` values of ``names`` that this build has and can load, each
+    built once as ``(name, config, pipeline)``; a note on each one that it cannot run."""
+    from typing import get_args, get_type_hints
 
-    Returns ``{"table": Markdown, "recordings": ids, "systems": [{"name", "label", "report", "overall"}]}``:
-    one table row per system with pooled DER (collars 0 and 0.25), VAD error, confusion, JER and speed.
+    from codecprobe.diarize.run import build_pipeline
+
+    hint = get_type_hints(DiarizeConfig)["pipeline"]  # Literal[...] | None
+    offered = [name for arg in get_args(hint) for name in (get_args(arg) or (arg,)) if isinstance(name, str)]
+    systems, notes = [], []
+    for name in names:
+        if offered and name not in offered:
+            notes.append(f"pipeline {name!r} is not in this build of codecprobe diarize (it offers "
+                         f"{', '.join(offered)}): diarized without it")
+            continue
+        config = DiarizeConfig(pipeline=name)
+        try:
+            systems.append((name, config, build_pipeline(config)))
+        except InputError as error:  # e.g. its weights are not installed here
+            notes.append(f"pipeline {name!r} cannot run here ({str(error).splitlines()[0]}): diarized without it")
+    return systems, notes
+
+
+def diarize_conversations(conversations: dict[str, tuple[Path, Path]], folder: Path, systems: list[tuple],
+                          out: Path, progress: bool = True) -> dict:
+    """Each ``(name, config, pipeline or None)`` over the conversations in ``folder/name``, scored,
+    with one picture per recording (paths relative to ``out``).
+
+    Returns ``{"recordings", "names", "reference_speakers", "systems": [{"name", "label", "report", "overall",
+    "files", "speakers", "real_time_factor", "audio_s"}], "figures": {recording: path}}``: pooled DER
+    (collars 0 and 0.25, overlap scored) with its parts and JER, per-file DER at collar 0 and the
+    number of speakers found.
     """
+    from codecprobe.data.rttm import read_rttm
+    from codecprobe.demo.figures import conversation_figure
+
     audio = [str(a) for a, _ in conversations.values()]
-    references = [str(r) for _, r in conversations.values()]
-    rows, systems_out = [], []
-    for name, config in systems:
-        summary = run_diarize(config, audio, out / name, reference=references, progress=progress)
-        c0, c25 = (summary["scores"]["collars"][c]["overall"] for c in ("0", "0.25"))
-        totals = summary["totals"]
-        rows.append([name, summary["pipeline"]["label"], totals["n_recordings"], totals["audio_s"] / 60, c0["der"],
-                     c0["miss"] + c0["fa"], c0["conf"], c25["der"], c0.get("jer", float("nan")),
-                     totals["real_time_factor"] or float("nan")])
-        systems_out.append({"name": name, "label": summary["pipeline"]["label"], "report": str(out / name / "report.md"),
-                            "overall": {"collar_0": c0, "collar_0.25": c25}})
-    table = markdown_table(["system", "what it is", "files", "minutes", "DER c=0 %", "VAD err %", "confusion %",
-                            "DER c=0.25 %", "JER %", "x real time"], rows)
-    return {"table": table, "recordings": sorted(conversations), "systems": systems_out}
+    references = {fid: read_rttm(r)[fid] for fid, (_, r) in conversations.items()}
+    systems_out, hypotheses = [], {}
+    for name, config, pipeline in systems:
+        summary = run_diarize(config, audio, folder / name, reference=[str(r) for _, r in conversations.values()],
+                              progress=progress, pipeline=pipeline)
+        collars = summary["scores"]["collars"]
+        found = {}
+        for rttm in sorted(Path(summary["outputs"]["rttm"]).glob("*.rttm")):
+            found.update(read_rttm(rttm))
+        hypotheses[name] = found
+        systems_out.append({
+            "name": name, "label": summary["pipeline"]["label"],
+            "report": (folder / name / "report.md").relative_to(out).as_posix(),
+            "overall": {"collar_0": collars["0"]["overall"], "collar_0.25": collars["0.25"]["overall"]},
+            "files": {fid: scores["der"] for fid, scores in sorted(collars["0"]["files"].items())},
+            "speakers": {fid: len(found[fid].labels) if fid in found else 0 for fid in sorted(conversations)},
+            "real_time_factor": summary["totals"]["real_time_factor"], "audio_s": summary["totals"]["audio_s"]})
+    # a recording's set beside its id (gecko-2spk/demo), where its folder names one
+    names = {fid: fid if audio.parent.name == "audio" else f"{audio.parent.name}/{fid}"
+             for fid, (audio, _) in sorted(conversations.items())}
+    figures = {fid: conversation_figure(reference, [(s["name"], hypotheses[s["name"]].get(fid)) for s in systems_out],
+                                        names[fid], out / "figures" / f"diarize-{fid}.png").relative_to(out).as_posix()
+               for fid, reference in sorted(references.items())}
+    return {"recordings": sorted(conversations), "names": names,
+            "reference_speakers": {fid: len(t.labels) for fid, t in sorted(references.items())},
+            "systems": systems_out, "figures": figures}
 
 
 def train_demo_adapter(speaker_corpora: list[Path], out: Path, seed: int = 0, steps: int = 150,
