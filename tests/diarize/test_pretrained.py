@@ -128,3 +128,20 @@ def test_the_study_runs_segmentation_3_0_beside_an_adapter_without_training_or_s
     with LatentStore(tmp_path / "store") as store:
         assert {entry.encoder for entry in store.entries()} == {"mfcc"}
     assert "pretrained: not trained here" in (tmp_path / "out" / "report.md").read_text()
+
+
+def test_the_learning_curves_are_drawn_one_panel_per_trained_system(tmp_path):
+    from types import SimpleNamespace
+
+    from codecprobe.adapter.figures import _learning_plot
+
+    def training(name, ders):
+        return SimpleNamespace(system=name, metrics=[{"step": 50.0 * (i + 1) - 1, "val/der": d, "val/loss": 0.4}
+                                                     for i, d in enumerate(ders)])
+
+    names = ["a", "b", "c", "d"]  # two rows of three panels, two of them empty
+    result = SimpleNamespace(trainings=[*(training(n, [50.0, 40.0, 41.0]) for n in names), training("seg", [])],
+                             systems=[SimpleNamespace(name=n, trained_encoders=n != "d") for n in [*names, "seg"]])
+    assert _learning_plot(result, tmp_path / "learning.png").is_file()
+    result.trainings = result.trainings[-1:]  # nothing validated: no figure
+    assert _learning_plot(result, tmp_path / "none.png") is None

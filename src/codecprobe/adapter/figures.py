@@ -59,13 +59,11 @@ def _learning_plot(result: StudyResult, path: Path) -> Path | None:
         best = min(range(len(der)), key=der.__getitem__)
         ax.plot(steps[best], der[best], "r*", ms=9)
         ax.set_title(name + ("" if systems[name].trained_encoders else " (UNTRAINED encoder)"), fontsize=9)
+        ax.set_xlabel("optimiser step", fontsize=8)
+        ax.set_ylabel("validation DER %", fontsize=8)
         ax.grid(alpha=0.3)
     for ax in axes.flat[len(curves):]:
         ax.axis("off")
-    for ax in axes[-1]:
-        ax.set_xlabel("optimiser step")
-    for ax in axes[:, 0]:
-        ax.set_ylabel("validation DER %")
     fig.suptitle("Learning curves: DER of the validation windows (label grid, collar 0; star: best)", fontsize=10)
     return save_figure(fig, path)
 
