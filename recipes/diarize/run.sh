@@ -7,7 +7,10 @@
 #
 # Usage: recipes/diarize/run.sh [first stage] [last stage]     (DATA=../shared/data WORK=runs/diarize)
 # Stages: 1 simulate training conversations, 2 simulate held-out conversations (disjoint speakers),
-#         3 falcon's JSON reference as RTTM, 4 extract + frame banks, 5 train + evaluate + report.
+#         3 falcon's JSON reference as RTTM, 4 extract + frame banks, 5 train + evaluate + report;
+#         seed 001 with a trained yardstick (recipes/diarize/seed001.yaml, docs/diarize.md):
+#         6 the six real recordings as one rttm corpus, 7 train + evaluate + report (after stages 1-2):
+#         recipes/diarize/run.sh 1 2 && recipes/diarize/run.sh 6 7
 # Every stage resumes: rerun the same command after an interruption.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -42,4 +45,20 @@ study=(--config recipes/diarize/study.yaml --set "train_corpus=$work/sim-train" 
        --set "eval_corpora=[$work/sim-test, $data/pyannote-sample, $data/ami-es2004a, $data/gecko-2spk, $data/pyaudioanalysis, $work/falcon]")
 if stage 4; then codecprobe train "${study[@]}" --prepare-only; fi
 if stage 5; then codecprobe train "${study[@]}"; fi
-echo "report: $work/study/report.md"
+if stage 6; then  # evaluation only: audio and references linked from ../shared (falcon's and pyAudioAnalysis' written as RTTM)
+  mkdir -p "$work/real"
+  .venv/bin/python - "$data" "$work/real" <<'PY'
+import sys
+from pathlib import Path
+from codecprobe.demo.conversations import shared_conversations
+folder = Path(sys.argv[2])
+for recording, (audio, rttm) in shared_conversations(Path(sys.argv[1]), folder).items():
+    for source, target in ((audio, folder / f"{recording}{audio.suffix}"), (rttm, folder / f"{recording}.rttm")):
+        if source.resolve() != target.resolve():
+            target.unlink(missing_ok=True)
+            target.symlink_to(source.resolve())
+PY
+fi
+if stage 7; then codecprobe train --config recipes/diarize/seed001.yaml --set "train_corpus=$work/sim-train" \
+                   --set "eval_corpora=[$work/sim-test, $work/real]" --store "$work/store" --out "$work/seed001"; fi
+echo "reports: $work/study/report.md, $work/seed001/report.md"

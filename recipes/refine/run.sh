@@ -49,8 +49,8 @@ study() {  # system name, output folder, variants, input tap, more overrides; on
 }
 if stage 4; then  # the three side by side (about 22 minutes on the loaded 2-core machine), then a longer log-mel run
   study logmel refine-logmel "mlp transformer diffusion contrastive" "{encoder: logmel}" &
-  study lyra-latent refine-lyra-latent "mlp contrastive" "{encoder: lyra, tap: latent}" &
-  study campplus-block1 refine-campplus-block1 "mlp contrastive" "{encoder: campplus, tap: block1}" &
+  study lyra-latent refine-lyra-latent "mlp contrastive" "{encoder: lyra, taps: [latent]}" &
+  study campplus-block1 refine-campplus-block1 "mlp contrastive" "{encoder: campplus, taps: [block1]}" &
   wait
   study logmel refine-logmel-long "mlp diffusion" "{encoder: logmel}" --set jitter.copies=8 trainer.max_steps=900 \
     trainer.val_every_steps=150 trainer.checkpoint_every_steps=150

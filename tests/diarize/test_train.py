@@ -88,7 +88,7 @@ def test_a_tiny_adapter_learns_and_beats_silence_and_the_best_constant(corpora, 
     assert trained.describe()["label"] == f"mfcc-mfcc [mfcc:mfcc no weights ({source.identity.weights_id} baseline)]"
 
     der = evaluate(trained, test, bank, [0.0]).summary(0.0)
-    silence = _score_windows(test, None, trained.hparams.grid, [0.0], lambda f, m: np.zeros((*m.shape, 4)), 1, 8, "")
+    silence = _score_windows(test, trained.hparams.grid, [0.0], lambda r, s, m: np.zeros((*m.shape, 4)), 8, "")
     assert silence.summary(0.0)["der"] == 100.0
     assert der["der"] < 60.0 and der["miss"] < 40.0
 
@@ -126,6 +126,7 @@ def test_resuming_after_a_crash_ends_exactly_where_an_uninterrupted_run_ends(cor
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     assert resumed.metrics == straight.metrics  # merged metrics.csv: the crashed attempt's rows from 9 on replaced
     assert [r["step"] for r in straight.metrics if r.get("val/loss") is not None] == [4.0, 9.0]
+    assert [r["step"] for r in straight.metrics if r.get("val/der") is not None] == [4.0, 9.0]  # learning curve
 
 
 def command(corpora, tmp_path, *extra):
@@ -153,6 +154,8 @@ def test_the_command_trains_reports_and_its_checkpoint_alone_gives_the_same_numb
     assert main_collar["der"] == pytest.approx(main_collar["vad_error"] + main_collar["confusion"])
     report = (out / "report.md").read_text()
     assert "## Results" in report and "(loss.png)" in report and (out / "loss.png").is_file()
+    assert "(learning.png)" in report and system["val_der"] and system["val_der"][-1][0] <= 8
+    assert system["best_val_der"] == min(der for _, der in system["val_der"])
 
     checkpoint = out / "systems" / "mfcc-mfcc" / "best.ckpt"
     assert main(["train", "--checkpoint", str(checkpoint), "--eval-corpus", str(corpora / "test"),

@@ -25,14 +25,26 @@ class SystemConfig:
         Step 1.5, k = 3), plus the downsample; the input must then be Mimi's ``layer{8-k}`` tap (the
         output of the last frozen layer). 0: Mimi frozen.
     mimi_learning_rate: the learning rate of those layers (``trainer.learning_rates.mimi`` overrides it).
+    pretrained: a trained window model evaluated as it is, with no adapter and no training:
+        ``segmentation`` is pyannote's segmentation-3.0 on each window's audio, its 3 local
+        speakers (the most probable powerset class) on the label grid, scored as an adapter's
+        outputs are (the trained-segmentation row; :func:`~codecprobe.adapter.evaluate.evaluate_segmentation`).
+        Such a system reads audio, not taps: it takes no ``inputs``.
     """
 
     name: str = ""  # default: its inputs, e.g. "mimi-prequant+ge2e-partials"
     inputs: list[InputTap] = field(default_factory=lambda: [InputTap()])
     unfreeze_layers: int = 0
     mimi_learning_rate: float = 1e-5
+    pretrained: Literal["segmentation"] | None = None
 
     def __post_init__(self) -> None:
+        if self.pretrained:
+            if self.inputs not in ([], [InputTap()]) or self.unfreeze_layers:
+                raise ConfigError(f"system {self.name or self.pretrained}: pretrained: {self.pretrained} reads "
+                                  f"audio: give it no inputs and no unfreeze_layers")
+            self.inputs = []
+            return
         if not self.inputs:
             raise ConfigError(f"system {self.name or '?'}: needs at least one input tap")
         if self.unfreeze_layers:

@@ -18,13 +18,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from lhotse import Recording
+from scipy.optimize import linear_sum_assignment
 
 from codecprobe.adapter.config import Verdicts
+from codecprobe.audio import read_audio
 from codecprobe.data.turns import Turns
 from codecprobe.score import DerComponents, DiarizationScorer
 from codecprobe.train.bank import FrameBank
 from codecprobe.train.conversations import Conversations
-from codecprobe.train.grid import grid_frames
+from codecprobe.train.grid import grid_frames, to_grid
 
 
 @dataclass
@@ -97,23 +100,85 @@ def window_turns(activity: np.ndarray, first_frame: int, rate: float, end: float
 def evaluate(module, data: Conversations, bank: FrameBank, collars: list[float], batch_size: int = 16,
              name: str = "") -> Evaluation:
     """Score ``module`` on every recording of ``data`` (its frames in ``bank``)."""
-    predict = lambda features, mask: module.activity(features, mask).cpu().numpy()  # noqa: E731
-    return _score_windows(data, bank, module.hparams.grid, collars, predict, module.input_ratio, batch_size,
-                          name or module.hparams.system)
+    ratio, window = module.input_ratio, module.hparams.grid["window_frames"]
+
+    def predict(recording: Recording, starts: list[int], mask: torch.Tensor) -> np.ndarray:
+        row = bank.index(recording.id)
+        features = torch.from_numpy(np.stack([bank.window(row, s * ratio, window * ratio) for s in starts]))
+        return module.activity(features, mask).cpu().numpy()
+
+    return _score_windows(data, module.hparams.grid, collars, predict, batch_size, name or module.hparams.system)
 
 
 def evaluate_one_speaker(data: Conversations, grid: dict, collars: list[float]) -> Evaluation:
     """The baseline that needs no model: one speaker, speaking through every window."""
-    def predict(features, mask):
+    def predict(recording: Recording, starts: list[int], mask: torch.Tensor) -> np.ndarray:
         return mask.numpy()[..., None].astype(np.float32)
 
-    return _score_windows(data, None, grid, collars, predict, 1, 64, "baseline: one speaker, always speaking")
+    return _score_windows(data, grid, collars, predict, 64, "baseline: one speaker, always speaking")
 
 
-def _score_windows(data: Conversations, bank: FrameBank | None, grid: dict, collars: list[float], predict,
-                   input_ratio: int, batch_size: int, name: str) -> Evaluation:
-    """Windows of every recording through ``predict(features, mask) -> [B, window, slots]`` and the scorer
-    (``bank`` None: ``features`` is None, for predictions that need no input)."""
+def evaluate_segmentation(data: Conversations, grid: dict, collars: list[float], encoder, name: str,
+                          batch_size: int = 16) -> Evaluation:
+    """A trained window model with no adapter (``pretrained: segmentation``), on the adapters' own windows.
+
+    ``encoder``: the ``segmentation`` encoder with ``speakers=hard`` (or anything with its
+    ``sample_rate``, ``frame_offset`` and ``encode_batch`` giving a ``speakers`` tap of 0/1 local
+    speakers). Each window's audio goes through it alone, zero-padded to the window's length as
+    pyannote pads a recording's last chunk (segmentation-3.0 was trained on, and is run on, 10 s
+    chunks; a whole recording in one pass would be outside that), and each local speaker is brought
+    onto the label grid (:func:`~codecprobe.train.grid.to_grid`) and is active in a grid frame where
+    it speaks over at least half of it, the labels' own rule. Scored by the same code as an adapter.
+    """
+    rate, window = grid["rate"], grid["window_frames"]
+    sample_rate = encoder.sample_rate
+    window_samples = int(round(window / rate * sample_rate))
+    offset = encoder.frame_offset("speakers")
+    audio: dict[str, np.ndarray] = {}
+
+    def predict(recording: Recording, starts: list[int], mask: torch.Tensor) -> np.ndarray:
+        if recording.id not in audio:
+            audio.clear()  # one recording at a time
+            audio[recording.id] = read_audio(data.corpus.audio_path(recording.id), target_rate=sample_rate)[0]
+        signal = audio[recording.id]
+        chunks = []
+        for start in starts:
+            first = int(round(start / rate * sample_rate))
+            chunk = signal[first: first + window_samples]
+            chunks.append(np.pad(chunk, (0, window_samples - len(chunk))).astype(np.float32))
+        encoded = encoder.encode_batch(chunks, ["speakers"])
+        return np.stack([to_grid(e["speakers"].frames, e["speakers"].frame_rate, window, rate, offset) >= 0.5
+                         for e in encoded]).astype(np.float32)
+
+    return _score_windows(data, grid, collars, predict, batch_size, name)
+
+
+def frame_errors(decided: np.ndarray, targets: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``[miss, false alarm, confusion, speech]`` in frames, summed over windows: the DER of 0/1 ``decided``
+    ``[B, T, S_out]`` against ``targets`` ``[B, T, S]`` on the label grid (valid frames of ``mask``
+    ``[B, T]``), each window's outputs mapped one-to-one to its speakers to maximise their overlap
+    (md-eval's mapping, collar 0); what validation logs, cheaply, as ``val/der``.
+
+    >>> ref = np.array([[[1, 0], [1, 1], [0, 1], [0, 0]]])       # speaker 0, overlap, speaker 1, silence
+    >>> hyp = np.array([[[0, 1], [0, 1], [1, 0], [1, 0]]])       # output 1 is speaker 0, output 0 speaker 1
+    >>> frame_errors(hyp, ref, np.ones((1, 4), bool)).tolist()   # a miss in the overlap, a false alarm at the end
+    [1.0, 1.0, 0.0, 4.0]
+    """
+    totals = np.zeros(4)
+    for hyp, ref, valid in zip(decided, targets, mask):
+        hyp, ref = hyp[valid.astype(bool)] >= 0.5, ref[valid.astype(bool)] >= 0.5
+        rows, cols = linear_sum_assignment(-(hyp.T.astype(np.float64) @ ref))
+        correct = (hyp[:, rows] & ref[:, cols]).sum(axis=1)
+        n_hyp, n_ref = hyp.sum(axis=1), ref.sum(axis=1)
+        totals += [np.maximum(n_ref - n_hyp, 0).sum(), np.maximum(n_hyp - n_ref, 0).sum(),
+                   (np.minimum(n_ref, n_hyp) - correct).sum(), n_ref.sum()]
+    return totals
+
+
+def _score_windows(data: Conversations, grid: dict, collars: list[float], predict, batch_size: int,
+                   name: str) -> Evaluation:
+    """Windows of every recording through ``predict(recording, window starts, mask) -> [B, window, slots]``
+    0/1 decisions, and the scorer: every system, trained or not, is scored here."""
     rate, window = grid["rate"], grid["window_frames"]
     recordings: dict[str, dict[float, DerComponents]] = {}
     pictures: dict[str, list[WindowHypothesis]] = {}
@@ -127,10 +192,8 @@ def _score_windows(data: Conversations, bank: FrameBank | None, grid: dict, coll
         pictures[recording.id] = []
         for first in range(0, len(starts), batch_size):
             chunk = starts[first: first + batch_size]
-            features = None if bank is None else torch.from_numpy(np.stack(
-                [bank.window(bank.index(recording.id), s * input_ratio, window * input_ratio) for s in chunk]))
             mask = torch.from_numpy(np.stack([np.arange(window) < frames - s for s in chunk]))
-            for start, decided in zip(chunk, predict(features, mask)):
+            for start, decided in zip(chunk, predict(recording, chunk, mask)):
                 span = (start / rate, min((start + window) / rate, recording.duration))
                 hypothesis = window_turns(decided, start, rate, span[1])
                 mapping = {}

@@ -10,8 +10,8 @@ from codecprobe.report.plots import legend, pyplot, save_figure
 
 
 def draw(result: StudyResult, out: Path) -> list[str]:
-    """The loss curves and a few evaluation recordings; the names of the figures drawn."""
-    plots = [_loss_plot(result, out / "loss.png")]
+    """The loss and learning curves and a few evaluation recordings; the names of the figures drawn."""
+    plots = [_loss_plot(result, out / "loss.png"), _learning_plot(result, out / "learning.png")]
     plots += [_recording_plot(result, corpus, recording, out / f"recording-{slug(corpus)}-{slug(recording)}.png")
               for corpus, recording in _pictured(result)]
     return [p.name for p in plots if p is not None]
@@ -36,6 +36,35 @@ def _loss_plot(result: StudyResult, path: Path) -> Path:
     ax.set_ylabel(f"loss ({result.config.adapter.head}, {result.config.adapter.loss})")
     ax.set_title("Diarization adapter: training and validation loss")
     legend(ax, fontsize=7)
+    return save_figure(fig, path)
+
+
+def _learning_plot(result: StudyResult, path: Path) -> Path | None:
+    """Validation DER against the step, one panel per trained system (None: no system validated)."""
+    from codecprobe.adapter.study import learning_curve
+
+    curves = [(t.system, learning_curve(t.metrics)) for t in result.trainings]
+    curves = [(name, curve) for name, curve in curves if curve]
+    if not curves:
+        return None
+    plt = pyplot()
+    columns = min(3, len(curves))
+    rows = -(-len(curves) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(4 * columns, 2.8 * rows), sharex=True, sharey=True,
+                             squeeze=False)
+    systems = {s.name: s for s in result.systems}
+    for ax, (name, curve) in zip(axes.flat, curves):
+        steps, der = zip(*curve)
+        ax.plot(steps, der, marker="o", ms=2.5, lw=1.2)
+        best = min(range(len(der)), key=der.__getitem__)
+        ax.plot(steps[best], der[best], "r*", ms=9)
+        ax.set_title(name + ("" if systems[name].trained_encoders else " (UNTRAINED encoder)"), fontsize=9)
+        ax.set_xlabel("optimiser step", fontsize=8)
+        ax.set_ylabel("validation DER %", fontsize=8)
+        ax.grid(alpha=0.3)
+    for ax in axes.flat[len(curves):]:
+        ax.axis("off")
+    fig.suptitle("Learning curves: DER of the validation windows (label grid, collar 0; star: best)", fontsize=10)
     return save_figure(fig, path)
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from codecprobe.adapter.evaluate import frame_errors
 from codecprobe.adapter.losses import Powerset, hybrid_loss, pit_loss, sort_loss
 from codecprobe.adapter.model import DiarizationAdapter, MimiTop
 from codecprobe.train.grid import to_grid
@@ -73,7 +74,10 @@ class DiarizationModule(TapWindowModule):
     @torch.no_grad()
     def activity(self, features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """``[B, T, S]`` 0/1 decisions: sigmoid above the threshold, or the powerset's most likely class."""
-        logits = self(features, mask)
+        return self.decide(self(features, mask))
+
+    def decide(self, logits: torch.Tensor) -> torch.Tensor:
+        """0/1 decisions of ``logits`` (see :meth:`activity`)."""
         if self.powerset is not None:
             return self.powerset.decode(logits.argmax(dim=-1))
         return (torch.sigmoid(logits) > self.config["threshold"]).float()
@@ -84,9 +88,24 @@ class DiarizationModule(TapWindowModule):
         self.log("train/loss", loss, prog_bar=True, batch_size=len(batch["mask"]))
         return loss
 
+    def on_validation_epoch_start(self) -> None:
+        self._frame_errors = np.zeros(4)
+
     def validation_step(self, batch: dict, batch_index: int) -> None:
-        loss = self.loss(self(batch["features"], batch["mask"]), batch["targets"], batch["mask"])
+        logits = self(batch["features"], batch["mask"])
+        loss = self.loss(logits, batch["targets"], batch["mask"])
         self.log("val/loss", loss, prog_bar=True, sync_dist=True, batch_size=len(batch["mask"]))
+        self._frame_errors += frame_errors(*(x.detach().cpu().numpy() for x in
+                                             (self.decide(logits), batch["targets"], batch["mask"])))
+
+    def on_validation_epoch_end(self) -> None:
+        """``val/der``, ``val/vad_error``, ``val/confusion``: the validation windows' DER in % of their speech,
+        pooled over windows (and processes), on the label grid (:func:`~codecprobe.adapter.evaluate.frame_errors`):
+        the learning curve in the metric the study reports, at every validation."""
+        totals = self.trainer.strategy.reduce(torch.as_tensor(self._frame_errors, device=self.device),
+                                              reduce_op="sum").cpu().numpy()
+        miss, fa, confusion, _ = (totals / max(totals[3], 1.0) * 100).tolist()
+        self.log_dict({"val/der": miss + fa + confusion, "val/vad_error": miss + fa, "val/confusion": confusion})
 
     def parameter_groups(self) -> dict[str, list[torch.nn.Parameter]]:
         return {"adapter": list(self.adapter.parameters()),

@@ -20,10 +20,11 @@ def render(result: TrainResult) -> Report:
     records = result.evaluations + result.baselines
     system_rows = [[r["system"], r["weights"], ", ".join(f"{i['encoder']}:{i['tap']} ({i['dim']})" for i in r["inputs"]),
                     r["unfreeze_layers"], f"{r['parameters'] / 1e6:.2f} M", r["steps"], minutes(r["train_seconds"]),
-                    _number(r["best_val_loss"])] for r in result.systems]
+                    _number(r["best_val_loss"]), _best_der(r)] for r in result.systems]
     sections = [
         Section("Systems", [Table(["system", "weights", "inputs (dims)", "Mimi layers trained",
-                                   "trainable parameters", "steps", "training time", "best val loss"], system_rows)]),
+                                   "trainable parameters", "steps", "training time", "best val loss",
+                                   "best val DER (step) / last"], system_rows)]),
         Section("Results", [
             f"DER and its parts in % of scored speech, pooled over every window of every recording; "
             f"VAD error = miss + false alarm, confusion = speaker confusion within a window (the seed's split); "
@@ -55,7 +56,7 @@ def _result_row(record: dict, config) -> list:
 def _overview(result: TrainResult, records: list[dict], collar: float) -> Table:
     """One row per system (and the baseline), one column per evaluation corpus, training time last."""
     corpora = [d["name"] for d in result.data["evals"]]
-    seconds = {r["system"]: r["train_seconds"] for r in result.systems}
+    seconds = {r["system"]: r["train_seconds"] for r in result.systems if not r.get("pretrained")}
     rows = []
     for name in dict.fromkeys(r["system"] for r in records):
         cells = {r["corpus"]: r["collars"][f"{collar:g}"] for r in records if r["system"] == name}
@@ -87,6 +88,16 @@ def _about(result: TrainResult) -> list[str]:
         lines.append(f"controls: {', '.join(controls)}: {result.control_note}")
     lines.append("baseline: one speaker speaking through every window (no model)")
     return lines
+
+
+def _best_der(record: dict) -> str:
+    """The lowest validation DER, its step and the last one (``learning.png`` draws the whole curve)."""
+    if record.get("pretrained"):
+        return "pretrained: not trained here"
+    curve = record.get("val_der") or []
+    if not curve:
+        return "n/a"
+    return f"{record['best_val_der']:.1f} ({record['best_val_der_step']}) / {curve[-1][1]:.1f}"
 
 
 def _number(value: float | None) -> str:

@@ -23,7 +23,7 @@ import torch
 
 from codecprobe.adapter.config import AdapterConfig, InputTap, SystemConfig, TrainStudyConfig
 from codecprobe.train.conversations import check_distinct_ids, Conversations, DiarizationWindows, load_conversations, load_training
-from codecprobe.adapter.evaluate import Evaluation, evaluate, evaluate_one_speaker
+from codecprobe.adapter.evaluate import Evaluation, evaluate, evaluate_one_speaker, evaluate_segmentation
 from codecprobe.adapter.model import mimi_config_dict
 from codecprobe.adapter.module import DiarizationModule
 from codecprobe.encoders import Encoder
@@ -34,6 +34,8 @@ from codecprobe.train.grid import grid_frames
 from codecprobe.train.inputs import build_input, extract_inputs, input_record
 from codecprobe.train.run import FinishedRun, TrainingRun, read_run
 
+# the window model each ``pretrained`` system runs (its encoder and tap; read per window, never stored)
+PRETRAINED = {"segmentation": InputTap("segmentation", "speakers", options={"speakers": "hard"})}
 MIMI_LAYER_RATE_RATIO = 2  # Mimi's transformer runs at 25 Hz, twice its 12.5 Hz latent rate
 NORM_SAMPLE_WINDOWS = 64  # training windows whose frames set the input standardisation
 
@@ -96,11 +98,11 @@ def build_systems(config: TrainStudyConfig) -> list[System]:
     systems = []
     for system in config.systems:
         sources, encoders = [], []
-        for tap in system.inputs:
+        for tap in [PRETRAINED[system.pretrained]] if system.pretrained else system.inputs:
             encoder, source = build_input(tap, config.device, built, f"system {system.name or len(systems) + 1}")
             sources.append(source)
             encoders.append(encoder)
-        name = system.name or "+".join(f"{s.identity.encoder}-{s.tap}" for s in sources)
+        name = system.name or system.pretrained or "+".join(f"{s.identity.encoder}-{s.tap}" for s in sources)
         if any(other.name == name for other in systems):
             raise InputError(f"two systems are named {name!r}: give them distinct names")
         rate = config.grid_rate
@@ -128,8 +130,8 @@ def prepare(config: TrainStudyConfig, data: StudyData, systems: list[System], st
             progress: bool = True) -> None:
     """Extract every tap every system reads, for every corpus, into the store (what is there is skipped)."""
     corpora = {id(d.corpus): (d.name, d.corpus) for d in data.all()}.values()
-    extract_inputs(corpora, [pair for s in systems for pair in zip(s.encoders, s.sources)], store, progress,
-                   config.executor)
+    extract_inputs(corpora, [pair for s in systems if not s.config.pretrained for pair in zip(s.encoders, s.sources)],
+                   store, progress, config.executor)
 
 
 def bank_of(store: LatentStore, system: System, conversations: Conversations, grid_rate: float,
@@ -149,7 +151,7 @@ def windows_of(config: TrainStudyConfig, bank: FrameBank, conversations: Convers
 @dataclass
 class Training:
     system: str
-    checkpoint: Path  # the one evaluated: best.ckpt, or last.ckpt without validation
+    checkpoint: Path | None  # the one evaluated: best.ckpt, or last.ckpt without validation; None: pretrained
     global_step: int
     train_seconds: float
     parameters: int  # trainable
@@ -209,17 +211,22 @@ def run_study(config: TrainStudyConfig, out: str | Path, progress: bool = True, 
     if config.trainer.processes > 1 and len(systems) > 1:
         raise InputError(f"training on {config.trainer.processes} processes takes one system per command; "
                          f"this config has {len(systems)} ({', '.join(s.name for s in systems)})")
-    runs = {system.name: TrainingRun(out / "systems" / system.name) for system in systems}
+    runs = {system.name: TrainingRun(out / "systems" / system.name) for system in systems if not system.config.pretrained}
     if evaluate_only:
         for run in runs.values():
             run.require_trained()
     trainings, evaluations = [], []
     with open_store(config.store) as store:
         prepare(config, data, systems, store, progress)
-        banks = {(s.name, id(d)): bank_of(store, s, d, config.grid_rate, progress) for s in systems for d in data.all()}
+        banks = {(s.name, id(d)): bank_of(store, s, d, config.grid_rate, progress) for s in systems for d in data.all()
+                 if not s.config.pretrained}
     if prepare_only:
         return None
     for system in systems:
+        if system.config.pretrained:
+            trainings.append(Training(system.name, None, 0, 0.0, 0, [3], 0, 0, 0))
+            evaluations += [evaluate_pretrained(system, conversations, config, progress) for conversations in data.evals]
+            continue
         run = runs[system.name]
         if not evaluate_only:
             ratio = int(round(system.input_rate / config.grid_rate))
@@ -263,6 +270,14 @@ def evaluate_all(module: DiarizationModule, evals: list[Conversations], banks: d
     return results
 
 
+def evaluate_pretrained(system: System, conversations: Conversations, config: TrainStudyConfig,
+                        progress: bool) -> Evaluation:
+    """A ``pretrained`` system on the adapters' windows of one corpus (no training, nothing stored)."""
+    say(f"evaluating {system.name} on {conversations.name}", progress)
+    grid = {"rate": config.grid_rate, "window_frames": config.window_frames}
+    return evaluate_segmentation(conversations, grid, config.collars, system.encoders[0], system.name)
+
+
 def baselines(config: TrainStudyConfig, evals: list[Conversations]) -> list[Evaluation]:
     grid = {"rate": config.grid_rate, "window_frames": config.window_frames}
     return [evaluate_one_speaker(d, grid, config.collars) for d in evals]
@@ -304,16 +319,25 @@ def system_weights_label(system: System) -> str:
 
 def _system_record(system: System, training: Training) -> dict:
     val = [row["val/loss"] for row in training.metrics if row.get("val/loss") is not None]
+    curve = learning_curve(training.metrics)
+    best = min(curve, key=lambda point: point[1]) if curve else None
     return {
         "system": system.name, "weights": system_weights_label(system), "trained_encoders": system.trained_encoders,
         "control": not system.trained_encoders,
         "inputs": [source.describe() | {"dim": dim} for source, dim in zip(system.sources, training.dims)],
         "unfreeze_layers": system.config.unfreeze_layers, "parameters": training.parameters,
         "steps": training.global_step, "train_seconds": training.train_seconds,
-        "best_val_loss": min(val) if val else None, "checkpoint": str(training.checkpoint),
+        "best_val_loss": min(val) if val else None,
+        "checkpoint": str(training.checkpoint) if training.checkpoint else None, "pretrained": system.config.pretrained,
+        "val_der": curve, "best_val_der": best[1] if best else None, "best_val_der_step": best[0] if best else None,
         "train_windows": training.train_windows, "val_windows": training.val_windows,
         "dropped_speakers": training.dropped_speakers,
     }
+
+
+def learning_curve(metrics: list[dict]) -> list[list[float]]:
+    """``[step, validation DER %]`` at every validation of a run's metrics (the learning curve)."""
+    return [[int(row["step"]), round(row["val/der"], 3)] for row in metrics if row.get("val/der") is not None]
 
 
 def _evaluation_record(evaluation: Evaluation, config: TrainStudyConfig, system: System | None) -> dict:

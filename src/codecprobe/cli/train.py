@@ -20,6 +20,7 @@ a config file can list several, e.g. Mimi + GE2E partials (the seed's hybrid) an
     - {name: hybrid, inputs: [{encoder: mimi, random_init: true},
                               {encoder: ge2e, taps: [partials], settings: {partials_rate: 12.5}}]}
     - {name: unfreeze3, unfreeze_layers: 3, inputs: [{encoder: mimi, taps: [layer5], random_init: true}]}
+    - {name: segmentation-3.0, pretrained: segmentation}   # pyannote's model as it is: no adapter, no training
 Every knob is in the config (--config FILE.yaml, --set key=value, e.g. --set trainer.max_steps=500
 --set adapter.loss=pit); see docs/diarize.md. The merged config is saved beside the checkpoints
 (OUT/systems/<name>/) and in the report (OUT/report.md, OUT/results.json).
