@@ -35,7 +35,7 @@ from codecprobe.train.inputs import build_input, extract_inputs, input_record
 from codecprobe.train.run import FinishedRun, TrainingRun, read_run
 
 # the window model each ``pretrained`` system runs (its encoder and tap; read per window, never stored)
-PRETRAINED = {"segmentation": InputTap("segmentation", "speakers", options={"speakers": "hard"})}
+PRETRAINED = {"segmentation": InputTap("segmentation", ["speakers"], settings={"speakers": "hard"})}
 MIMI_LAYER_RATE_RATIO = 2  # Mimi's transformer runs at 25 Hz, twice its 12.5 Hz latent rate
 NORM_SAMPLE_WINDOWS = 64  # training windows whose frames set the input standardisation
 
