@@ -18,6 +18,7 @@ Only the encoder's frames, which are far smaller than the audio, are kept in mem
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
@@ -30,6 +31,7 @@ import soxr
 from codecprobe.audio.io import AudioError, _reason, audio_info
 from codecprobe.encoders.base import Encoder, FrameSequence
 from codecprobe.errors import InputError
+from codecprobe.quiet import native_stderr_silenced
 
 
 def audio_blocks(path: str | os.PathLike, rate: int, block_s: float = 60.0) -> Iterator[np.ndarray]:
@@ -45,8 +47,12 @@ def audio_blocks(path: str | os.PathLike, rate: int, block_s: float = 60.0) -> I
     read = 0
     try:
         with sf.SoundFile(str(path)) as handle:
+            # libmpg123 reports harmless bit-reservoir errors on some MP3s (Gecko's call) while it decodes
+            # block by block; the samples are exact (codecprobe.quiet)
+            chatter = native_stderr_silenced if handle.format == "MP3" else contextlib.nullcontext
             while read < info.num_samples:
-                samples = handle.read(min(per_block, info.num_samples - read), dtype="float32", always_2d=True)
+                with chatter():
+                    samples = handle.read(min(per_block, info.num_samples - read), dtype="float32", always_2d=True)
                 if len(samples) == 0:
                     raise AudioError(path, f"truncated: expected {info.num_samples} samples, got {read}")
                 if not np.isfinite(samples).all():  # float WAVs can hold NaN and inf (read_audio refuses them too)
