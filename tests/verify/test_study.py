@@ -218,8 +218,8 @@ def test_checks_that_need_no_work_run_before_any_work(corpus_dir, tmp_path, caps
     common = ["--corpus", str(corpus_dir), "--encoder", "mfcc", "--store", str(tmp_path / "s"), "--out",
               str(tmp_path / "o"), "--quiet"]
     assert main(["verify", *common, "--trials", str(every_speaker), "--backend", "cosine", "center"]) == 2
-    assert ("back-end(s) center must be fitted on speakers disjoint from the trials, and none of corpus0 is left "
-            "for it: give --train-corpus DIR (or --backend cosine)") in capsys.readouterr().err
+    assert (f"back-end(s) center must be fitted on speakers disjoint from the trials, and none of {corpus_dir.name} "
+            "is left for it: give --train-corpus DIR (or --backend cosine)") in capsys.readouterr().err
     assert main(["diagnose", *common, "--tap", "mel"]) == 2
     assert "encoder 'mfcc' has no tap(s) mel (--tap); its taps: mfcc" in capsys.readouterr().err
     assert main(["verify", *common, "--trials", str(tmp_path / "missing.txt")]) == 2
