@@ -237,15 +237,18 @@ class Encoder(abc.ABC):
         return FrameSequence(np.ascontiguousarray(array, dtype=np.float32), frame_rate, self.name, tap, self.weights_id)
 
 
-class TapLabels:
-    """Labels of a saved run of one encoder tap (a dataclass with ``encoder``, ``tap``, ``weights_id``,
-    ``trained`` and ``weights_name`` fields: structure's and nextlatent's runs)."""
+@dataclass
+class SavedTap:
+    """One tap of one encoder role as a study saves it (structure's and nextlatent's runs extend it with
+    their results and a ``weights_name`` field), with the labels tables and headings use."""
 
     encoder: str
-    tap: str
+    role: str  # "encoder" or "control"
     weights_id: str
     trained: bool
-    weights_name: str
+    weights: str  # "trained", "untrained" or "none"
+    settings: dict
+    tap: str
 
     @property
     def label(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from codecprobe.nextlatent.config import NextLatentConfig
-from codecprobe.encoders.base import TapLabels
+from codecprobe.encoders.base import SavedTap
 from codecprobe.report.results import Result
 
 
@@ -14,16 +14,9 @@ def reading(decrease: dict) -> str:
 
 
 @dataclass
-class NextLatentRun(TapLabels):
+class NextLatentRun(SavedTap):
     """Tier 1 for one tap of one encoder role, as saved."""
 
-    encoder: str
-    role: str  # "encoder" or "control"
-    weights_id: str
-    trained: bool
-    weights: str  # "trained", "untrained" or "none"
-    settings: dict
-    tap: str
     dim: int
     control_note: str
     anchors: dict  # train / val / eval

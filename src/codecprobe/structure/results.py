@@ -4,22 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from codecprobe.encoders.base import TapLabels
+from codecprobe.encoders.base import SavedTap
 from codecprobe.report.results import Result
 from codecprobe.structure.config import StructureConfig
 
 
 @dataclass
-class StructureRun(TapLabels):
+class StructureRun(SavedTap):
     """Phase 0 for one tap of one encoder role, as saved."""
 
-    encoder: str
-    role: str  # "encoder" or "control"
-    weights_id: str
-    trained: bool
-    weights: str  # "trained", "untrained" or "none"
-    settings: dict
-    tap: str
     frame_rate: float
     dim: int
     control_note: str
