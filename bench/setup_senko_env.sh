@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The offline peer for bench/diarize.py: senko 0.2.2 in a scratch venv of its own, outside the repo
-# (never a project dependency). Usage: bench/setup_senko_env.sh [VENV]   (default /work/senko-env)
+# (never a project dependency). Usage: bench/setup_senko_env.sh [VENV]   (default ../senko-env beside the repository)
 set -euo pipefail
-VENV=${1:-/work/senko-env}
+VENV=${1:-"$(cd "$(dirname "$0")/../.." && pwd)/senko-env"}
 python3 -m venv "$VENV"
 # torch first, so that senko's "torch<3,>=2.8" is already met by the CPU build and pip pulls no CUDA torch
 "$VENV/bin/pip" install --quiet torch==2.13.0
