@@ -82,3 +82,18 @@ def write_tone_corpus(root, speakers=("alice", "bob", "carol"), per_speaker=3, r
             sf.write(path, audio.astype(np.float32), rate)
             paths.append(path)
     return paths
+
+
+def write_pitch_corpus(root, pitches: dict[str, float], per_speaker: int, rate: int = 16000):
+    """Speaker folders of half-second files, each speaker a tone of its own pitch (1 % higher per file)
+    plus seeded noise: ``<speaker>/u<i>.wav``."""
+    import soundfile as sf
+
+    rng = np.random.default_rng(0)
+    t = np.arange(rate // 2) / rate
+    for speaker, pitch in pitches.items():
+        (root / speaker).mkdir()
+        for i in range(per_speaker):
+            audio = 0.3 * np.sin(2 * np.pi * pitch * (1 + 0.01 * i) * t) + 0.05 * rng.normal(size=t.size)
+            sf.write(root / speaker / f"u{i}.wav", audio.astype(np.float32), rate)
+    return root

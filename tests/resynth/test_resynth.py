@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile as sf
 
 from codecprobe.cli.main import main
 from codecprobe.encoders import register
@@ -15,6 +14,7 @@ from codecprobe.errors import InputError
 from codecprobe.resynth import study, verifiers
 from codecprobe.resynth.codecs import Resynthesiser, build_resynthesiser, codebooks_for
 from codecprobe.resynth.study import ResynthConfig, ResynthResult, run_resynth, write_resynth
+from tests.fakes import write_pitch_corpus
 
 
 class IdentityCodec(Encoder):
@@ -54,15 +54,7 @@ SPEAKERS = {"ann": 220.0, "bob": 330.0, "cat": 440.0}
 @pytest.fixture(scope="module")
 def corpus_dir(tmp_path_factory):
     """speaker-folders corpus: 3 speakers x 2 half-second files, each speaker a tone plus noise."""
-    root = tmp_path_factory.mktemp("corpus")
-    rng = np.random.default_rng(0)
-    t = np.arange(8000) / 16000
-    for speaker, pitch in SPEAKERS.items():
-        (root / speaker).mkdir()
-        for i in range(2):
-            audio = 0.3 * np.sin(2 * np.pi * pitch * (1 + 0.01 * i) * t) + 0.05 * rng.normal(size=t.size)
-            sf.write(root / speaker / f"u{i}.wav", audio.astype(np.float32), 16000)
-    return root
+    return write_pitch_corpus(tmp_path_factory.mktemp("corpus"), SPEAKERS, per_speaker=2)
 
 
 def band_energies(signals):

@@ -16,6 +16,7 @@ from codecprobe.encoders.spec import EncoderSpec
 from codecprobe.verify.config import PLDAConfig, StudyConfig, WeightedSumConfig
 from codecprobe.verify.study import run_verify, split_data, write_verify
 from tests.cli.test_help import snake_case_keys
+from tests.fakes import write_pitch_corpus
 
 SPEAKERS = {"ann": 220.0, "bob": 330.0, "cat": 440.0, "dan": 550.0}
 
@@ -23,15 +24,7 @@ SPEAKERS = {"ann": 220.0, "bob": 330.0, "cat": 440.0, "dan": 550.0}
 @pytest.fixture(scope="module")
 def corpus_dir(tmp_path_factory):
     """speaker-folders corpus: 4 speakers x 3 half-second files, each speaker a tone plus noise."""
-    root = tmp_path_factory.mktemp("corpus")
-    rng = np.random.default_rng(0)
-    t = np.arange(8000) / 16000
-    for speaker, pitch in SPEAKERS.items():
-        (root / speaker).mkdir()
-        for i in range(3):
-            audio = 0.3 * np.sin(2 * np.pi * pitch * (1 + 0.01 * i) * t) + 0.05 * rng.normal(size=t.size)
-            sf.write(root / speaker / f"u{i}.wav", audio.astype(np.float32), 16000)
-    return root
+    return write_pitch_corpus(tmp_path_factory.mktemp("corpus"), SPEAKERS, per_speaker=3)
 
 
 class TinyNet(Encoder):
