@@ -32,7 +32,8 @@ def summary_line(result) -> str:
     parts = [f"{r['verifier']} {r['kbps']:g} kbps: sim {r['similarity']:.3f}, EER {r['eer']:.2f} %"
              for r in result.rows if r["kbps"] is not None]
     reference = [f"{r['verifier']} original: EER {r['eer']:.2f} %" for r in result.rows if r["kbps"] is None]
-    return "; ".join(reference + parts)
+    # the weights label says UNTRAINED control where the codec is one (random init)
+    return f"{result.codec['encoder']} [{result.codec['weights']}]: " + "; ".join(reference + parts)
 
 
 def render(result) -> Report:
@@ -64,5 +65,6 @@ def render(result) -> Report:
     ])]
     if result.failures:
         sections.append(Section("Left out", [Bullets([f"{s}: {reason}" for s, reason in result.failures])]))
-    return Report(f"Resynthesis: {codec['encoder']}", about, sections, config_to_dict(result.config),
+    control = "" if codec["trained"] else " (UNTRAINED control)"
+    return Report(f"Resynthesis: {codec['encoder']}{control}", about, sections, config_to_dict(result.config),
                   result.provenance)
