@@ -23,8 +23,8 @@ def render(result: TrainResult) -> Report:
                     _number(r["best_val_loss"]), _best_der(r)] for r in result.systems]
     sections = [
         Section("Systems", [Table(["system", "weights", "inputs (dims)", "Mimi layers trained",
-                                   "trainable parameters", "steps", "training time", "best val loss",
-                                   "best val DER (step) / last"], system_rows)]),
+                                   "trainable parameters", "steps (evaluated checkpoint)", "training time (to it)",
+                                   "best val loss", "best val DER (step) / last"], system_rows)]),
         Section("Results", [
             f"DER and its parts in % of scored speech, pooled over every window of every recording; "
             f"VAD error = miss + false alarm, confusion = speaker confusion within a window (the seed's split); "
