@@ -65,7 +65,7 @@ def add_parser(subparsers) -> None:
 
 def add_study_args(parser: argparse.ArgumentParser) -> None:
     """The options verify and diagnose share."""
-    add_corpus_args(parser)
+    add_corpus_args(parser, required=False)  # or corpus in --config
     add_encoder_args(parser, when_absent="the encoders of --config, else mimi")
     parser.add_argument("--also", nargs="+", action="extend", default=[], metavar="NAME[:TAP,...]",
                         help="more encoders in the same table, default weights, e.g. --also mfcc "

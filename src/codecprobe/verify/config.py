@@ -195,6 +195,8 @@ class StudyConfig:
         """Refuse what cannot work, before any encoder is built (one line naming the setting)."""
         from codecprobe.config import ConfigError
 
+        if not self.corpus:
+            raise ConfigError("corpus: none given (--corpus, or corpus in --config)")
         if not self.encoders:
             raise ConfigError("encoders: no encoder given (--encoder, or encoders in --config)")
         names = [spec.encoder for spec in self.encoders]

@@ -71,6 +71,7 @@ def _check_trials(trials: Trials | None) -> None:
 
 
 def split_data(config: StudyConfig, with_trials: bool = True) -> Split:
+    config.check()
     corpus = load_corpus(config.corpus, config.layout)
     segments = [s for s in corpus.segments() if s.speaker is not None]
     if not segments:
