@@ -1,8 +1,6 @@
 """Issue 20 item 2: several encoders in one verify / diagnose run, one table across them (each encoder beside
 its untrained control, the ceilings marked), EER against tap and against kbps, and --seeds N for the seeded
 back-ends (mean and std over the seeds, checked against the single-seed runs)."""
-import json
-
 import numpy as np
 import pytest
 

@@ -119,13 +119,28 @@ def _score_plot(result: StudyResult, path: Path) -> Path | None:
     return save_figure(fig, path)
 
 
-def _lines(result: StudyResult):
-    """(plan, role, back-end, style, label) of every line across taps: each encoder and back-end solid, its control
-    dashed in the same colour; the ceilings apart (they are drawn level)."""
+def _lines(result: StudyResult, palette):
+    """(plan, role, back-end, style, colour, label) of every line across taps: each encoder and back-end solid in a
+    colour of its own, its control dashed in the same colour; the ceilings apart (they are drawn level)."""
     for plan in (p for p in result.plans if p.kind == "encoder"):
         for backend in result.config.backends:
+            colour = next(palette)
             for role, style in zip(plan.roles, ("-", "--")):
-                yield plan, role, backend, style, f"{plan.name} {backend}" + (" (control)" if style == "--" else "")
+                yield (plan, role, backend, style, colour,
+                       f"{plan.name} {backend}" + (" (control)" if style == "--" else ""))
+
+
+def _at_taps(result: StudyResult, plan, role, backend: str, key: str, taps: list[str], name: str):
+    """A role and back-end's value at each of ``taps`` (None where it has no row), and the line's label; a back-end
+    over all of the encoder's taps at once (weighted-sum) has one value, drawn level across them."""
+    def value(tap):
+        return _value(next((r for r in result.rows if r.identity == role.identity and r.role == role.name
+                            and r.tap == tap and r.backend == backend), None), key)
+
+    values = [value(tap) for tap in taps]
+    if taps and all(v is None for v in values) and len(plan.taps) > 1:
+        return [value("+".join(plan.taps))] * len(taps), f"{name}, all taps"
+    return values, name
 
 
 def _palette():
@@ -152,12 +167,10 @@ def _sweep_plot(result: StudyResult, path: Path, key: str, label: str, chance: f
     plt = pyplot()
     taps = list(dict.fromkeys(tap for plan in result.plans if plan.kind == "encoder" for tap in plan.taps))
     fig, ax = plt.subplots(figsize=(max(7, 0.6 * len(taps)), 4.6))
-    palette, colours = _palette(), {}
-    for plan, role, backend, style, name in _lines(result):
-        values = [_value(next((r for r in result.rows if r.identity == role.identity and r.role == role.name
-                               and r.tap == tap and r.backend == backend), None), key) for tap in plan.taps]
+    palette = _palette()
+    for plan, role, backend, style, colour, name in _lines(result, palette):
+        values, name = _at_taps(result, plan, role, backend, key, plan.taps, name)
         if any(v is not None for v in values):
-            colour = colours.get((plan.name, backend)) or colours.setdefault((plan.name, backend), next(palette))
             ax.plot([taps.index(t) for t in plan.taps], [np.nan if v is None else v for v in values], style,
                     marker="o", color=colour, label=name)
     _ceilings(result, ax, key, palette)
@@ -178,13 +191,13 @@ def _kbps_plot(result: StudyResult, path: Path) -> Path | None:
     the ceilings level; taps without a bitrate are not drawn."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.6))
-    palette, colours = _palette(), {}
-    for plan, role, backend, style, name in _lines(result):
-        points = sorted((plan.kbps[r.tap], r.eer) for r in result.rows if r.identity == role.identity
-                        and r.role == role.name and r.backend == backend and r.tap in plan.kbps)
-        if points:
-            colour = colours.get((plan.name, backend)) or colours.setdefault((plan.name, backend), next(palette))
-            ax.plot(*zip(*points), style, marker="o", color=colour, label=name)
+    palette = _palette()
+    for plan, role, backend, style, colour, name in _lines(result, palette):
+        taps = sorted(plan.kbps, key=plan.kbps.get)
+        values, name = _at_taps(result, plan, role, backend, "eer", taps, name)
+        if any(v is not None for v in values):
+            ax.plot([plan.kbps[t] for t in taps], [np.nan if v is None else v for v in values], style, marker="o",
+                    color=colour, label=name)
     _ceilings(result, ax, "eer", palette)
     ax.axhline(50.0, color="black", lw=0.8, ls=":", label="chance (50)")
     ax.set_xlabel("bitrate (kbps)")
@@ -198,7 +211,7 @@ def _kbps_plot(result: StudyResult, path: Path) -> Path | None:
 def _fisher_plot(result: StudyResult, path: Path) -> Path | None:
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
-    for plan, role, rows in _panels(result):
+    for plan, _, rows in _panels(result):
         for row in (r for r in rows if r.tap == plan.taps[0]):
             ax.plot(np.sort(row.diagnostics.fisher)[::-1], label=_line_label(result, plan, row))
     ax.set_yscale("log")
@@ -213,7 +226,7 @@ def _fisher_plot(result: StudyResult, path: Path) -> Path | None:
 def _variance_plot(result: StudyResult, path: Path) -> Path | None:
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
-    for plan, role, rows in _panels(result):
+    for plan, _, rows in _panels(result):
         for row in (r for r in rows if r.tap == plan.taps[0]):
             ax.plot(np.arange(1, len(row.diagnostics.explained_variance_ratio) + 1),
                     np.cumsum(row.diagnostics.explained_variance_ratio), label=_line_label(result, plan, row))
