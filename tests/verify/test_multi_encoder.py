@@ -218,3 +218,17 @@ def test_bad_specs_are_refused_in_one_line_before_any_work(corpus_dir, tmp_path,
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and error in lines[0]
     assert not (tmp_path / "s" / "shards").exists() or not any((tmp_path / "s" / "shards").iterdir())
+
+
+def test_the_codecs_recipe_is_a_valid_config():
+    """recipes/verify/codecs.yaml (the table in docs/verify.md): Lyra's latent and three bitrates with its control,
+    MFCC, the two ceilings, the three probes, 3 seeds, fitted and evaluated on disjoint corpora."""
+    from codecprobe.config import load_config
+    from tests.conftest import REPO_ROOT
+
+    config = load_config(StudyConfig, REPO_ROOT / "recipes" / "verify" / "codecs.yaml")
+    config.check()
+    assert config.encoders == [EncoderSpec("lyra", ["latent", "quant16", "quant30", "quant46"]), EncoderSpec("mfcc")]
+    assert config.ceilings == StudyConfig().ceilings and config.control
+    assert (config.backends, config.seeds) == (["cosine", "weighted-sum", "pooling-head"], 3)
+    assert config.corpus.startswith("../shared/data/") and config.train_corpus.startswith("../shared/data/")
