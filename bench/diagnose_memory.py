@@ -87,7 +87,7 @@ def main() -> None:
     from codecprobe.verify.config import StudyConfig
     from codecprobe.verify.study import EmbeddingSource, split_data
 
-    config = StudyConfig(corpus=str(args.corpus), encoder=EncoderSpec("ge2e"), store=str(work / "store"))
+    config = StudyConfig(corpus=str(args.corpus), encoders=[EncoderSpec("ge2e")], ceilings=[], store=str(work / "store"))
     split = split_data(config, with_trials=False)
     encoder = build_encoder("ge2e", BuildOptions(settings=utterance_settings("ge2e", {})))
     with LatentStore(config.store) as store:

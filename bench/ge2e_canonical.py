@@ -43,8 +43,8 @@ SHARED = ROOT.parent / "shared" / "data"
 
 def study_eer(corpus: Path, store: Path, canonical: bool):
     """EER (%) of verify's utterance tap with cosine scoring, and the study result (its split and trials)."""
-    config = StudyConfig(corpus=str(corpus), encoder=EncoderSpec("ge2e"), store=str(store), control=False, backends=["cosine"],
-                         taps=["utterance"], canonical_preprocessing=canonical,
+    config = StudyConfig(corpus=str(corpus), encoders=[EncoderSpec("ge2e", ["utterance"])], ceilings=[], store=str(store),
+                         control=False, backends=["cosine"], canonical_preprocessing=canonical,
                          bootstrap=BootstrapConfig(replicates=0))
     result = run_verify(config, progress=False)
     (row,) = result.rows

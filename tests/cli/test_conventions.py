@@ -133,7 +133,7 @@ def spec_fields():
     from codecprobe.structure.config import StructureConfig
     from codecprobe.verify.config import StudyConfig
 
-    places = [(StudyConfig, "encoder"), (StructureConfig, "encoders"), (NextLatentConfig, "encoder"),
+    places = [(StudyConfig, "encoders"), (StudyConfig, "ceilings"), (StructureConfig, "encoders"), (NextLatentConfig, "encoder"),
               (SystemConfig, "inputs"), (SpeakersConfig, "embedding"), (DiarizeConfig, "embedding"),
               (RefineStudyConfig, "systems")]
     return [(cls, name, typing.get_type_hints(cls)[name]) for cls, name in places]
@@ -160,7 +160,7 @@ def test_item5_one_mapping_gives_the_same_encoder_and_store_key_in_every_config(
     from codecprobe.verify.config import StudyConfig
 
     spec = {"encoder": "mfcc", "taps": ["mfcc"], "settings": {"n_mfcc": 13}}
-    specs = [load_config(StudyConfig, given={"encoder": spec}).encoder,
+    specs = [load_config(StudyConfig, given={"encoders": [spec]}).encoders[0],
              load_config(StructureConfig, given={"encoders": [spec]}).encoders[0],
              load_config(NextLatentConfig, given={"encoder": spec}).encoder,
              load_config(TrainStudyConfig, given={"systems": [{"inputs": [spec]}]}).systems[0].inputs[0],
@@ -184,13 +184,13 @@ def test_item5_options_reach_the_config_as_data_validated_in_one_place(tmp_path)
     from codecprobe.cli.verify import config_from_args
 
     path = tmp_path / "study.yaml"
-    path.write_text("encoder: {encoder: mfcc, seed: 3, settings: {n_mfcc: 13}}\n")
+    path.write_text("encoders: [{encoder: mfcc, seed: 3, settings: {n_mfcc: 13}}]\n")
     args = build_parser().parse_args(["verify", "--corpus", "c", "--encoder", "mfcc", "-o", "o",
                                       "--config", str(path), "--weights", "dir: with # a hash"])
     config = config_from_args(args)  # options not given keep the file's values
-    assert config.encoder == EncoderSpec("mfcc", weights="dir: with # a hash", seed=3, settings={"n_mfcc": 13})
-    with pytest.raises(ConfigError, match="config.encoder.seed: expected int"):
-        load_config(type(config), given={"encoder.seed": "three"})
+    assert config.encoders == [EncoderSpec("mfcc", weights="dir: with # a hash", seed=3, settings={"n_mfcc": 13})]
+    with pytest.raises(ConfigError, match=r"config.encoders\[0\].seed: expected int"):
+        load_config(type(config), given={"encoders": [{"encoder": "mfcc", "seed": "three"}]})
     for name in command_modules():  # no command writes its options out as key=value text for load_config
         source = inspect.getsource(__import__(f"codecprobe.cli.{name}", fromlist=["_"]))
         assert not re.search(r'f"\{key\}=', source), name

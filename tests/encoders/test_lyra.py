@@ -67,6 +67,9 @@ def test_taps_frames_and_rates(lyra, speech):
     assert lyra.taps == ("latent", *(f"quant{n}" for n in range(1, 47)))
     assert lyra.default_taps == ("latent",) and lyra.sample_rate == 16000
     assert lyra.sweep_taps == ("latent", "quant1", "quant2", "quant4", "quant8", "quant16", "quant46")
+    # Lyra's three modes (16, 30 and 46 codebooks of 4 bits at 50 Hz); no bitrate before the quantizer
+    assert [lyra.bitrate_kbps(tap) for tap in ("latent", "quant1", "quant16", "quant30", "quant46")] == pytest.approx(
+        [None, 0.2, 3.2, 6.0, 9.2])
     lengths = [1, 319, 320, 321, 16005]
     outputs = lyra.encode_batch([speech[0][:n] for n in lengths], ["latent", "quant16"])
     for n, out in zip(lengths, outputs):
@@ -278,16 +281,17 @@ def test_verify_sweeps_lyra_against_the_same_weights_permuted(weights, shared_da
     shutil.copytree(weights, copy)
     (copy / "lyra_config.binarypb").write_bytes(b"\x08\x04")  # other weights than the default copy
     out = tmp_path / "out"
-    assert main(["verify", "--corpus", str(corpus), "--encoder", "lyra", "--weights", str(copy), "--sweep",
+    assert main(["verify", "--no-ceilings", "--corpus", str(corpus), "--encoder", "lyra", "--weights", str(copy), "--sweep",
                  "--backend", "cosine", "--store", str(tmp_path / "store"), "--out", str(out), "--quiet"]) == 0
     results = json.loads((out / "results.json").read_text())
     assert [(r["role"], r["tap"]) for r in results["results"]] == [
         (role, tap) for role in ("encoder", "control")
         for tap in ("latent", "quant1", "quant2", "quant4", "quant8", "quant16", "quant46")]
     trained_id = build_lyra(BuildOptions(weights=str(copy))).weights_id
-    assert results["encoder"]["weights_id"] == trained_id
-    assert results["control"] == {**results["control"], "weights_id": f"permuted:seed=0:{trained_id}", "trained": False}
-    assert PERMUTED in results["control_note"] and PERMUTED in (out / "report.md").read_text()
+    (entry,) = results["encoders"]
+    assert entry["encoder"]["weights_id"] == trained_id
+    assert entry["control"] == {**entry["control"], "weights_id": f"permuted:seed=0:{trained_id}", "trained": False}
+    assert PERMUTED in entry["control_note"] and PERMUTED in (out / "report.md").read_text()
 
 
 def test_the_demo_shows_lyra_beside_its_permuted_control(weights, tmp_path, monkeypatch):

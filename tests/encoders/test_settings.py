@@ -80,11 +80,11 @@ def test_verify_records_encoder_settings_in_its_report(tmp_path):
             audio = 0.3 * np.sin(2 * np.pi * (150 + 80 * s) * t) + 0.02 * rng.normal(size=t.size)
             sf.write(corpus / speaker / f"{u}.wav", audio.astype(np.float32), 16000)
     out = tmp_path / "out"
-    assert main(["verify", "--corpus", str(corpus), "--encoder", "mfcc", "--encoder-opt", "n_mfcc=12",
+    assert main(["verify", "--no-ceilings", "--corpus", str(corpus), "--encoder", "mfcc", "--encoder-opt", "n_mfcc=12",
                  "--store", str(tmp_path / "store"), "--out", str(out), "--quiet"]) == 0
     results = json.loads((out / "results.json").read_text())
-    assert results["encoder"]["settings"]["n_mfcc"] == 12
-    assert results["config"]["encoder"]["settings"] == {"n_mfcc": 12}
+    assert results["encoders"][0]["encoder"]["settings"]["n_mfcc"] == 12
+    assert results["config"]["encoders"][0]["settings"] == {"n_mfcc": 12}
 
 
 def test_docs_and_help_list_every_encoders_settings_and_defaults(capsys):

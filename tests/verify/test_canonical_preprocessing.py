@@ -21,12 +21,13 @@ def test_verify_ge2e_equals_resemblyzers_documented_use(shared_data, tmp_path):
     """
     from resemblyzer import VoiceEncoder, preprocess_wav
 
-    config = StudyConfig(corpus=str(shared_data / "timit-sample"), encoder=EncoderSpec("ge2e"), store=str(tmp_path / "store"),
+    config = StudyConfig(corpus=str(shared_data / "timit-sample"), encoders=[EncoderSpec("ge2e")], ceilings=[],
+                         store=str(tmp_path / "store"),
                          control=False, backends=["cosine"], bootstrap=BootstrapConfig(replicates=0))
     result = run_verify(config, progress=False)
     (row,) = result.rows
     assert row.tap == "utterance" and row.identity.settings["trim_silences"] is True
-    assert "Resemblyzer's documented use: preprocess_wav" in result.preprocessing
+    assert "Resemblyzer's documented use: preprocess_wav" in result.plans[0].preprocessing
 
     model = VoiceEncoder(device="cpu", verbose=False)
     with torch_threads(1):  # Resemblyzer's LSTM crawls on two busy cores
@@ -39,7 +40,7 @@ def test_verify_ge2e_equals_resemblyzers_documented_use(shared_data, tmp_path):
     assert row.eer == pytest.approx(direct, abs=0.1)
 
     saved = write_verify(result, tmp_path / "report")
-    assert saved.preprocessing.startswith("ge2e's canonical utterance-level preprocessing, trim_silences=True")
+    assert saved.encoders[0].preprocessing.startswith("ge2e's canonical utterance-level preprocessing, trim_silences=True")
     assert "- preprocessing: ge2e's canonical" in (tmp_path / "report" / "report.md").read_text()
 
 

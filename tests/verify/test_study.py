@@ -57,7 +57,7 @@ register("verify-tinynet")(TinyNet)
 
 
 def config(corpus_dir, tmp_path, **changes):
-    return StudyConfig(corpus=str(corpus_dir), encoder=EncoderSpec("mfcc"), store=str(tmp_path / "store"), **changes)
+    return StudyConfig(corpus=str(corpus_dir), encoders=[EncoderSpec("mfcc")], ceilings=[], store=str(tmp_path / "store"), **changes)
 
 
 def test_seeded_speaker_split_is_disjoint(corpus_dir, tmp_path):
@@ -88,18 +88,19 @@ def test_verify_equals_a_direct_computation(corpus_dir, tmp_path):
     np.testing.assert_allclose(center.scores, scores, atol=1e-5)
     assert center.eer == pytest.approx(100 * metrics.eer(scores, split.trials.labels), abs=1e-6)
     assert [r.role for r in result.rows] == ["encoder", "encoder"]  # mfcc has no weights: no control
-    assert "baseline without weights" in result.control_note
+    assert "baseline without weights" in result.plans[0].control_note
 
 
 def test_trained_encoder_gets_an_untrained_control_in_every_output(corpus_dir, tmp_path):
     out = tmp_path / "out"
-    code = main(["verify", "--corpus", str(corpus_dir), "--encoder", "verify-tinynet", "--store", str(tmp_path / "s"),
+    code = main(["verify", "--no-ceilings", "--corpus", str(corpus_dir), "--encoder", "verify-tinynet", "--store", str(tmp_path / "s"),
                  "--out", str(out), "--backend", "cosine", "--backend", "center", "--backend", "probe",
                  "--set", "probe.max_epochs=20", "--quiet"])
     assert code == 0
     results = json.loads((out / "results.json").read_text())
-    assert results["encoder"]["weights_id"] == "tiny-v1" and results["encoder"]["trained"] is True
-    assert results["control"]["weights_id"] == "random-init:seed=0" and results["control"]["trained"] is False
+    (entry,) = results["encoders"]
+    assert entry["encoder"]["weights_id"] == "tiny-v1" and entry["encoder"]["trained"] is True
+    assert entry["control"]["weights_id"] == "random-init:seed=0" and entry["control"]["trained"] is False
     assert {"eer", "min_dcf", "mean_pos", "mean_neg", "n_trials"} <= set(results)
     assert set(results["min_dcf"]) == {"0.01", "0.05"}
     assert results["n_trials"] == 15
@@ -116,16 +117,16 @@ def test_trained_encoder_gets_an_untrained_control_in_every_output(corpus_dir, t
 
 
 def test_random_init_run_is_itself_the_control(corpus_dir, tmp_path):
-    result = run_verify(StudyConfig(corpus=str(corpus_dir), encoder=EncoderSpec("verify-tinynet", random_init=True),
+    result = run_verify(StudyConfig(corpus=str(corpus_dir), encoders=[EncoderSpec("verify-tinynet", random_init=True)], ceilings=[],
                                     store=str(tmp_path / "s"), backends=["cosine"]), progress=False)
     assert [r.role for r in result.rows] == ["encoder"]
     assert result.rows[0].identity.trained is False
-    assert "itself the untrained control" in result.control_note
+    assert "itself the untrained control" in result.plans[0].control_note
 
 
 def test_sweep_over_taps_writes_a_sweep_plot(corpus_dir, tmp_path):
     out = tmp_path / "sweep"
-    assert main(["verify", "--corpus", str(corpus_dir), "--encoder", "verify-tinynet", "--sweep", "--no-control",
+    assert main(["verify", "--no-ceilings", "--corpus", str(corpus_dir), "--encoder", "verify-tinynet", "--sweep", "--no-control",
                  "--store", str(tmp_path / "s"), "--out", str(out), "--quiet"]) == 0
     results = json.loads((out / "results.json").read_text())
     assert [(r["tap"], r["backend"]) for r in results["results"]] == [
@@ -135,7 +136,7 @@ def test_sweep_over_taps_writes_a_sweep_plot(corpus_dir, tmp_path):
 
 def test_diagnose_command(corpus_dir, tmp_path):
     out = tmp_path / "diag"
-    assert main(["diagnose", "--corpus", str(corpus_dir), "--encoder", "mfcc", "--store", str(tmp_path / "s"),
+    assert main(["diagnose", "--no-ceilings", "--corpus", str(corpus_dir), "--encoder", "mfcc", "--store", str(tmp_path / "s"),
                  "--out", str(out), "--quiet"]) == 0
     results = json.loads((out / "results.json").read_text())
     assert [r["backend"] for r in results["results"]] == ["cosine", "center"]
@@ -147,7 +148,7 @@ def test_diagnose_command(corpus_dir, tmp_path):
 def test_unknown_file_in_trial_list_is_reported_with_file_and_line(corpus_dir, tmp_path, capsys):
     trials = tmp_path / "trials.txt"
     trials.write_text("1 ann/u0.wav ann/u1.wav\n0 ann/u0.wav eve/u9.wav\n")
-    code = main(["verify", "--corpus", str(corpus_dir), "--encoder", "mfcc", "--trials", str(trials),
+    code = main(["verify", "--no-ceilings", "--corpus", str(corpus_dir), "--encoder", "mfcc", "--trials", str(trials),
                  "--store", str(tmp_path / "s"), "--out", str(tmp_path / "o"), "--quiet"])
     assert code == 2
     assert "trials.txt:2: eve/u9.wav is not a segment of the corpus" in capsys.readouterr().err
@@ -163,7 +164,7 @@ def test_trial_list_speakers_are_kept_out_of_fitting(corpus_dir, tmp_path):
 
 def test_real_speech_vctk_with_mfcc(shared_data, tmp_path):
     """Regression on real speech: 4 VCTK speakers, 2 held out for fitting, 190 trials of the other 2."""
-    result = run_verify(StudyConfig(corpus=str(shared_data / "vctk-autovc"), encoder=EncoderSpec("mfcc"),
+    result = run_verify(StudyConfig(corpus=str(shared_data / "vctk-autovc"), encoders=[EncoderSpec("mfcc")], ceilings=[],
                                     store=str(tmp_path / "s"), backends=["cosine"]), progress=False)
     row = result.rows[0]
     assert (row.summary.n_trials, row.summary.n_target) == (190, 90)
@@ -189,7 +190,7 @@ def test_vad_pooling_ignores_added_silence(shared_data, tmp_path):
     segments = sorted(corpus.segments(), key=lambda s: s.id)  # padded, plain
 
     def distance(vad: bool) -> float:
-        config = StudyConfig(corpus=str(corpus.root), encoder=EncoderSpec("mfcc"), vad=vad, store=str(tmp_path / "store"))
+        config = StudyConfig(corpus=str(corpus.root), encoders=[EncoderSpec("mfcc")], ceilings=[], vad=vad, store=str(tmp_path / "store"))
         with LatentStore(config.store) as store:
             embeddings = EmbeddingSource(encoder, store, config, progress=False)
             embeddings.extract(corpus, ["mfcc"])
@@ -208,7 +209,7 @@ def test_checks_that_need_no_work_run_before_any_work(corpus_dir, tmp_path, caps
     every_speaker.write_text("".join(f"{int(a[:3] == b[:3])} {a} {b}\n" for a, b in
                                      [("ann/u0.wav", "ann/u1.wav"), ("ann/u0.wav", "bob/u0.wav"),
                                       ("cat/u0.wav", "dan/u0.wav"), ("cat/u1.wav", "cat/u2.wav")]))
-    common = ["--corpus", str(corpus_dir), "--encoder", "mfcc", "--store", str(tmp_path / "s"), "--out",
+    common = ["--no-ceilings", "--corpus", str(corpus_dir), "--encoder", "mfcc", "--store", str(tmp_path / "s"), "--out",
               str(tmp_path / "o"), "--quiet"]
     assert main(["verify", *common, "--trials", str(every_speaker), "--backend", "cosine", "center"]) == 2
     assert (f"back-end(s) center must be fitted on speakers disjoint from the trials, and none of {corpus_dir.name} "
@@ -231,7 +232,7 @@ def test_unreadable_inputs_are_named_and_the_status_says_so(corpus_dir, tmp_path
     sf.write(corpus / "ann" / "u2.wav", audio, rate, subtype="FLOAT")
     (corpus / "bob" / "u3.wav").write_bytes(b"RIFF....not audio")
     out = tmp_path / "out"
-    assert main(["verify", "--corpus", str(corpus), "--encoder", "mfcc", "--store", str(tmp_path / "s"),
+    assert main(["verify", "--no-ceilings", "--corpus", str(corpus), "--encoder", "mfcc", "--store", str(tmp_path / "s"),
                  "--out", str(out), "--train-fraction", "0.5", "--quiet"]) == 1
     results = json.loads((out / "results.json").read_text())
     left_out = {Path(f["input"]).name if "/" in f["input"] and f["input"].endswith(".wav") else f["input"]: f["reason"]
@@ -241,7 +242,7 @@ def test_unreadable_inputs_are_named_and_the_status_says_so(corpus_dir, tmp_path
     report = (out / "report.md").read_text()
     assert "## Inputs left out (2)" in report and "u3.wav" in report
     assert "left out: " in capsys.readouterr().err
-    assert main(["verify", "--corpus", str(corpus_dir), "--encoder", "mfcc", "--store", str(tmp_path / "s"),
+    assert main(["verify", "--no-ceilings", "--corpus", str(corpus_dir), "--encoder", "mfcc", "--store", str(tmp_path / "s"),
                  "--out", str(tmp_path / "clean"), "--quiet"]) == 0
 
 
@@ -305,7 +306,7 @@ def test_plots_stand_alone(corpus_dir, tmp_path, monkeypatch):
         return save(fig, path, **options)
 
     monkeypatch.setattr(figures, "save_figure", inspect)
-    result = run_verify(StudyConfig(corpus=str(corpus_dir), encoder=EncoderSpec("verify-tinynet"), store=str(tmp_path / "s"),
+    result = run_verify(StudyConfig(corpus=str(corpus_dir), encoders=[EncoderSpec("verify-tinynet")], ceilings=[], store=str(tmp_path / "s"),
                                     sweep=True), progress=False)
     write_verify(result, tmp_path / "out")
     by_name = {name: (axes, suptitle) for name, axes, suptitle in seen}
@@ -325,7 +326,7 @@ def test_plots_stand_alone(corpus_dir, tmp_path, monkeypatch):
 
 
 def test_issue18_item9_weights_are_a_short_label_with_the_full_id_once_in_a_footnote(corpus_dir, tmp_path):
-    result = run_verify(StudyConfig(corpus=str(corpus_dir), encoder=EncoderSpec("verify-tinynet"), store=str(tmp_path / "s")),
+    result = run_verify(StudyConfig(corpus=str(corpus_dir), encoders=[EncoderSpec("verify-tinynet")], ceilings=[], store=str(tmp_path / "s")),
                         progress=False)
     write_verify(result, tmp_path / "out")
     report = (tmp_path / "out" / "report.md").read_text()
@@ -363,7 +364,7 @@ def test_no_empty_plot_is_written(tmp_path):
 def test_plda_and_calibration_fields_in_results(corpus_dir, tmp_path):
     """Item 20.3: --backend plda runs; every row has actDCF beside minDCF, Cllr and min Cllr; results.json reloads."""
     out = tmp_path / "out"
-    assert main(["verify", "--corpus", str(corpus_dir), "--encoder", "mfcc", "--store", str(tmp_path / "s"),
+    assert main(["verify", "--no-ceilings", "--corpus", str(corpus_dir), "--encoder", "mfcc", "--store", str(tmp_path / "s"),
                  "--out", str(out), "--backend", "center", "plda", "--set", "plda.n_components=4", "--quiet"]) == 0
     results = json.loads((out / "results.json").read_text())
     assert [r["backend"] for r in results["results"]] == ["center", "plda"]
@@ -390,7 +391,7 @@ TINY_HEADS = ["--set", "weighted_sum.max_epochs=5", "pooling_head.max_epochs=2",
 def test_frame_backends_run_in_verify(corpus_dir, tmp_path):
     """Item 20.3: the pooling head runs on each tap's frames, the weighted sum once over all taps with its weights."""
     out = tmp_path / "out"
-    assert main(["verify", "--corpus", str(corpus_dir), "--encoder", "verify-tinynet", "--sweep",
+    assert main(["verify", "--no-ceilings", "--corpus", str(corpus_dir), "--encoder", "verify-tinynet", "--sweep",
                  "--store", str(tmp_path / "s"), "--out", str(out), "--backend", "center", "pooling-head",
                  "weighted-sum", *TINY_HEADS]) == 0
     results = json.loads((out / "results.json").read_text())
@@ -422,14 +423,14 @@ register("verify-tinynet-narrow")(TinyNetNarrowTap)
 
 
 def test_weighted_sum_over_taps_of_two_widths_is_refused_in_one_line(corpus_dir, tmp_path, capsys):
-    assert main(["verify", "--corpus", str(corpus_dir), "--encoder", "verify-tinynet-narrow", "--sweep",
+    assert main(["verify", "--no-ceilings", "--corpus", str(corpus_dir), "--encoder", "verify-tinynet-narrow", "--sweep",
                  "--store", str(tmp_path / "s"), "--out", str(tmp_path / "o"), "--backend", "weighted-sum",
                  *TINY_HEADS]) == 2
     assert ("--backend weighted-sum needs taps of one width; verify-tinynet-narrow has proj 6, abs 3: choose taps "
             "of one width with --tap") in capsys.readouterr().err
 
 
-PROBES = {"encoder": EncoderSpec("verify-tinynet"), "sweep": True, "backends": ["plda", "weighted-sum"],
+PROBES = {"encoders": [EncoderSpec("verify-tinynet")], "sweep": True, "backends": ["plda", "weighted-sum"],
           "plda": PLDAConfig(n_components=2), "weighted_sum": WeightedSumConfig(max_epochs=5)}
 
 
@@ -444,7 +445,7 @@ def test_codecprobe_report_rerenders_the_same_report_without_computing(corpus_di
     from codecprobe.verify import study as studies
 
     out = tmp_path / study
-    settings = {"corpus": str(corpus_dir), "encoder": EncoderSpec("mfcc"), "store": str(tmp_path / "store"),
+    settings = {"corpus": str(corpus_dir), "encoders": [EncoderSpec("mfcc")], "ceilings": [], "store": str(tmp_path / "store"),
                 "train_fraction": 0.5}
     result = getattr(studies, study)(StudyConfig(**settings | changes), out, progress=False)
     if changes:
@@ -516,5 +517,5 @@ def test_item6_ratios_on_a_degenerate_space_carry_no_verdict_and_the_report_says
                                fisher_mean=7.83)
     text = to_markdown(render_diagnose(dataclasses.replace(result, results=[flat])))
     assert "| 4.910 (degenerate space) |" in text and "| 7.830 (degenerate space) |" in text
-    assert "**Degenerate space** in encoder mfcc cosine (participation ratio 1.10)" in text
+    assert "**Degenerate space** in encoder mfcc:mfcc cosine (participation ratio 1.10)" in text
     assert "while the EER, which compares whole embeddings by cosine, stays poor" in text

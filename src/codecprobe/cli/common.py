@@ -185,6 +185,15 @@ def encoder_spec_from_args(args: argparse.Namespace) -> dict:
     return {key: value for key, value in given.items() if value is not None}
 
 
+def encoder_spec_from_text(text: str, option: str = "--also") -> dict:
+    """``NAME[:TAP,...]`` (e.g. ``lyra:latent,quant16``) as :class:`~codecprobe.encoders.spec.EncoderSpec` fields,
+    the encoder's default weights and settings."""
+    name, _, taps = text.partition(":")
+    if not name.strip():
+        raise InputError(f"{option} {text!r}: expected NAME[:TAP,...], e.g. lyra:latent,quant16")
+    return {"encoder": name.strip(), "taps": [t.strip() for t in taps.split(",") if t.strip()]}
+
+
 def encoder_settings_help() -> str:
     """Every encoder's settings with their defaults (imports every encoder module: for --help only)."""
     from codecprobe.encoders import available_encoders, describe_settings

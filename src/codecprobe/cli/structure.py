@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from codecprobe.cli.common import (add_out_arg, EXIT_STATUSES, add_encoder_args, add_store_args, encoder_spec_from_args,
-                                   skipped_status)
+                                   encoder_spec_from_text, skipped_status)
 
 
 def add_parser(subparsers) -> None:
@@ -58,15 +58,10 @@ def config_from_args(args: argparse.Namespace):
         "device": args.device,
     }
     if args.encoder:
-        given["encoders"] = [encoder_spec_from_args(args), *map(_also, args.also)]
+        given["encoders"] = [encoder_spec_from_args(args), *map(encoder_spec_from_text, args.also)]
     elif args.also:
-        given["encoders"] = [_also(item) for item in args.also]
+        given["encoders"] = [encoder_spec_from_text(item) for item in args.also]
     return load_config(StructureConfig, args.config, args.set, given)
-
-
-def _also(item: str) -> dict:
-    name, _, taps = item.partition(":")
-    return {"encoder": name, "taps": [t for t in taps.split(",") if t]}
 
 
 def run(args: argparse.Namespace) -> int:

@@ -65,8 +65,15 @@ def add_parser(subparsers) -> None:
 
 def add_study_args(parser: argparse.ArgumentParser) -> None:
     """The options verify and diagnose share."""
-    add_corpus_args(parser)
-    add_encoder_args(parser)
+    add_corpus_args(parser, required=False)  # or corpus in --config
+    add_encoder_args(parser, when_absent="the encoders of --config, else mimi")
+    parser.add_argument("--also", nargs="+", action="extend", default=[], metavar="NAME[:TAP,...]",
+                        help="more encoders in the same table, default weights, e.g. --also mfcc "
+                             "lyra:latent,quant16 (each with its control; default: none)")
+    parser.add_argument("--ceiling", nargs="+", action="extend", dest="ceilings", metavar="NAME[:TAP,...]",
+                        help="dedicated speaker encoders run beside as the ceiling rows, no control (default: "
+                             + " and ".join(f"{c.encoder}:{','.join(c.taps)}" for c in DEFAULTS.ceilings) + ")")
+    parser.add_argument("--no-ceilings", dest="no_ceilings", action="store_true", help="no ceiling rows")
     add_store_args(parser)
     add_executor_args(parser)
     add_out_arg(parser, "report folder")
@@ -77,8 +84,11 @@ def add_study_args(parser: argparse.ArgumentParser) -> None:
                         help="without --train-corpus: share of speakers held out for fitting "
                              f"(default {DEFAULTS.train_fraction:g})")
     parser.add_argument("--split-seed", type=int, help=f"seed of that speaker split (default {DEFAULTS.split_seed})")
+    parser.add_argument("--seeds", type=int, help=f"verify: fit every seeded back-end (probe, weighted-sum, "
+                                                  f"pooling-head) with this many seeds and report mean ± std "
+                                                  f"(default {DEFAULTS.seeds})")
     parser.add_argument("--sweep", action="store_true", default=None,
-                        help="the encoder's sweep taps (mimi: seanet, layer1-8, prequant, quant1/2/4/8; "
+                        help="each encoder's sweep taps (mimi: seanet, layer1-8, prequant, quant1/2/4/8; "
                              "lyra: latent, quant1/2/4/8/16/46; others: every tap)")
     parser.add_argument("--pooling", choices=("mean", "mean+std"),
                         help=f"utterance pooling (default {DEFAULTS.pooling})")
@@ -103,14 +113,16 @@ def add_backend_args(parser: argparse.ArgumentParser, what: str) -> None:
 
 def config_from_args(args: argparse.Namespace):
     """Defaults, then --config, then the options given on the command line, then --set."""
-    from codecprobe.cli.common import encoder_spec_from_args, executor_settings_from_args
+    from codecprobe.cli.common import encoder_spec_from_text, executor_settings_from_args
     from codecprobe.config import load_config
     from codecprobe.verify.config import StudyConfig
 
+    ceilings = [] if args.no_ceilings else args.ceilings and [encoder_spec_from_text(c, "--ceiling")
+                                                                for c in args.ceilings]
     given = {
         "corpus": args.corpus, "layout": args.layout, "train_corpus": args.train_corpus,
         "train_layout": args.train_layout, "train_fraction": args.train_fraction, "split_seed": args.split_seed,
-        **{f"encoder.{key}": value for key, value in encoder_spec_from_args(args).items()},
+        "encoders": _encoders(args), "ceilings": ceilings, "seeds": args.seeds,
         "device": args.device, "store": args.store,
         "sweep": args.sweep, "pooling": args.pooling, "vad": args.vad, "control": args.control,
         "control_seed": args.control_seed, "backends": getattr(args, "backends", None),
@@ -120,6 +132,28 @@ def config_from_args(args: argparse.Namespace):
         **executor_settings_from_args(args, prefix="executor."),
     }
     return load_config(StudyConfig, args.config, args.set, given)
+
+
+def _encoders(args: argparse.Namespace) -> list[dict] | None:
+    """The encoders the command line gives, as EncoderSpec fields (None: the config's). ``--encoder`` names the
+    first (an entry of --config with its name gives the options not on the command line), ``--also`` the others;
+    without ``--encoder``, the encoder options change the config's first encoder and ``--also`` adds to its list."""
+    import dataclasses
+
+    from codecprobe.cli.common import encoder_spec_from_args, encoder_spec_from_text
+    from codecprobe.config import load_config
+    from codecprobe.verify.config import StudyConfig
+
+    options = encoder_spec_from_args(args)
+    if not options and not args.also:
+        return None
+    configured = [dataclasses.asdict(spec) for spec in load_config(StudyConfig, args.config).encoders]
+    if args.encoder:
+        same = [spec for spec in configured if spec["encoder"] == args.encoder]
+        head = [(same[0] if same else {}) | options]
+    else:
+        head = [configured[0] | options, *configured[1:]] if configured else []
+    return head + [encoder_spec_from_text(item) for item in args.also]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -144,7 +178,8 @@ def report_written(result, out: Path) -> int:
 
 def summary_line(result) -> str:
     """One line of a :class:`~codecprobe.verify.results.VerifyResult`: the headline EER and its verdict."""
-    encoder, primary, interval = result.encoder, result.results[0], result.eer_interval
+    primary, interval = result.results[0], result.eer_interval
+    encoder = result.weights(primary.encoder, primary.role)
     return (f"{encoder.encoder}:{primary.tap} {primary.backend} [{encoder.short_label}]: EER {result.eer:.2f}%"
             + ("" if interval is None else f" ({interval[0]:.1f}-{interval[1]:.1f}%)")
             + " minDCF " + ", ".join(f"{p}: {v:.3f}" for p, v in result.min_dcf.items())

@@ -108,8 +108,8 @@ def _identity(config: DemoConfig, data: DemoData, out: Path, names: dict[str, st
         for name in config.encoders:
             study = StudyConfig(
                 corpus=str(corpus.root), layout=corpus.layout,
-                encoder=EncoderSpec(name, taps=list(utterance_use(name).taps[:1]), seed=config.seed,
-                                    settings=config.settings.get(name, {})),
+                encoders=[EncoderSpec(name, taps=list(utterance_use(name).taps[:1]), seed=config.seed,
+                                      settings=config.settings.get(name, {}))], ceilings=[],
                 train_corpus=None if fitted is None else str(fitted.root),
                 train_layout=None if fitted is None else fitted.layout,
                 control=name in config.controls, store=str(out / "store"), backends=list(config.backends))
@@ -121,7 +121,7 @@ def _identity(config: DemoConfig, data: DemoData, out: Path, names: dict[str, st
                 skipped.append(f"{name}: {str(error).splitlines()[0]}")
                 say(f"{name} skipped: {skipped[-1]}")
                 continue
-            for _, record in verified.roles:
+            for _, record in verified.encoders[0].roles:
                 names[encoder_label(record.encoder, record.trained, record.weights)] = record.description
             rows += [{"eval_set": corpus_label(corpus.name),
                       "train_set": corpus_label(fitted.name) if fitted else "held-out half",

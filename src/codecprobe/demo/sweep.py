@@ -61,11 +61,11 @@ def speaker_studies(config: DemoConfig, corpora: list[Corpus], encoders, out: Pa
             identity = encoder.identity()
             trained_mimi = identity.encoder == "mimi" and identity.weights == "trained"
             study = StudyConfig(  # the encoder's canonical utterance-level preprocessing and primary tap
-                corpus=str(corpus.root), layout=corpus.layout, encoder=EncoderSpec(
+                corpus=str(corpus.root), layout=corpus.layout, encoders=[EncoderSpec(
                     identity.encoder, taps=[(utterance_use(identity.encoder).taps or encoder.default_taps)[0]],
                     weights=config.mimi_weights if trained_mimi and config.mimi_weights != "auto" else None,
                     random_init=identity.weights == "untrained", seed=config.seed,
-                    settings=config.settings.get(identity.encoder, {})),
+                    settings=config.settings.get(identity.encoder, {}))], ceilings=[],
                 store=str(out / "store"), backends=["cosine", "center", "probe"],
             )
             folder = out / "studies" / f"{corpus.name}-{identity.encoder}"

@@ -195,6 +195,11 @@ class Encoder(abc.ABC):
         """The taps a study's ``--sweep`` runs: every tap, unless the encoder names fewer."""
         return self.taps
 
+    def bitrate_kbps(self, tap: str) -> float | None:
+        """The bitrate of a quantizer tap (kbps: the codes that make it, per second); None for a tap that is no
+        code (a codec's latent, a network layer, features)."""
+        return None
+
     @abc.abstractmethod
     def identity(self) -> EncoderIdentity:
         ...

@@ -124,6 +124,11 @@ class LyraEncoder(Encoder):
     def sweep_taps(self) -> tuple[str, ...]:
         return ("latent", *(f"quant{n}" for n in (1, 2, 4, 8, 16, NUM_QUANTIZERS)))
 
+    def bitrate_kbps(self, tap: str) -> float | None:
+        """``quantN``: N codebooks of 4 bits at 50 Hz (quant16: 3.2 kbps, quant30: 6, quant46: 9.2)."""
+        (tap,) = self.check_taps([tap])
+        return int(tap[len("quant"):]) * self.kbps_per_codebook if tap.startswith("quant") else None
+
     def identity(self) -> EncoderIdentity:
         return self._identity
 

@@ -151,12 +151,16 @@ class StudyConfig:
     max_trials_per_class: int | None = None  # None: every pair of the evaluation segments
     trial_seed: int = 0
     exclude_same_recording: bool = False
-    # encoder (its seed also seeds the probe back-end)
-    encoder: EncoderSpec = field(default_factory=EncoderSpec)  # empty taps: its primary utterance taps, else its default
+    # encoders, side by side in one table (empty taps: each one's primary utterance taps, else its default taps)
+    encoders: list[EncoderSpec] = field(default_factory=lambda: [EncoderSpec()])
+    # dedicated speaker encoders run beside them as the ceiling rows, without a control ([]: none); one that is
+    # also among the encoders runs once, as an encoder
+    ceilings: list[EncoderSpec] = field(default_factory=lambda: [EncoderSpec("campplus", ["embedding"]),
+                                                                 EncoderSpec("ge2e", ["utterance"])])
     # the encoder's canonical utterance-level preprocessing and primary taps (GE2E: Resemblyzer's silence
     # trimming, tap utterance); encoder settings and taps given here win over it
     canonical_preprocessing: bool = True
-    sweep: bool = False  # every tap of the encoder
+    sweep: bool = False  # every tap of each encoder (not of the ceilings)
     device: str = "cpu"
     control: bool = True  # also run the same encoder untrained (seeded random weights; lyra: permuted weights)
     control_seed: int = 0
@@ -167,6 +171,11 @@ class StudyConfig:
     vad: bool = False  # pool Silero-VAD speech frames only
     vad_threshold: float = 0.5
     backends: list[str] = field(default_factory=lambda: ["cosine", "center"])
+    # verify: every seeded back-end (probe, weighted-sum, pooling-head) is fitted `seeds` times, with seeds
+    # backend_seed .. backend_seed + seeds - 1, and its EER and minDCF reported as mean and std over them;
+    # diagnose fits it once, with backend_seed
+    seeds: int = 1
+    backend_seed: int = 0
     pca_components: int = 64
     lda_components: int | None = None
     asnorm_top_k: int = 300
@@ -181,3 +190,20 @@ class StudyConfig:
     calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
     bootstrap: BootstrapConfig = field(default_factory=BootstrapConfig)
     thresholds: Thresholds = field(default_factory=Thresholds)
+
+    def check(self) -> None:
+        """Refuse what cannot work, before any encoder is built (one line naming the setting)."""
+        from codecprobe.config import ConfigError
+
+        if not self.corpus:
+            raise ConfigError("corpus: none given (--corpus, or corpus in --config)")
+        if not self.encoders:
+            raise ConfigError("encoders: no encoder given (--encoder, or encoders in --config)")
+        names = [spec.encoder for spec in self.encoders]
+        if twice := sorted({name for name in names if names.count(name) > 1}):
+            raise ConfigError(f"encoders: {', '.join(twice)} listed twice; list each encoder once, with all its "
+                              "taps (--tap, or NAME:TAP,TAP)")
+        if len({spec.encoder for spec in self.ceilings}) < len(self.ceilings):
+            raise ConfigError("ceilings: an encoder listed twice; list each ceiling once")
+        if self.seeds < 1:
+            raise ConfigError(f"seeds (--seeds) must be >= 1, got {self.seeds}")

@@ -18,7 +18,7 @@ def render_verify(result: VerifyResult) -> Report:
     headers = ["role", "weights", "tap", "back-end", "EER %", _interval_header(config),
                *[f"{kind}DCF {p:g}" for p in p_targets for kind in ("min", "act")], "Cllr", "min Cllr",
                "mean same", "mean diff", "gap", "score range", "probe train acc", "verdict", "vs control"]
-    rows = [[r.role, _weights_cell(result, r.role), r.tap, r.backend, r.eer,
+    rows = [[r.role, _weights_cell(result, r), r.tap, r.backend, _mean_std(r.eer, r.eer_std),
              _interval(r.eer_interval, "{:.1f}-{:.1f}"),
              *[_number(values and values[str(p)], "{:.4f}") for p in p_targets for values in (r.min_dcf, r.act_dcf)],
              _number(r.cllr, "{:.3f}"), _number(r.min_cllr, "{:.3f}"),
@@ -26,14 +26,42 @@ def render_verify(result: VerifyResult) -> Report:
              "" if r.training_accuracy is None else f"{100 * r.training_accuracy:.1f}%",
              r.verdict, r.against_control or ""] for r in result.results]
     first = result.results[0]
-    headline = (f"**{result.encoder.encoder}:{first.tap}, {first.backend}: EER {first.eer:.2f}%**"
+    headline = (f"**{first.encoder}:{first.tap}, {first.backend}: EER {first.eer:.2f}%**"
                 f"{_interval(first.eer_interval, ' ({:.1f}-{:.1f}%)')}: {first.verdict}")
     if first.against_control:
         headline += f"; {first.against_control}"
-    return _report(result, f"Speaker verification: {config.encoder.encoder} on {result.data.corpus_name}",
-                   [Section(None, [headline, *_properties(result), Table(headers, rows), _calibration_note(result)]),
+    return _report(result, f"Speaker verification: {_names(result)} on {result.data.corpus_name}",
+                   [Section(None, [headline, *_properties(result), *_side_by_side(result)]),
+                    Section("Every row", [Table(headers, rows), _calibration_note(result)]),
                     *_paired_section(result.results, config), *_tap_weights_section(result.results),
                     _thresholds_section(result, verify=True)])
+
+
+def _side_by_side(result: VerifyResult) -> list:
+    """The one table across encoders: a row per encoder (and ceiling), tap and back-end, its control beside it."""
+    config = result.config
+    p = config.dcf.p_targets[0]
+    with_kbps = any(e.kbps for e in result.encoders)
+    headers = ["role", "weights", "tap", *(["kbps"] if with_kbps else []), "back-end", "EER %",
+               _interval_header(config), f"minDCF {p:g}", "control EER %", "EER - control", "verdict"]
+    rows = [[r.role, _weights_cell(result, r), r.tap,
+             *([_number(result.entry(r.encoder).kbps.get(r.tap), "{:g}", "")] if with_kbps else []), r.backend,
+             _mean_std(r.eer, r.eer_std), _interval(r.eer_interval, "{:.1f}-{:.1f}"),
+             _mean_std(r.min_dcf[str(p)], r.min_dcf_std and r.min_dcf_std[str(p)], "{:.4f}"),
+             "" if r.control_eer is None else _mean_std(r.control_eer, r.control_eer_std),
+             "" if r.control_eer is None else f"{r.eer - r.control_eer:+.2f}", r.verdict]
+            for r in result.results if r.role != "control"]
+    seeded = [r for r in result.results if len(r.eer_seeds) > 1]
+    notes = ["Each encoder's rows (role encoder) with its untrained control's EER beside them (same tap and "
+             "back-end; EER - control below zero: training helps); role ceiling: a dedicated speaker encoder, the "
+             "reference a codec's latents are read against. kbps: the bitrate of a quantizer tap."]
+    if seeded:
+        notes.append(f"Seeded back-ends ({', '.join(sorted({r.backend for r in seeded}))}) were fitted "
+                     f"{len(seeded[0].eer_seeds)} times (seeds {config.backend_seed}.."
+                     f"{config.backend_seed + len(seeded[0].eer_seeds) - 1}): EER and minDCF are the mean ± sample "
+                     "standard deviation over the seeds; the interval, actDCF, Cllr, score statistics, paired tests "
+                     "and plots are the first seed's.")
+    return [Table(headers, rows), " ".join(notes)]
 
 
 def _calibration_note(result: VerifyResult) -> str:
@@ -49,7 +77,7 @@ def _calibration_note(result: VerifyResult) -> str:
 
 def _paired_section(records: list[VerifyRecord], config) -> list[Section]:
     """The paired bootstrap tests: each back-end against the first, the encoder against its control."""
-    rows = [[f"{r.role} {r.tap} {r.backend}", " ".join(t.against.values()), f"{t.eer_difference:+.2f}",
+    rows = [[f"{r.encoder} {r.role} {r.tap} {r.backend}", " ".join(t.against.values()), f"{t.eer_difference:+.2f}",
              _interval(t.interval, "{:+.1f} to {:+.1f}"), _number(t.p_value, "{:.3f}")]
             for r in records for t in r.paired_tests]
     if not rows:
@@ -66,10 +94,10 @@ def _tap_weights_section(records: list[VerifyRecord]) -> list[Section]:
     weighted = [r for r in records if r.training is not None and r.training.layer_weights]
     if not weighted:
         return []
-    taps = list(weighted[0].training.layer_weights)
+    taps = list(dict.fromkeys(tap for r in weighted for tap in r.training.layer_weights))
     return [Section("Learned tap weights (weighted-sum)", [Table(
-        ["role", *taps, "loss first -> last epoch"],
-        [[r.role, *[f"{r.training.layer_weights[t]:.3f}" for t in taps],
+        ["encoder", "role", *taps, "loss first -> last epoch"],
+        [[r.encoder, r.role, *[_number(r.training.layer_weights.get(t), "{:.3f}", "") for t in taps],
           f"{r.training.first_loss:.3f} -> {r.training.last_loss:.3f}"] for r in weighted])])]
 
 
@@ -86,7 +114,7 @@ def render_diagnose(result: DiagnoseResult) -> Report:
     headers = ["role", "weights", "tap", "back-end", "acoustics", "intra-voice", "inter-voice", "separability",
                "consistency", "different speakers", "Fisher mean", "Fisher max", "dims 90%", "dims 95%",
                "participation ratio"]
-    rows = [[r.role, _weights_cell(result, r.role), r.tap, r.backend,
+    rows = [[r.role, _weights_cell(result, r), r.tap, r.backend,
              fmt(r, "acoustics_score"), fmt(r, "intra_voice"), fmt(r, "inter_voice"), fmt(r, "separability", True),
              fmt(r, "consistency"), fmt(r, "different_speaker_similarity"), fmt(r, "fisher_mean", True),
              fmt(r, "fisher_max", True), r.dims_90, r.dims_95, fmt(r, "participation_ratio")] for r in result.results]
@@ -98,14 +126,15 @@ def render_diagnose(result: DiagnoseResult) -> Report:
         "per-channel between/within speaker variance; "
         f"diagnostics over {first.n_segments} evaluation segments of {first.n_speakers} speakers; brackets: "
         f"{_confidence(config)} intervals by bootstrap over speakers.")
-    verdicts = Table(["role", "tap", "back-end", f"acoustics > {thresholds.acoustics_score:g}",
+    verdicts = Table(["role", "weights", "tap", "back-end", f"acoustics > {thresholds.acoustics_score:g}",
                       f"separability > {thresholds.separability:g}", f"consistency > {thresholds.consistency:g}"],
-                     [[r.role, r.tap, r.backend, *r.verdicts.values()] for r in result.results])
+                     [[r.role, _weights_cell(result, r), r.tap, r.backend, *r.verdicts.values()]
+                      for r in result.results])
     degenerate = [r for r in result.results if r.degenerate]
     blocks = [verdicts]
     if degenerate:
         blocks.append(_degenerate_note(degenerate, thresholds.min_participation_ratio))
-    return _report(result, f"Speaker-space diagnostics: {config.encoder.encoder} on {result.data.corpus_name}",
+    return _report(result, f"Speaker-space diagnostics: {_names(result)} on {result.data.corpus_name}",
                    [Section(None, [*_properties(result), legend_text, Table(headers, rows)]),
                     Section("Verdicts", blocks),
                     _thresholds_section(result, verify=False)])
@@ -113,7 +142,7 @@ def render_diagnose(result: DiagnoseResult) -> Report:
 
 def _degenerate_note(records: list[DiagnoseRecord], limit: float) -> str:
     """Why separability and Fisher say one thing and the EER another on a degenerate space (issue 18 item 6)."""
-    which = "; ".join(f"{r.role} {r.tap} {r.backend} (participation ratio {r.participation_ratio:.2f})"
+    which = "; ".join(f"{r.role} {r.encoder}:{r.tap} {r.backend} (participation ratio {r.participation_ratio:.2f})"
                       for r in records)
     return (f"**Degenerate space** in {which}: below {limit:g}, the variance lies almost all on one direction. "
             "Separability and the Fisher ratios then measure how far apart speakers sit along that one direction "
@@ -124,10 +153,15 @@ def _degenerate_note(records: list[DiagnoseRecord], limit: float) -> str:
 
 
 # -- shared pieces ------------------------------------------------------------------------
-def _weights_cell(result: SpeakerSpaceResult, role: str) -> Footnoted:
-    """A role's weights in a few words, the full line (weights id, how a control was made) once as a footnote."""
-    record = dict(result.roles)[role]
+def _weights_cell(result: SpeakerSpaceResult, row) -> Footnoted:
+    """A row's weights in a few words, the full line (weights id, how a control was made) once as a footnote."""
+    record = result.weights(row.encoder, row.role)
     return Footnoted(record.short_label, record.description)
+
+
+def _names(result: SpeakerSpaceResult) -> str:
+    """The encoders under study (the ceilings left out), for a title."""
+    return ", ".join(e.encoder.encoder for e in result.encoders if e.kind == "encoder")
 
 
 def _report(result: SpeakerSpaceResult, title: str, sections: list[Section]) -> Report:
@@ -154,9 +188,12 @@ def _config_dict(result: SpeakerSpaceResult) -> dict:
 
 def _about(result: SpeakerSpaceResult) -> list[str]:
     data = result.data
-    lines = [f"{name}: {record.description}" for name, record in result.roles]
-    lines.append(f"control: {result.control_note}")
-    lines.append(f"preprocessing: {result.preprocessing}")
+    lines = []
+    for entry in result.encoders:
+        prefix = f"{entry.encoder.encoder} " if len(result.encoders) > 1 else ""
+        lines += [f"{prefix}{role}: {record.description}" for role, record in entry.roles]
+        lines.append(f"{prefix}control: {entry.control_note}")
+        lines.append(f"{prefix}preprocessing: {entry.preprocessing}")
     lines.append(f"evaluation: {data.eval_segments} segments of {data.eval_speakers} speakers "
                  f"({data.corpus_name}, layout {data.layout})")
     if data.trials is not None:
@@ -186,8 +223,13 @@ def _interval_header(config) -> str:
     return f"{_confidence(config)} interval"
 
 
-def _number(value: float | None, template: str) -> str:
-    return "n/a" if value is None else template.format(value)
+def _number(value: float | None, template: str, missing: str = "n/a") -> str:
+    return missing if value is None else template.format(value)
+
+
+def _mean_std(mean: float, std: float | None, template: str = "{:.2f}") -> str:
+    """A value, with ``± std`` where it is a mean over seeds."""
+    return template.format(mean) + ("" if std is None else " ± " + template.format(std))
 
 
 def _interval(interval: list[float] | None, template: str) -> str:

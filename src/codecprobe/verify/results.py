@@ -88,8 +88,12 @@ def diagnostic_verdicts(row: dict, thresholds: Thresholds) -> dict[str, str]:
     return verdicts
 
 
-def study_subject(encoder: str, taps: list[str]) -> str:
-    """``encoder:tap`` of the study, as the thresholds in words name it."""
+def study_subject(encoders: list[tuple[str, list[str]]]) -> str:
+    """``encoder:tap`` of the study, as the thresholds in words name it (``encoders``: each encoder's name and taps,
+    the ceilings left out)."""
+    if len(encoders) > 1:
+        return "each encoder and tap"
+    (encoder, taps), = encoders
     return f"{encoder}:{taps[0]}" + (" (and the other taps)" if len(taps) > 1 else "")
 
 
@@ -115,6 +119,26 @@ class EncoderRecord:
         from codecprobe.encoders.base import short_weights_label
 
         return short_weights_label(self.encoder, self.weights_id, self.trained, self.weights_name)
+
+
+@dataclass
+class EncoderEntry:
+    """One encoder of a study: an encoder beside its untrained control, or a ceiling (a dedicated speaker
+    encoder, no control)."""
+
+    kind: str  # "encoder" or "ceiling"
+    encoder: EncoderRecord
+    control: EncoderRecord | None
+    control_note: str
+    preprocessing: str  # its utterance-level preprocessing, in words
+    taps: list[str]
+    kbps: dict[str, float]  # the bitrate of each tap that is a code
+
+    @property
+    def roles(self) -> list[tuple[str, EncoderRecord]]:
+        """(role, weights): the encoder (role "ceiling" for a ceiling), then its control."""
+        return [("ceiling" if self.kind == "ceiling" else "encoder", self.encoder)] + (
+            [("control", self.control)] if self.control else [])
 
 
 @dataclass
@@ -188,9 +212,12 @@ class RoleRow:
 
 @dataclass
 class VerifyRecord(RoleRow):
-    eer: float  # percent
-    eer_interval: list[float] | None  # percent, bootstrap over speakers
-    min_dcf: dict[str, float]  # by p_target
+    eer: float  # percent; a seeded back-end fitted with several seeds: the mean over them
+    eer_interval: list[float] | None  # percent, bootstrap over speakers (the first seed's scores)
+    eer_std: float | None  # over the seeds (sample standard deviation); None: one fit
+    eer_seeds: list[float]  # each fit's EER, by seed
+    min_dcf: dict[str, float]  # by p_target; the mean over the seeds
+    min_dcf_std: dict[str, float] | None  # over the seeds
     act_dcf: dict[str, float] | None  # by p_target, on the calibrated scores; None: no calibration trials
     cllr: float | None  # on the calibrated scores
     min_cllr: float  # after the best monotone recalibration
@@ -207,6 +234,7 @@ class VerifyRecord(RoleRow):
     paired_tests: list[PairedTest]  # against the first back-end of the role and tap, and the untrained control
     verdict: str
     control_eer: float | None = None  # the untrained control's, same tap and back-end
+    control_eer_std: float | None = None
     against_control: str | None = None
 
 
@@ -237,11 +265,7 @@ class SpeakerSpaceResult(Result):
     """What verify and diagnose both save."""
 
     config: StudyConfig
-    encoder: EncoderRecord
-    control: EncoderRecord | None
-    control_note: str
-    preprocessing: str  # the encoder's utterance-level preprocessing, in words
-    taps: list[str]
+    encoders: list[EncoderEntry]  # the encoders, then the ceilings
     data: DataRecord
     failures: list[Failure]
     thresholds_in_words: list[str]
@@ -250,11 +274,14 @@ class SpeakerSpaceResult(Result):
 
     @property
     def subject(self) -> str:
-        return study_subject(self.config.encoder.encoder, self.taps)
+        return study_subject([(e.encoder.encoder, e.taps) for e in self.encoders if e.kind == "encoder"])
 
-    @property
-    def roles(self) -> list[tuple[str, EncoderRecord]]:
-        return [("encoder", self.encoder)] + ([("control", self.control)] if self.control else [])
+    def entry(self, encoder: str) -> EncoderEntry:
+        return next(e for e in self.encoders if e.encoder.encoder == encoder)
+
+    def weights(self, encoder: str, role: str) -> EncoderRecord:
+        """The weights of one role (encoder, control or ceiling) of an encoder."""
+        return dict(self.entry(encoder).roles)[role]
 
 
 @dataclass
@@ -285,15 +312,14 @@ class DiagnoseResult(SpeakerSpaceResult):
 
 def verify_records(rows, thresholds: Thresholds, n_speakers: int) -> list[VerifyRecord]:
     """The saved rows of :class:`~codecprobe.verify.study.VerifyRow` s, with their verdicts."""
-    controls = {(r.tap, r.backend): r for r in rows if r.role == "control"}
-    records = []
-    for row in rows:
-        record = VerifyRecord(**row.to_dict(), verdict=eer_verdict(row.eer, thresholds, n_speakers, row.eer_interval))
-        control = controls.get((row.tap, row.backend)) if row.role == "encoder" else None
+    records = [VerifyRecord(**row.to_dict(), verdict=eer_verdict(row.eer, thresholds, n_speakers, row.eer_interval))
+               for row in rows]
+    controls = {(r.encoder, r.tap, r.backend): r for r in records if r.role == "control"}
+    for record in records:
+        control = controls.get((record.encoder, record.tap, record.backend)) if record.role == "encoder" else None
         if control is not None:
-            record.control_eer = control.eer
-            record.against_control = control_verdict(row.eer, control.eer, thresholds)
-        records.append(record)
+            record.control_eer, record.control_eer_std = control.eer, control.eer_std
+            record.against_control = control_verdict(record.eer, control.eer, thresholds)
     return records
 
 

@@ -5,15 +5,16 @@
    names, or else a seeded split of the corpus speakers. Everything that can be checked
    without work (trial files, back-ends that need disjoint speakers, taps) is checked
    before any extraction.
-2. :func:`build_roles`: the encoder as its authors use it for whole utterances (its
+2. :func:`plan_encoders`: every encoder as its authors use it for whole utterances (its
    declared canonical preprocessing, :class:`~codecprobe.encoders.UtteranceUse`) and its
    untrained control (same architecture, seeded random weights, or for lyra its weights
-   randomly permuted).
+   randomly permuted); then the ceilings (dedicated speaker encoders, no control).
 3. :class:`EmbeddingSource`: extract the taps into the latent store (cached) and pool each
    segment's frames into one utterance embedding. Segments that cannot be read or encoded
    are left out and named in the result.
-4. For every role, tap and back-end: fit, score the trials (:func:`run_verify`) or compute
-   the speaker-space diagnostics (:func:`run_diagnose`), with bootstrap intervals over speakers.
+4. For every encoder, role, tap and back-end: fit (a seeded back-end once per seed in verify),
+   score the trials (:func:`run_verify`) or compute the speaker-space diagnostics
+   (:func:`run_diagnose`), with bootstrap intervals over speakers.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from lhotse import SupervisionSegment
 from codecprobe.data import Corpus, load_corpus
 from codecprobe.encoders import Encoder, EncoderIdentity, utterance_settings, utterance_use
 from codecprobe.encoders.roles import Role, encoder_roles
+from codecprobe.encoders.spec import EncoderSpec
 from codecprobe.errors import InputError
 from codecprobe.verify import metrics
 from codecprobe.verify.backends import BACKENDS, CenterLengthNorm, build_backend
@@ -69,6 +71,7 @@ def _check_trials(trials: Trials | None) -> None:
 
 
 def split_data(config: StudyConfig, with_trials: bool = True) -> Split:
+    config.check()
     corpus = load_corpus(config.corpus, config.layout)
     segments = [s for s in corpus.segments() if s.speaker is not None]
     if not segments:
@@ -199,36 +202,69 @@ class EmbeddingSource:
         return segments_to_frame_mask(self._speech[key], self.store.frame_rate(self.identity, tap), n_frames)
 
 
-# -- encoders -----------------------------------------------------------------------------
-def build_roles(config: StudyConfig) -> tuple[list[Role], str]:
-    """The encoder (with its canonical utterance-level settings) and, where it applies, its untrained control."""
-    spec = config.encoder
-    settings = utterance_settings(spec.encoder, spec.settings, config.canonical_preprocessing)
-    options = dataclasses.replace(spec, settings=settings).build_options(config.device)
-    return encoder_roles(spec.encoder, options, config.control, config.control_seed)
+# -- encoders ----------------------------------------------------------------------------
+@dataclass
+class EncoderPlan:
+    """One encoder of the study, built and checked before any extraction: its roles (the encoder and its
+    untrained control; a ceiling alone), taps and bitrates."""
+
+    kind: str  # "encoder" or "ceiling"
+    spec: EncoderSpec
+    roles: list[Role]
+    control_note: str
+    preprocessing: str  # its utterance-level preprocessing, in words
+    taps: list[str]
+    kbps: dict[str, float]  # the bitrate of each tap that is a code (Encoder.bitrate_kbps)
+
+    @property
+    def name(self) -> str:
+        return self.spec.encoder
 
 
-def preprocessing_note(config: StudyConfig) -> str:
-    """What the report says about the encoder's utterance-level preprocessing."""
-    name = config.encoder.encoder
+def plan_encoders(config: StudyConfig) -> list[EncoderPlan]:
+    """Every encoder (with its canonical utterance-level settings and, where it applies, its untrained control),
+    then every ceiling not already among them, built and with its taps checked."""
+    config.check()
+    names = {spec.encoder for spec in config.encoders}
+    plans = []
+    for kind, spec in [("encoder", s) for s in config.encoders] + [("ceiling", s) for s in config.ceilings
+                                                                   if s.encoder not in names]:
+        settings = utterance_settings(spec.encoder, spec.settings, config.canonical_preprocessing)
+        options = dataclasses.replace(spec, settings=settings).build_options(config.device)
+        roles, note = encoder_roles(spec.encoder, options, kind == "encoder" and config.control, config.control_seed)
+        if kind == "ceiling":
+            roles = [dataclasses.replace(roles[0], name="ceiling")]
+            note = f"{spec.encoder} is a ceiling (a dedicated speaker encoder): no control"
+        taps = study_taps(config, spec, roles[0].encoder, sweep=config.sweep and kind == "encoder")
+        for role in roles[1:]:
+            role.encoder.check_taps(taps)
+        kbps = {tap: rate for tap in taps if (rate := roles[0].encoder.bitrate_kbps(tap)) is not None}
+        plans.append(EncoderPlan(kind, spec, roles, note, preprocessing_note(spec, config.canonical_preprocessing),
+                                 taps, kbps))
+    return plans
+
+
+def preprocessing_note(spec: EncoderSpec, canonical_preprocessing: bool) -> str:
+    """What the report says about an encoder's utterance-level preprocessing."""
+    name = spec.encoder
     use = utterance_use(name)
     if not use.settings:
         return f"{name} as configured (it declares no utterance-level preprocessing)"
     canonical = ", ".join(f"{key}={value}" for key, value in use.settings.items())
-    if not config.canonical_preprocessing:
+    if not canonical_preprocessing:
         return f"as configured: {name}'s canonical preprocessing ({canonical}) switched off"
-    overridden = {k: v for k, v in config.encoder.settings.items() if k in use.settings and v != use.settings[k]}
+    overridden = {k: v for k, v in spec.settings.items() if k in use.settings and v != use.settings[k]}
     note = f"{name}'s canonical utterance-level preprocessing, {canonical}: {use.note}"
     if overridden:
         note += "; overridden by the encoder settings given: " + ", ".join(f"{k}={v}" for k, v in overridden.items())
     return note
 
 
-def study_taps(config: StudyConfig, encoder: Encoder) -> list[str]:
+def study_taps(config: StudyConfig, spec: EncoderSpec, encoder: Encoder, sweep: bool) -> list[str]:
     """The taps given, else every tap (sweep), else the encoder's primary utterance taps, else its default taps."""
-    if config.sweep:
+    if sweep:
         return list(encoder.sweep_taps)
-    return encoder.check_taps(config.encoder.taps or list(utterance_use(config.encoder.encoder).taps) or list(encoder.default_taps))
+    return encoder.check_taps(spec.taps or list(utterance_use(spec.encoder).taps) or list(encoder.default_taps))
 
 
 def input_kind(name: str) -> str:
@@ -236,15 +272,24 @@ def input_kind(name: str) -> str:
     return getattr(BACKENDS.get(name), "input_kind", "pooled")  # an unknown name is refused by build_backend
 
 
-def make_backend(name: str, config: StudyConfig):
+def backend_seeds(name: str, config: StudyConfig, repeat: bool) -> list[int]:
+    """The seeds a back-end is fitted with: ``seeds`` of them from ``backend_seed`` for a seeded back-end when
+    ``repeat`` (verify), else ``backend_seed`` alone; a deterministic back-end is fitted once."""
+    import inspect
+
+    seeded = name in BACKENDS and "seed" in inspect.signature(BACKENDS[name]).parameters
+    return list(range(config.backend_seed, config.backend_seed + (config.seeds if seeded and repeat else 1)))
+
+
+def make_backend(name: str, config: StudyConfig, seed: int):
     params = {
         "pca": {"n_components": config.pca_components},
         "lda": {"n_components": config.lda_components},
-        "probe": {**config.probe.__dict__, "seed": config.encoder.seed},
+        "probe": {**config.probe.__dict__, "seed": seed},
         "asnorm": {"backend": CenterLengthNorm(), "top_k": config.asnorm_top_k},
         "plda": dict(config.plda.__dict__),
-        "weighted-sum": {**config.weighted_sum.__dict__, "seed": config.encoder.seed},
-        "pooling-head": {**config.pooling_head.__dict__, "seed": config.encoder.seed},
+        "weighted-sum": {**config.weighted_sum.__dict__, "seed": seed},
+        "pooling-head": {**config.pooling_head.__dict__, "seed": seed},
     }.get(name, {})
     return build_backend(name, **params)
 
@@ -272,13 +317,22 @@ class VerifyRow:
     calibration: Calibrated | None  # None: no training speakers to calibrate on
     training: TrainingRecord | None = None  # trained back-ends: first and last epoch's loss, learned tap weights
     paired_tests: list[PairedTest] = field(default_factory=list)  # EER against other rows on the same trials
+    # a seeded back-end fitted once per seed: each fit's EER and minDCF (eer and min_dcf are then their means;
+    # everything else is the first seed's)
+    eer_seeds: list[float] = field(default_factory=list)
+    min_dcf_seeds: list[dict[float, float]] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         s = self.summary
         c = self.calibration
+        spread = len(self.eer_seeds) > 1
         return _role_fields(self.role, self.identity, self.tap, self.backend) | {
             "eer": self.eer, "eer_interval": self.eer_interval,
+            "eer_std": float(np.std(self.eer_seeds, ddof=1)) if spread else None,
+            "eer_seeds": list(self.eer_seeds or [self.eer]),
             "min_dcf": {str(p): v for p, v in self.min_dcf.items()},
+            "min_dcf_std": {str(p): float(np.std([d[p] for d in self.min_dcf_seeds], ddof=1)) for p in self.min_dcf}
+            if spread else None,
             "act_dcf": None if c is None else {str(p): v for p, v in c.act_dcf.items()},
             "cllr": None if c is None else c.cllr, "min_cllr": self.min_cllr,
             "calibration": None if c is None else CalibrationRecord(c.slope, c.offset, c.n_trials),
@@ -287,6 +341,17 @@ class VerifyRow:
             "n_target": s.n_target, "training_accuracy": self.training_accuracy, "training": self.training,
             "paired_tests": self.paired_tests,
         }
+
+
+def over_seeds(rows: list[VerifyRow]) -> VerifyRow:
+    """One back-end fitted with several seeds: the first seed's row, with the EER and minDCF the means over every
+    fit and each fit's kept (their standard deviation is saved)."""
+    first = rows[0]
+    if len(rows) == 1:
+        return first
+    return dataclasses.replace(first, eer=float(np.mean([r.eer for r in rows])), eer_seeds=[r.eer for r in rows],
+                               min_dcf={p: float(np.mean([r.min_dcf[p] for r in rows])) for p in first.min_dcf},
+                               min_dcf_seeds=[r.min_dcf for r in rows])
 
 
 def training_summary(backend, tap: str) -> TrainingRecord | None:
@@ -342,11 +407,8 @@ class DiagnoseRow:
 class StudyResult:
     config: StudyConfig
     split: Split
-    roles: list[Role]
-    control_note: str
-    preprocessing: str  # the encoder's utterance-level preprocessing, in words
-    taps: list[str]
-    rows: list  # VerifyRow or DiagnoseRow
+    plans: list[EncoderPlan]  # the encoders, then the ceilings
+    rows: list  # VerifyRow or DiagnoseRow, by encoder, role, tap and back-end
     failures: list[tuple[str, str]]  # (file or segment id, reason) of every input left out
 
 
@@ -379,24 +441,26 @@ def run_verify(config: StudyConfig, progress: bool = True) -> StudyResult:
 
         return evaluate
 
-    result = _run(config, split_data(config), evaluator, progress)
+    result = _run(config, split_data(config), evaluator, progress, repeat_seeds=True)
     _paired_tests(result)
     return result
 
 
 def _paired_tests(result: StudyResult) -> None:
-    """Paired bootstrap tests of the EER on the same trials: every back-end against the first one of its encoder role
-    and tap, and the encoder against its untrained control (same tap and back-end)."""
+    """Paired bootstrap tests of the EER on the same trials (the first seed's scores): every back-end against the
+    first one of its encoder, role and tap, and each encoder against its untrained control (same tap and back-end)."""
     split, boot = result.split, result.config.bootstrap
     index = {s.id: i for i, s in enumerate(split.eval_segments)}
     speaker = np.unique([s.speaker for s in split.eval_segments], return_inverse=True)[1].reshape(-1)
     speakers = (speaker[[index[i] for i in split.trials.enroll]], speaker[[index[i] for i in split.trials.test]])
-    rows = {(r.role, r.tap, r.backend): r for r in result.rows}
+    rows = {(r.identity.encoder, r.role, r.tap, r.backend): r for r in result.rows}
+    taps = {plan.name: plan.taps for plan in result.plans}
     for row in result.rows:
+        name = row.identity.encoder
+        mine = [r for r in result.rows if r.identity.encoder == name and r.role == row.role]
         # the first back-end of the row's tap; for the weighted sum over several taps, the role's first row
-        first = next(r for r in result.rows if r.role == row.role and r.tap in (row.tap, *result.taps[:1])
-                     and (r.tap == row.tap or row.tap not in result.taps))
-        control = rows.get(("control", row.tap, row.backend)) if row.role == "encoder" else None
+        first = next(r for r in mine if r.tap == row.tap) if row.tap in taps[name] else mine[0]
+        control = rows.get((name, "control", row.tap, row.backend)) if row.role == "encoder" else None
         for other in (o for o in (first, control) if o is not None and o is not row):
             test = metrics.eer_difference(other.scores, row.scores, split.trials.labels, speakers, boot.replicates,
                                           boot.confidence, boot.seed)
@@ -429,24 +493,23 @@ def run_diagnose(config: StudyConfig, progress: bool = True) -> StudyResult:
     return _run(config, split_data(config, with_trials=False), evaluator, progress)
 
 
-def _run(config: StudyConfig, split: Split, evaluator, progress: bool) -> StudyResult:
-    """Build the roles, check the taps, extract, leave out what failed, then evaluate every role, tap and back-end."""
+def _run(config: StudyConfig, split: Split, evaluator, progress: bool, repeat_seeds: bool = False) -> StudyResult:
+    """Build every encoder and check its taps, extract, leave out what failed, then evaluate every encoder, role, tap
+    and back-end (a seeded back-end once per seed when ``repeat_seeds``)."""
     from codecprobe.store import open_store
 
-    roles, control_note = build_roles(config)
-    taps = study_taps(config, roles[0].encoder)
-    for role in roles[1:]:
-        role.encoder.check_taps(taps)
+    plans = plan_encoders(config)
     failures: dict[str, str] = {}
     rows = []
     with open_store(config.store) as store:
-        sources = [EmbeddingSource(role.encoder, store, config, progress) for role in roles]
+        sources = [(plan, role, EmbeddingSource(role.encoder, store, config, progress))
+                   for plan in plans for role in plan.roles]
         failed = {"eval": set(), "train": set()}
-        for source in sources:
+        for plan, _, source in sources:
             for part, corpus in (("eval", split.corpus), ("train", split.train_corpus)):
                 if part == "train" and corpus is split.corpus:
                     continue
-                for where, reason in source.extract(corpus, taps):
+                for where, reason in source.extract(corpus, plan.taps):
                     failures.setdefault(where, reason)
                     failed[part].add(where)
         if split.train_corpus is split.corpus:
@@ -455,10 +518,10 @@ def _run(config: StudyConfig, split: Split, evaluator, progress: bool) -> StudyR
         _check_backends(config, split)
         evaluate = evaluator(split)
         y_train = [s.speaker for s in split.train_segments]
-        for role, source in zip(roles, sources):
+        for plan, role, source in sources:
             # pooled and frame back-ends run on each tap; weighted-sum back-ends once on all taps together
-            units = [(tap, [tap], [n for n in config.backends if input_kind(n) != "taps"]) for tap in taps]
-            units.append(("+".join(taps), taps, [n for n in config.backends if input_kind(n) == "taps"]))
+            units = [(tap, [tap], [n for n in config.backends if input_kind(n) != "taps"]) for tap in plan.taps]
+            units.append(("+".join(plan.taps), plan.taps, [n for n in config.backends if input_kind(n) == "taps"]))
             for label, unit_taps, names in units:
                 read: dict[str, tuple] = {}  # input kind -> (evaluation, training) inputs, read once per tap
                 for name in names:
@@ -468,19 +531,22 @@ def _run(config: StudyConfig, split: Split, evaluator, progress: bool) -> StudyR
                                            for corpus, segments in ((split.corpus, split.eval_segments),
                                                                     (split.train_corpus, split.train_segments)))
                     X, X_train = read[kind]
-                    backend = make_backend(name, config)
-                    try:
-                        if X_train is None:
-                            backend.fit(X)  # raw cosine (split_data refused the others without training data)
-                        else:
-                            backend.fit(X_train, y_train)
-                    except ValueError as error:  # e.g. too few training segments for the model
-                        raise InputError(f"--backend {name} on {role.identity.encoder}:{label}: {error}") from None
-                    rows.append(evaluate(role, label, name, backend, X, X_train, y_train))
+                    fits = []
+                    for seed in backend_seeds(name, config, repeat_seeds):
+                        backend = make_backend(name, config, seed)
+                        try:
+                            if X_train is None:
+                                backend.fit(X)  # raw cosine (split_data refused the others without training data)
+                            else:
+                                backend.fit(X_train, y_train)
+                        except ValueError as error:  # e.g. too few training segments for the model
+                            raise InputError(f"--backend {name} on {role.identity.encoder}:{label}: {error}") from None
+                        fits.append(evaluate(role, label, name, backend, X, X_train, y_train))
+                    rows.append(over_seeds(fits) if repeat_seeds else fits[0])
                     if progress:
-                        print(f"{role.name} {role.identity.encoder}:{label} {name} done", file=sys.stderr)
-    return StudyResult(config, split, roles, control_note, preprocessing_note(config), taps, rows,
-                       sorted(failures.items()))
+                        print(f"{role.name} {role.identity.encoder}:{label} {name} done"
+                              + (f" ({len(fits)} seeds)" if len(fits) > 1 else ""), file=sys.stderr)
+    return StudyResult(config, split, plans, rows, sorted(failures.items()))
 
 
 # -- the studies: run, draw, save, report -------------------------------------------------
@@ -507,7 +573,8 @@ def write_verify(evaluation: StudyResult, out):
     fields = _saved_fields(evaluation, draw_verify(evaluation, out))
     records = verify_records(evaluation.rows, evaluation.config.thresholds, fields["data"].eval_speakers)
     primary = evaluation.rows[0]
-    result = VerifyResult(**fields, results=records, primary={"tap": primary.tap, "backend": primary.backend},
+    result = VerifyResult(**fields, results=records, primary={"encoder": primary.identity.encoder, "tap": primary.tap,
+                                                              "backend": primary.backend},
                           eer=primary.eer, eer_interval=primary.eer_interval, min_dcf=records[0].min_dcf,
                           act_dcf=records[0].act_dcf, cllr=records[0].cllr, min_cllr=records[0].min_cllr,
                           mean_pos=primary.summary.mean_pos, mean_neg=primary.summary.mean_neg,
@@ -535,7 +602,7 @@ def write_diagnose(evaluation: StudyResult, out):
 def _saved_fields(result: StudyResult, figures: list[str]) -> dict:
     """What verify and diagnose both save about a run."""
     from codecprobe.report import provenance
-    from codecprobe.verify.results import DataRecord, EncoderRecord, Failure, study_subject
+    from codecprobe.verify.results import DataRecord, EncoderEntry, EncoderRecord, Failure, study_subject
     from codecprobe.verify.sessions import corpus_properties
 
     split = result.split
@@ -549,11 +616,14 @@ def _saved_fields(result: StudyResult, figures: list[str]) -> dict:
         data.trials, data.n_trials, data.n_target = split.trials.source, len(split.trials), split.trials.n_target
     data.properties = corpus_properties({s.id: s.speaker for s in split.eval_segments},
                                         result.config.thresholds.min_eval_speakers, split.trials)
+    encoders = [EncoderEntry(plan.kind, EncoderRecord.of(plan.roles[0].identity),
+                             EncoderRecord.of(plan.roles[1].identity) if len(plan.roles) > 1 else None,
+                             plan.control_note, plan.preprocessing, list(plan.taps), dict(plan.kbps))
+                for plan in result.plans]
+    subject = study_subject([(plan.name, plan.taps) for plan in result.plans if plan.kind == "encoder"])
     return {
-        "config": result.config, "encoder": EncoderRecord.of(result.roles[0].identity),
-        "control": EncoderRecord.of(result.roles[1].identity) if len(result.roles) > 1 else None,
-        "control_note": result.control_note, "preprocessing": result.preprocessing, "taps": list(result.taps),
-        "data": data, "failures": [Failure(where, reason) for where, reason in result.failures],
-        "thresholds_in_words": result.config.thresholds.plain_words(study_subject(result.config.encoder.encoder, result.taps)), "figures": figures,
+        "config": result.config, "encoders": encoders, "data": data,
+        "failures": [Failure(where, reason) for where, reason in result.failures],
+        "thresholds_in_words": result.config.thresholds.plain_words(subject), "figures": figures,
         "provenance": provenance(),
     }
