@@ -133,6 +133,35 @@ def test_two_encoders_run_on_the_same_utterances_in_comparable_units(tmp_path, c
     assert_report_rerenders(out, monkeypatch)
 
 
+def test_also_adds_encoders_and_a_trained_encoders_control_joins_the_comparison(tmp_path, capsys):
+    """--encoder with --also (no config): a trained neural encoder, its UNTRAINED control and mfcc in one comparison."""
+    from tests.verify.test_study import TinyNet  # noqa: F401  (registers the "verify-tinynet" encoder)
+
+    write_tone_corpus(tmp_path / "corpus", speakers=("a", "b", "c", "d", "e"), per_speaker=2)
+    out = tmp_path / "out"
+    assert main(["nextlatent", "--corpus", str(tmp_path / "corpus"), "--encoder", "verify-tinynet", "--also", "mfcc",
+                 "--store", str(tmp_path / "s"), "--out", str(out), "--quiet", *TINY,
+                 "--set", "systems=[gaussian, vmf]"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert [line.split(" [")[0] for line in printed] == ["verify-tinynet:proj"] * 2 + ["mfcc:mfcc"]
+    assert "[random-init:seed=0 (UNTRAINED control: random init)]" in printed[1] and "UNTRAINED" not in printed[0]
+    results = json.loads((out / "results.json").read_text())
+    assert [(r["encoder"], r["role"], r["trained"], r["frame_rate"], r["dim"]) for r in results["runs"]] == [
+        ("verify-tinynet", "encoder", True, 200.0, 6), ("verify-tinynet", "control", False, 200.0, 6),
+        ("mfcc", "encoder", False, 100.0, 20)]
+    assert {p.name for p in (out / "runs").iterdir()} == {
+        "verify-tinynet-proj-encoder", "verify-tinynet-proj-control", "mfcc-mfcc-encoder"}
+    across = results["across"]
+    assert [(r["run"], r["system"]) for r in across["rows"]] == [
+        (i, s) for i in (0, 1, 2) for s in ("unconditional gaussian", "gaussian", "vmf")]
+    assert [d["run"] for d in across["differences"]] == [0, 1, 2]  # Exp 1 only: no key systems were run
+    report = (out / "report.md").read_text()
+    across_section = report.split("## Across encoders (Tier 1 Exp 3)")[1].split("\n## ")[0]
+    control_rows = [line for line in across_section.splitlines() if "random-init control" in line]
+    assert len(control_rows) == 3 + 1  # the control's three systems, and its Exp 1 difference
+    assert all("UNTRAINED verify-tinynet (random-init control)" in line for line in control_rows)
+
+
 def test_bad_encoder_lists_are_refused_in_one_line_before_any_work(tmp_path, capsys):
     write_tone_corpus(tmp_path / "corpus", speakers=("a", "b"), per_speaker=1)
     base = ["nextlatent", "--corpus", str(tmp_path / "corpus"), "--store", str(tmp_path / "s"), "--out",
