@@ -27,7 +27,7 @@ def _across_plot(result: NextLatentResult, path: Path) -> Path:
     width = 0.8 / len(result.runs)
     fig, axes = plt.subplots(1, 2, figsize=(max(8.0, 1.6 * len(systems) * len(result.runs) ** 0.5 + 4), 4.4))
     for ax, unit, label in ((axes[0], "gain_per_second", "nats per second of audio"),
-                            (axes[1], "gain_per_dim", "nats per frame per dimension")):
+                            (axes[1], "gain_per_dim", "nats per frame and dimension")):
         for i, run in enumerate(result.runs):
             rows = {r["system"]: r[unit] for r in result.across["rows"] if r["run"] == i and unit in r}
             at = [k for k, s in enumerate(systems) if s in rows]
@@ -40,7 +40,8 @@ def _across_plot(result: NextLatentResult, path: Path) -> Path:
         ax.axhline(0, color="grey", lw=0.5)
         ax.set_xticks(range(len(systems)), systems, rotation=15)
         ax.set_xlabel("system")
-        ax.set_ylabel(f"NLL below the unconditional Gaussian ({label})")
+        ax.set_ylabel("NLL below the unconditional Gaussian")
+        ax.set_title(label, fontsize=9)  # the unit: a y label holding it too is cut off at this height
     axes[0].legend(fontsize=6)
     fig.suptitle(f"Exp 3: the same {len(result.across['utterances'])} held-out utterances across encoders "
                  "(hatched: UNTRAINED controls)", fontsize=10)
