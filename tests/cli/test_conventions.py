@@ -133,7 +133,8 @@ def spec_fields():
     from codecprobe.structure.config import StructureConfig
     from codecprobe.verify.config import StudyConfig
 
-    places = [(StudyConfig, "encoders"), (StudyConfig, "ceilings"), (StructureConfig, "encoders"), (NextLatentConfig, "encoder"),
+    places = [(StudyConfig, "encoders"), (StudyConfig, "ceilings"), (StructureConfig, "encoders"),
+              (NextLatentConfig, "encoders"),
               (SystemConfig, "inputs"), (SpeakersConfig, "embedding"), (DiarizeConfig, "embedding"),
               (RefineStudyConfig, "systems")]
     return [(cls, name, typing.get_type_hints(cls)[name]) for cls, name in places]
@@ -162,7 +163,7 @@ def test_item5_one_mapping_gives_the_same_encoder_and_store_key_in_every_config(
     spec = {"encoder": "mfcc", "taps": ["mfcc"], "settings": {"n_mfcc": 13}}
     specs = [load_config(StudyConfig, given={"encoders": [spec]}).encoders[0],
              load_config(StructureConfig, given={"encoders": [spec]}).encoders[0],
-             load_config(NextLatentConfig, given={"encoder": spec}).encoder,
+             load_config(NextLatentConfig, given={"encoders": [spec]}).encoders[0],
              load_config(TrainStudyConfig, given={"systems": [{"inputs": [spec]}]}).systems[0].inputs[0],
              load_config(DiarizeConfig, given={"embedding": spec}).embedding.resolved()]
     expected = encoder_key(build_encoder("mfcc", BuildOptions(settings={"n_mfcc": 13})).identity())

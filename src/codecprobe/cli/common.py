@@ -194,6 +194,20 @@ def encoder_spec_from_text(text: str, option: str = "--also") -> dict:
     return {"encoder": name.strip(), "taps": [t.strip() for t in taps.split(",") if t.strip()]}
 
 
+def add_also_arg(parser: argparse.ArgumentParser) -> None:
+    """``--also NAME[:TAP,...]``: more encoders beside --encoder (Tier 1 Exp 3), read by :func:`encoder_specs_from_args`."""
+    parser.add_argument("--also", nargs="+", action="extend", default=[], metavar="NAME[:TAP,...]",
+                        help="more encoders side by side (Tier 1 Exp 3), default weights, e.g. --also logmel mfcc "
+                             "mimi:seanet,layer4")
+
+
+def encoder_specs_from_args(args: argparse.Namespace) -> list[dict] | None:
+    """--encoder's spec (if given) and one spec per --also item; None when neither is given (the config's encoders)."""
+    specs = ([encoder_spec_from_args(args)] if args.encoder else []) + [encoder_spec_from_text(item)
+                                                                          for item in args.also]
+    return specs or None
+
+
 def encoder_settings_help() -> str:
     """Every encoder's settings with their defaults (imports every encoder module: for --help only)."""
     from codecprobe.encoders import available_encoders, describe_settings

@@ -1,21 +1,23 @@
-"""``codecprobe nextlatent``: seed 004's Tier 1 Exp 1 (vMF direction x LogNormal length against a Gaussian)
-and Exp 2 (what injecting Phase 0's key takes off the held-out NLL), trained with checkpoints and resume."""
+"""``codecprobe nextlatent``: seed 004's Tier 1 Exp 1 (vMF direction x LogNormal length against a Gaussian),
+Exp 2 (what injecting Phase 0's key takes off the held-out NLL) and Exp 3 (several encoders on the same
+utterances), trained with checkpoints and resume."""
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
 
-from codecprobe.cli.common import (add_out_arg, EXIT_STATUSES, add_encoder_args, add_process_args, add_store_args,
-                                   encoder_spec_from_args, process_settings_from_args, skipped_status)
+from codecprobe.cli.common import (add_out_arg, EXIT_STATUSES, add_also_arg, add_encoder_args, add_process_args,
+                                   add_store_args, encoder_specs_from_args, process_settings_from_args, skipped_status)
 
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
-        "nextlatent", help="next-latent models (seed 004 Tier 1 Exp 1 and 2): held-out NLL per frame",
+        "nextlatent", help="next-latent models (seed 004 Tier 1 Exp 1-3): held-out NLL per frame",
         description="Train MLPs that predict the next latent step from a context window (a Gaussian head, a vMF "
                     "direction x LogNormal length head, and the latter with Phase 0's key or a random key injected) "
-                    "on the training speakers of the corpora given, and compare their NLL on held-out speakers. "
+                    "on the training speakers of the corpora given, and compare their NLL on held-out speakers; several "
+                    "encoders (--also, or encoders: in --config) are compared on the same held-out utterances. "
                     "Resumes from OUT/runs/<encoder-tap-role>/systems/<system>/last.ckpt. See docs/nextlatent.md.",
         epilog=EXIT_STATUSES)
     parser.add_argument("--corpus", type=Path, nargs="+", action="extend", dest="corpora", metavar="DIR",
@@ -23,7 +25,8 @@ def add_parser(subparsers) -> None:
                              "default: the config's corpora)")
     parser.add_argument("--layout", metavar="LAYOUT",  # checked by load_corpus (see corpus --help)
                         help="layout of every corpus, as in corpus --layout (default: guessed per corpus)")
-    add_encoder_args(parser, when_absent="the encoder of --config, else mimi")
+    add_encoder_args(parser, when_absent="the encoders of --config, else mimi")
+    add_also_arg(parser)
     add_store_args(parser)
     add_process_args(parser)
     add_out_arg(parser, "study folder (checkpoints under OUT/runs/)")
@@ -44,9 +47,8 @@ def config_from_args(args: argparse.Namespace):
 
     given = {"corpora": args.corpora, "layout": args.layout,
              "lag": args.lag, "control": args.control, "store": args.store, "device": args.device,
-             "trainer.progress": False if args.quiet else None, **process_settings_from_args(args)}
-    if args.encoder:
-        given["encoder"] = encoder_spec_from_args(args)
+             "trainer.progress": False if args.quiet else None, "encoders": encoder_specs_from_args(args),
+             **process_settings_from_args(args)}
     return load_config(NextLatentConfig, args.config, args.set, given)
 
 

@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from codecprobe.cli.common import (add_out_arg, EXIT_STATUSES, add_encoder_args, add_store_args, encoder_spec_from_args,
-                                   encoder_spec_from_text, skipped_status)
+from codecprobe.cli.common import (add_out_arg, EXIT_STATUSES, add_also_arg, add_encoder_args, add_store_args,
+                                   encoder_specs_from_args, skipped_status)
 
 
 def add_parser(subparsers) -> None:
@@ -25,9 +25,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--layout", metavar="LAYOUT",  # checked by load_corpus (see corpus --help)
                         help="layout of every corpus, as in corpus --layout (default: guessed per corpus)")
     add_encoder_args(parser, when_absent="the encoders of --config, else mimi")
-    parser.add_argument("--also", nargs="+", action="extend", default=[], metavar="NAME[:TAP,...]",
-                        help="more encoders side by side (Tier 1 Exp 3), default weights, e.g. --also logmel mfcc "
-                             "mimi:seanet,layer4")
+    add_also_arg(parser)
     add_store_args(parser)
     add_out_arg(parser, "report folder")
     parser.add_argument("--train-fraction", type=float, help="share of each corpus's speakers fitted on (default 0.8)")
@@ -55,12 +53,8 @@ def config_from_args(args: argparse.Namespace):
         "corpora": args.corpora, "layout": args.layout,
         "train_fraction": args.train_fraction, "split_seed": args.split_seed, "window": args.window,
         "lags": args.lags, "control": args.control, "control_seed": args.control_seed, "store": args.store,
-        "device": args.device,
+        "device": args.device, "encoders": encoder_specs_from_args(args),
     }
-    if args.encoder:
-        given["encoders"] = [encoder_spec_from_args(args), *map(encoder_spec_from_text, args.also)]
-    elif args.also:
-        given["encoders"] = [encoder_spec_from_text(item) for item in args.also]
     return load_config(StructureConfig, args.config, args.set, given)
 
 

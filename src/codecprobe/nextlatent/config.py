@@ -1,4 +1,4 @@
-"""Every knob of ``codecprobe nextlatent`` (seed 004 Tier 1 Exp 1 and 2), with its default.
+"""Every knob of ``codecprobe nextlatent`` (seed 004 Tier 1 Exp 1, 2 and 3), with its default.
 
 Load with :func:`codecprobe.config.load_config` (defaults, a YAML file, then ``key=value``
 overrides such as ``trainer.max_steps=2000`` or ``model.hidden=1024``). The data split,
@@ -71,8 +71,8 @@ class NextLatentConfig:
     train_fraction: float = 0.8
     split_seed: int = 0
     val_fraction: float = 0.1  # seeded share of the training utterances that picks the best checkpoint
-    # encoder
-    encoder: EncoderSpec = field(default_factory=EncoderSpec)
+    # encoders: several are compared on the same held-out utterances (Tier 1 Exp 3)
+    encoders: list[EncoderSpec] = field(default_factory=lambda: [EncoderSpec()])
     device: str = "cpu"
     control: bool = True  # also run a trained neural encoder with seeded random weights
     control_seed: int = 0
@@ -95,6 +95,8 @@ class NextLatentConfig:
 
     def __post_init__(self) -> None:
         problems = []
+        if not self.encoders:
+            problems.append("no encoder given (encoders / --encoder)")
         if not 0 < self.train_fraction < 1:
             problems.append(f"train_fraction must lie in (0, 1), got {self.train_fraction}")
         if not 0 < self.val_fraction < 1:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import PurePath
 
 from codecprobe.nextlatent.results import NextLatentRun, NextLatentSummary
-from codecprobe.report.model import Bullets, Figure, Report, Section, Table
+from codecprobe.report.model import Bullets, Figure, Footnoted, Report, Section, Table
 
 __all__ = ["NextLatentSummary", "render", "summary_line"]
 
@@ -15,14 +15,14 @@ __all__ = ["NextLatentSummary", "render", "summary_line"]
 def render(summary: NextLatentSummary) -> Report:
     from codecprobe.config import config_to_dict
 
-    sections = []
+    sections = [_across_section(summary)] if len(summary.runs) > 1 else []
     for run in summary.runs:
         sections.append(Section(f"{run.label}, {run.short_label}", [
             _run_notes(run), "### Held-out NLL per frame (nats; lower is better)", nll_table(run),
             "### What each change takes off the held-out NLL (nats per frame; paired bootstrap)",
             comparison_table(run)]))
     sections.append(Section(None, [Figure(name, name.rsplit(".", 1)[0]) for name in summary.figures]))
-    title = (f"Next-latent models (seed 004 Tier 1 Exp 1 and 2): "
+    title = (f"Next-latent models (seed 004 Tier 1 {'Exp 1, 2 and 3' if len(summary.runs) > 1 else 'Exp 1 and 2'}): "
              f"{', '.join(dict.fromkeys(r.label for r in summary.runs))}")
     return Report(title, [Bullets(_about(summary))], sections, config_to_dict(summary.config), summary.provenance)
 
@@ -45,7 +45,7 @@ def nll_table(run: NextLatentRun) -> Table:
         v = r["nll_per_frame"]
         rows.append([r["system"], system["head"] if system else "diagonal Gaussian, no context",
                      (system["key"] or "none") if system else "none",
-                     f"{v['value']:.3f} [{v['ci_low']:.3f}, {v['ci_high']:.3f}]", f"{r['nll_per_dim']:.4f}",
+                     _interval(v), f"{r['nll_per_dim']:.4f}",
                      system["global_step"] if system else "-", f"{system['train_seconds']:.0f}" if system else "-",
                      system["parameters"] if system else "-"])
     return Table(["system", "head", "key", "NLL / frame [95% CI]", "NLL / dim", "steps", "train s", "parameters"], rows)
@@ -55,9 +55,54 @@ def comparison_table(run: NextLatentRun) -> Table:
     rows = []
     for c in run.comparisons:
         d = c["nll_decrease_per_frame"]
-        rows.append([c["comparison"], c["from"], c["to"], f"{d['value']:+.3f} [{d['ci_low']:+.3f}, {d['ci_high']:+.3f}]",
-                     f"NLL {c['reading']}"])
+        rows.append([c["comparison"], c["from"], c["to"], _interval(d, 3, "+"), f"NLL {c['reading']}"])
     return Table(["comparison", "from", "to", "NLL decrease / frame [95% CI]", "reading"], rows)
+
+
+def _across_section(summary: NextLatentSummary) -> Section:
+    across = summary.across
+    left_out = (f"; {len(across['left_out'])} held-out utterance(s) without an anchor in some run left out: "
+                + ", ".join(f"`{u}`" for u in across["left_out"])) if across["left_out"] else ""
+    return Section("Across encoders (Tier 1 Exp 3)", [
+        f"Every run on the same {len(across['utterances'])} held-out utterances{left_out}. NLL per frame does not "
+        "compare across encoders (frame rates, dimensions and units differ); the gain over the unconditional "
+        "Gaussian on the same anchors does: its nats per second say how much the context tells about the next "
+        "step per second of audio. Intervals: one paired bootstrap over these utterances for every run.",
+        "### Held-out NLL and the gain over the unconditional Gaussian (nats; lower NLL, higher gain is better)",
+        across_table(summary),
+        "### What each change takes off the held-out NLL, in every unit (paired bootstrap)",
+        across_difference_table(summary)])
+
+
+def across_table(summary: NextLatentSummary) -> Table:
+    rows = []
+    for r in summary.across["rows"]:
+        run = summary.runs[r["run"]]
+        rows.append([*_run_cells(run), r["system"], _interval(r["nll_per_frame"]), f"{r['nll_per_dim']['value']:.4f}",
+                     _interval(r["nll_per_second"], 1),
+                     _interval(r["gain_per_second"], 1, "+") if "gain_per_second" in r else "-",
+                     _interval(r["gain_per_dim"], 4, "+") if "gain_per_dim" in r else "-"])
+    return Table(["encoder:tap", "weights", "Hz", "dims", "system", "NLL / frame [95% CI]", "NLL / dim",
+                  "NLL / s [95% CI]", "gain / s [95% CI]", "gain / dim [95% CI]"], rows)
+
+
+def across_difference_table(summary: NextLatentSummary) -> Table:
+    rows = [[*_run_cells(summary.runs[d["run"]]), d["comparison"], _interval(d["nll_decrease_per_frame"], 3, "+"),
+             _interval(d["nll_decrease_per_dim"], 4, "+"), _interval(d["nll_decrease_per_second"], 1, "+"),
+             f"NLL {d['reading']}"] for d in summary.across["differences"]]
+    return Table(["encoder:tap", "weights", "Hz", "dims", "comparison", "decrease / frame [95% CI]",
+                  "decrease / dim [95% CI]", "decrease / s [95% CI]", "reading"], rows)
+
+
+def _run_cells(run: NextLatentRun) -> list:
+    """Which run a row is about; an untrained control says UNTRAINED in the cell itself."""
+    weights = run.short_label if run.weights != "untrained" else f"UNTRAINED {run.short_label}"
+    return [run.label, Footnoted(weights, run.weights_label), f"{run.frame_rate:g}", run.dim]
+
+
+def _interval(value: dict, digits: int = 3, sign: str = "") -> str:
+    return (f"{value['value']:{sign}.{digits}f} [{value['ci_low']:{sign}.{digits}f}, "
+            f"{value['ci_high']:{sign}.{digits}f}]")
 
 
 def _about(summary: NextLatentSummary) -> list[str]:
@@ -78,7 +123,8 @@ def _about(summary: NextLatentSummary) -> list[str]:
              "resamples), paired for differences"]
     for run in summary.runs:
         state = " (UNTRAINED control: not the real model)" if run.weights == "untrained" else ""
-        lines.append(f"{run.role}: `{run.label}` {run.weights_id}{state}; {run.control_note}")
+        lines.append(f"{run.role}: `{run.label}` {run.weights_id}{state}; {run.dim} dims at {run.frame_rate:g} Hz; "
+                     f"{run.control_note}")
     return lines
 
 

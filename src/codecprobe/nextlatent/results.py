@@ -3,9 +3,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from codecprobe.nextlatent.config import NextLatentConfig
 from codecprobe.encoders.base import SavedTap
 from codecprobe.report.results import Result
+
+
+def estimate(value: float, resamples: np.ndarray, confidence: float) -> dict:
+    """A point estimate with the central ``confidence`` percentile interval of its bootstrap ``resamples``."""
+    tail = 100 * (1 - confidence) / 2
+    low, high = np.percentile(resamples, [tail, 100 - tail])
+    return {"value": float(value), "ci_low": float(low), "ci_high": float(high)}
 
 
 def reading(decrease: dict) -> str:
@@ -17,6 +26,7 @@ def reading(decrease: dict) -> str:
 class NextLatentRun(SavedTap):
     """Tier 1 for one tap of one encoder role, as saved."""
 
+    frame_rate: float  # frames per second: NLL per second = NLL per frame x frame_rate
     dim: int
     control_note: str
     anchors: dict  # train / val / eval
@@ -32,6 +42,7 @@ class NextLatentSummary(Result):
     renderer = "codecprobe.nextlatent.report:render"
 
     runs: list[NextLatentRun]
+    across: dict  # Exp 3: the runs on the same held-out utterances, in comparable units (nextlatent.across)
     data: dict  # the corpora and the speaker-disjoint split
     figures: list[str]
     config: NextLatentConfig

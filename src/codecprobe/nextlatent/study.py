@@ -1,7 +1,7 @@
-"""The pipeline behind ``codecprobe nextlatent``: seed 004's Tier 1 Exp 1 and Exp 2 for any encoder tap.
+"""The pipeline behind ``codecprobe nextlatent``: seed 004's Tier 1 Exp 1, 2 and 3 for any encoder taps.
 
 1. Phase 0's data (:func:`codecprobe.structure.data.load_data`: pooled corpora, per-corpus
-   speaker split) and the encoder with, beside a trained one, its untrained control; taps are
+   speaker split) and every encoder with, beside a trained one, its untrained control; taps are
    checked before any work; the store gets what it lacks.
 2. Per encoder role and tap: Phase 0's key scheme (``key_scheme``, default ``mean_vq64``) and its
    random baseline are fitted on the training speakers
@@ -13,6 +13,8 @@
    beside an unconditional diagonal Gaussian fitted on the training targets.
 4. NLL per frame and paired differences (Exp 1: vMF against Gaussian; Exp 2: what the key, and a
    random key, take off the NLL), each with a bootstrap interval over held-out utterances.
+5. Exp 3 (:mod:`.across`): every run on the held-out utterances they all have anchors in, in
+   measures that compare across frame rates and dimensions (per second, per dimension, gains).
 """
 from __future__ import annotations
 
@@ -26,9 +28,11 @@ import torch
 
 from codecprobe.encoders import EncoderIdentity
 from codecprobe.errors import InputError
+from codecprobe.nextlatent.across import compare_runs
 from codecprobe.nextlatent.config import NextLatentConfig
 from codecprobe.nextlatent.data import StepWindows
 from codecprobe.nextlatent.model import NextLatentModule
+from codecprobe.nextlatent.results import estimate as interval
 from codecprobe.structure.analysis import compute_threads, fit_keys
 from codecprobe.structure.conditioning import Conditioning
 from codecprobe.structure.config import StructureConfig
@@ -55,8 +59,9 @@ class SystemRun:
 
 @dataclass
 class TapRun(RoleTap):
-    """Tier 1 for one tap of one encoder role."""
+    """Tier 1 for one tap of one encoder role; arrays over the held-out utterances (``split.eval``, in order)."""
 
+    frame_rate: float
     dim: int
     control_note: str
     items: dict[str, int]  # anchors in train / val / eval
@@ -72,6 +77,7 @@ class NextLatentResult:
     config: NextLatentConfig
     data: StudyData
     runs: list[TapRun] = field(default_factory=list)
+    across: dict = field(default_factory=dict)  # Exp 3: every run on the same utterances (.across.compare_runs)
 
 
 def run_nextlatent(config: NextLatentConfig, out: str | Path, progress: bool = True) -> NextLatentResult:
@@ -82,17 +88,39 @@ def run_nextlatent(config: NextLatentConfig, out: str | Path, progress: bool = T
         raise InputError("no corpus given (corpora / --corpus)")
     out = Path(out)
     data = load_data(config.corpora, config.layout, config.train_fraction, config.split_seed)
-    (plan,) = plan_encoders([config.encoder], config.device, config.control, config.control_seed)
+    plans = plan_encoders(config.encoders, config.device, config.control, config.control_seed)
+    _check_distinct(plans)
     result = NextLatentResult(config, data)
     with open_store(config.store) as store:
-        for role in plan.roles:
-            for corpus in data.corpora:
-                ensure_extracted(corpus, role.encoder, plan.taps, store, progress=progress)
-            for tap in plan.taps:
-                folder = out / "runs" / f"{role.identity.encoder}-{tap}-{role.name}"
-                result.runs.append(run_tap(store, role.name, role.identity, tap, data, config, folder, progress,
-                                           plan.control_note))
+        for plan in plans:
+            for role in plan.roles:
+                for corpus in data.corpora:
+                    ensure_extracted(corpus, role.encoder, plan.taps, store, progress=progress)
+                for tap in plan.taps:
+                    result.runs.append(run_tap(store, role.name, role.identity, tap, data, config,
+                                               out / "runs" / run_slug(role.identity.encoder, tap, role.name),
+                                               progress, plan.control_note))
+    result.across = compare_runs(result.runs, data.split.eval, config)
     return result
+
+
+def run_slug(encoder: str, tap: str, role: str) -> str:
+    """A run's name in folders and figure files: ``<encoder>-<tap>-<role>``."""
+    return f"{encoder}-{tap}-{role}"
+
+
+def _check_distinct(plans) -> None:
+    """Two runs may not share a checkpoint folder (one would resume the other's training)."""
+    seen: dict[str, str] = {}
+    for plan in plans:
+        for role in plan.roles:
+            for tap in plan.taps:
+                slug = run_slug(role.identity.encoder, tap, role.name)
+                if slug in seen:
+                    raise InputError(f"encoders: {role.identity.encoder}:{tap} runs twice as the {role.name} "
+                                     f"({seen[slug]} and {role.identity.weights_id}); list each encoder once and "
+                                     "let control: true add its untrained control")
+                seen[slug] = role.identity.weights_id
 
 
 def run_tap(store, role: str, identity: EncoderIdentity, tap: str, data: StudyData, config: NextLatentConfig,
@@ -102,8 +130,8 @@ def run_tap(store, role: str, identity: EncoderIdentity, tap: str, data: StudyDa
     ids = split.train + split.eval
     counts = {i: n for i, n in store.frame_counts(identity, tap).items() if i in set(ids)}
     conditioning = _fit_keys(store, identity, tap, split, counts, config, progress)
-    bank = build_bank(store, [(i, counts[i]) for i in ids], [TapSource(identity, tap)],
-                      store.frame_rate(identity, tap), progress)
+    frame_rate = store.frame_rate(identity, tap)
+    bank = build_bank(store, [(i, counts[i]) for i in ids], [TapSource(identity, tap)], frame_rate, progress)
     keys = _anchor_keys(bank, conditioning, config)
     normaliser = conditioning.normaliser
     rng = np.random.default_rng(config.seed)
@@ -121,7 +149,7 @@ def run_tap(store, role: str, identity: EncoderIdentity, tap: str, data: StudyDa
                          f"(window {config.window}, lag {config.lag}); need at least one batch "
                          f"({config.trainer.batch_size}) and one held-out anchor")
     eval_utterance = np.repeat(np.arange(len(rows["eval"])), eval_set.per_row)
-    run = TapRun(role, identity, tap, bank.dim, control_note,
+    run = TapRun(role, identity, tap, frame_rate, bank.dim, control_note,
                  {"train": len(train_set), "val": len(val_set), "eval": len(eval_set)},
                  eval_set.per_row.astype(float), _baseline_nll(train_set, eval_set, eval_utterance))
     for system in config.systems:
@@ -196,11 +224,9 @@ def _summarise(run: TapRun, config: NextLatentConfig) -> None:
     per_utterance = np.column_stack([run.frames, run.baseline, *[s.nll for s in run.systems]])
     resampled = bootstrap_sums(per_utterance, config.bootstrap, np.random.default_rng([config.seed, 2]))
     point = per_utterance.sum(axis=0)
-    tail = 100 * (1 - config.confidence) / 2
 
-    def estimate(values: np.ndarray, resamples: np.ndarray) -> dict:
-        low, high = np.percentile(resamples, [tail, 100 - tail])
-        return {"value": float(values), "ci_low": float(low), "ci_high": float(high)}
+    def estimate(value: float, resamples: np.ndarray) -> dict:
+        return interval(value, resamples, config.confidence)
 
     per_frame = point[1:] / point[0]
     resampled_per_frame = resampled[:, 1:] / resampled[:, :1]
@@ -238,13 +264,14 @@ def write_nextlatent(result: NextLatentResult, out: str | Path):
     out.mkdir(parents=True, exist_ok=True)
     runs = [NextLatentRun(
         encoder=run.identity.encoder, role=run.role, weights_id=run.identity.weights_id, trained=run.identity.trained,
-        weights=run.identity.weights, settings=run.identity.settings, tap=run.tap, dim=run.dim,
-        control_note=run.control_note, anchors=run.items, nll=run.rows,
+        weights=run.identity.weights, settings=run.identity.settings, tap=run.tap, frame_rate=run.frame_rate,
+        dim=run.dim, control_note=run.control_note, anchors=run.items, nll=run.rows,
         comparisons=[c | {"reading": reading(c["nll_decrease_per_frame"])} for c in run.comparisons],
         systems=[{"system": s.name, "head": s.head, "key": s.key, "checkpoint": str(s.checkpoint),
                   "global_step": s.global_step, "train_seconds": s.train_seconds, "parameters": s.parameters}
                  for s in run.systems], weights_name=run.identity.weights_name) for run in result.runs]
-    summary = NextLatentSummary(runs, {"corpora": result.data.summary, "split": result.data.description},
+    summary = NextLatentSummary(runs, result.across,
+                                {"corpora": result.data.summary, "split": result.data.description},
                                 draw(result, out), result.config, provenance(("lightning",)))
     write_study(summary, out)
     return summary
