@@ -123,7 +123,8 @@ def add_out_arg(parser, help: str, required: bool = True) -> None:
 def add_corpus_args(parser: argparse.ArgumentParser, required: bool = True) -> None:
     group = parser.add_argument_group("corpus")
     group.add_argument("--corpus", type=Path, required=required,
-                       help="corpus folder (or manifest file); see --layout")
+                       help="corpus folder (or manifest file); see --layout"
+                            + ("" if required else " (default: the config's corpus)"))
     group.add_argument("--layout", metavar="LAYOUT",  # checked by load_corpus: importing the loaders would pull in lhotse
                        help="how the corpus folder is organised (default: guessed). speaker-folders: "
                             "<speaker>/**/<file>; fsdd: {digit}_{speaker}_{index}.wav; librispeech: "
