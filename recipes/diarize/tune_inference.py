@@ -68,6 +68,10 @@ GRIDS = {
         "pyannote.min_duration_off": [0.0, 0.1, 0.2, 0.4, 0.6],
         "pyannote.min_duration_on": [0.0, 0.1, 0.2, 0.4],
     },
+    # the change-of-voice check inside a local speaker (None: no check), from the tuned defaults
+    "pyannote-split": {
+        "pyannote.split_threshold": [None, 0.7, 0.8, 0.85, 0.9, 0.95, 1.0, 1.05, 1.1, 1.2],
+    },
     "pyannote-spectral": {
         "pyannote.clustering.method": ["spectral"],
         "pyannote.clustering.single_speaker_threshold": [0.2, 0.3, 0.4, 0.5, 0.6, 0.7],
@@ -98,9 +102,9 @@ def main(argv: list[str] | None = None) -> int:
     recordings = [Recording(r.id, corpus.audio_path(r.id), r.duration) for r in corpus.recordings]
     pipeline = build_pipeline(base)
     analyses = {}
-    # the analysis depends on the model and, for pyannote, on the window step
+    # the analysis depends on the model and, for pyannote, on the window step and the split check's pieces
     analysis_name = Path(args.model).parent.name if args.model else \
-        f"pyannote-step{base.pyannote.step_s:g}" if pipeline_name == "pyannote" else pipeline_name
+        _pyannote_analysis_name(base) if pipeline_name == "pyannote" else pipeline_name
     for number, recording in enumerate(recordings, 1):
         cached = args.cache / f"{analysis_name}-{recording.id}.pickle" \
             if args.cache else None
@@ -132,6 +136,12 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(recordings)} recordings, {sum(r.duration for r in recordings) / 3600:.2f} h; collar 0, overlap "
         "scored; each knob tuned in turn with the best values found before it.", *sections]) + "\n")
     return 0
+
+
+def _pyannote_analysis_name(config: DiarizeConfig) -> str:
+    settings = config.pyannote
+    pieces = f"-pieces{settings.split_piece_s:g}" if settings.split_threshold is not None else ""
+    return f"pyannote-step{settings.step_s:g}{pieces}"
 
 
 def _evaluate(config: DiarizeConfig, recordings, analyses, reference, uem) -> tuple[float, float, float]:
