@@ -113,18 +113,30 @@ def test_the_default_pipeline_is_pyannote_unless_a_model_is_given():
         DiarizeConfig(pipeline="pyannote", model="adapter.ckpt")
 
 
-def _back_to_back(shared_data, folder, first: str, second: str, seconds: float = 4.0):
-    """One 8 s window: ``seconds`` of a LibriSpeech utterance of ``first`` straight after ``seconds`` of one of
-    ``second`` (the next utterance when it is the same speaker), each from its first loud sample, no pause."""
-    files = librispeech_utterances(shared_data, sorted({first, second}), per_speaker=2)
-    clips = []
-    for file in (files[first][0], files[second][int(first == second)]):
-        audio, _ = read_audio(file, target_rate=16000)
-        clips.append(audio[np.argmax(np.abs(audio) > 0.01 * np.abs(audio).max()):][:int(seconds * 16000)])
-    path = folder / f"{first}-{second}.wav"
-    sf.write(path, np.concatenate(clips), 16000)
-    recording = Recording(path.stem, str(path), 2 * seconds)
-    return recording, Turns.build(path.stem, [0.0, seconds], [seconds, seconds], [f"1-{first}", f"2-{second}"])
+def _back_to_back(shared_data, first: str, second: str, seconds: float = 4.0) -> np.ndarray:
+    """``seconds`` of a LibriSpeech utterance of ``first`` straight after ``seconds`` of one of ``second`` (the
+    next one when it is the same speaker), each from its first loud sample on, no pause: the first utterances
+    that last that long."""
+    files = librispeech_utterances(shared_data, sorted({first, second}), per_speaker=6)
+    n = int(seconds * 16000)
+    long_enough = {speaker: [] for speaker in files}
+    for speaker, paths in files.items():
+        for path in paths:
+            audio, _ = read_audio(path, target_rate=16000)
+            audio = audio[np.argmax(np.abs(audio) > 0.01 * np.abs(audio).max()):]
+            if len(audio) >= n:
+                long_enough[speaker].append(audio[:n])
+    return np.concatenate([long_enough[first][0], long_enough[second][int(first == second)]]).astype(np.float32)
+
+
+def _one_local_speaker(audio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A 10 s window of ``audio`` (zero-padded) and its hard local speakers: the first one speaks on every
+    frame that lies inside ``audio``, as segmentation-3.0 sometimes hears two consecutive speakers."""
+    samples = np.zeros(WINDOW_SAMPLES, np.float32)
+    samples[:len(audio)] = audio
+    on = np.zeros((WINDOW_FRAMES, 3), bool)
+    on[:num_frames(len(audio)), 0] = True
+    return samples, on
 
 
 @pytest.fixture(scope="module")
@@ -132,31 +144,53 @@ def pipeline():
     return PyannotePipeline(DiarizeConfig(pipeline="pyannote"))
 
 
-def test_two_voices_back_to_back_in_one_local_speaker_are_split(shared_data, tmp_path, pipeline):
-    recording, reference = _back_to_back(shared_data, tmp_path, "1688", "533")
-    analysis = pipeline.analyse(recording, {})
-    # segmentation-3.0 gives both voices one local speaker: it speaks in the first and the last 3 s
-    assert len(analysis.on) == 1
-    covers = analysis.on[0, :int(3 / FRAME_S)].any(axis=0) & analysis.on[0, -int(3 / FRAME_S):].any(axis=0)
-    assert covers.sum() == 1
+@pytest.mark.parametrize("first, second", [("1688", "533"), ("1688", "2033")])  # a man, then a woman or a man
+def test_two_voices_in_one_local_speaker_are_split_where_the_voice_changes(shared_data, pipeline, first, second):
+    audio = _back_to_back(shared_data, first, second)
+    samples, on = _one_local_speaker(audio)
+    embeddings, splits = pipeline.embed_window(samples, on)
+    threshold = pipeline.config.pyannote.split_threshold
+    assert splits.distance[0, 0] > threshold and np.isnan(splits.distance[0, 1:]).all()
+    # the later part starts within one 1 s piece of 4 s (frame i starts at sample 360 + 270 i)
+    assert abs((360 + 270 * splits.frame[0, 0]) / 16000 - 4.0) < pipeline.config.pyannote.split_piece_s
+    # the two parts' own embeddings are two voices' (same-voice crops of 4 s lie at cosine similarity ~0.7)
+    earlier, later = splits.embeddings[0, 0] / np.linalg.norm(splits.embeddings[0, 0], axis=1, keepdims=True)
+    assert earlier @ later < 0.5
+
+    recording = Recording("back-to-back", "unused.wav", len(audio) / 16000)
+    reference = Turns.build(recording.id, [0.0, 4.0], [4.0, 4.0], [first, second])
+    analysis = PyannoteAnalysis(on[None], np.array([0]), num_frames(len(audio)), embeddings[None], splits)
     unchecked = dataclasses.replace(pipeline.config.pyannote, split_threshold=None)
-    without = decide(dataclasses.replace(pipeline.config, pyannote=unchecked), recording, analysis, SpeakerCount(), {})
-    assert without.n_speakers == 1
-    result = decide(pipeline.config, recording, analysis, SpeakerCount(), {})
-    assert result.n_speakers == 2
-
-    def der(turns):
-        return score({recording.id: reference}, {recording.id: turns}).overall.der
-
-    assert der(without.turns).conf > 40.0
-    assert der(result.turns).conf < 12.0  # the change is placed within ~0.5 s of 4 s (a 1 s piece's resolution)
+    results = {name: decide(config, recording, analysis, SpeakerCount(), {}) for name, config in
+               (("checked", pipeline.config), ("unchecked", dataclasses.replace(pipeline.config, pyannote=unchecked)))}
+    assert results["unchecked"].n_speakers == 1 and results["checked"].n_speakers == 2
+    confusion = {name: 100 * score({recording.id: reference}, {recording.id: result.turns}).overall.der.conf / 8.0
+                 for name, result in results.items()}
+    assert confusion["unchecked"] > 45.0  # one of the two voices is all confused
+    assert confusion["checked"] < 12.5  # only around the change, placed within one piece
 
 
-def test_one_voice_back_to_back_is_not_split(shared_data, tmp_path, pipeline):
-    recording, _ = _back_to_back(shared_data, tmp_path, "1688", "1688")
-    analysis = pipeline.analyse(recording, {})
-    assert np.nanmax(analysis.splits.distance) > 0  # it was checked ...
-    assert decide(pipeline.config, recording, analysis, SpeakerCount(), {}).n_speakers == 1  # ... and kept whole
+def test_one_voice_in_one_local_speaker_is_checked_and_kept_whole(shared_data, pipeline):
+    samples, on = _one_local_speaker(_back_to_back(shared_data, "1688", "1688"))
+    _, splits = pipeline.embed_window(samples, on)
+    assert 0 < splits.distance[0, 0] < pipeline.config.pyannote.split_threshold
+    assert np.isnan(splits.embeddings).all()  # not split, so its parts were not embedded
+
+
+def test_without_the_check_or_with_a_threshold_nothing_passes_the_pipeline_is_unchanged(analysed, pipeline):
+    config, recording, analysis, _ = analysed
+    results = {}
+    for threshold in (None, 2.0):  # unit vectors lie at most 2 apart
+        changed = dataclasses.replace(config, pyannote=dataclasses.replace(config.pyannote, split_threshold=threshold))
+        again = PyannotePipeline(changed).analyse(recording, {})
+        results[threshold] = again, decide(changed, recording, again, SpeakerCount(), {})
+    (unchecked, without), (checked, passed) = results[None], results[2.0]
+    assert np.isnan(unchecked.splits.distance).all() and not np.isnan(checked.splits.distance).all()
+    for analysis_ in (unchecked, checked):
+        np.testing.assert_array_equal(analysis_.on, analysis.on)
+        np.testing.assert_array_equal(analysis_.embeddings, analysis.embeddings)
+    for field in ("start", "duration", "code"):
+        np.testing.assert_array_equal(getattr(without.turns, field), getattr(passed.turns, field))
 
 
 def test_a_split_local_speaker_becomes_two_with_their_own_embeddings():
@@ -166,7 +200,8 @@ def test_a_split_local_speaker_becomes_two_with_their_own_embeddings():
     embeddings[0, :2], embeddings[1, 2] = np.eye(4)[:2], np.eye(4)[2]
     splits = Splits.none(2)
     splits.distance[0, 0], splits.frame[0, 0] = 1.0, 5
-    splits.embeddings = np.zeros((2, 3, 2, 4))
+    splits.distance[1, 2], splits.frame[1, 2] = 0.5, 3  # checked, not above the analysis' threshold: no parts
+    splits.embeddings = np.full((2, 3, 2, 4), np.nan)
     splits.embeddings[0, 0] = [[0.6, 0.8, 0, 0], [0, 0, 0, 1]]
     analysis = PyannoteAnalysis(on, np.array([0, 10]), 20, embeddings, splits)
     got_on, got_embeddings = split_local_speakers(analysis, 0.9)
@@ -176,19 +211,33 @@ def test_a_split_local_speaker_becomes_two_with_their_own_embeddings():
     np.testing.assert_array_equal(got_on[:, :, :3].sum(axis=2) + got_on[:, :, 3], on.sum(axis=2))  # frames kept
     np.testing.assert_array_equal(got_embeddings[0, [0, 3]], splits.embeddings[0, 0])
     np.testing.assert_array_equal(got_embeddings[0, 1], embeddings[0, 1])
+    np.testing.assert_array_equal(got_on[1, :, :3], on[1])
     assert np.isnan(got_embeddings[1, 3]).all() and not got_on[1, :, 3].any()
+    # a threshold below 0.5 splits no more: the second window's parts were never embedded
+    np.testing.assert_array_equal(split_local_speakers(analysis, 0.1)[0], got_on)
     for threshold in (1.0, None):  # not farther apart than the threshold, or no check: unchanged
         same_on, same_embeddings = split_local_speakers(analysis, threshold)
         assert same_on is on and same_embeddings is embeddings
 
 
 def test_the_farthest_split_has_enough_pieces_on_each_side():
+    a, b = np.eye(3)[:2]
+    # [a, a, a, b, b]: the farthest split is before the first b, the two means a and b, sqrt(2) apart
+    distance, later = best_split(np.stack([a, a, a, b, b]))
+    assert later == 3 and distance == pytest.approx(np.sqrt(2), rel=1e-12)
+    # [a, a, b, a + b]: only the split after two pieces leaves two on each side; the means are a and
+    # unit(b + unit(a + b))
+    tail = b + (a + b) / np.sqrt(2)
+    distance, later = best_split(np.stack([a, a, b, a + b]))
+    assert later == 2 and distance == pytest.approx(np.linalg.norm(a - tail / np.linalg.norm(tail)), rel=1e-12)
+    # one odd piece first is too few to split off: the farthest allowed split keeps it with the others
+    assert best_split(np.vstack([b, a, a, a, a]))[1] == SPLIT_MIN_PIECES
     rng = np.random.default_rng(0)
     voices = np.repeat(np.eye(8)[:2], [3, 4], axis=0) + 0.1 * rng.standard_normal((7, 8))
-    distance, later, means = best_split(voices)
-    assert later == 3 and distance > 1.2
-    np.testing.assert_allclose(np.linalg.norm(means, axis=1), 1.0, rtol=1e-6)
-    lone = np.vstack([np.eye(8)[1], np.repeat(np.eye(8)[:1], 4, axis=0)])  # one odd piece first: too few to split off
-    assert best_split(lone)[1] == SPLIT_MIN_PIECES
+    assert best_split(voices)[1] == 3
+
+
+def test_pieces_are_spread_evenly_and_end_on_the_end():
     starts = piece_starts(50, 16)
     assert starts.tolist() == [0, 17, 34] and starts[-1] + 16 == 50
+    assert piece_starts(64, 16).tolist() == [0, 16, 32, 48]  # a whole number of pieces: back to back

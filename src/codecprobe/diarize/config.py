@@ -133,11 +133,12 @@ class PyannoteConfig:
     # ... and joins the clustering after this much solo speech (pyannote: 20 % of the 10 s window)
     min_solo_s: float = 2.0
     # segmentation-3.0 may give two speakers one after the other a single local speaker: a local
-    # speaker with at least two pieces of split_piece_s of solo speech is checked for a change of
-    # voice (one CAM++ embedding per piece, in time order; the split into an earlier and a later
-    # part whose mean piece embeddings lie farthest apart) and becomes two local speakers where
-    # those means lie farther apart than split_threshold (Euclidean distance of unit vectors, as
-    # the clustering threshold); None: no check (and no piece embeddings)
+    # speaker with solo speech for four pieces of split_piece_s is checked for a change of voice
+    # (one CAM++ embedding per piece, in time order; the split into an earlier and a later part of
+    # at least two pieces whose mean piece embeddings lie farthest apart) and becomes two local
+    # speakers, each with its own embedding, where those means lie farther apart than
+    # split_threshold (Euclidean distance of unit vectors, as the clustering threshold); None: no
+    # check (and no piece embeddings). Tuned on simulations, docs/diarize-inference.md
     split_threshold: float | None = 0.85
     split_piece_s: float = 1.0
     min_duration_on: float = 0.4

@@ -9,20 +9,25 @@
    speaker speaks alone (pyannote's ``exclude_overlap``), else of all its samples, if they
    last ``min_embedding_s``; pyannote masks its embedding model's pooling, here the frames
    are cut out and joined, which costs at most one 10 s CAM++ pass per window;
-   with ``split_threshold`` set, also one CAM++ embedding per ``split_piece_s`` piece of a
-   local speaker's solo speech (a second pass over it), for the change-of-voice check below;
-3. a local speaker whose earlier and later pieces sound like two people becomes two
-   (:func:`split_local_speakers`): segmentation-3.0 gives two speakers who follow each other
-   in a window one local speaker (pyAudioAnalysis' second example, six speakers back to
-   back), whose one embedding then mixes two voices;
+   with ``split_threshold`` set, the change-of-voice check: one CAM++ embedding per
+   ``split_piece_s`` piece of a local speaker's solo speech (a second pass over it), the best
+   split of the pieces into an earlier and a later part (:func:`best_split`), and, where the
+   two parts' mean piece embeddings lie farther apart than ``split_threshold``, one CAM++
+   embedding of each part (a third pass over those local speakers only);
+3. such a local speaker becomes two (:func:`split_local_speakers`), its frames before and
+   after the split: segmentation-3.0 gives two speakers who follow each other in a window one
+   local speaker (pyAudioAnalysis' second example, six speakers back to back), whose one
+   embedding then mixes two voices;
 4. the shared stitching (:func:`~codecprobe.diarize.stitching.stitch`): local speakers with
    ``min_solo_s`` of solo speech are clustered (pyannote: 20 % of the window), every
    embedded one is assigned (Hungarian per window), the per-frame speaker count is the
    rounded mean of the windows' local counts, each frame keeps its ``count`` most active
    global speakers (overlap stays), then the minimum durations.
 
-Steps 1-2 are :meth:`PyannotePipeline.analyse` (the expensive part, threshold-free); steps 3-4
-are :func:`decide`, which tuning re-runs alone.
+Steps 1-2 are :meth:`PyannotePipeline.analyse` (the expensive part; its only threshold is
+``split_threshold``, below which parts are not embedded, so :func:`decide` with any threshold at or
+above the analysis' gives what a fresh run would); steps 3-4 are :func:`decide`, which tuning
+re-runs alone.
 """
 from __future__ import annotations
 
@@ -72,9 +77,11 @@ class PyannoteAnalysis:
 class Splits:
     """Per (window, local speaker): where its solo speech splits best into two voices (:func:`best_split`)."""
 
-    distance: np.ndarray  # [windows, 3] distance of the two parts' mean piece embeddings; NaN: not checked
-    frame: np.ndarray  # [windows, 3] first window frame of the later part
-    embeddings: np.ndarray  # [windows, 3, 2, 192] the earlier and later parts' unit mean piece embeddings
+    distance: np.ndarray  # [windows, S] distance of the two parts' unit mean piece embeddings; NaN: not checked
+    frame: np.ndarray  # [windows, S] first window frame of the later part
+    # [windows, S, 2, 192] the earlier and later parts' CAM++ embeddings; NaN where distance was not above
+    # the analysis' split_threshold
+    embeddings: np.ndarray
 
     @classmethod
     def none(cls, n_windows: int, n_local: int = 3) -> Splits:
@@ -118,8 +125,6 @@ class PyannotePipeline:
         """Hard local speakers of every window and their CAM++ embeddings."""
         settings = self.config.pyannote
         step = max(1, int(round(settings.step_s / FRAME_S)))
-        min_samples = max(MIN_SAMPLES, int(settings.min_embedding_s * RATE))
-        piece = int(settings.split_piece_s * RATE) if settings.split_threshold is not None else None
         ons, embeddings, splits, starts = [], [], [], []
         windows = SlidingWindows(audio_blocks(recording.path, RATE, self.config.block_s), step)
         with torch_threads(settings.threads):
@@ -130,8 +135,7 @@ class PyannotePipeline:
                     on = speaker_activities(self.segmentation(audio.to(device)), soft=False).cpu().numpy() > 0
                 with timed(seconds, "embeddings"):
                     for (_, samples), local in zip(batch, on):
-                        window_embeddings, window_splits = self._embed(samples, local, min_samples, piece,
-                                                                       settings.threads)
+                        window_embeddings, window_splits = self.embed_window(samples, local)
                         embeddings.append(window_embeddings)
                         splits.append(window_splits)
                 ons.append(on)
@@ -142,12 +146,15 @@ class PyannotePipeline:
         return PyannoteAnalysis(np.concatenate(ons), np.asarray(starts, np.int64), num_frames(windows.total_samples),
                                 np.stack(embeddings), Splits.joined(splits))
 
-    def _embed(self, samples: np.ndarray, on: np.ndarray, min_samples: int, piece: int | None,
-               threads: int) -> tuple[np.ndarray, Splits]:
-        """``[3, 192]``: each local speaker's CAM++ embedding over its solo samples, else all its samples;
-        and, with ``piece`` (samples), the best split of each one with solo speech for two parts of
-        :data:`SPLIT_MIN_PIECES` pieces
-        (a one-window :class:`Splits`)."""
+    def embed_window(self, samples: np.ndarray, on: np.ndarray) -> tuple[np.ndarray, Splits]:
+        """One window's ``[S, 192]`` CAM++ embeddings, one per local speaker of ``on`` ``[F, S]``: over
+        its solo samples, else all its samples, if they last ``min_embedding_s`` (NaN rows otherwise);
+        and, with ``split_threshold`` set, each local speaker with solo speech for two parts of
+        :data:`SPLIT_MIN_PIECES` pieces checked for a change of voice (a one-window :class:`Splits`;
+        its two parts are embedded only where their pieces lie farther apart than the threshold)."""
+        settings = self.config.pyannote
+        min_samples = max(MIN_SAMPLES, int(settings.min_embedding_s * RATE))
+        piece = int(settings.split_piece_s * RATE) if settings.split_threshold is not None else 0
         out = np.full((on.shape[1], EMBEDDING_DIM), np.nan)
         splits = Splits.none(1, on.shape[1])
         alone = on & (on.sum(axis=1, keepdims=True) == 1)
@@ -165,18 +172,23 @@ class PyannotePipeline:
             return out, splits
         firsts = {speaker: piece_starts(len(index), piece) for speaker, index in checked.items()}
         pieces = [samples[checked[speaker][first:first + piece]] for speaker in checked for first in firsts[speaker]]
-        vectors = campplus_embeddings(self.campplus, crops + pieces, threads=threads)
+        vectors = campplus_embeddings(self.campplus, crops + pieces, threads=settings.threads)
         out[speakers] = vectors[:len(crops)]
-        offset = len(crops)
+        offset, parts, split_speakers = len(crops), [], []
         for speaker, index in checked.items():
             first = firsts[speaker]
-            distance, later, means = best_split(vectors[offset:offset + len(first)])
+            distance, later = best_split(vectors[offset:offset + len(first)])
             offset += len(first)
             # the later part starts halfway between the pieces either side of the split
-            boundary = index[(first[later - 1] + piece + first[later]) // 2]
+            cut = (first[later - 1] + piece + first[later]) // 2
             splits.distance[0, speaker] = distance
-            splits.frame[0, speaker] = (boundary - _FIRST_SAMPLE) // PyanNet.frame_step
-            splits.embeddings[0, speaker] = means
+            splits.frame[0, speaker] = (index[cut] - _FIRST_SAMPLE) // PyanNet.frame_step
+            if distance > settings.split_threshold:
+                parts += [samples[index[:cut]], samples[index[cut:]]]
+                split_speakers.append(speaker)
+        if parts:  # each part gets its own embedding over all its samples, as a local speaker does
+            splits.embeddings[0, split_speakers] = campplus_embeddings(
+                self.campplus, parts, threads=settings.threads).reshape(len(split_speakers), 2, EMBEDDING_DIM)
         return out, splits
 
 
@@ -206,13 +218,15 @@ def split_local_speakers(analysis: PyannoteAnalysis, threshold: float | None) ->
     """``(on [windows, F, S], embeddings [windows, S, 192])``: the analysis' local speakers, each whose best
     split lies farther apart than ``threshold`` made two (S grows by the most splits in one window).
 
-    The earlier part keeps the local speaker's place, the later one takes a new one; each gets its mean piece
+    The earlier part keeps the local speaker's place, the later one takes a new one; each gets its part's
     embedding, and the constrained assignment then keeps the two apart as it keeps any two of one window.
+    A threshold below the analysis' own splits no more than the analysis' did (the parts were not embedded).
     """
     on, embeddings = analysis.on, analysis.embeddings
     if threshold is None:
         return on, embeddings
-    split = analysis.splits.distance > threshold  # NaN (not checked): False
+    # NaN (not checked): False; parts are embedded only where the analysis' own threshold was passed
+    split = (analysis.splits.distance > threshold) & ~np.isnan(analysis.splits.embeddings[:, :, 0, 0])
     if not split.any():
         return on, embeddings
     extra = int(split.sum(axis=1).max())
@@ -227,22 +241,21 @@ def split_local_speakers(analysis: PyannoteAnalysis, threshold: float | None) ->
     return on, embeddings
 
 
-def best_split(pieces: np.ndarray) -> tuple[float, int, np.ndarray]:
+def best_split(pieces: np.ndarray) -> tuple[float, int]:
     """The split of ``[n, D]`` time-ordered piece embeddings into an earlier and a later part of at least
-    :data:`SPLIT_MIN_PIECES` pieces each (n >= 2 of them) whose unit mean embeddings lie farthest apart:
-    ``(distance, first piece of the later part, [2, D] the two means)``.
+    :data:`SPLIT_MIN_PIECES` pieces each (n >= 2 * SPLIT_MIN_PIECES) whose unit mean embeddings lie farthest
+    apart: ``(distance of those means, first piece of the later part)``.
 
     >>> a, b = np.eye(3)[0], np.eye(3)[1]
-    >>> distance, later, _ = best_split(np.stack([a, a, b, b, b]))
+    >>> distance, later = best_split(np.stack([a, a, b, b, b]))
     >>> round(distance, 4), later
     (1.4142, 2)
     """
     unit = _unit(np.asarray(pieces, np.float64))
     before = np.cumsum(unit, axis=0)[SPLIT_MIN_PIECES - 1:len(unit) - SPLIT_MIN_PIECES]
-    earlier, later = _unit(before), _unit(unit.sum(axis=0) - before)
-    distance = np.linalg.norm(earlier - later, axis=1)
+    distance = np.linalg.norm(_unit(before) - _unit(unit.sum(axis=0) - before), axis=1)
     best = int(np.argmax(distance))
-    return float(distance[best]), best + SPLIT_MIN_PIECES, np.stack([earlier[best], later[best]])
+    return float(distance[best]), best + SPLIT_MIN_PIECES
 
 
 def piece_starts(n_samples: int, piece: int) -> np.ndarray:
