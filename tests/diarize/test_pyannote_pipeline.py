@@ -151,8 +151,10 @@ def test_two_voices_in_one_local_speaker_are_split_where_the_voice_changes(share
     embeddings, splits = pipeline.embed_window(samples, on)
     threshold = pipeline.config.pyannote.split_threshold
     assert splits.distance[0, 0] > threshold and np.isnan(splits.distance[0, 1:]).all()
-    # the later part starts within one 1 s piece of 4 s (frame i starts at sample 360 + 270 i)
-    assert abs((360 + 270 * splits.frame[0, 0]) / 16000 - 4.0) < pipeline.config.pyannote.split_piece_s
+    # the later part starts near 4 s (frame i starts at sample 360 + 270 i): the cut falls halfway between two
+    # pieces, so a change inside the piece next to it is missed by up to a piece and half the gap (< 1.5 pieces)
+    error = abs((360 + 270 * splits.frame[0, 0]) / 16000 - 4.0)
+    assert error < 1.5 * pipeline.config.pyannote.split_piece_s
     # the two parts' own embeddings are two voices' (same-voice crops of 4 s lie at cosine similarity ~0.7)
     earlier, later = splits.embeddings[0, 0] / np.linalg.norm(splits.embeddings[0, 0], axis=1, keepdims=True)
     assert earlier @ later < 0.5
@@ -167,7 +169,7 @@ def test_two_voices_in_one_local_speaker_are_split_where_the_voice_changes(share
     confusion = {name: 100 * score({recording.id: reference}, {recording.id: result.turns}).overall.der.conf / 8.0
                  for name, result in results.items()}
     assert confusion["unchecked"] > 45.0  # one of the two voices is all confused
-    assert confusion["checked"] < 12.5  # only around the change, placed within one piece
+    assert confusion["checked"] < 100 * (error + 0.2) / 8.0  # only between the change and the cut
 
 
 def test_one_voice_in_one_local_speaker_is_checked_and_kept_whole(shared_data, pipeline):
@@ -177,18 +179,17 @@ def test_one_voice_in_one_local_speaker_is_checked_and_kept_whole(shared_data, p
     assert np.isnan(splits.embeddings).all()  # not split, so its parts were not embedded
 
 
-def test_without_the_check_or_with_a_threshold_nothing_passes_the_pipeline_is_unchanged(analysed, pipeline):
-    config, recording, analysis, _ = analysed
-    results = {}
-    for threshold in (None, 2.0):  # unit vectors lie at most 2 apart
-        changed = dataclasses.replace(config, pyannote=dataclasses.replace(config.pyannote, split_threshold=threshold))
-        again = PyannotePipeline(changed).analyse(recording, {})
-        results[threshold] = again, decide(changed, recording, again, SpeakerCount(), {})
-    (unchecked, without), (checked, passed) = results[None], results[2.0]
+def test_without_the_check_or_with_a_threshold_nothing_passes_the_pipeline_is_unchanged(analysed):
+    config, recording, checked, _ = analysed  # analysed with the check on (the default)
+    unchecked_config = dataclasses.replace(config, pyannote=dataclasses.replace(config.pyannote, split_threshold=None))
+    unchecked = PyannotePipeline(unchecked_config).analyse(recording, {})
     assert np.isnan(unchecked.splits.distance).all() and not np.isnan(checked.splits.distance).all()
-    for analysis_ in (unchecked, checked):
-        np.testing.assert_array_equal(analysis_.on, analysis.on)
-        np.testing.assert_array_equal(analysis_.embeddings, analysis.embeddings)
+    # the pieces' embeddings leave the local speakers' own untouched
+    np.testing.assert_array_equal(checked.on, unchecked.on)
+    np.testing.assert_array_equal(checked.embeddings, unchecked.embeddings)
+    never = dataclasses.replace(config, pyannote=dataclasses.replace(config.pyannote, split_threshold=2.0))
+    without = decide(unchecked_config, recording, unchecked, SpeakerCount(), {})
+    passed = decide(never, recording, checked, SpeakerCount(), {})  # unit vectors lie at most 2 apart
     for field in ("start", "duration", "code"):
         np.testing.assert_array_equal(getattr(without.turns, field), getattr(passed.turns, field))
 

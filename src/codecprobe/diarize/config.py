@@ -139,8 +139,8 @@ class PyannoteConfig:
     # speakers, each with its own embedding, where those means lie farther apart than
     # split_threshold (Euclidean distance of unit vectors, as the clustering threshold); None: no
     # check (and no piece embeddings). Tuned on simulations, docs/diarize-inference.md
-    split_threshold: float | None = 0.85
-    split_piece_s: float = 1.0
+    split_threshold: float | None = 1.15
+    split_piece_s: float = 0.75
     min_duration_on: float = 0.4
     min_duration_off: float = 0.6
     # pyannote 3.1 with WeSpeaker: threshold 0.70, min_cluster_size 12; these are tuned for CAM++
