@@ -59,7 +59,8 @@ FRAME_S = PyanNet.frame_step / RATE  # 16.875 ms
 # sample 495 + 270 t: turns are shifted by the difference (22.5 ms)
 SHIFT_S = (PyanNet.first_centre - PyanNet.frame_step / 2) / RATE
 # each part of a split has at least this many pieces: the mean of a single short piece's embedding is too noisy
-# (same-voice pieces of 1 s lie at cosine similarity ~0.5) and would make the farthest split a chance one
+# (pieces of 0.75-1 s of one LibriSpeech voice lie at cosine similarity 0.3-0.6 on average) and would make the
+# farthest split a chance one
 SPLIT_MIN_PIECES = 2
 _FIRST_SAMPLE = PyanNet.first_centre - PyanNet.frame_step // 2  # the first sample frame 0 stands for (360)
 
