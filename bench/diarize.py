@@ -4,7 +4,8 @@ Run from the repository root (heavy: run it under ``nice``)::
 
     .venv/bin/python bench/diarize.py [--model NAME=CHECKPOINT ...] [--hours 1 4]
                                       [--parts real side long clustering] [--baselines classic oracle peer]
-                                      [--pipelines classic pyannote] [--senko-env DIR] [--out DIR]
+                                      [--pipelines classic pyannote] [--variant LABEL PIPELINE KEY=VALUE...]
+                                      [--senko-env DIR] [--out DIR]
 
 1. The five real conversations with references in ``../shared/data`` (pyannote-sample,
    AMI ES2004a, Gecko, pyAudioAnalysis x 2, Falcon) and a 10-minute recording made by
@@ -27,7 +28,8 @@ Run from the repository root (heavy: run it under ``nice``)::
    files), each of ``--pipelines`` through the ``codecprobe diarize`` command and senko through
    ``bench/senko_peer.py``, each system in one subprocess with one thread (torch, OpenMP, BLAS,
    numba): CPU seconds and peak RSS of that process (``os.wait4``), DER by ``codecprobe.score``
-   (collars 0 and 0.25, overlap scored, no UEM, pooled over files as md-eval pools) and per file.
+   (collars 0 and 0.25, overlap scored, no UEM, pooled over files as md-eval pools) and per file;
+   each ``--variant`` adds a pipeline run with config overrides (e.g. one step of it switched off).
 
 ``--parts`` runs some of 1-2-3 (``real``), 6 (``side``), 4 (``long``) and 5 (``clustering``); ``--baselines``
 some of the classic pipeline, the oracle bound and the peer beside the ``--model`` adapters. Prints Markdown
@@ -76,6 +78,9 @@ def main() -> None:
                         metavar="PIPELINE", help="codecprobe diarize --pipeline values: pyannote runs beside the "
                         "baselines in parts real and long, and both run beside senko in part side "
                         "(default: classic pyannote)")
+    parser.add_argument("--variant", nargs="+", action="append", default=[], metavar="LABEL PIPELINE KEY=VALUE",
+                        help="part side: also PIPELINE with these config overrides (codecprobe diarize --set), "
+                        "labelled LABEL (repeatable; e.g. --variant no-split pyannote pyannote.split_threshold=null)")
     parser.add_argument("--senko-env", type=Path, default=SENKO_ENV,
                         help=f"senko's venv, from bench/setup_senko_env.sh (default: {SENKO_ENV})")
     parser.add_argument("--out", type=Path, default=Path("runs/bench-diarize"))
@@ -119,7 +124,9 @@ def main() -> None:
             print(_der_by_recording(results["systems"], collar))
 
     if "side" in args.parts:
-        results["side_by_side"] = side_by_side(data["real"], args.pipelines, args.senko_env, args.out / "side")
+        variants = [(name, name, []) for name in args.pipelines] + [(label, pipeline, sets) for label, pipeline, *sets
+                                                                     in args.variant]
+        results["side_by_side"] = side_by_side(data["real"], variants, args.senko_env, args.out / "side")
         print()
         print(_side_table(results["side_by_side"]))
 
@@ -390,10 +397,11 @@ def run_peer(spec: dict) -> dict:
 
 
 # -- side by side with senko: one process per system, one thread each --------------------------
-def side_by_side(real: dict, pipelines: list[str], senko_env: Path, out: Path) -> dict:
-    """DER, speed and peak RSS of each codecprobe pipeline and of senko, each system run twice: on the
-    recordings, then on 1 s of silence, whose CPU seconds (imports, model loading, senko's clustering
-    warm-up) are taken off the first run's to give the speed of the diarization itself."""
+def side_by_side(real: dict, pipelines: list[tuple[str, str, list[str]]], senko_env: Path, out: Path) -> dict:
+    """DER, speed and peak RSS of each codecprobe pipeline (label, ``--pipeline`` value, ``--set`` overrides)
+    and of senko, each system run twice: on the recordings, then on 1 s of silence, whose CPU seconds
+    (imports, model loading, senko's clustering warm-up) are taken off the first run's to give the speed of
+    the diarization itself."""
     from codecprobe.data.rttm import read_rttms
     from codecprobe.score import score
 
@@ -407,20 +415,20 @@ def side_by_side(real: dict, pipelines: list[str], senko_env: Path, out: Path) -
     audio_s = sum(sf.info(w).duration for w in wavs)
     reference = read_rttms([r["reference"] for r in real.values()])
 
-    def command(system: str, inputs: list[Path], folder: Path) -> list[str]:
+    def command(system: str, sets: list[str], inputs: list[Path], folder: Path) -> list[str]:
         shutil.rmtree(folder, ignore_errors=True)  # codecprobe diarize resumes from what it finds there
         if system == SENKO:
             return [str(python), str(REPO / "bench" / "senko_peer.py"), str(folder), *map(str, inputs)]
         return [sys.executable, "-m", "codecprobe.cli.main", "diarize", *map(str, inputs), "--pipeline", system,
-                "--out", str(folder), "--quiet", "--set", "plots=false"]
+                "--out", str(folder), "--quiet", "--set", "plots=false", *sets]
 
     systems = {"load_before": os.getloadavg()}
-    for name in [*pipelines, SENKO]:
+    for name, system, sets in [*pipelines, (SENKO, SENKO, [])]:
         folder = out / name.split()[0]
-        cost = _measured(command(name, wavs, folder))
-        startup = _measured(command(name, [silence], out / "startup" / name.split()[0]))
+        cost = _measured(command(system, sets, wavs, folder))
+        startup = _measured(command(system, sets, [silence], out / "startup" / name.split()[0]))
         scores = {f"c{c:g}": score(reference, read_rttms([folder / "rttm"]), collar=c).to_dict() for c in (0.0, 0.25)}
-        systems[name] = {"der": {c: s["overall"]["der"] for c, s in scores.items()},
+        systems[name] = {"pipeline": system, "sets": sets, "der": {c: s["overall"]["der"] for c, s in scores.items()},
                          "file_der": {c: {f: v["der"] for f, v in s["files"].items()} for c, s in scores.items()},
                          "audio_s": audio_s, **cost, "startup_cpu_s": startup["cpu_s"],
                          "startup_peak_rss_mb": startup["peak_rss_mb"],

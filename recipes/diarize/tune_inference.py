@@ -68,6 +68,11 @@ GRIDS = {
         "pyannote.min_duration_off": [0.0, 0.1, 0.2, 0.4, 0.6],
         "pyannote.min_duration_on": [0.0, 0.1, 0.2, 0.4],
     },
+    # the change-of-voice check inside a local speaker (None: no check), from the tuned defaults; the
+    # analysis embeds the parts of every split above the lowest value (_analysis_config)
+    "pyannote-split": {
+        "pyannote.split_threshold": [None, 0.7, 0.8, 0.85, 0.9, 0.95, 1.0, 1.05, 1.1, 1.15, 1.2, 1.3, 1.4],
+    },
     "pyannote-spectral": {
         "pyannote.clustering.method": ["spectral"],
         "pyannote.clustering.single_speaker_threshold": [0.2, 0.3, 0.4, 0.5, 0.6, 0.7],
@@ -77,7 +82,8 @@ GRIDS = {
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", required=True, help="simulated conversations (rttm layout)")
+    parser.add_argument("--corpus", required=True, action="append",
+                        help="simulated conversations (rttm layout); repeat to pool several sets (ids must differ)")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--model", help="adapter checkpoint: tune the adapter pipeline instead of the classic one")
     parser.add_argument("--pipeline", choices=("classic", "pyannote"),
@@ -91,16 +97,22 @@ def main(argv: list[str] | None = None) -> int:
     pipeline_name = "adapter" if args.model else args.pipeline or "classic"
     base = load_config(DiarizeConfig, args.config, [f"pipeline={pipeline_name}",
                                               *([f"model={args.model}"] if args.model else []), *args.set])
-    corpus = load_corpus(args.corpus, "rttm")
-    reference = _references(corpus)
-    uem_path = Path(args.corpus) / "all.uem"
-    uem = read_uem(uem_path) if uem_path.exists() else None
-    recordings = [Recording(r.id, corpus.audio_path(r.id), r.duration) for r in corpus.recordings]
-    pipeline = build_pipeline(base)
+    recordings, reference, uem = [], {}, {}
+    for folder in args.corpus:
+        corpus = load_corpus(folder, "rttm")
+        reference.update(_references(corpus))
+        recordings += [Recording(r.id, corpus.audio_path(r.id), r.duration) for r in corpus.recordings]
+        uem_path = Path(folder) / "all.uem"
+        uem.update(read_uem(uem_path) if uem_path.exists() else {})
+    if len({recording.id for recording in recordings}) != len(recordings):
+        parser.error("--corpus: two recordings share an id (simulate each set with its own recording_prefix)")
+    grid = GRIDS[args.grid or pipeline_name]
+    analysis_config = _analysis_config(base, grid)
+    pipeline = build_pipeline(analysis_config)
     analyses = {}
-    # the analysis depends on the model and, for pyannote, on the window step
+    # the analysis depends on the model and, for pyannote, on the window step and the split check
     analysis_name = Path(args.model).parent.name if args.model else \
-        f"pyannote-step{base.pyannote.step_s:g}" if pipeline_name == "pyannote" else pipeline_name
+        _pyannote_analysis_name(analysis_config) if pipeline_name == "pyannote" else pipeline_name
     for number, recording in enumerate(recordings, 1):
         cached = args.cache / f"{analysis_name}-{recording.id}.pickle" \
             if args.cache else None
@@ -114,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
             cached.write_bytes(pickle.dumps(analyses[recording.id]))
 
     best, sections = base, []
-    for knob, values in GRIDS[args.grid or pipeline_name].items():
+    for knob, values in grid.items():
         rows = []
         for value in values:
             candidate = _with(best, knob, value)
@@ -128,10 +140,24 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(args.out / "best.yaml", yaml.safe_dump(config_to_dict(best), sort_keys=False))
     atomic_write_text(args.out / "tuning.md", "\n\n".join([
-        f"# Tuning `codecprobe diarize` ({best.pipeline}) on {args.corpus}",
+        f"# Tuning `codecprobe diarize` ({best.pipeline}) on {', '.join(args.corpus)}",
         f"{len(recordings)} recordings, {sum(r.duration for r in recordings) / 3600:.2f} h; collar 0, overlap "
         "scored; each knob tuned in turn with the best values found before it.", *sections]) + "\n")
     return 0
+
+
+def _analysis_config(base: DiarizeConfig, grid: dict) -> DiarizeConfig:
+    """``base`` with pyannote's split_threshold lowered to the lowest the grid tries: the analysis embeds the
+    two parts of a local speaker only where its split passes that threshold, so it then serves every value."""
+    tried = [value for value in grid.get("pyannote.split_threshold", []) if value is not None]
+    return _with(base, "pyannote.split_threshold", min(tried)) if tried else base
+
+
+def _pyannote_analysis_name(config: DiarizeConfig) -> str:
+    settings = config.pyannote
+    split = f"-split{settings.split_threshold:g}-pieces{settings.split_piece_s:g}" \
+        if settings.split_threshold is not None else ""
+    return f"pyannote-step{settings.step_s:g}{split}"
 
 
 def _evaluate(config: DiarizeConfig, recordings, analyses, reference, uem) -> tuple[float, float, float]:
@@ -142,7 +168,7 @@ def _evaluate(config: DiarizeConfig, recordings, analyses, reference, uem) -> tu
         result = decide(config, recording, analyses[recording.id], SpeakerCount(), {})
         system[recording.id] = result.turns
         count_errors.append(abs(result.n_speakers - len(reference[recording.id].labels)))
-    overall = score(reference, system, uem, jer=False, clustering=False).overall.der
+    overall = score(reference, system, uem or None, jer=False, clustering=False).overall.der
     return overall.der, float(np.mean(count_errors)), 100 * (overall.miss + overall.fa) / overall.scored
 
 

@@ -1,5 +1,8 @@
-"""The pyannote pipeline (segmentation-3.0 + CAM++): a known conversation, the speaker count, windows, config."""
+"""The pyannote pipeline (segmentation-3.0 + CAM++): a known conversation, the speaker count, windows, the
+change-of-voice check inside a local speaker, config."""
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import pytest
@@ -8,8 +11,12 @@ import soundfile as sf
 from codecprobe.cli.main import main
 from codecprobe.diarize.clustering import SpeakerCount
 from codecprobe.diarize.config import DiarizeConfig
-from codecprobe.diarize.pyannote_pipeline import (FRAME_S, WINDOW_FRAMES, WINDOW_SAMPLES, PyannotePipeline,
-                                                  SlidingWindows, decide, frame_samples)
+from codecprobe.audio import read_audio
+from codecprobe.data import Turns
+from codecprobe.diarize.pyannote_pipeline import (FRAME_S, SPLIT_MIN_PIECES, WINDOW_FRAMES, WINDOW_SAMPLES,
+                                                  PyannoteAnalysis, PyannotePipeline, SlidingWindows, Splits,
+                                                  best_split, decide, frame_samples, piece_starts,
+                                                  split_local_speakers)
 from codecprobe.diarize.recordings import Recording
 from codecprobe.errors import InputError
 from codecprobe.models.pyannet import PyanNet, num_frames
@@ -87,6 +94,8 @@ def test_frames_to_samples():
     ("pyannote.step_s=0", "pyannote.step_s"),
     ("pyannote.min_solo_s=-1", "min_solo_s"),
     ("pyannote.clustering.threshold=0", "clustering.threshold: must be positive"),
+    ("pyannote.split_threshold=0", "pyannote.split_threshold"),
+    ("pyannote.split_piece_s=0", "split_piece_s"),
 ])
 def test_bad_settings_are_one_line_errors(tmp_path, capsys, override, message):
     speech = tmp_path / "speech.wav"
@@ -102,3 +111,134 @@ def test_the_default_pipeline_is_pyannote_unless_a_model_is_given():
     assert DiarizeConfig(model="adapter.ckpt").pipeline == "adapter"
     with pytest.raises(InputError, match="adapter pipeline's"):
         DiarizeConfig(pipeline="pyannote", model="adapter.ckpt")
+
+
+def _back_to_back(shared_data, first: str, second: str, seconds: float = 4.0) -> np.ndarray:
+    """``seconds`` of a LibriSpeech utterance of ``first`` straight after ``seconds`` of one of ``second`` (the
+    next one when it is the same speaker), each from its first loud sample on, no pause: the first utterances
+    that last that long."""
+    files = librispeech_utterances(shared_data, sorted({first, second}), per_speaker=6)
+    n = int(seconds * 16000)
+    long_enough = {speaker: [] for speaker in files}
+    for speaker, paths in files.items():
+        for path in paths:
+            audio, _ = read_audio(path, target_rate=16000)
+            audio = audio[np.argmax(np.abs(audio) > 0.01 * np.abs(audio).max()):]
+            if len(audio) >= n:
+                long_enough[speaker].append(audio[:n])
+    return np.concatenate([long_enough[first][0], long_enough[second][int(first == second)]]).astype(np.float32)
+
+
+def _one_local_speaker(audio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A 10 s window of ``audio`` (zero-padded) and its hard local speakers: the first one speaks on every
+    frame that lies inside ``audio``, as segmentation-3.0 sometimes hears two consecutive speakers."""
+    samples = np.zeros(WINDOW_SAMPLES, np.float32)
+    samples[:len(audio)] = audio
+    on = np.zeros((WINDOW_FRAMES, 3), bool)
+    on[:num_frames(len(audio)), 0] = True
+    return samples, on
+
+
+@pytest.fixture(scope="module")
+def pipeline():
+    return PyannotePipeline(DiarizeConfig(pipeline="pyannote"))
+
+
+@pytest.mark.parametrize("first, second", [("1688", "533"), ("1688", "2033")])  # a man, then a woman or a man
+def test_two_voices_in_one_local_speaker_are_split_where_the_voice_changes(shared_data, pipeline, first, second):
+    audio = _back_to_back(shared_data, first, second)
+    samples, on = _one_local_speaker(audio)
+    embeddings, splits = pipeline.embed_window(samples, on)
+    threshold = pipeline.config.pyannote.split_threshold
+    assert splits.distance[0, 0] > threshold and np.isnan(splits.distance[0, 1:]).all()
+    # the later part starts near 4 s (frame i starts at sample 360 + 270 i): the cut falls halfway between two
+    # pieces, so a change inside the piece next to it is missed by up to a piece and half the gap (< 1.5 pieces)
+    error = abs((360 + 270 * splits.frame[0, 0]) / 16000 - 4.0)
+    assert error < 1.5 * pipeline.config.pyannote.split_piece_s
+    # the two parts' own embeddings are two voices' (same-voice crops of 4 s lie at cosine similarity ~0.7)
+    earlier, later = splits.embeddings[0, 0] / np.linalg.norm(splits.embeddings[0, 0], axis=1, keepdims=True)
+    assert earlier @ later < 0.5
+
+    recording = Recording("back-to-back", "unused.wav", len(audio) / 16000)
+    reference = Turns.build(recording.id, [0.0, 4.0], [4.0, 4.0], [first, second])
+    analysis = PyannoteAnalysis(on[None], np.array([0]), num_frames(len(audio)), embeddings[None], splits)
+    unchecked = dataclasses.replace(pipeline.config.pyannote, split_threshold=None)
+    results = {name: decide(config, recording, analysis, SpeakerCount(), {}) for name, config in
+               (("checked", pipeline.config), ("unchecked", dataclasses.replace(pipeline.config, pyannote=unchecked)))}
+    assert results["unchecked"].n_speakers == 1 and results["checked"].n_speakers == 2
+    confusion = {name: 100 * score({recording.id: reference}, {recording.id: result.turns}).overall.der.conf / 8.0
+                 for name, result in results.items()}
+    assert confusion["unchecked"] > 45.0  # one of the two voices is all confused
+    assert confusion["checked"] < 100 * (error + 0.2) / 8.0  # only between the change and the cut
+
+
+def test_one_voice_in_one_local_speaker_is_checked_and_kept_whole(shared_data, pipeline):
+    samples, on = _one_local_speaker(_back_to_back(shared_data, "1688", "1688"))
+    _, splits = pipeline.embed_window(samples, on)
+    assert 0 < splits.distance[0, 0] < pipeline.config.pyannote.split_threshold
+    assert np.isnan(splits.embeddings).all()  # not split, so its parts were not embedded
+
+
+def test_without_the_check_or_with_a_threshold_nothing_passes_the_pipeline_is_unchanged(analysed):
+    config, recording, checked, _ = analysed  # analysed with the check on (the default)
+    unchecked_config = dataclasses.replace(config, pyannote=dataclasses.replace(config.pyannote, split_threshold=None))
+    unchecked = PyannotePipeline(unchecked_config).analyse(recording, {})
+    assert np.isnan(unchecked.splits.distance).all() and not np.isnan(checked.splits.distance).all()
+    # the pieces' embeddings leave the local speakers' own untouched
+    np.testing.assert_array_equal(checked.on, unchecked.on)
+    np.testing.assert_array_equal(checked.embeddings, unchecked.embeddings)
+    never = dataclasses.replace(config, pyannote=dataclasses.replace(config.pyannote, split_threshold=2.0))
+    without = decide(unchecked_config, recording, unchecked, SpeakerCount(), {})
+    passed = decide(never, recording, checked, SpeakerCount(), {})  # unit vectors lie at most 2 apart
+    for field in ("start", "duration", "code"):
+        np.testing.assert_array_equal(getattr(without.turns, field), getattr(passed.turns, field))
+
+
+def test_a_split_local_speaker_becomes_two_with_their_own_embeddings():
+    on = np.zeros((2, 10, 3), bool)
+    on[0, 1:9, 0] = on[0, 4:6, 1] = on[1, 2:5, 2] = True
+    embeddings = np.full((2, 3, 4), np.nan)
+    embeddings[0, :2], embeddings[1, 2] = np.eye(4)[:2], np.eye(4)[2]
+    splits = Splits.none(2)
+    splits.distance[0, 0], splits.frame[0, 0] = 1.0, 5
+    splits.distance[1, 2], splits.frame[1, 2] = 0.5, 3  # checked, not above the analysis' threshold: no parts
+    splits.embeddings = np.full((2, 3, 2, 4), np.nan)
+    splits.embeddings[0, 0] = [[0.6, 0.8, 0, 0], [0, 0, 0, 1]]
+    analysis = PyannoteAnalysis(on, np.array([0, 10]), 20, embeddings, splits)
+    got_on, got_embeddings = split_local_speakers(analysis, 0.9)
+    assert got_on.shape == (2, 10, 4) and got_embeddings.shape == (2, 4, 4)
+    assert np.flatnonzero(got_on[0, :, 0]).tolist() == [1, 2, 3, 4]
+    assert np.flatnonzero(got_on[0, :, 3]).tolist() == [5, 6, 7, 8]
+    np.testing.assert_array_equal(got_on[:, :, :3].sum(axis=2) + got_on[:, :, 3], on.sum(axis=2))  # frames kept
+    np.testing.assert_array_equal(got_embeddings[0, [0, 3]], splits.embeddings[0, 0])
+    np.testing.assert_array_equal(got_embeddings[0, 1], embeddings[0, 1])
+    np.testing.assert_array_equal(got_on[1, :, :3], on[1])
+    assert np.isnan(got_embeddings[1, 3]).all() and not got_on[1, :, 3].any()
+    # a threshold below 0.5 splits no more: the second window's parts were never embedded
+    np.testing.assert_array_equal(split_local_speakers(analysis, 0.1)[0], got_on)
+    for threshold in (1.0, None):  # not farther apart than the threshold, or no check: unchanged
+        same_on, same_embeddings = split_local_speakers(analysis, threshold)
+        assert same_on is on and same_embeddings is embeddings
+
+
+def test_the_farthest_split_has_enough_pieces_on_each_side():
+    a, b = np.eye(3)[:2]
+    # [a, a, a, b, b]: the farthest split is before the first b, the two means a and b, sqrt(2) apart
+    distance, later = best_split(np.stack([a, a, a, b, b]))
+    assert later == 3 and distance == pytest.approx(np.sqrt(2), rel=1e-12)
+    # [a, a, b, a + b]: only the split after two pieces leaves two on each side; the means are a and
+    # unit(b + unit(a + b))
+    tail = b + (a + b) / np.sqrt(2)
+    distance, later = best_split(np.stack([a, a, b, a + b]))
+    assert later == 2 and distance == pytest.approx(np.linalg.norm(a - tail / np.linalg.norm(tail)), rel=1e-12)
+    # one odd piece first is too few to split off: the farthest allowed split keeps it with the others
+    assert best_split(np.vstack([b, a, a, a, a]))[1] == SPLIT_MIN_PIECES
+    rng = np.random.default_rng(0)
+    voices = np.repeat(np.eye(8)[:2], [3, 4], axis=0) + 0.1 * rng.standard_normal((7, 8))
+    assert best_split(voices)[1] == 3
+
+
+def test_pieces_are_spread_evenly_and_end_on_the_end():
+    starts = piece_starts(50, 16)
+    assert starts.tolist() == [0, 17, 34] and starts[-1] + 16 == 50
+    assert piece_starts(64, 16).tolist() == [0, 16, 32, 48]  # a whole number of pieces: back to back

@@ -19,9 +19,10 @@ pipelines:
            by default), the same clustering; one speaker at a time.
   pyannote (default without --model) pyannote 3.1's recipe on trained weights: segmentation-3.0 on 10 s windows
            every pyannote.step_s (powerset: up to 3 local speakers, 2 at once), one CAM++ embedding
-           per (window, local speaker) over its solo speech, the same clustering, assignment,
-           speaker count and overlap-add; knobs under pyannote.* (the embedding.* options are
-           not used: CAM++ is its speaker encoder).
+           per (window, local speaker) over its solo speech (a local speaker whose earlier and
+           later speech sound like two voices is split in two: pyannote.split_threshold), the same
+           clustering, assignment, speaker count and overlap-add; knobs under pyannote.* (the
+           embedding.* options are not used: CAM++ is its speaker encoder).
 
 outputs (OUT):
   rttm/<id>.rttm, all.rttm   one RTTM per recording and all of them together

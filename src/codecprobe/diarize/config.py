@@ -132,6 +132,15 @@ class PyannoteConfig:
     min_embedding_s: float = 0.2
     # ... and joins the clustering after this much solo speech (pyannote: 20 % of the 10 s window)
     min_solo_s: float = 2.0
+    # segmentation-3.0 may give two speakers one after the other a single local speaker: a local
+    # speaker with solo speech for four pieces of split_piece_s is checked for a change of voice
+    # (one CAM++ embedding per piece, in time order; the split into an earlier and a later part of
+    # at least two pieces whose mean piece embeddings lie farthest apart) and becomes two local
+    # speakers, each with its own embedding, where those means lie farther apart than
+    # split_threshold (Euclidean distance of unit vectors, as the clustering threshold); None: no
+    # check (and no piece embeddings). Tuned on simulations, docs/diarize-inference.md
+    split_threshold: float | None = 1.15
+    split_piece_s: float = 0.75
     min_duration_on: float = 0.4
     min_duration_off: float = 0.6
     # pyannote 3.1 with WeSpeaker: threshold 0.70, min_cluster_size 12; these are tuned for CAM++
@@ -144,6 +153,9 @@ class PyannoteConfig:
         if self.min_embedding_s < 0 or self.min_solo_s < 0:
             raise InputError(f"pyannote.min_embedding_s and min_solo_s must not be negative, got "
                              f"{self.min_embedding_s} and {self.min_solo_s}")
+        if (self.split_threshold is not None and self.split_threshold <= 0) or self.split_piece_s < 0.1:
+            raise InputError(f"pyannote.split_threshold must be positive (or null) and split_piece_s at least 0.1 s, "
+                             f"got {self.split_threshold} and {self.split_piece_s}")
 
 
 @dataclass

@@ -9,14 +9,25 @@
    speaker speaks alone (pyannote's ``exclude_overlap``), else of all its samples, if they
    last ``min_embedding_s``; pyannote masks its embedding model's pooling, here the frames
    are cut out and joined, which costs at most one 10 s CAM++ pass per window;
-3. the shared stitching (:func:`~codecprobe.diarize.stitching.stitch`): local speakers with
+   with ``split_threshold`` set, the change-of-voice check: one CAM++ embedding per
+   ``split_piece_s`` piece of a local speaker's solo speech (a second pass over it), the best
+   split of the pieces into an earlier and a later part (:func:`best_split`), and, where the
+   two parts' mean piece embeddings lie farther apart than ``split_threshold``, one CAM++
+   embedding of each part (a third pass over those local speakers only);
+3. such a local speaker becomes two (:func:`split_local_speakers`), its frames before and
+   after the split: segmentation-3.0 gives two speakers who follow each other in a window one
+   local speaker (pyAudioAnalysis' second example, six speakers back to back), whose one
+   embedding then mixes two voices;
+4. the shared stitching (:func:`~codecprobe.diarize.stitching.stitch`): local speakers with
    ``min_solo_s`` of solo speech are clustered (pyannote: 20 % of the window), every
    embedded one is assigned (Hungarian per window), the per-frame speaker count is the
    rounded mean of the windows' local counts, each frame keeps its ``count`` most active
    global speakers (overlap stays), then the minimum durations.
 
-Steps 1-2 are :meth:`PyannotePipeline.analyse` (the expensive part, threshold-free); step 3
-is :func:`decide`, which tuning re-runs alone.
+Steps 1-2 are :meth:`PyannotePipeline.analyse` (the expensive part; its only threshold is
+``split_threshold``, below which parts are not embedded, so :func:`decide` with any threshold at or
+above the analysis' gives what a fresh run would); steps 3-4 are :func:`decide`, which tuning
+re-runs alone.
 """
 from __future__ import annotations
 
@@ -47,6 +58,11 @@ FRAME_S = PyanNet.frame_step / RATE  # 16.875 ms
 # grid frame t stands for [t * FRAME_S, (t + 1) * FRAME_S) but segmentation frame t is centred on
 # sample 495 + 270 t: turns are shifted by the difference (22.5 ms)
 SHIFT_S = (PyanNet.first_centre - PyanNet.frame_step / 2) / RATE
+# each part of a split has at least this many pieces: the mean of a single short piece's embedding is too noisy
+# (pieces of 0.75-1 s of one LibriSpeech voice lie at cosine similarity 0.3-0.6 on average) and would make the
+# farthest split a chance one
+SPLIT_MIN_PIECES = 2
+_FIRST_SAMPLE = PyanNet.first_centre - PyanNet.frame_step // 2  # the first sample frame 0 stands for (360)
 
 
 @dataclass
@@ -55,6 +71,28 @@ class PyannoteAnalysis:
     starts: np.ndarray  # [windows] first grid frame of each window
     n_frames: int  # grid length
     embeddings: np.ndarray  # [windows, 3, 192], NaN rows where a local speaker has none
+    splits: Splits  # each local speaker's best split into an earlier and a later voice
+
+
+@dataclass
+class Splits:
+    """Per (window, local speaker): where its solo speech splits best into two voices (:func:`best_split`)."""
+
+    distance: np.ndarray  # [windows, S] distance of the two parts' unit mean piece embeddings; NaN: not checked
+    frame: np.ndarray  # [windows, S] first window frame of the later part
+    # [windows, S, 2, 192] the earlier and later parts' CAM++ embeddings; NaN where distance was not above
+    # the analysis' split_threshold
+    embeddings: np.ndarray
+
+    @classmethod
+    def none(cls, n_windows: int, n_local: int = 3) -> Splits:
+        return cls(np.full((n_windows, n_local), np.nan), np.zeros((n_windows, n_local), np.int64),
+                   np.full((n_windows, n_local, 2, EMBEDDING_DIM), np.nan, np.float32))
+
+    @classmethod
+    def joined(cls, parts: list[Splits]) -> Splits:
+        return cls(*(np.concatenate([getattr(part, name) for part in parts])
+                     for name in ("distance", "frame", "embeddings")))
 
 
 class PyannotePipeline:
@@ -88,8 +126,7 @@ class PyannotePipeline:
         """Hard local speakers of every window and their CAM++ embeddings."""
         settings = self.config.pyannote
         step = max(1, int(round(settings.step_s / FRAME_S)))
-        min_samples = max(MIN_SAMPLES, int(settings.min_embedding_s * RATE))
-        ons, embeddings, starts = [], [], []
+        ons, embeddings, splits, starts = [], [], [], []
         windows = SlidingWindows(audio_blocks(recording.path, RATE, self.config.block_s), step)
         with torch_threads(settings.threads):
             for batch in _batched(windows, settings.batch_windows):
@@ -99,44 +136,75 @@ class PyannotePipeline:
                     on = speaker_activities(self.segmentation(audio.to(device)), soft=False).cpu().numpy() > 0
                 with timed(seconds, "embeddings"):
                     for (_, samples), local in zip(batch, on):
-                        embeddings.append(self._embed(samples, local, min_samples, settings.threads))
+                        window_embeddings, window_splits = self.embed_window(samples, local)
+                        embeddings.append(window_embeddings)
+                        splits.append(window_splits)
                 ons.append(on)
                 starts += [start for start, _ in batch]
         if not starts:  # shorter than one frame
             return PyannoteAnalysis(np.zeros((0, WINDOW_FRAMES, 3), bool), np.zeros(0, np.int64), 0,
-                                    np.zeros((0, 3, EMBEDDING_DIM)))
+                                    np.zeros((0, 3, EMBEDDING_DIM)), Splits.none(0))
         return PyannoteAnalysis(np.concatenate(ons), np.asarray(starts, np.int64), num_frames(windows.total_samples),
-                                np.stack(embeddings))
+                                np.stack(embeddings), Splits.joined(splits))
 
-    def _embed(self, samples: np.ndarray, on: np.ndarray, min_samples: int, threads: int) -> np.ndarray:
-        """``[3, 192]``: each local speaker's CAM++ embedding over its solo samples, else all its samples."""
+    def embed_window(self, samples: np.ndarray, on: np.ndarray) -> tuple[np.ndarray, Splits]:
+        """One window's ``[S, 192]`` CAM++ embeddings, one per local speaker of ``on`` ``[F, S]``: over
+        its solo samples, else all its samples, if they last ``min_embedding_s`` (NaN rows otherwise);
+        and, with ``split_threshold`` set, each local speaker with solo speech for two parts of
+        :data:`SPLIT_MIN_PIECES` pieces checked for a change of voice (a one-window :class:`Splits`;
+        its two parts are embedded only where their pieces lie farther apart than the threshold)."""
+        settings = self.config.pyannote
+        min_samples = max(MIN_SAMPLES, int(settings.min_embedding_s * RATE))
+        piece = int(settings.split_piece_s * RATE) if settings.split_threshold is not None else 0
         out = np.full((on.shape[1], EMBEDDING_DIM), np.nan)
+        splits = Splits.none(1, on.shape[1])
         alone = on & (on.sum(axis=1, keepdims=True) == 1)
-        crops, speakers = [], []
+        crops, speakers, checked = [], [], {}  # checked: local speaker -> its solo samples' indices
         for speaker in np.flatnonzero(on.any(axis=0)):
-            for mask in (alone[:, speaker], on[:, speaker]):
-                crop = samples[frame_samples(mask, len(samples))]
-                if len(crop) >= min_samples:
-                    crops.append(crop)
+            for solo, mask in ((True, alone[:, speaker]), (False, on[:, speaker])):
+                index = frame_samples(mask, len(samples))
+                if len(index) >= min_samples:
+                    crops.append(samples[index])
                     speakers.append(speaker)
+                    if solo and piece and len(index) >= 2 * SPLIT_MIN_PIECES * piece:
+                        checked[speaker] = index
                     break
-        if crops:
-            out[speakers] = campplus_embeddings(self.campplus, crops, threads=threads)
-        return out
+        if not crops:
+            return out, splits
+        firsts = {speaker: piece_starts(len(index), piece) for speaker, index in checked.items()}
+        pieces = [samples[checked[speaker][first:first + piece]] for speaker in checked for first in firsts[speaker]]
+        vectors = campplus_embeddings(self.campplus, crops + pieces, threads=settings.threads)
+        out[speakers] = vectors[:len(crops)]
+        offset, parts, split_speakers = len(crops), [], []
+        for speaker, index in checked.items():
+            first = firsts[speaker]
+            distance, later = best_split(vectors[offset:offset + len(first)])
+            offset += len(first)
+            # the later part starts halfway between the pieces either side of the split
+            cut = (first[later - 1] + piece + first[later]) // 2
+            splits.distance[0, speaker] = distance
+            splits.frame[0, speaker] = (index[cut] - _FIRST_SAMPLE) // PyanNet.frame_step
+            if distance > settings.split_threshold:
+                parts += [samples[index[:cut]], samples[index[cut:]]]
+                split_speakers.append(speaker)
+        if parts:  # each part gets its own embedding over all its samples, as a local speaker does
+            splits.embeddings[0, split_speakers] = campplus_embeddings(
+                self.campplus, parts, threads=settings.threads).reshape(len(split_speakers), 2, EMBEDDING_DIM)
+        return out, splits
 
 
 def decide(config: DiarizeConfig, recording: Recording, analysis: PyannoteAnalysis, speakers: SpeakerCount,
            seconds: dict[str, float]) -> RecordingResult:
     """Local speakers to global speakers with the config's thresholds (cheap: tuning re-runs only this)."""
     settings = config.pyannote
-    on = analysis.on
-    count = speaker_count(on, analysis.starts, analysis.n_frames)
+    count = speaker_count(analysis.on, analysis.starts, analysis.n_frames)
     if not count.any():
         return empty_result(recording, "segmentation-3.0 found no speech: empty RTTM", seconds)
+    on, embeddings = split_local_speakers(analysis, settings.split_threshold)
     alone = on & (on.sum(axis=2, keepdims=True) == 1)
-    reliable = (alone.sum(axis=1) * FRAME_S >= settings.min_solo_s) & ~np.isnan(analysis.embeddings[:, :, 0])
+    reliable = (alone.sum(axis=1) * FRAME_S >= settings.min_solo_s) & ~np.isnan(embeddings[:, :, 0])
     windows = LocalWindows(on.astype(np.float32), on, analysis.starts, FRAME_S, analysis.n_frames)
-    stitched = stitch(windows, analysis.embeddings, reliable, count, settings.clustering, speakers,
+    stitched = stitch(windows, embeddings, reliable, count, settings.clustering, speakers,
                       settings.min_duration_on, settings.min_duration_off)
     seconds.update(stitched.seconds)
     result = finished_result(recording, stitched, FRAME_S, seconds)
@@ -147,6 +215,64 @@ def decide(config: DiarizeConfig, recording: Recording, analysis: PyannoteAnalys
     return result
 
 
+def split_local_speakers(analysis: PyannoteAnalysis, threshold: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """``(on [windows, F, S], embeddings [windows, S, 192])``: the analysis' local speakers, each whose best
+    split lies farther apart than ``threshold`` made two (S grows by the most splits in one window).
+
+    The earlier part keeps the local speaker's place, the later one takes a new one; each gets its part's
+    embedding, and the constrained assignment then keeps the two apart as it keeps any two of one window.
+    A threshold below the analysis' own splits no more than the analysis' did (the parts were not embedded).
+    """
+    on, embeddings = analysis.on, analysis.embeddings
+    if threshold is None:
+        return on, embeddings
+    # NaN (not checked): False; parts are embedded only where the analysis' own threshold was passed
+    split = (analysis.splits.distance > threshold) & ~np.isnan(analysis.splits.embeddings[:, :, 0, 0])
+    if not split.any():
+        return on, embeddings
+    extra = int(split.sum(axis=1).max())
+    on = np.concatenate([on, np.zeros((*on.shape[:2], extra), bool)], axis=2)
+    embeddings = np.concatenate([embeddings, np.full((len(on), extra, embeddings.shape[2]), np.nan)], axis=1)
+    for window in np.flatnonzero(split.any(axis=1)):
+        for new, speaker in enumerate(np.flatnonzero(split[window]), start=analysis.on.shape[2]):
+            later = analysis.splits.frame[window, speaker]
+            on[window, later:, new] = on[window, later:, speaker]
+            on[window, later:, speaker] = False
+            embeddings[window, [speaker, new]] = analysis.splits.embeddings[window, speaker]
+    return on, embeddings
+
+
+def best_split(pieces: np.ndarray) -> tuple[float, int]:
+    """The split of ``[n, D]`` time-ordered piece embeddings into an earlier and a later part of at least
+    :data:`SPLIT_MIN_PIECES` pieces each (n >= 2 * SPLIT_MIN_PIECES) whose unit mean embeddings lie farthest
+    apart: ``(distance of those means, first piece of the later part)``.
+
+    >>> a, b = np.eye(3)[0], np.eye(3)[1]
+    >>> distance, later = best_split(np.stack([a, a, b, b, b]))
+    >>> round(distance, 4), later
+    (1.4142, 2)
+    """
+    unit = _unit(np.asarray(pieces, np.float64))
+    before = np.cumsum(unit, axis=0)[SPLIT_MIN_PIECES - 1:len(unit) - SPLIT_MIN_PIECES]
+    distance = np.linalg.norm(_unit(before) - _unit(unit.sum(axis=0) - before), axis=1)
+    best = int(np.argmax(distance))
+    return float(distance[best]), best + SPLIT_MIN_PIECES
+
+
+def piece_starts(n_samples: int, piece: int) -> np.ndarray:
+    """Starts of ``n_samples // piece`` pieces of ``piece`` samples spread evenly over ``n_samples``
+    (the first at 0, the last ending on the end; equal lengths, so CAM++ batches them).
+
+    >>> piece_starts(10, 3).tolist()
+    [0, 4, 7]
+    """
+    return np.round(np.linspace(0, n_samples - piece, n_samples // piece)).astype(np.int64)
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    return vectors / np.linalg.norm(vectors, axis=-1, keepdims=True)
+
+
 def frame_samples(mask: np.ndarray, n_samples: int) -> np.ndarray:
     """Sample indices of a window's frames where ``mask`` is on: frame i stands for the
     270 samples centred on its centre (sample 495 + 270 i), i.e. ``[360 + 270 i, 630 + 270 i)``.
@@ -154,8 +280,7 @@ def frame_samples(mask: np.ndarray, n_samples: int) -> np.ndarray:
     >>> frame_samples(np.array([False, True]), 1000)[[0, -1]].tolist()
     [630, 899]
     """
-    first = PyanNet.first_centre - PyanNet.frame_step // 2
-    index = first + PyanNet.frame_step * np.flatnonzero(mask)[:, None] + np.arange(PyanNet.frame_step)
+    index = _FIRST_SAMPLE + PyanNet.frame_step * np.flatnonzero(mask)[:, None] + np.arange(PyanNet.frame_step)
     index = index.ravel()
     return index[index < n_samples]
 
