@@ -82,6 +82,24 @@ def test_several_encoders_give_one_table_with_controls_beside_and_the_ceiling_ma
     assert {"det.png", "scores.png", "sweep.png", "kbps.png"} <= {p.name for p in out.iterdir()}
 
 
+def test_a_random_init_encoder_is_labelled_untrained_in_the_plots(corpus_dir, tmp_path, monkeypatch):
+    from codecprobe.verify import figures
+
+    labels = {}
+    save = figures.save_figure
+
+    def inspect(fig, path, **options):
+        labels[path.name] = [line.get_label() for ax in fig.axes for line in ax.lines]
+        return save(fig, path, **options)
+
+    monkeypatch.setattr(figures, "save_figure", inspect)
+    config = study(corpus_dir, tmp_path, backends=["cosine"], ceilings=[],
+                   encoders=[EncoderSpec("verify-tinycodec", ["latent", "quant1"], random_init=True)])
+    write_verify(run_verify(config, progress=False), tmp_path / "out")
+    for name in ("sweep.png", "kbps.png"):
+        assert "verify-tinycodec cosine (UNTRAINED)" in labels[name]
+
+
 def test_kbps_plot_has_only_taps_with_a_bitrate_and_the_ceilings_level(corpus_dir, tmp_path, monkeypatch):
     import tests.fakes  # noqa: F401
     from codecprobe.verify import figures

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from codecprobe.encoders.base import weights_kind
 from codecprobe.report.plots import legend, pyplot, save_figure
 from codecprobe.verify import metrics
 from codecprobe.verify.study import StudyResult, VerifyRow
@@ -121,13 +122,15 @@ def _score_plot(result: StudyResult, path: Path) -> Path | None:
 
 def _lines(result: StudyResult, palette):
     """(plan, role, back-end, style, colour, label) of every line across taps: each encoder and back-end solid in a
-    colour of its own, its control dashed in the same colour; the ceilings apart (they are drawn level)."""
+    colour of its own, its control dashed in the same colour, every untrained one labelled so; the ceilings apart
+    (they are drawn level)."""
     for plan in (p for p in result.plans if p.kind == "encoder"):
         for backend in result.config.backends:
             colour = next(palette)
             for role, style in zip(plan.roles, ("-", "--")):
-                yield (plan, role, backend, style, colour,
-                       f"{plan.name} {backend}" + (" (control)" if style == "--" else ""))
+                untrained = weights_kind(role.identity.weights_id, role.identity.trained) == "untrained"
+                kind = " (control)" if style == "--" else " (UNTRAINED)" if untrained else ""
+                yield plan, role, backend, style, colour, f"{plan.name} {backend}{kind}"
 
 
 def _at_taps(result: StudyResult, plan, role, backend: str, key: str, taps: list[str], name: str):
