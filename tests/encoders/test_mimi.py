@@ -51,6 +51,12 @@ def test_taps_in_network_order(mimi):
     assert mimi.sample_rate == RATE
 
 
+def test_bitrates_of_the_quantizer_taps(mimi):
+    # 11 bits (2048 entries) per codebook at 12.5 Hz: 8 codebooks are Mimi's published 1.1 kbps, 32 its 4.4 kbps
+    assert [mimi.bitrate_kbps(f"quant{n}") for n in (1, 8, 32)] == pytest.approx([0.1375, 1.1, 4.4], rel=1e-12)
+    assert mimi.bitrate_kbps("prequant") is None and mimi.bitrate_kbps("layer8") is None
+
+
 def test_frame_counts_rates_and_dims(mimi):
     lengths = [1, HOP, HOP + 1, RATE + 5]
     outputs = mimi.encode_batch([speechlike(n / RATE, seed=n)[:n] for n in lengths], ["seanet", "layer8", "prequant", "quant3"])

@@ -113,6 +113,15 @@ class MimiEncoder(Encoder):
         kept = {"quant1", "quant2", "quant4", "quant8"}
         return tuple(tap for tap in self.taps if not tap.startswith("quant") or tap in kept)
 
+    def bitrate_kbps(self, tap: str) -> float | None:
+        """``quantN``: N codebooks of ``codebook_size`` entries at 12.5 Hz (2048 entries: 8 codebooks = 1.1 kbps,
+        32 = 4.4 kbps, Moshi's and DATES' settings); None before the quantizer."""
+        (tap,) = self.check_taps([tap])
+        if not tap.startswith("quant"):
+            return None
+        config = self.model.config
+        return int(tap[len("quant"):]) * math.log2(config.codebook_size) * config.frame_rate / 1000
+
     def identity(self) -> EncoderIdentity:
         settings = {"sample_rate": self.sample_rate, "dtype": "float32", "pad_to_multiple_of": self.frame_samples,
                     "chunk_seconds": self.settings.chunk_seconds}
