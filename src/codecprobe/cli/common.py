@@ -195,11 +195,11 @@ def encoder_spec_from_text(text: str, option: str = "--also") -> dict:
     return {"encoder": name.strip(), "taps": [t.strip() for t in taps.split(",") if t.strip()]}
 
 
-def add_also_arg(parser: argparse.ArgumentParser) -> None:
-    """``--also NAME[:TAP,...]``: more encoders beside --encoder (Tier 1 Exp 3), read by :func:`encoder_specs_from_args`."""
-    parser.add_argument("--also", nargs="+", action="extend", default=[], metavar="NAME[:TAP,...]",
-                        help="more encoders side by side (Tier 1 Exp 3), default weights, e.g. --also logmel mfcc "
-                             "mimi:seanet,layer4")
+def add_also_arg(parser: argparse.ArgumentParser,
+                 help: str = "more encoders side by side (Tier 1 Exp 3), default weights, e.g. --also logmel mfcc "
+                             "mimi:seanet,layer4") -> None:
+    """``--also NAME[:TAP,...]``: more encoders beside --encoder, each read by :func:`encoder_spec_from_text`."""
+    parser.add_argument("--also", nargs="+", action="extend", default=[], metavar="NAME[:TAP,...]", help=help)
 
 
 def encoder_specs_from_args(args: argparse.Namespace) -> list[dict] | None:

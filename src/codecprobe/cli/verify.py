@@ -5,7 +5,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from codecprobe.cli.common import add_out_arg, EXIT_STATUSES, add_corpus_args, add_encoder_args, add_executor_args, add_store_args
+from codecprobe.cli.common import (add_out_arg, EXIT_STATUSES, add_also_arg, add_corpus_args, add_encoder_args,
+                                   add_executor_args, add_store_args)
 from codecprobe.verify.config import StudyConfig
 
 DEFAULTS = StudyConfig()
@@ -67,9 +68,8 @@ def add_study_args(parser: argparse.ArgumentParser) -> None:
     """The options verify and diagnose share."""
     add_corpus_args(parser, required=False)  # or corpus in --config
     add_encoder_args(parser, when_absent="the encoders of --config, else mimi")
-    parser.add_argument("--also", nargs="+", action="extend", default=[], metavar="NAME[:TAP,...]",
-                        help="more encoders in the same table, default weights, e.g. --also mfcc "
-                             "lyra:latent,quant16 (each with its control; default: none)")
+    add_also_arg(parser, "more encoders in the same table, default weights, e.g. --also mfcc lyra:latent,quant16 "
+                         "(each with its control; default: none)")
     parser.add_argument("--ceiling", nargs="+", action="extend", dest="ceilings", metavar="NAME[:TAP,...]",
                         help="dedicated speaker encoders run beside as the ceiling rows, no control (default: "
                              + " and ".join(f"{c.encoder}:{','.join(c.taps)}" for c in DEFAULTS.ceilings) + ")")
