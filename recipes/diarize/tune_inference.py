@@ -71,7 +71,7 @@ GRIDS = {
     # the change-of-voice check inside a local speaker (None: no check), from the tuned defaults; the
     # analysis embeds the parts of every split above the lowest value (_analysis_config)
     "pyannote-split": {
-        "pyannote.split_threshold": [None, 0.7, 0.8, 0.85, 0.9, 0.95, 1.0, 1.05, 1.1, 1.15, 1.2, 1.3, 1.4],
+        "pyannote.split_threshold": [None, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.5, 1.7, 2.0],
     },
     "pyannote-spectral": {
         "pyannote.clustering.method": ["spectral"],

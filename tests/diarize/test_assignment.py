@@ -44,3 +44,24 @@ def _injections(n_rows: int, n_columns: int):
 
 def test_no_centroids_assigns_nobody():
     assert (constrained_assignment(np.ones((3, 2, 4)), np.zeros((0, 4))) == -1).all()
+
+
+def test_parts_of_one_local_speaker_may_share_a_global_speaker_but_no_other_may():
+    rng = np.random.default_rng(3)
+    centroids = rng.standard_normal((3, 6))
+    # local speakers 0 and 2 are the two parts of one (group 0), 1 another; all close to centroid 0
+    embeddings = centroids[0] + 0.3 * rng.standard_normal((100, 3, 6))
+    groups = np.broadcast_to([0, 1, 0], (100, 3))
+    assignment = constrained_assignment(embeddings, centroids, groups)
+    unit = centroids / np.linalg.norm(centroids, axis=1, keepdims=True)
+    similarity = (embeddings / np.linalg.norm(embeddings, axis=2, keepdims=True)) @ unit.T
+    np.testing.assert_array_equal(assignment[:, :2], constrained_assignment(embeddings[:, :2], centroids))
+    assert (assignment[:, 2] != assignment[:, 1]).all()  # never the other local speaker's
+    # the later part takes its most similar centroid of those left to its group
+    for window, row in enumerate(assignment):
+        allowed = [k for k in range(3) if k != row[1]]
+        assert row[2] == allowed[int(np.argmax(similarity[window, 2, allowed]))]
+    assert (assignment[:, 2] == assignment[:, 0]).mean() > 0.5  # near the same centroid: mostly shared
+    # one group per local speaker (the default): the plain constrained assignment
+    np.testing.assert_array_equal(constrained_assignment(embeddings, centroids, np.broadcast_to([0, 1, 2], (100, 3))),
+                                  constrained_assignment(embeddings, centroids))

@@ -150,7 +150,7 @@ def test_two_voices_in_one_local_speaker_are_split_where_the_voice_changes(share
     samples, on = _one_local_speaker(audio)
     embeddings, splits = pipeline.embed_window(samples, on)
     threshold = pipeline.config.pyannote.split_threshold
-    assert splits.distance[0, 0] > threshold and np.isnan(splits.distance[0, 1:]).all()
+    assert splits.statistic[0, 0] > threshold and np.isnan(splits.statistic[0, 1:]).all()
     # the later part starts near 4 s (frame i starts at sample 360 + 270 i): the cut falls halfway between two
     # pieces, so a change inside the piece next to it is missed by up to a piece and half the gap (< 1.5 pieces)
     error = abs((360 + 270 * splits.frame[0, 0]) / 16000 - 4.0)
@@ -175,21 +175,40 @@ def test_two_voices_in_one_local_speaker_are_split_where_the_voice_changes(share
 def test_one_voice_in_one_local_speaker_is_checked_and_kept_whole(shared_data, pipeline):
     samples, on = _one_local_speaker(_back_to_back(shared_data, "1688", "1688"))
     _, splits = pipeline.embed_window(samples, on)
-    assert 0 < splits.distance[0, 0] < pipeline.config.pyannote.split_threshold
+    assert 0 < splits.statistic[0, 0] < pipeline.config.pyannote.split_threshold
     assert np.isnan(splits.embeddings).all()  # not split, so its parts were not embedded
+
+
+def test_one_voice_split_by_a_low_threshold_stays_one_speaker(shared_data, pipeline):
+    # the two parts of a split never speak at once, so they may share a global speaker: a false split costs
+    # nothing when the clustering finds the two parts one voice (4 s crops of one voice lie ~0.77 apart, under
+    # the clustering's 0.85)
+    audio = _back_to_back(shared_data, "1688", "1688")
+    samples, on = _one_local_speaker(audio)
+    low = dataclasses.replace(pipeline.config, pyannote=dataclasses.replace(pipeline.config.pyannote,
+                                                                            split_threshold=0.1))
+    embeddings, splits = PyannotePipeline(low).embed_window(samples, on)
+    assert splits.statistic[0, 0] > 0.1 and not np.isnan(splits.embeddings[0, 0]).any()  # split
+    recording = Recording("one-voice", "unused.wav", len(audio) / 16000)
+    analysis = PyannoteAnalysis(on[None], np.array([0]), num_frames(len(audio)), embeddings[None], splits)
+    result = decide(low, recording, analysis, SpeakerCount(), {})
+    assert result.n_speakers == 1
+    reference = Turns.build(recording.id, [0.0], [8.0], ["1688"])
+    assert score({recording.id: reference}, {recording.id: result.turns}).overall.der.conf == 0.0
 
 
 def test_without_the_check_or_with_a_threshold_nothing_passes_the_pipeline_is_unchanged(analysed):
     config, recording, checked, _ = analysed  # analysed with the check on (the default)
     unchecked_config = dataclasses.replace(config, pyannote=dataclasses.replace(config.pyannote, split_threshold=None))
     unchecked = PyannotePipeline(unchecked_config).analyse(recording, {})
-    assert np.isnan(unchecked.splits.distance).all() and not np.isnan(checked.splits.distance).all()
+    assert np.isnan(unchecked.splits.statistic).all() and not np.isnan(checked.splits.statistic).all()
     # the pieces' embeddings leave the local speakers' own untouched
     np.testing.assert_array_equal(checked.on, unchecked.on)
     np.testing.assert_array_equal(checked.embeddings, unchecked.embeddings)
-    never = dataclasses.replace(config, pyannote=dataclasses.replace(config.pyannote, split_threshold=2.0))
+    above_all = float(np.nanmax(checked.splits.statistic)) + 1.0
+    never = dataclasses.replace(config, pyannote=dataclasses.replace(config.pyannote, split_threshold=above_all))
     without = decide(unchecked_config, recording, unchecked, SpeakerCount(), {})
-    passed = decide(never, recording, checked, SpeakerCount(), {})  # unit vectors lie at most 2 apart
+    passed = decide(never, recording, checked, SpeakerCount(), {})
     for field in ("start", "duration", "code"):
         np.testing.assert_array_equal(getattr(without.turns, field), getattr(passed.turns, field))
 
@@ -200,12 +219,12 @@ def test_a_split_local_speaker_becomes_two_with_their_own_embeddings():
     embeddings = np.full((2, 3, 4), np.nan)
     embeddings[0, :2], embeddings[1, 2] = np.eye(4)[:2], np.eye(4)[2]
     splits = Splits.none(2)
-    splits.distance[0, 0], splits.frame[0, 0] = 1.0, 5
-    splits.distance[1, 2], splits.frame[1, 2] = 0.5, 3  # checked, not above the analysis' threshold: no parts
+    splits.statistic[0, 0], splits.frame[0, 0] = 1.0, 5
+    splits.statistic[1, 2], splits.frame[1, 2] = 0.5, 3  # checked, not above the analysis' threshold: no parts
     splits.embeddings = np.full((2, 3, 2, 4), np.nan)
     splits.embeddings[0, 0] = [[0.6, 0.8, 0, 0], [0, 0, 0, 1]]
     analysis = PyannoteAnalysis(on, np.array([0, 10]), 20, embeddings, splits)
-    got_on, got_embeddings = split_local_speakers(analysis, 0.9)
+    got_on, got_embeddings, groups = split_local_speakers(analysis, 0.9)
     assert got_on.shape == (2, 10, 4) and got_embeddings.shape == (2, 4, 4)
     assert np.flatnonzero(got_on[0, :, 0]).tolist() == [1, 2, 3, 4]
     assert np.flatnonzero(got_on[0, :, 3]).tolist() == [5, 6, 7, 8]
@@ -214,28 +233,43 @@ def test_a_split_local_speaker_becomes_two_with_their_own_embeddings():
     np.testing.assert_array_equal(got_embeddings[0, 1], embeddings[0, 1])
     np.testing.assert_array_equal(got_on[1, :, :3], on[1])
     assert np.isnan(got_embeddings[1, 3]).all() and not got_on[1, :, 3].any()
+    assert groups.tolist() == [[0, 1, 2, 0], [0, 1, 2, 3]]  # the later part is the first window's speaker 0's
     # a threshold below 0.5 splits no more: the second window's parts were never embedded
     np.testing.assert_array_equal(split_local_speakers(analysis, 0.1)[0], got_on)
-    for threshold in (1.0, None):  # not farther apart than the threshold, or no check: unchanged
-        same_on, same_embeddings = split_local_speakers(analysis, threshold)
-        assert same_on is on and same_embeddings is embeddings
+    for threshold in (1.0, None):  # not above the threshold, or no check: unchanged
+        same_on, same_embeddings, same_groups = split_local_speakers(analysis, threshold)
+        assert same_on is on and same_embeddings is embeddings and same_groups.tolist() == [[0, 1, 2]] * 2
 
 
-def test_the_farthest_split_has_enough_pieces_on_each_side():
+def test_the_best_split_has_the_largest_between_part_sum_of_squares_and_enough_pieces_on_each_side():
     a, b = np.eye(3)[:2]
-    # [a, a, a, b, b]: the farthest split is before the first b, the two means a and b, sqrt(2) apart
-    distance, later = best_split(np.stack([a, a, a, b, b]))
-    assert later == 3 and distance == pytest.approx(np.sqrt(2), rel=1e-12)
+    # [a, a, a, b, b]: the best split is before the first b; means a and b, |a - b|^2 = 2, weight 3 * 2 / 5
+    statistic, later = best_split(np.stack([a, a, a, b, b]))
+    assert later == 3 and statistic == pytest.approx(2.4, rel=1e-12)
     # [a, a, b, a + b]: only the split after two pieces leaves two on each side; the means are a and
-    # unit(b + unit(a + b))
-    tail = b + (a + b) / np.sqrt(2)
-    distance, later = best_split(np.stack([a, a, b, a + b]))
-    assert later == 2 and distance == pytest.approx(np.linalg.norm(a - tail / np.linalg.norm(tail)), rel=1e-12)
-    # one odd piece first is too few to split off: the farthest allowed split keeps it with the others
+    # (b + unit(a + b)) / 2, weight 2 * 2 / 4
+    tail = (b + (a + b) / np.sqrt(2)) / 2
+    statistic, later = best_split(np.stack([a, a, b, a + b]))
+    assert later == 2 and statistic == pytest.approx(np.sum((a - tail) ** 2), rel=1e-12)
+    # one odd piece first is too few to split off: the best allowed split keeps it with the others
     assert best_split(np.vstack([b, a, a, a, a]))[1] == SPLIT_MIN_PIECES
     rng = np.random.default_rng(0)
     voices = np.repeat(np.eye(8)[:2], [3, 4], axis=0) + 0.1 * rng.standard_normal((7, 8))
     assert best_split(voices)[1] == 3
+
+
+def test_the_best_split_weighs_the_parts_sizes_where_the_means_distance_alone_would_not():
+    # four pieces of voice a, then four of voice b whose first two still sound partly like a: the means'
+    # distance alone is largest with those two in the earlier part (the later part is then purest), the
+    # weighed sum where the voice changes
+    a, b = np.eye(3)[:2]
+    near = (a + b) / np.sqrt(2)
+    pieces = np.stack([a, a, a, a, near, near, b, b])
+    means = {k: (pieces[:k].mean(axis=0), pieces[k:].mean(axis=0)) for k in (4, 5, 6)}
+    distance = {k: np.linalg.norm(earlier / np.linalg.norm(earlier) - later / np.linalg.norm(later))
+                for k, (earlier, later) in means.items()}
+    assert max(distance, key=distance.get) == 6
+    assert best_split(pieces)[1] == 4
 
 
 def test_pieces_are_spread_evenly_and_end_on_the_end():

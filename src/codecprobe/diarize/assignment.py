@@ -7,6 +7,9 @@ speaker: per window, a Hungarian match (scipy's ``linear_sum_assignment``) maxim
 summed cosine similarity of local speakers to distinct centroids, as pyannote.audio's
 ``SpeakerDiarizationMixin.constrained_argmax`` does. A local speaker left without a
 centroid (more local speakers than global ones) or without an embedding gets -1.
+The one exception is the pyannote pipeline's change-of-voice check, which may cut one local
+speaker in two: those two parts never speak at once and may be one voice after all, so they
+may share a global speaker (``groups``).
 """
 from __future__ import annotations
 
@@ -14,11 +17,18 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 
-def constrained_assignment(embeddings: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+def constrained_assignment(embeddings: np.ndarray, centroids: np.ndarray, groups: np.ndarray | None = None
+                           ) -> np.ndarray:
     """``[windows, S]`` global speaker index per local speaker (-1: none).
 
     embeddings: ``[windows, S, D]``, rows of NaN for local speakers without an embedding;
     centroids: ``[K, D]``. Similarities are cosine.
+
+    groups: ``[windows, S]``, optional: local speakers of one window with the same group are the
+    parts of one local speaker cut in two at a change of voice (they never speak at once), and may
+    share a global speaker. The Hungarian match then takes each group's first member (its lowest
+    index); every other member, in order, takes its most similar centroid that no other group's
+    local speaker has taken.
 
     >>> centroids = np.array([[1.0, 0.0], [0.0, 1.0]])
     >>> local = np.array([[[0.9, 0.1], [0.8, 0.3]],       # both near speaker 0: the weaker match goes to 1
@@ -26,17 +36,28 @@ def constrained_assignment(embeddings: np.ndarray, centroids: np.ndarray) -> np.
     >>> constrained_assignment(local, centroids)
     array([[ 0,  1],
            [ 1, -1]])
+    >>> constrained_assignment(local, centroids, groups=np.array([[0, 0], [0, 1]]))  # parts of one: both 0
+    array([[ 0,  0],
+           [ 1, -1]])
     """
     n_windows, n_local, _ = embeddings.shape
     assignment = np.full((n_windows, n_local), -1, dtype=np.int64)
     if len(centroids) == 0:
         return assignment
+    if groups is None:
+        groups = np.broadcast_to(np.arange(n_local), (n_windows, n_local))
     similarity = _unit(embeddings) @ _unit(centroids).T  # [windows, S, K]; NaN rows stay NaN
     has_embedding = ~np.isnan(similarity[:, :, 0])
     for window in np.flatnonzero(has_embedding.any(axis=1)):
-        local = np.flatnonzero(has_embedding[window])
+        group = groups[window]
+        first = np.array([not np.any(group[:index] == group[index]) for index in range(n_local)])
+        local = np.flatnonzero(has_embedding[window] & first)
         rows, columns = linear_sum_assignment(similarity[window, local], maximize=True)
         assignment[window, local[rows]] = columns
+        for index in np.flatnonzero(has_embedding[window] & ~first):  # a later part of a split local speaker
+            free = np.setdiff1d(np.arange(len(centroids)), assignment[window][group != group[index]])
+            if len(free):
+                assignment[window, index] = free[np.argmax(similarity[window, index, free])]
     return assignment
 
 

@@ -135,11 +135,11 @@ class PyannoteConfig:
     # segmentation-3.0 may give two speakers one after the other a single local speaker: a local
     # speaker with solo speech for four pieces of split_piece_s is checked for a change of voice
     # (one CAM++ embedding per piece, in time order; the split into an earlier and a later part of
-    # at least two pieces whose mean piece embeddings lie farthest apart) and becomes two local
-    # speakers, each with its own embedding, where those means lie farther apart than
-    # split_threshold (Euclidean distance of unit vectors, as the clustering threshold); None: no
-    # check (and no piece embeddings). Tuned on simulations, docs/diarize-inference.md
-    split_threshold: float | None = 1.15
+    # at least two pieces with the largest between-part sum of squares of the unit piece embeddings,
+    # n1 n2 / n |mean1 - mean2|^2) and becomes two local speakers, each with its own embedding, where
+    # that sum is above split_threshold; None: no check (and no piece embeddings). Tuned on
+    # simulations, docs/diarize-inference.md
+    split_threshold: float | None = 1.1
     split_piece_s: float = 0.75
     min_duration_on: float = 0.4
     min_duration_off: float = 0.6

@@ -11,8 +11,8 @@
    are cut out and joined, which costs at most one 10 s CAM++ pass per window;
    with ``split_threshold`` set, the change-of-voice check: one CAM++ embedding per
    ``split_piece_s`` piece of a local speaker's solo speech (a second pass over it), the best
-   split of the pieces into an earlier and a later part (:func:`best_split`), and, where the
-   two parts' mean piece embeddings lie farther apart than ``split_threshold``, one CAM++
+   split of the pieces into an earlier and a later part (:func:`best_split`: the largest
+   between-part sum of squares), and, where that sum is above ``split_threshold``, one CAM++
    embedding of each part (a third pass over those local speakers only);
 3. such a local speaker becomes two (:func:`split_local_speakers`), its frames before and
    after the split: segmentation-3.0 gives two speakers who follow each other in a window one
@@ -60,7 +60,7 @@ FRAME_S = PyanNet.frame_step / RATE  # 16.875 ms
 SHIFT_S = (PyanNet.first_centre - PyanNet.frame_step / 2) / RATE
 # each part of a split has at least this many pieces: the mean of a single short piece's embedding is too noisy
 # (pieces of 0.75-1 s of one LibriSpeech voice lie at cosine similarity 0.3-0.6 on average) and would make the
-# farthest split a chance one
+# best split a chance one
 SPLIT_MIN_PIECES = 2
 _FIRST_SAMPLE = PyanNet.first_centre - PyanNet.frame_step // 2  # the first sample frame 0 stands for (360)
 
@@ -78,9 +78,9 @@ class PyannoteAnalysis:
 class Splits:
     """Per (window, local speaker): where its solo speech splits best into two voices (:func:`best_split`)."""
 
-    distance: np.ndarray  # [windows, S] distance of the two parts' unit mean piece embeddings; NaN: not checked
+    statistic: np.ndarray  # [windows, S] the best split's between-part sum of squares (best_split); NaN: not checked
     frame: np.ndarray  # [windows, S] first window frame of the later part
-    # [windows, S, 2, 192] the earlier and later parts' CAM++ embeddings; NaN where distance was not above
+    # [windows, S, 2, 192] the earlier and later parts' CAM++ embeddings; NaN where statistic was not above
     # the analysis' split_threshold
     embeddings: np.ndarray
 
@@ -92,7 +92,7 @@ class Splits:
     @classmethod
     def joined(cls, parts: list[Splits]) -> Splits:
         return cls(*(np.concatenate([getattr(part, name) for part in parts])
-                     for name in ("distance", "frame", "embeddings")))
+                     for name in ("statistic", "frame", "embeddings")))
 
 
 class PyannotePipeline:
@@ -152,7 +152,7 @@ class PyannotePipeline:
         its solo samples, else all its samples, if they last ``min_embedding_s`` (NaN rows otherwise);
         and, with ``split_threshold`` set, each local speaker with solo speech for two parts of
         :data:`SPLIT_MIN_PIECES` pieces checked for a change of voice (a one-window :class:`Splits`;
-        its two parts are embedded only where their pieces lie farther apart than the threshold)."""
+        its two parts are embedded only where their split's statistic is above the threshold)."""
         settings = self.config.pyannote
         min_samples = max(MIN_SAMPLES, int(settings.min_embedding_s * RATE))
         piece = int(settings.split_piece_s * RATE) if settings.split_threshold is not None else 0
@@ -178,13 +178,13 @@ class PyannotePipeline:
         offset, parts, split_speakers = len(crops), [], []
         for speaker, index in checked.items():
             first = firsts[speaker]
-            distance, later = best_split(vectors[offset:offset + len(first)])
+            statistic, later = best_split(vectors[offset:offset + len(first)])
             offset += len(first)
             # the later part starts halfway between the pieces either side of the split
             cut = (first[later - 1] + piece + first[later]) // 2
-            splits.distance[0, speaker] = distance
+            splits.statistic[0, speaker] = statistic
             splits.frame[0, speaker] = (index[cut] - _FIRST_SAMPLE) // PyanNet.frame_step
-            if distance > settings.split_threshold:
+            if statistic > settings.split_threshold:
                 parts += [samples[index[:cut]], samples[index[cut:]]]
                 split_speakers.append(speaker)
         if parts:  # each part gets its own embedding over all its samples, as a local speaker does
@@ -200,12 +200,12 @@ def decide(config: DiarizeConfig, recording: Recording, analysis: PyannoteAnalys
     count = speaker_count(analysis.on, analysis.starts, analysis.n_frames)
     if not count.any():
         return empty_result(recording, "segmentation-3.0 found no speech: empty RTTM", seconds)
-    on, embeddings = split_local_speakers(analysis, settings.split_threshold)
+    on, embeddings, groups = split_local_speakers(analysis, settings.split_threshold)
     alone = on & (on.sum(axis=2, keepdims=True) == 1)
     reliable = (alone.sum(axis=1) * FRAME_S >= settings.min_solo_s) & ~np.isnan(embeddings[:, :, 0])
     windows = LocalWindows(on.astype(np.float32), on, analysis.starts, FRAME_S, analysis.n_frames)
     stitched = stitch(windows, embeddings, reliable, count, settings.clustering, speakers,
-                      settings.min_duration_on, settings.min_duration_off)
+                      settings.min_duration_on, settings.min_duration_off, groups)
     seconds.update(stitched.seconds)
     result = finished_result(recording, stitched, FRAME_S, seconds)
     turns = result.turns
@@ -215,48 +215,63 @@ def decide(config: DiarizeConfig, recording: Recording, analysis: PyannoteAnalys
     return result
 
 
-def split_local_speakers(analysis: PyannoteAnalysis, threshold: float | None) -> tuple[np.ndarray, np.ndarray]:
-    """``(on [windows, F, S], embeddings [windows, S, 192])``: the analysis' local speakers, each whose best
-    split lies farther apart than ``threshold`` made two (S grows by the most splits in one window).
+def split_local_speakers(analysis: PyannoteAnalysis, threshold: float | None
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(on [windows, F, S], embeddings [windows, S, 192], groups [windows, S])``: the analysis' local
+    speakers, each whose best split's statistic is above ``threshold`` made two (S grows by the most splits
+    in one window).
 
     The earlier part keeps the local speaker's place, the later one takes a new one; each gets its part's
-    embedding, and the constrained assignment then keeps the two apart as it keeps any two of one window.
+    embedding and the local speaker's index as its group. The two parts never speak at once, so the
+    constrained assignment lets them share a global speaker (the clustering decides whether they are one
+    voice) while keeping each apart from the window's other local speakers.
     A threshold below the analysis' own splits no more than the analysis' did (the parts were not embedded).
     """
     on, embeddings = analysis.on, analysis.embeddings
+    groups = np.broadcast_to(np.arange(on.shape[2]), on.shape[::2])
     if threshold is None:
-        return on, embeddings
+        return on, embeddings, groups
     # NaN (not checked): False; parts are embedded only where the analysis' own threshold was passed
-    split = (analysis.splits.distance > threshold) & ~np.isnan(analysis.splits.embeddings[:, :, 0, 0])
+    split = (analysis.splits.statistic > threshold) & ~np.isnan(analysis.splits.embeddings[:, :, 0, 0])
     if not split.any():
-        return on, embeddings
+        return on, embeddings, groups
     extra = int(split.sum(axis=1).max())
     on = np.concatenate([on, np.zeros((*on.shape[:2], extra), bool)], axis=2)
     embeddings = np.concatenate([embeddings, np.full((len(on), extra, embeddings.shape[2]), np.nan)], axis=1)
+    groups = np.concatenate([groups, np.broadcast_to(np.arange(groups.shape[1], on.shape[2]), (len(on), extra))], axis=1)
     for window in np.flatnonzero(split.any(axis=1)):
         for new, speaker in enumerate(np.flatnonzero(split[window]), start=analysis.on.shape[2]):
             later = analysis.splits.frame[window, speaker]
             on[window, later:, new] = on[window, later:, speaker]
             on[window, later:, speaker] = False
             embeddings[window, [speaker, new]] = analysis.splits.embeddings[window, speaker]
-    return on, embeddings
+            groups[window, new] = speaker
+    return on, embeddings, groups
 
 
 def best_split(pieces: np.ndarray) -> tuple[float, int]:
     """The split of ``[n, D]`` time-ordered piece embeddings into an earlier and a later part of at least
-    :data:`SPLIT_MIN_PIECES` pieces each (n >= 2 * SPLIT_MIN_PIECES) whose unit mean embeddings lie farthest
-    apart: ``(distance of those means, first piece of the later part)``.
+    :data:`SPLIT_MIN_PIECES` pieces each (n >= 2 * SPLIT_MIN_PIECES) with the largest between-part sum of
+    squares of the unit piece embeddings, ``n1 n2 / n * |mean1 - mean2|^2`` (what Ward's linkage would pay to
+    merge the two parts): ``(that sum, first piece of the later part)``.
+
+    Weighing the means' distance by the parts' sizes is what makes the statistic evidence of a change: the
+    distance alone is largest where one part is shortest and noisiest, so it places a change late or early
+    (the short part is purest) and finds short parts of one voice as far apart as two voices.
 
     >>> a, b = np.eye(3)[0], np.eye(3)[1]
-    >>> distance, later = best_split(np.stack([a, a, b, b, b]))
-    >>> round(distance, 4), later
-    (1.4142, 2)
+    >>> statistic, later = best_split(np.stack([a, a, b, b, b]))
+    >>> round(statistic, 4), later
+    (2.4, 2)
     """
     unit = _unit(np.asarray(pieces, np.float64))
-    before = np.cumsum(unit, axis=0)[SPLIT_MIN_PIECES - 1:len(unit) - SPLIT_MIN_PIECES]
-    distance = np.linalg.norm(_unit(before) - _unit(unit.sum(axis=0) - before), axis=1)
-    best = int(np.argmax(distance))
-    return float(distance[best]), best + SPLIT_MIN_PIECES
+    n = len(unit)
+    earlier = np.arange(SPLIT_MIN_PIECES, n - SPLIT_MIN_PIECES + 1)  # pieces in the earlier part
+    before = np.cumsum(unit, axis=0)[earlier - 1]
+    gap = before / earlier[:, None] - (unit.sum(axis=0) - before) / (n - earlier)[:, None]
+    statistic = earlier * (n - earlier) / n * np.sum(gap ** 2, axis=1)
+    best = int(np.argmax(statistic))
+    return float(statistic[best]), int(earlier[best])
 
 
 def piece_starts(n_samples: int, piece: int) -> np.ndarray:

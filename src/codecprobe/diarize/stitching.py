@@ -72,14 +72,15 @@ def solo_embeddings(windows: LocalWindows, track: EmbeddingTrack, min_share: flo
 
 def stitch(windows: LocalWindows, embeddings: np.ndarray, reliable: np.ndarray, count: np.ndarray,
            clustering: ClusteringConfig, speakers: SpeakerCount, min_duration_on: float,
-           min_duration_off: float) -> Stitched:
-    """Global speakers per grid frame from windows, their embeddings and the per-frame count."""
+           min_duration_off: float, groups: np.ndarray | None = None) -> Stitched:
+    """Global speakers per grid frame from windows, their embeddings and the per-frame count
+    (``groups``: local speakers that may share a global speaker, :func:`constrained_assignment`)."""
     seconds: dict[str, float] = {}
     embedded = ~np.isnan(embeddings[:, :, 0])
     with timed(seconds, "clustering"):
         chosen = reliable if reliable.any() else embedded  # nothing reliable: cluster what there is
         clusters = cluster_embeddings(embeddings[chosen], clustering, speakers)
-        assignment = constrained_assignment(embeddings, clusters.centroids)
+        assignment = constrained_assignment(embeddings, clusters.centroids, groups)
     with timed(seconds, "aggregation"):
         activity = overlap_add(windows.activity, windows.starts, assignment, windows.n_frames, clusters.n_speakers)
         if speakers.num is not None or speakers.maximum is not None:
