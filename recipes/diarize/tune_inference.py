@@ -154,8 +154,10 @@ def _analysis_config(base: DiarizeConfig, grid: dict) -> DiarizeConfig:
 
 
 def _pyannote_analysis_name(config: DiarizeConfig) -> str:
+    """What the analysis depends on; "ward": the split statistic of ``best_split`` (an analysis cached with
+    the first check's means' distance has another name and is not reused)."""
     settings = config.pyannote
-    split = f"-split{settings.split_threshold:g}-pieces{settings.split_piece_s:g}" \
+    split = f"-ward{settings.split_threshold:g}-pieces{settings.split_piece_s:g}" \
         if settings.split_threshold is not None else ""
     return f"pyannote-step{settings.step_s:g}{split}"
 
