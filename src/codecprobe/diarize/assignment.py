@@ -44,18 +44,18 @@ def constrained_assignment(embeddings: np.ndarray, centroids: np.ndarray, groups
     assignment = np.full((n_windows, n_local), -1, dtype=np.int64)
     if len(centroids) == 0:
         return assignment
-    if groups is None:
-        groups = np.broadcast_to(np.arange(n_local), (n_windows, n_local))
     similarity = _unit(embeddings) @ _unit(centroids).T  # [windows, S, K]; NaN rows stay NaN
     has_embedding = ~np.isnan(similarity[:, :, 0])
+    # first[w, s]: no local speaker before s in window w has s's group (every one, without groups)
+    first = np.ones((n_windows, n_local), bool) if groups is None else \
+        ~np.any((groups[:, :, None] == groups[:, None, :]) & np.tri(n_local, k=-1, dtype=bool), axis=2)
     for window in np.flatnonzero(has_embedding.any(axis=1)):
-        group = groups[window]
-        first = np.array([not np.any(group[:index] == group[index]) for index in range(n_local)])
-        local = np.flatnonzero(has_embedding[window] & first)
+        local = np.flatnonzero(has_embedding[window] & first[window])
         rows, columns = linear_sum_assignment(similarity[window, local], maximize=True)
         assignment[window, local[rows]] = columns
-        for index in np.flatnonzero(has_embedding[window] & ~first):  # a later part of a split local speaker
-            free = np.setdiff1d(np.arange(len(centroids)), assignment[window][group != group[index]])
+        for index in np.flatnonzero(has_embedding[window] & ~first[window]):  # a later part of a split one
+            others = assignment[window][groups[window] != groups[window, index]]
+            free = np.setdiff1d(np.arange(len(centroids)), others)
             if len(free):
                 assignment[window, index] = free[np.argmax(similarity[window, index, free])]
     return assignment
